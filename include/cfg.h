@@ -1,0 +1,46 @@
+/* cfg: the command line of svclink, parsed and validated into one struct.
+ * Pure logic (no I/O) so every rule is unit-tested; main.c only prints what it returns. */
+#ifndef SVCLINK_CFG_H
+#define SVCLINK_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_DEFAULT_SYNC_INTERVAL_MS 30000u
+
+typedef enum {
+    CFG_RUN = 0,     /* run the controller with the parsed settings */
+    CFG_HELP,        /* --help was asked for */
+    CFG_VERSION,     /* --version was asked for */
+    CFG_ERROR        /* the command line is wrong; the error buffer says why */
+} cfg_action;
+
+typedef struct {
+    uint64_t sync_interval_ms;
+    /* Borrowed from argv (lives as long as the process); NULL means in-cluster. */
+    const char *kubeconfig_path;
+    /* Owned by this struct (cfg_free): sorted, de-duplicated namespace names. */
+    char **included_namespaces;
+    size_t included_namespace_count;
+    bool sync_services_to_local_cluster;
+} cfg_options;
+
+/* Parses argv[1..argc-1] into *out (always initialised, even on error). On CFG_ERROR,
+ * err holds a one-line message naming the offending flag or value. */
+cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, size_t errlen);
+
+/* Releases what cfg_parse allocated; safe on a zeroed or already-freed struct. */
+void cfg_free(cfg_options *opts);
+
+/* Parses a Go-style duration ("30s", "1m30s", "1.5h", "250ms") into milliseconds.
+ * Returns 0 on success, -1 when malformed, zero, or too large. */
+int cfg_parse_duration_ms(const char *text, uint64_t *out_ms);
+
+/* True when name is a valid Kubernetes namespace name (an RFC 1123 DNS label). */
+bool cfg_is_dns_label(const char *name, size_t len);
+
+/* Writes the --help text to buf (NUL-terminated, truncated to buflen). */
+void cfg_usage(char *buf, size_t buflen);
+
+#endif

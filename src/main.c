@@ -1,0 +1,46 @@
+/* main: svclink's entry point; turns the command line into an action and runs it.
+ * Everything it decides comes from cfg; the version string is baked in at build time. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <yaml.h>
+
+#include "cfg.h"
+#include "version.h"
+
+static void main_print_version(void)
+{
+    /* libyaml reports its own version, which also proves it is linked in statically. */
+    printf("svclink %s (BearSSL %s, libyaml %s, jsmn %s)\n", SVCLINK_VERSION, SVCLINK_BEARSSL_VERSION,
+           yaml_get_version_string(), SVCLINK_JSMN_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    cfg_options opts;
+    char err[256];
+    char usage[2048];
+    int status = 0;
+
+    switch (cfg_parse(argc, argv, &opts, err, sizeof err)) {
+    case CFG_HELP:
+        cfg_usage(usage, sizeof usage);
+        fputs(usage, stdout);
+        break;
+    case CFG_VERSION:
+        main_print_version();
+        break;
+    case CFG_ERROR:
+        fprintf(stderr, "svclink: %s\n", err);
+        status = 2;
+        break;
+    case CFG_RUN:
+        /* The controller itself (API client and sync engine) is not written yet. */
+        fprintf(stderr, "svclink: flags are valid, but the sync engine is not implemented in this "
+                        "build yet; nothing to run\n");
+        status = 1;
+        break;
+    }
+    cfg_free(&opts);
+    return status;
+}

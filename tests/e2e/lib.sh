@@ -1,0 +1,26 @@
+# Shared helpers for e2e test scripts: result lines the runner counts, and bounded waits.
+# Sourced by tests/e2e/test_*.sh; the runner has already brought the clusters up.
+
+# Every check prints exactly one line "PASS name" or "FAIL name: why"; tests/run.sh counts them.
+e2e_pass() { printf 'PASS %s\n' "$1"; }
+e2e_fail() { printf 'FAIL %s: %s\n' "$1" "$2"; E2E_FAILED=1; }
+E2E_FAILED=0
+
+# e2e_kubectl CLUSTER ARGS...: kubectl against one harness cluster.
+e2e_kubectl() {
+  local cluster=$1; shift
+  "$E2E_KUBECTL" --kubeconfig "$E2E_STATE/$cluster/kubeconfig" "$@"
+}
+
+# e2e_wait SECONDS COMMAND...: retry COMMAND every 0.2 s until it succeeds or time runs out.
+e2e_wait() {
+  local limit=$1; shift
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+# e2e_finish: the script's exit status, non-zero when any check failed.
+e2e_finish() { exit "$E2E_FAILED"; }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The project's test runner (`make test`): unit tests, the same under ASan+UBSan, then e2e
+# scripts against real local control planes; ends with one line "N passed, N failed".
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+only=""
+if [ "${1:-}" = "--only" ]; then only=${2:-}; fi
+
+passed=0
+failed=0
+logdir="$root/build/test-logs"
+mkdir -p "$logdir"
+
+# run_suite NAME COMMAND...: streams the suite's output, counts its PASS/FAIL lines, and
+# counts one failure more when it exits non-zero without having reported any failure.
+run_suite() {
+  local name=$1; shift
+  local log="$logdir/$name.log" rc p f
+  echo "== $name"
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  p=$(grep -c '^PASS ' "$log")
+  f=$(grep -c '^FAIL ' "$log")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "FAIL $name: exited with status $rc without reporting a failure (log: $log)"
+    f=1
+  fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+if [ -z "$only" ] || [ "$only" = unit ]; then
+  run_suite unit-musl build/unit-musl
+  # halt_on_error keeps a sanitizer report from being mistaken for a pass.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite unit-asan build/unit-asan
+fi
+
+clusters_up=0
+stop_clusters() {
+  if [ "$clusters_up" = 1 ]; then
+    echo "== stopping test clusters"
+    SVCLINK_STATE="$E2E_STATE_ROOT" hack/clusters.sh down >/dev/null 2>&1 || true
+    clusters_up=0
+  fi
+}
+trap stop_clusters EXIT
+
+if [ -z "$only" ] || [ "$only" = e2e ]; then
+  export E2E_ROOT="$root"
+  export E2E_BIN="$root/bin/svclink"
+  run_suite e2e-binary bash tests/e2e/binary_checks.sh
+
+  # One set of control planes for the whole e2e suite; its own state dir, so a user's
+  # clusters from `make demo` are never touched by the tests.
+  export E2E_STATE_ROOT="$root/.state/test"
+  echo "== starting test clusters (main, cluster-a, cluster-b)"
+  start=$SECONDS
+  if SVCLINK_STATE="$E2E_STATE_ROOT" hack/clusters.sh up main cluster-a cluster-b > "$logdir/clusters-up.log" 2>&1; then
+    clusters_up=1
+    echo "clusters up in $((SECONDS - start))s"
+    bin_dir=$(hack/k8s-bin.sh 2>/dev/null | tail -n 1)
+    export E2E_STATE="$E2E_STATE_ROOT/clusters"
+    export E2E_KUBECTL="$bin_dir/kubectl"
+    for t in tests/e2e/test_*.sh; do
+      run_suite "e2e-$(basename "$t" .sh)" bash "$t"
+    done
+    stop_clusters
+    if [ -f tests/e2e/down_check.sh ]; then
+      run_suite e2e-down-check bash tests/e2e/down_check.sh
+    fi
+  else
+    tail -n 40 "$logdir/clusters-up.log"
+    echo "FAIL e2e-clusters-up: hack/clusters.sh up failed (log: $logdir/clusters-up.log)"
+    failed=$((failed + 1))
+    clusters_up=1
+    stop_clusters
+  fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

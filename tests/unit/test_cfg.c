@@ -1,0 +1,148 @@
+/* Unit tests for cfg: flag syntax, durations, namespace lists, and the errors a user
+ * sees for each kind of mistake. */
+#include "cfg.h"
+#include "unit.h"
+
+#include <stdint.h>
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static uint64_t duration_ms(const char *text)
+{
+    uint64_t ms = UINT64_MAX;
+    return cfg_parse_duration_ms(text, &ms) == 0 ? ms : UINT64_MAX;
+}
+
+UNIT_TEST(cfg_duration_units)
+{
+    CHECK(duration_ms("30s") == 30000);
+    CHECK(duration_ms("1m") == 60000);
+    CHECK(duration_ms("1m30s") == 90000);
+    CHECK(duration_ms("1.5h") == 5400000);
+    CHECK(duration_ms("250ms") == 250);
+    CHECK(duration_ms("2h45m") == 9900000);
+    CHECK(duration_ms("1500000us") == 1500);
+    CHECK(duration_ms("0.5s") == 500);
+}
+
+UNIT_TEST(cfg_duration_rejects_malformed)
+{
+    const char *bad[] = {"", "30", "s", "1x", "1.s5", "-5s", "5 s", "1m-", "0s", ".s", "1.5", "ms", "3sm"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(duration_ms(bad[i]) == UINT64_MAX);
+    CHECK(duration_ms("99999999999999999999999h") == UINT64_MAX);
+    CHECK(duration_ms("100000000h") == UINT64_MAX);
+}
+
+UNIT_TEST(cfg_dns_label)
+{
+    CHECK(cfg_is_dns_label("default", 7));
+    CHECK(cfg_is_dns_label("a-1", 3));
+    CHECK(!cfg_is_dns_label("", 0));
+    CHECK(!cfg_is_dns_label("-a", 2));
+    CHECK(!cfg_is_dns_label("a-", 2));
+    CHECK(!cfg_is_dns_label("A", 1));
+    CHECK(!cfg_is_dns_label("a.b", 3));
+    char long_name[65];
+    memset(long_name, 'a', 64);
+    long_name[64] = '\0';
+    CHECK(cfg_is_dns_label(long_name, 63));
+    CHECK(!cfg_is_dns_label(long_name, 64));
+}
+
+UNIT_TEST(cfg_defaults)
+{
+    char *argv[] = {"svclink"};
+    cfg_options o;
+    char err[256];
+    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.sync_interval_ms == 30000);
+    CHECK(o.kubeconfig_path == NULL);
+    CHECK(o.included_namespace_count == 0);
+    CHECK(!o.sync_services_to_local_cluster);
+    cfg_free(&o);
+}
+
+UNIT_TEST(cfg_all_flags_both_syntaxes)
+{
+    char *argv[] = {"svclink", "--sync-interval=45s", "--kubeconfig", "/tmp/kc",
+                    "-included-namespaces=prod,default", "--included-namespaces", "staging,prod",
+                    "--sync-services-to-local-cluster"};
+    cfg_options o;
+    char err[256];
+    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.sync_interval_ms == 45000);
+    CHECK_STR_EQ(o.kubeconfig_path, "/tmp/kc");
+    CHECK(o.included_namespace_count == 3);
+    if (o.included_namespace_count == 3) {
+        CHECK_STR_EQ(o.included_namespaces[0], "default");
+        CHECK_STR_EQ(o.included_namespaces[1], "prod");
+        CHECK_STR_EQ(o.included_namespaces[2], "staging");
+    }
+    CHECK(o.sync_services_to_local_cluster);
+    cfg_free(&o);
+    CHECK(o.included_namespaces == NULL);
+}
+
+UNIT_TEST(cfg_bool_explicit_false)
+{
+    char *argv[] = {"svclink", "--sync-services-to-local-cluster=true",
+                    "--sync-services-to-local-cluster=false"};
+    cfg_options o;
+    char err[256];
+    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(!o.sync_services_to_local_cluster);
+    cfg_free(&o);
+}
+
+/* Each bad command line must fail and the message must name the culprit. */
+static void expect_error(int argc, char **argv, const char *needle)
+{
+    cfg_options o;
+    char err[256];
+    CHECK(cfg_parse(argc, argv, &o, err, sizeof err) == CFG_ERROR);
+    CHECK(strstr(err, needle) != NULL);
+    cfg_free(&o);
+}
+
+UNIT_TEST(cfg_errors_name_the_problem)
+{
+    char *a1[] = {"svclink", "--included-namespaces=default,kube-system"};
+    expect_error(ARGC(a1), a1, "kube-system");
+    char *a2[] = {"svclink", "--no-such-flag=1"};
+    expect_error(ARGC(a2), a2, "--no-such-flag");
+    char *a3[] = {"svclink", "--sync-interval=soon"};
+    expect_error(ARGC(a3), a3, "soon");
+    char *a4[] = {"svclink", "--sync-interval"};
+    expect_error(ARGC(a4), a4, "needs a value");
+    char *a5[] = {"svclink", "--included-namespaces=Prod"};
+    expect_error(ARGC(a5), a5, "\"Prod\"");
+    char *a6[] = {"svclink", "--included-namespaces=a,,b"};
+    expect_error(ARGC(a6), a6, "empty");
+    char *a7[] = {"svclink", "--sync-services-to-local-cluster=yes"};
+    expect_error(ARGC(a7), a7, "\"yes\"");
+    char *a8[] = {"svclink", "stray"};
+    expect_error(ARGC(a8), a8, "stray");
+    char *a9[] = {"svclink", "--sync-interval=100ms"};
+    expect_error(ARGC(a9), a9, "range");
+    char *a10[] = {"svclink", "--included-namespaces=ok,"};
+    expect_error(ARGC(a10), a10, "empty");
+}
+
+UNIT_TEST(cfg_help_and_version)
+{
+    char *h[] = {"svclink", "--sync-interval=30s", "--help"};
+    char *v[] = {"svclink", "--version"};
+    cfg_options o;
+    char err[256];
+    CHECK(cfg_parse(ARGC(h), h, &o, err, sizeof err) == CFG_HELP);
+    cfg_free(&o);
+    CHECK(cfg_parse(ARGC(v), v, &o, err, sizeof err) == CFG_VERSION);
+    cfg_free(&o);
+    char usage[2048];
+    cfg_usage(usage, sizeof usage);
+    const char *flags[] = {"--sync-interval", "--kubeconfig", "--included-namespaces",
+                           "--sync-services-to-local-cluster", "--version", "--help"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        CHECK(strstr(usage, flags[i]) != NULL);
+}

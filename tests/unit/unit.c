@@ -1,0 +1,58 @@
+/* unit: runs every registered test in registration order (optionally only those whose
+ * name contains argv[1]) and exits non-zero when any failed. */
+#include "unit.h"
+
+#include <stdlib.h>
+
+#define UNIT_MAX_TESTS 1024
+
+static struct {
+    const char *name;
+    unit_fn fn;
+} unit_tests[UNIT_MAX_TESTS];
+static size_t unit_count;
+static char unit_first_failure[512];
+static bool unit_current_failed;
+
+void unit_register(const char *name, unit_fn fn)
+{
+    if (unit_count == UNIT_MAX_TESTS) {
+        fprintf(stderr, "unit: more than %d tests; raise UNIT_MAX_TESTS\n", UNIT_MAX_TESTS);
+        abort();
+    }
+    unit_tests[unit_count].name = name;
+    unit_tests[unit_count].fn = fn;
+    unit_count++;
+}
+
+void unit_fail(const char *file, int line, const char *what)
+{
+    if (!unit_current_failed)
+        snprintf(unit_first_failure, sizeof unit_first_failure, "%s:%d: %s", file, line, what);
+    unit_current_failed = true;
+}
+
+int main(int argc, char **argv)
+{
+    const char *filter = argc > 1 ? argv[1] : NULL;
+    size_t failed = 0, ran = 0;
+    for (size_t i = 0; i < unit_count; i++) {
+        if (filter != NULL && strstr(unit_tests[i].name, filter) == NULL)
+            continue;
+        unit_current_failed = false;
+        unit_tests[i].fn();
+        ran++;
+        if (unit_current_failed) {
+            failed++;
+            printf("FAIL %s: %s\n", unit_tests[i].name, unit_first_failure);
+        } else {
+            printf("PASS %s\n", unit_tests[i].name);
+        }
+        fflush(stdout);
+    }
+    if (ran == 0) {
+        printf("FAIL unit: no test matched\n");
+        return 1;
+    }
+    return failed == 0 ? 0 : 1;
+}

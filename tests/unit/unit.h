@@ -1,0 +1,37 @@
+/* unit: a tiny test harness; each UNIT_TEST registers itself and reports one line,
+ * "PASS name" or "FAIL name: file:line: what", which tests/run.sh counts. */
+#ifndef SVCLINK_UNIT_H
+#define SVCLINK_UNIT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef void (*unit_fn)(void);
+
+void unit_register(const char *name, unit_fn fn);
+/* Records a failed check; the first failure of a test is the one reported. */
+void unit_fail(const char *file, int line, const char *what);
+
+#define UNIT_TEST(name)                                                                        \
+    static void unit_test_##name(void);                                                        \
+    __attribute__((constructor)) static void unit_register_##name(void)                        \
+    {                                                                                           \
+        unit_register(#name, unit_test_##name);                                                 \
+    }                                                                                           \
+    static void unit_test_##name(void)
+
+#define CHECK(cond)                                                                             \
+    do {                                                                                        \
+        if (!(cond))                                                                            \
+            unit_fail(__FILE__, __LINE__, #cond);                                               \
+    } while (0)
+
+#define CHECK_STR_EQ(a, b)                                                                      \
+    do {                                                                                        \
+        const char *unit_a_ = (a), *unit_b_ = (b);                                              \
+        if (unit_a_ == NULL || unit_b_ == NULL || strcmp(unit_a_, unit_b_) != 0)                \
+            unit_fail(__FILE__, __LINE__, #a " == " #b);                                        \
+    } while (0)
+
+#endif
