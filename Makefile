@@ -9,6 +9,8 @@ BEARSSL_VERSION := 0.6
 JSMN_VERSION := 1.1.0
 
 # Debian's musl-gcc specs know no -static-pie; ours add rcrt1.o and drop the interpreter.
+# V=1 shows full compiler command lines.
+Q := $(if $(V),,@)
 MUSL_CC ?= gcc -specs $(CURDIR)/hack/musl-static-pie.specs
 HOST_CC ?= gcc
 CLANG ?= clang-14
@@ -27,16 +29,25 @@ ASAN_CFLAGS := $(CFLAGS_COMMON) -O1 -g $(ASAN_FLAGS) -Ivendor/build/host/include
 SRC := $(wildcard src/*.c)
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 UNIT_SRC := $(wildcard tests/unit/*.c)
+# Each tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput; tests/fuzz/NAME/ is its corpus.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
 
 MUSL_OBJ := $(patsubst %.c,build/musl/%.o,$(SRC))
 UNIT_MUSL_OBJ := $(patsubst %.c,build/musl/%.o,$(LIB_SRC) $(UNIT_SRC))
 UNIT_ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC) $(UNIT_SRC))
+LIB_ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
+LIB_CLANG_OBJ := $(patsubst %.c,build/clang/%.o,$(LIB_SRC))
+REPLAY_BINS := $(patsubst %,build/replay/%,$(FUZZ_NAMES))
+FUZZ_BINS := $(patsubst %,build/fuzz/%,$(FUZZ_NAMES))
+CLANG_CFLAGS := $(filter-out -fstack-clash-protection -fcf-protection,$(CFLAGS_COMMON)) -O1 -g \
+  -fsanitize=fuzzer-no-link,address,undefined -Ivendor/build/host/include
 
 VENDOR_MUSL := vendor/build/musl/.stamp
 VENDOR_HOST := vendor/build/host/.stamp
 VENDOR_LIBS = -L$(dir $<)lib -lbearssl -lyaml
 
-.PHONY: all deps fetch test unit e2e clean distclean check-static
+.PHONY: all deps fetch test unit e2e fuzz fuzz-build clean distclean check-static
 all: bin/svclink
 
 fetch:
@@ -62,13 +73,20 @@ build/gen/version.h: FORCE
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 FORCE:
 
-build/musl/%.o: %.c $(VENDOR_MUSL) build/gen/version.h
+build/musl/%.o: %.c $(VENDOR_MUSL) | build/gen/version.h
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
+	@echo "CC(musl) $<"
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
 
-build/asan/%.o: %.c $(VENDOR_HOST) build/gen/version.h
+build/asan/%.o: %.c $(VENDOR_HOST) | build/gen/version.h
 	@mkdir -p $(@D)
-	$(HOST_CC) $(ASAN_CFLAGS) -c $< -o $@
+	@echo "CC(asan) $<"
+	$(Q)$(HOST_CC) $(ASAN_CFLAGS) -c $< -o $@
+
+build/clang/%.o: %.c $(VENDOR_HOST) | build/gen/version.h
+	@mkdir -p $(@D)
+	@echo "CC(clang) $<"
+	$(Q)$(CLANG) $(CLANG_CFLAGS) -c $< -o $@
 
 bin/svclink: $(VENDOR_MUSL) $(MUSL_OBJ)
 	@mkdir -p $(@D)
@@ -80,13 +98,32 @@ build/unit-musl: $(VENDOR_MUSL) $(UNIT_MUSL_OBJ)
 build/unit-asan: $(VENDOR_HOST) $(UNIT_ASAN_OBJ)
 	$(HOST_CC) $(ASAN_FLAGS) -pie -o $@ $(UNIT_ASAN_OBJ) $(VENDOR_LIBS)
 
+# Seed-corpus replayers: the fuzz entry points under gcc's ASan+UBSan, run by make test.
+build/replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_ASAN_OBJ) $(VENDOR_HOST)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(ASAN_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB_ASAN_OBJ) -Lvendor/build/host/lib -lbearssl -lyaml
+
+# Coverage-guided fuzzers (libFuzzer, clang); `make fuzz FUZZ_SECONDS=N` runs each in turn.
+build/fuzz/%: tests/fuzz/fuzz_%.c $(LIB_CLANG_OBJ) $(VENDOR_HOST)
+	@mkdir -p $(@D)
+	$(CLANG) $(CLANG_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_CLANG_OBJ) -Lvendor/build/host/lib -lbearssl -lyaml
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@for n in $(FUZZ_NAMES); do \
+	  mkdir -p fuzz-out/$$n; \
+	  echo "== fuzzing $$n for $(FUZZ_SECONDS)s (new inputs in fuzz-out/$$n)"; \
+	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz-out/$$n tests/fuzz/$$n || exit 1; \
+	done
+
 unit: build/unit-musl build/unit-asan
 	tests/run.sh --only unit
 
 e2e: bin/svclink
 	tests/run.sh --only e2e
 
-test: bin/svclink build/unit-musl build/unit-asan
+test: bin/svclink build/unit-musl build/unit-asan $(REPLAY_BINS)
 	tests/run.sh
 
 check-static: bin/svclink
@@ -98,4 +135,4 @@ clean:
 distclean: clean
 	rm -rf vendor/build vendor/src vendor/dl vendor/.apt
 
--include $(shell find build/musl build/asan -name '*.d' 2>/dev/null)
+-include $(shell find build/musl build/asan build/clang -name '*.d' 2>/dev/null)

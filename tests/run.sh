@@ -36,6 +36,17 @@ if [ -z "$only" ] || [ "$only" = unit ]; then
   # halt_on_error keeps a sanitizer report from being mistaken for a pass.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite unit-asan build/unit-asan
+  for replay in build/replay/*; do
+    [ -x "$replay" ] || continue
+    name=$(basename "$replay")
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      run_suite "fuzz-replay-$name" bash -c '
+        set -e
+        files=$(find "tests/fuzz/$1" -type f | sort)
+        [ -n "$files" ] || { echo "FAIL fuzz-replay-$1: empty seed corpus"; exit 1; }
+        echo "$files" | xargs -d "\n" "build/replay/$1"
+        echo "PASS fuzz-replay-$1 ($(echo "$files" | wc -l) inputs)"' _ "$name"
+  done
 fi
 
 clusters_up=0
