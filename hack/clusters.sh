@@ -19,6 +19,7 @@ Environment:
   SVCLINK_KEY_ALG          rsa (default) or ec: key type of the CA, API server and admin certs
   SVCLINK_NODES            fake nodes per cluster (default 3)
   SVCLINK_ETCD_COMPACTION  kube-apiserver --etcd-compaction-interval (default 30s)
+  SVCLINK_APISERVER_ARGS   extra kube-apiserver flags, split on spaces (e.g. --watch-cache=false)
   SVCLINK_UP_TIMEOUT       seconds each start-up wait may take (default 120)
   SVCLINK_STOP_TIMEOUT     seconds to wait after SIGTERM before SIGKILL (default 15)
 EOF
@@ -27,6 +28,9 @@ EOF
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 STATE=${SVCLINK_STATE:-$repo/.state}/clusters
+# Absolute, so the paths in the components' command lines (which pid_alive matches) are the
+# same whatever directory a later `down` or `status` runs from.
+case $STATE in /*) ;; *) STATE=$PWD/$STATE ;; esac
 PORT_BASE=${SVCLINK_PORT_BASE:-27100}
 PORT_STRIDE=10
 # Slots index the per-cluster ranges: service CIDR 10.(96+S).0.0/16, pod CIDR 10.(244+S).0.0/16.
@@ -34,9 +38,10 @@ MAX_SLOTS=10
 KEY_ALG=${SVCLINK_KEY_ALG:-rsa}
 NODES=${SVCLINK_NODES:-3}
 COMPACTION=${SVCLINK_ETCD_COMPACTION:-30s}
+read -r -a APISERVER_EXTRA <<<"${SVCLINK_APISERVER_ARGS:-}"
 UP_TIMEOUT=${SVCLINK_UP_TIMEOUT:-120}
 STOP_TIMEOUT=${SVCLINK_STOP_TIMEOUT:-15}
-# Start order; `down` signals them all at once.
+# Start order; `down` stops the others first, etcd last.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 KCM_CONTROLLERS=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,endpointslice-controller,endpoints-controller,root-ca-certificate-publisher-controller,service-cidr-controller
 
@@ -61,8 +66,10 @@ valid_name() {
 
 # create_cluster NAME: gives a new cluster the lowest free slot and writes cluster.env.
 # The slot, not the position on the command line, fixes ports and CIDRs, so a cluster keeps
-# them across restarts and clusters started by separate `up` calls never collide.
-# Runs under a lock so concurrent `up` calls do not pick the same slot.
+# them across restarts and clusters started by separate `up` calls never collide. A slot
+# whose ports are busy right now is skipped too, so clusters of another state dir (say the
+# demo's while tests run) are avoided. Runs under a lock so concurrent `up` calls do not
+# pick the same slot.
 create_cluster() {
   local name=$1 d=$STATE/$1 s used slot=""
   [ -f "$d/cluster.env" ] && return 0
@@ -71,9 +78,10 @@ create_cluster() {
     [ -f "$s" ] && used+="$(sed -n 's/^SLOT=//p' "$s") "
   done
   for ((s = 0; s < MAX_SLOTS; s++)); do
-    case $used in *" $s "*) ;; *) slot=$s; break ;; esac
+    case $used in *" $s "*) continue ;; esac
+    slot_ports_free "$s" && { slot=$s; break; }
   done
-  [ -n "$slot" ] || die "all $MAX_SLOTS cluster slots are taken; remove one with 'down --purge NAME'"
+  [ -n "$slot" ] || die "no free cluster slot: all $MAX_SLOTS are taken in $STATE or their ports ($PORT_BASE..) are in use; remove one with 'down --purge NAME' or set SVCLINK_PORT_BASE"
   case $KEY_ALG in rsa|ec) ;; *) die "SVCLINK_KEY_ALG must be rsa or ec, not '$KEY_ALG'" ;; esac
   local base=$((PORT_BASE + slot * PORT_STRIDE))
   mkdir -p "$d"
@@ -250,6 +258,13 @@ port_in_use() {
   fi
 }
 
+slot_ports_free() {
+  local p base=$((PORT_BASE + $1 * PORT_STRIDE))
+  for ((p = base; p < base + 6; p++)); do
+    ! port_in_use "$p" || return 1
+  done
+}
+
 check_ports_free() {
   local what port
   for what in API_PORT ETCD_PORT ETCD_PEER_PORT KCM_PORT SCHEDULER_PORT KWOK_PORT; do
@@ -262,16 +277,18 @@ check_ports_free() {
 
 # launch COMP ARGS...: start ARGS in its own session (so terminal signals and the caller's
 # process group do not reach it), output to logs/COMP.log, PID appended to $dir/pids.
-# setsid -f always forks; the shell it runs writes its own PID and then execs the binary,
-# so the recorded PID is the component's.
+# setsid -f always forks; the shell it runs closes every inherited descriptor above 2 (a
+# daemon holding a caller's pipe would make `up | tee` hang), writes its own PID and then
+# execs the binary, so the recorded PID is the component's.
+LAUNCH_WRAPPER='for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] && eval "exec $f>&-"; done
+echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"'
 launch() {
   local comp=$1 pidfile=$dir/run/$1.pid pid="" i
   shift
   mkdir -p "$dir/run" "$dir/logs"
   rm -f "$pidfile"
   [ -f "$dir/logs/$comp.log" ] && mv -f "$dir/logs/$comp.log" "$dir/logs/$comp.log.prev"
-  setsid -f bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$pidfile" "$@" \
-    </dev/null >"$dir/logs/$comp.log" 2>&1
+  setsid -f bash -c "$LAUNCH_WRAPPER" "$pidfile" "$@" </dev/null >"$dir/logs/$comp.log" 2>&1
   for ((i = 0; i < 100; i++)); do
     [ -s "$pidfile" ] && { pid=$(cat "$pidfile"); break; }
     sleep 0.05
@@ -416,8 +433,11 @@ cluster_up() {
   fi
   : >"$dir/pids"
   # From here on, a failure stops whatever this worker (a subshell of its own) started.
+  # The trap restores stderr from ERRFD first: a signal can end the worker inside a command
+  # whose output is redirected to /dev/null (wait_for's probes), and the trap inherits that.
   up_ok=0
-  trap 'if [ "$up_ok" != 1 ]; then log "start-up failed, stopping its processes (logs kept in $dir/logs)"; stop_cluster || true; fi' EXIT
+  exec {ERRFD}>&2
+  trap 'exec 2>&$ERRFD; if [ "$up_ok" != 1 ]; then log "start-up failed, stopping its processes (logs kept in $dir/logs)"; stop_cluster || true; fi' EXIT
   trap 'exit 130' TERM INT
   check_ports_free
 
@@ -453,7 +473,7 @@ cluster_up() {
     --etcd-compaction-interval "$COMPACTION" \
     --disable-admission-plugins TaintNodesByCondition \
     --endpoint-reconciler-type none \
-    --profiling=false
+    --profiling=false ${APISERVER_EXTRA[@]+"${APISERVER_EXTRA[@]}"}
   wait_for "$UP_TIMEOUT" "kube-apiserver /readyz at $API_URL" kube-apiserver api_ready
   log "kube-apiserver ready after $((SECONDS - t0))s"
 
