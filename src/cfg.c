@@ -2,24 +2,14 @@
  * --flag=value or --flag value, booleans bare or =true/false, lists comma-separated). */
 #include "cfg.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "txt.h"
 
 /* 24 hours: a resync interval beyond that is surely a typo (e.g. "30h" meant "30s"). */
 #define CFG_MAX_SYNC_INTERVAL_MS (24ull * 3600ull * 1000ull)
 #define CFG_MIN_SYNC_INTERVAL_MS 1000ull
-
-static void cfg_errorf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 bool cfg_is_dns_label(const char *name, size_t len)
 {
@@ -125,14 +115,14 @@ static bool cfg_has_namespace(const cfg_options *opts, const char *name, size_t 
 static int cfg_add_namespace(cfg_options *opts, const char *name, size_t len, char *err, size_t errlen)
 {
     if (!cfg_is_dns_label(name, len)) {
-        cfg_errorf(err, errlen,
+        txt_errorf(err, errlen,
                    "--included-namespaces: \"%.*s\" is not a valid namespace name "
                    "(lowercase letters, digits and '-', at most 63 characters)",
                    (int)(len > 80 ? 80 : len), name);
         return -1;
     }
     if (len == 11 && memcmp(name, "kube-system", 11) == 0) {
-        cfg_errorf(err, errlen,
+        txt_errorf(err, errlen,
                    "--included-namespaces: kube-system is never synced; remove it from the list");
         return -1;
     }
@@ -141,13 +131,13 @@ static int cfg_add_namespace(cfg_options *opts, const char *name, size_t len, ch
     char **grown = realloc(opts->included_namespaces,
                            (opts->included_namespace_count + 1) * sizeof *grown);
     if (grown == NULL) {
-        cfg_errorf(err, errlen, "out of memory");
+        txt_errorf(err, errlen, "out of memory");
         return -1;
     }
     opts->included_namespaces = grown;
     char *copy = malloc(len + 1);
     if (copy == NULL) {
-        cfg_errorf(err, errlen, "out of memory");
+        txt_errorf(err, errlen, "out of memory");
         return -1;
     }
     memcpy(copy, name, len);
@@ -164,7 +154,7 @@ static int cfg_add_namespace_list(cfg_options *opts, const char *list, char *err
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         /* pflag would keep an empty item; here it is always a mistake, so say so. */
         if (len == 0) {
-            cfg_errorf(err, errlen, "--included-namespaces: empty namespace name in \"%s\"", list);
+            txt_errorf(err, errlen, "--included-namespaces: empty namespace name in \"%s\"", list);
             return -1;
         }
         if (cfg_add_namespace(opts, p, len, err, errlen) != 0)
@@ -185,7 +175,7 @@ static int cfg_parse_bool(const char *flag, const char *value, bool *out, char *
         *out = false;
         return 0;
     }
-    cfg_errorf(err, errlen, "%s: \"%s\" is not a boolean (use true or false)", flag, value);
+    txt_errorf(err, errlen, "%s: \"%s\" is not a boolean (use true or false)", flag, value);
     return -1;
 }
 
@@ -206,12 +196,12 @@ static int cfg_apply(cfg_options *opts, const char *flag, const char *value, cha
     if (strcmp(flag, "--sync-interval") == 0) {
         uint64_t ms;
         if (cfg_parse_duration_ms(value, &ms) != 0) {
-            cfg_errorf(err, errlen,
+            txt_errorf(err, errlen,
                        "--sync-interval: \"%s\" is not a duration (examples: 30s, 1m, 1m30s)", value);
             return -1;
         }
         if (ms < CFG_MIN_SYNC_INTERVAL_MS || ms > CFG_MAX_SYNC_INTERVAL_MS) {
-            cfg_errorf(err, errlen, "--sync-interval: %s is outside the allowed range 1s to 24h", value);
+            txt_errorf(err, errlen, "--sync-interval: %s is outside the allowed range 1s to 24h", value);
             return -1;
         }
         opts->sync_interval_ms = ms;
@@ -243,13 +233,13 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
         char name[64];
         const char *body = arg[0] == '-' && arg[1] == '-' ? arg + 2 : arg[0] == '-' ? arg + 1 : NULL;
         if (body == NULL || *body == '\0') {
-            cfg_errorf(err, errlen, "unexpected argument \"%s\" (svclink takes only flags; see --help)", arg);
+            txt_errorf(err, errlen, "unexpected argument \"%s\" (svclink takes only flags; see --help)", arg);
             return CFG_ERROR;
         }
         const char *eq = strchr(body, '=');
         size_t name_len = eq ? (size_t)(eq - body) : strlen(body);
         if (name_len + 3 > sizeof name) {
-            cfg_errorf(err, errlen, "unknown flag \"%.40s...\" (see --help)", arg);
+            txt_errorf(err, errlen, "unknown flag \"%.40s...\" (see --help)", arg);
             return CFG_ERROR;
         }
         snprintf(name, sizeof name, "--%.*s", (int)name_len, body);
@@ -260,7 +250,7 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
                 break;
         }
         if (f == sizeof cfg_flags / sizeof cfg_flags[0]) {
-            cfg_errorf(err, errlen, "unknown flag \"%s\" (see --help)", name);
+            txt_errorf(err, errlen, "unknown flag \"%s\" (see --help)", name);
             return CFG_ERROR;
         }
         const char *value;
@@ -271,7 +261,7 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
         } else if (i + 1 < argc) {
             value = argv[++i];
         } else {
-            cfg_errorf(err, errlen, "%s needs a value", name);
+            txt_errorf(err, errlen, "%s needs a value", name);
             return CFG_ERROR;
         }
         if (cfg_apply(out, name, value, err, errlen) != 0)

@@ -1,0 +1,196 @@
+/* watchev: one watch-stream line or Status body at a time, through json_parse into a
+ * caller-owned doc, so a long-lived watch reuses one token array for every event. */
+#include "watchev.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "txt.h"
+
+static const struct {
+    const char *name;
+    watchev_type type;
+} watchev_types[] = {
+    {"ADDED", WATCHEV_ADDED},       {"MODIFIED", WATCHEV_MODIFIED}, {"DELETED", WATCHEV_DELETED},
+    {"BOOKMARK", WATCHEV_BOOKMARK}, {"ERROR", WATCHEV_ERROR},
+};
+
+#define WATCHEV_TYPE_COUNT (sizeof watchev_types / sizeof watchev_types[0])
+
+const char *watchev_type_name(watchev_type type)
+{
+    for (size_t i = 0; i < WATCHEV_TYPE_COUNT; i++)
+        if (watchev_types[i].type == type)
+            return watchev_types[i].name;
+    return "NONE";
+}
+
+/* A token's JSON text for an error message: at most 40 bytes, unprintable bytes as '?',
+ * so a hostile stream cannot put control sequences into logs. */
+static const char *watchev_quote(const json_doc *doc, int tok, char buf[48])
+{
+    size_t n = 0, o = 0;
+    const char *raw = json_raw(doc, tok, &n);
+    for (size_t i = 0; raw != NULL && i < n && o < 40; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        buf[o++] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+    }
+    buf[o] = '\0';
+    if (raw != NULL && n > o)
+        strcpy(buf + o, "...");
+    return buf;
+}
+
+/* Fills st from a Status object; only a code that is not an int is an error. */
+static int watchev_status_fill(const json_doc *doc, int obj, watchev_status *st, const char *what,
+                               char *err, size_t errlen)
+{
+    int code = json_obj_get(doc, obj, "code");
+    if (code >= 0 && !json_is_null(doc, code)) {
+        int64_t v = 0;
+        if (json_int64(doc, code, &v) != JSON_OK || v < INT_MIN || v > INT_MAX) {
+            char q[48];
+            txt_errorf(err, errlen, "%s: Status code %s is not an integer", what,
+                           watchev_quote(doc, code, q));
+            return -1;
+        }
+        st->code = (int)v;
+    }
+    /* Text for people: a cut (JSON_ERR_SPACE) or a \u0000 keeps the prefix json_str_copy
+     * leaves; a missing or non-string field leaves "". Neither is worth failing for. */
+    json_str_copy(doc, json_obj_get(doc, obj, "reason"), st->reason, sizeof st->reason, NULL);
+    json_str_copy(doc, json_obj_get(doc, obj, "message"), st->message, sizeof st->message, NULL);
+    return 0;
+}
+
+/* Empties ev so a failed decode never leaves half-filled fields; returns -1. */
+static int watchev_reset(watchev_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->object = -1;
+    return -1;
+}
+
+/* Copies metadata.resourceVersion of obj into ev; the value is opaque, so only its form
+ * (a non-empty string that fits) is checked. */
+static int watchev_copy_rv(const json_doc *doc, int obj, watchev_event *ev, char *err,
+                           size_t errlen)
+{
+    const char *type = watchev_type_name(ev->type);
+    int rv = json_path(doc, obj, "metadata", "resourceVersion", NULL);
+    if (rv < 0) {
+        txt_errorf(err, errlen, "watch event %s: object has no metadata.resourceVersion", type);
+        return -1;
+    }
+    if (!json_is_string(doc, rv)) {
+        char q[48];
+        txt_errorf(err, errlen, "watch event %s: metadata.resourceVersion %s is not a string",
+                       type, watchev_quote(doc, rv, q));
+        return -1;
+    }
+    size_t n = 0;
+    int r = json_str_copy(doc, rv, ev->resource_version, sizeof ev->resource_version, &n);
+    if (r == JSON_ERR_SPACE) {
+        txt_errorf(err, errlen, "watch event %s: metadata.resourceVersion longer than %d bytes",
+                       type, WATCHEV_RV_SIZE - 1);
+        return -1;
+    }
+    if (r != JSON_OK || n == 0) {
+        txt_errorf(err, errlen, "watch event %s: metadata.resourceVersion is %s", type,
+                       r != JSON_OK ? "not a plain string (holds \\u0000)" : "empty");
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses text into doc and requires a JSON object at the top. */
+static int watchev_parse_object(json_doc *doc, const char *text, size_t len, const char *what,
+                                char *err, size_t errlen)
+{
+    char jerr[160];
+    if (json_parse(doc, text, len, jerr, sizeof jerr) < 0) {
+        txt_errorf(err, errlen, "%s is not valid JSON: %s", what, jerr);
+        return -1;
+    }
+    if (!json_is_object(doc, 0)) {
+        txt_errorf(err, errlen, "%s is not a JSON object", what);
+        return -1;
+    }
+    return 0;
+}
+
+int watchev_decode(const char *line, size_t len, json_doc *doc, watchev_event *ev, char *err,
+                   size_t errlen)
+{
+    char q[48];
+    watchev_reset(ev);
+    if (watchev_parse_object(doc, line, len, "watch event", err, errlen) < 0)
+        return -1;
+    int type = json_obj_get(doc, 0, "type");
+    if (type < 0) {
+        txt_errorf(err, errlen, "watch event has no \"type\"");
+        return -1;
+    }
+    for (size_t i = 0; i < WATCHEV_TYPE_COUNT && ev->type == WATCHEV_NONE; i++)
+        if (json_str_eq(doc, type, watchev_types[i].name))
+            ev->type = watchev_types[i].type;
+    if (ev->type == WATCHEV_NONE) {
+        txt_errorf(err, errlen, "unknown watch event type %s", watchev_quote(doc, type, q));
+        return watchev_reset(ev);
+    }
+    const char *name = watchev_type_name(ev->type);
+    int obj = json_obj_get(doc, 0, "object");
+    if (obj < 0) {
+        txt_errorf(err, errlen, "watch event %s has no \"object\"", name);
+        return watchev_reset(ev);
+    }
+    if (!json_is_object(doc, obj)) {
+        txt_errorf(err, errlen, "watch event %s: \"object\" %s is not a JSON object", name,
+                       watchev_quote(doc, obj, q));
+        return watchev_reset(ev);
+    }
+    ev->object = obj;
+    if (ev->type == WATCHEV_ERROR) {
+        if (watchev_status_fill(doc, obj, &ev->status, "watch event ERROR", err, errlen) < 0)
+            return watchev_reset(ev);
+        return 0;
+    }
+    if (watchev_copy_rv(doc, obj, ev, err, errlen) < 0)
+        return watchev_reset(ev);
+    if (ev->type == WATCHEV_BOOKMARK)
+        ev->initial_events_end = json_str_eq(
+            doc, json_path(doc, obj, "metadata", "annotations", "k8s.io/initial-events-end", NULL),
+            "true");
+    return 0;
+}
+
+int watchev_decode_status(const char *body, size_t len, json_doc *doc, watchev_status *st,
+                          char *err, size_t errlen)
+{
+    char q[48];
+    memset(st, 0, sizeof *st);
+    if (watchev_parse_object(doc, body, len, "Status body", err, errlen) < 0)
+        return -1;
+    int kind = json_obj_get(doc, 0, "kind");
+    if (!json_str_eq(doc, kind, "Status")) {
+        txt_errorf(err, errlen, "body is not a metav1.Status (kind %s)",
+                       kind < 0 ? "missing" : watchev_quote(doc, kind, q));
+        return -1;
+    }
+    if (watchev_status_fill(doc, 0, st, "Status body", err, errlen) < 0) {
+        memset(st, 0, sizeof *st);
+        return -1;
+    }
+    return 0;
+}
+
+bool watchev_status_is_gone(const watchev_status *st)
+{
+    return st->code == 410 || strcmp(st->reason, "Expired") == 0 || strcmp(st->reason, "Gone") == 0;
+}
+
+bool watchev_is_gone(const watchev_event *ev)
+{
+    return ev->type == WATCHEV_ERROR && watchev_status_is_gone(&ev->status);
+}
