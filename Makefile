@@ -101,12 +101,14 @@ build/unit-asan: $(VENDOR_HOST) $(UNIT_ASAN_OBJ)
 # Seed-corpus replayers: the fuzz entry points under gcc's ASan+UBSan, run by make test.
 build/replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_ASAN_OBJ) $(VENDOR_HOST)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(ASAN_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB_ASAN_OBJ) -Lvendor/build/host/lib -lbearssl -lyaml
+	@echo "LD(asan) $@"
+	$(Q)$(HOST_CC) $(ASAN_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB_ASAN_OBJ) -Lvendor/build/host/lib -lbearssl -lyaml
 
 # Coverage-guided fuzzers (libFuzzer, clang); `make fuzz FUZZ_SECONDS=N` runs each in turn.
 build/fuzz/%: tests/fuzz/fuzz_%.c $(LIB_CLANG_OBJ) $(VENDOR_HOST)
 	@mkdir -p $(@D)
-	$(CLANG) $(CLANG_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_CLANG_OBJ) -Lvendor/build/host/lib -lbearssl -lyaml
+	@echo "LD(clang) $@"
+	$(Q)$(CLANG) $(CLANG_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_CLANG_OBJ) -Lvendor/build/host/lib -lbearssl -lyaml
 
 fuzz-build: $(FUZZ_BINS)
 

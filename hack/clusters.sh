@@ -12,6 +12,7 @@ usage: hack/clusters.sh COMMAND [ARGS]
   status                    per cluster: running/stopped, API URL, memory
   env NAME                  print shell export lines (KUBECONFIG, KUBECTL, SVCLINK_API_SERVER)
   token NAME [NS/]SA [DUR]  print a service-account bearer token (TokenRequest; default default/default, 1h)
+  apiserver NAME stop|start kill (SIGKILL) or restart only that cluster's kube-apiserver (outage tests)
 
 Environment:
   SVCLINK_STATE            state root (default <repo>/.state); clusters live in $SVCLINK_STATE/clusters
@@ -417,6 +418,25 @@ stop_cluster() {
 # ---------------------------------------------------------------------------------------
 # up
 
+# start_apiserver: launches the loaded cluster's kube-apiserver (cluster_up, and the
+# `apiserver NAME start` command that tests use to simulate an outage and recovery).
+start_apiserver() {
+  launch kube-apiserver "$BIN/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
+    --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
+    --client-ca-file "$dir/pki/ca.crt" \
+    --authorization-mode RBAC \
+    --service-account-issuer "https://$TLS_SERVER_NAME" \
+    --service-account-key-file "$dir/pki/sa.pub" \
+    --service-account-signing-key-file "$dir/pki/sa.key" \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
+    --etcd-compaction-interval "$COMPACTION" \
+    --disable-admission-plugins TaintNodesByCondition \
+    --endpoint-reconciler-type none \
+    --profiling=false ${APISERVER_EXTRA[@]+"${APISERVER_EXTRA[@]}"}
+}
+
 # cluster_up NAME: runs in a background worker, one per cluster.
 cluster_up() {
   CLUSTER=$1
@@ -460,20 +480,7 @@ cluster_up() {
   # TaintNodesByCondition would put node.kubernetes.io/not-ready:NoSchedule on every new
   # Node; only the node-lifecycle controller (which we do not run: it would evict kwok's
   # pods whenever heartbeats lag) lifts it, so pods would never be scheduled.
-  launch kube-apiserver "$BIN/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
-    --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
-    --client-ca-file "$dir/pki/ca.crt" \
-    --authorization-mode RBAC \
-    --service-account-issuer "https://$TLS_SERVER_NAME" \
-    --service-account-key-file "$dir/pki/sa.pub" \
-    --service-account-signing-key-file "$dir/pki/sa.key" \
-    --service-cluster-ip-range "$SERVICE_CIDR" \
-    --etcd-compaction-interval "$COMPACTION" \
-    --disable-admission-plugins TaintNodesByCondition \
-    --endpoint-reconciler-type none \
-    --profiling=false ${APISERVER_EXTRA[@]+"${APISERVER_EXTRA[@]}"}
+  start_apiserver
   wait_for "$UP_TIMEOUT" "kube-apiserver /readyz at $API_URL" kube-apiserver api_ready
   log "kube-apiserver ready after $((SECONDS - t0))s"
 
@@ -628,6 +635,30 @@ cmd_token() {
   "$(cat "$STATE/bin-dir")/kubectl" --kubeconfig "$dir/kubeconfig" -n "$ns" create token "$sa" --duration "${3:-1h}"
 }
 
+# apiserver NAME stop|start: stops or restarts only the API server of a running cluster,
+# for tests of outages (the rest of the control plane keeps its state in etcd).
+cmd_apiserver() {
+  [ $# -eq 2 ] || die "usage: apiserver NAME stop|start"
+  valid_name "$1"
+  CLUSTER=$1
+  load_cluster "$1"
+  BIN=$(cat "$STATE/bin-dir")
+  local p
+  p=$(comp_pid kube-apiserver)
+  case $2 in
+    stop)
+      # SIGKILL: an outage, not a graceful shutdown (which waits for watches to drain).
+      if [ -n "$p" ] && pid_alive "$p"; then STOP_TIMEOUT=0 stop_pids "$p"; fi
+      log "kube-apiserver stopped" ;;
+    start)
+      if [ -n "$p" ] && pid_alive "$p"; then log "kube-apiserver already running"; return 0; fi
+      start_apiserver
+      wait_for "$UP_TIMEOUT" "kube-apiserver /readyz at $API_URL" kube-apiserver api_ready
+      log "kube-apiserver ready at $API_URL" ;;
+    *) die "usage: apiserver NAME stop|start" ;;
+  esac
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in
@@ -636,6 +667,7 @@ case $cmd in
   status) cmd_status "$@" ;;
   env) cmd_env "$@" ;;
   token) cmd_token "$@" ;;
+  apiserver) cmd_apiserver "$@" ;;
   -h|--help|help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

@@ -2,9 +2,11 @@
  * Everything it decides comes from cfg; the version string is baked in at build time. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <yaml.h>
 
+#include "apicmd.h"
 #include "cfg.h"
 #include "version.h"
 
@@ -22,6 +24,8 @@ int main(int argc, char **argv)
     char usage[2048];
     int status = 0;
 
+    if (argc > 1 && strcmp(argv[1], "api") == 0)
+        return apicmd_main(argc - 1, argv + 1);
     switch (cfg_parse(argc, argv, &opts, err, sizeof err)) {
     case CFG_HELP:
         cfg_usage(usage, sizeof usage);

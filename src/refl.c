@@ -1,0 +1,341 @@
+/* refl: the list/watch state machine. Its only state is the last resourceVersion and the
+ * request in flight; objects go straight to the owner, who keeps what it needs of them. */
+#include "refl.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "watchev.h"
+
+#define REFL_PATH_MAX 2048
+#define REFL_CONTINUE_MAX 4096
+
+struct refl {
+    loop *l;
+    kapi_client *api;
+    char *path;
+    char *selector_q;      /* "&labelSelector=..." already encoded, or "" */
+    uint32_t page_limit, watch_timeout_s, backoff_max_ms;
+    bool list_only;
+    refl_handlers h;
+    void *arg;
+    refl_state state;
+    char rv[WATCHEV_RV_SIZE];
+    char *continue_token;  /* next LIST page, or NULL */
+    kapi_req *req;
+    loop_timer_id timer;
+    uint32_t backoff_ms;
+    bool listed_once;
+    json_doc doc;          /* reused for every page and event, so tokens are allocated once */
+    refl_stats stats;
+    uint32_t jitter_seed;
+};
+
+static void refl_list(refl *r);
+static void refl_watch(refl *r);
+
+/* A small xorshift for jitter: spreading retries of many clusters is all it is for. */
+static uint32_t refl_rand(refl *r)
+{
+    uint32_t x = r->jitter_seed;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    r->jitter_seed = x;
+    return x;
+}
+
+static void refl_set_state(refl *r, refl_state st, int status, conn_error transport, const char *reason)
+{
+    if (st == r->state && st != REFL_FAILING)
+        return;
+    r->state = st;
+    if (r->h.on_state != NULL)
+        r->h.on_state(r->arg, st, status, transport, reason);
+}
+
+static void refl_on_timer(loop *l, void *arg)
+{
+    (void)l;
+    refl *r = arg;
+    r->timer = 0;
+    refl_list(r);
+}
+
+/* Failure: report it and list again after a capped exponential backoff with jitter, or
+ * after the server's Retry-After when it gave one. */
+static void refl_retry_later(refl *r, const kapi_response *resp)
+{
+    r->stats.failures++;
+    refl_set_state(r, REFL_FAILING, resp->status, resp->transport, resp->error);
+    uint32_t delay = r->backoff_ms ? r->backoff_ms : 500;
+    r->backoff_ms = delay * 2 > r->backoff_max_ms ? r->backoff_max_ms : delay * 2;
+    delay = delay - delay / 5 + refl_rand(r) % (delay / 5 * 2 + 1); /* +-20% */
+    if (resp->retry_after > 0 && resp->retry_after <= 600)
+        delay = (uint32_t)resp->retry_after * 1000u;
+    free(r->continue_token);
+    r->continue_token = NULL;
+    r->timer = loop_timer_add(r->l, delay, refl_on_timer, r);
+}
+
+/* ---- LIST ---- */
+
+static int refl_take_list_page(refl *r, const kapi_response *resp, char *err, size_t errlen)
+{
+    if (json_parse(&r->doc, resp->body, resp->body_len, err, errlen) != 0)
+        return -1;
+    int rv = json_path(&r->doc, 0, "metadata", "resourceVersion", NULL);
+    int items = json_obj_get(&r->doc, 0, "items");
+    if (json_str_copy(&r->doc, rv, r->rv, sizeof r->rv, NULL) != 0 || r->rv[0] == '\0') {
+        snprintf(err, errlen, "the list has no usable metadata.resourceVersion");
+        return -1;
+    }
+    if (!json_is_array(&r->doc, items) && !json_is_null(&r->doc, items)) {
+        snprintf(err, errlen, "the list has no items array");
+        return -1;
+    }
+    char token[REFL_CONTINUE_MAX];
+    int cont = json_path(&r->doc, 0, "metadata", "continue", NULL);
+    free(r->continue_token);
+    r->continue_token = NULL;
+    if (cont >= 0 && json_str_copy(&r->doc, cont, token, sizeof token, NULL) == 0 && token[0] != '\0') {
+        r->continue_token = strdup(token);
+        if (r->continue_token == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    for (int it = json_arr_first(&r->doc, items); it >= 0; it = json_next(&r->doc, it)) {
+        if (json_is_object(&r->doc, it))
+            r->h.on_object(r->arg, REFL_UPSERT, &r->doc, it);
+    }
+    return 0;
+}
+
+static void refl_on_list(void *arg, const kapi_response *resp)
+{
+    refl *r = arg;
+    r->req = NULL;
+    if (resp->status == 410) {
+        /* The continue token expired mid-list: start the list over. */
+        r->stats.gone++;
+        free(r->continue_token);
+        r->continue_token = NULL;
+        refl_list(r);
+        return;
+    }
+    if (resp->status != 200) {
+        refl_retry_later(r, resp);
+        return;
+    }
+    char err[256];
+    if (refl_take_list_page(r, resp, err, sizeof err) != 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s: LIST %s: %s", kapi_name(r->api), r->path, err);
+        kapi_response bad = *resp;
+        bad.error = msg;
+        refl_retry_later(r, &bad);
+        return;
+    }
+    if (r->continue_token != NULL) {
+        refl_list(r);
+        return;
+    }
+    r->h.on_list_end(r->arg);
+    r->listed_once = true;
+    r->backoff_ms = 0;
+    refl_set_state(r, REFL_SYNCED, 200, CONN_OK, "");
+    if (!r->list_only)
+        refl_watch(r);
+}
+
+static void refl_list(refl *r)
+{
+    char path[REFL_PATH_MAX];
+    http_buf q;
+    http_buf_init(&q);
+    if (r->continue_token != NULL) {
+        http_buf_append(&q, "&continue=", 10);
+        http_query_escape(&q, r->continue_token, strlen(r->continue_token));
+    } else {
+        if (r->listed_once)
+            r->stats.relists++;
+        r->h.on_list_begin(r->arg);
+    }
+    int n = snprintf(path, sizeof path, "%s?limit=%u%s%s", r->path, r->page_limit, r->selector_q,
+                     q.data != NULL ? q.data : "");
+    http_buf_free(&q);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        kapi_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1,
+                              .error = "the list path is too long"};
+        refl_retry_later(r, &resp);
+        return;
+    }
+    r->stats.lists++;
+    r->req = kapi_request(r->api, "GET", path, NULL, NULL, 0, refl_on_list, r);
+    if (r->req == NULL) {
+        kapi_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1, .error = "out of memory"};
+        refl_retry_later(r, &resp);
+    }
+}
+
+/* ---- WATCH ---- */
+
+static void refl_on_line(void *arg, const char *line, size_t len)
+{
+    refl *r = arg;
+    watchev_event ev;
+    char err[256];
+    if (watchev_decode(line, len, &r->doc, &ev, err, sizeof err) != 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s: WATCH %s: undecodable event: %s", kapi_name(r->api), r->path, err);
+        kapi_cancel(r->req);
+        r->req = NULL;
+        kapi_response resp = {.status = 200, .transport = CONN_ERR_IO, .retry_after = -1, .error = msg};
+        refl_retry_later(r, &resp);
+        return;
+    }
+    switch (ev.type) {
+    case WATCHEV_ADDED:
+    case WATCHEV_MODIFIED:
+    case WATCHEV_DELETED:
+        r->stats.events++;
+        r->h.on_object(r->arg, ev.type == WATCHEV_DELETED ? REFL_DELETE : REFL_UPSERT, &r->doc, ev.object);
+        memcpy(r->rv, ev.resource_version, sizeof r->rv);
+        break;
+    case WATCHEV_BOOKMARK:
+        memcpy(r->rv, ev.resource_version, sizeof r->rv);
+        break;
+    case WATCHEV_ERROR:
+    default: {
+        kapi_cancel(r->req);
+        r->req = NULL;
+        if (watchev_is_gone(&ev)) {
+            r->stats.gone++;
+            refl_list(r);
+            return;
+        }
+        char msg[800];
+        snprintf(msg, sizeof msg, "%s: WATCH %s: %d %s: %s", kapi_name(r->api), r->path, ev.status.code,
+                 ev.status.reason, ev.status.message);
+        kapi_response resp = {.status = ev.status.code, .transport = CONN_OK, .retry_after = -1, .error = msg};
+        refl_retry_later(r, &resp);
+        return;
+    }
+    }
+}
+
+static void refl_on_watch_end(void *arg, const kapi_response *resp)
+{
+    refl *r = arg;
+    r->req = NULL;
+    if (resp->status == 200 && resp->transport == CONN_OK) {
+        refl_watch(r); /* the server ended the stream (timeoutSeconds): resume from rv */
+        return;
+    }
+    if (resp->status == 410) {
+        r->stats.gone++;
+        refl_list(r);
+        return;
+    }
+    refl_retry_later(r, resp);
+}
+
+static void refl_watch(refl *r)
+{
+    char path[REFL_PATH_MAX];
+    /* Jitter spreads the reconnects of many watches that started together. */
+    uint32_t timeout = r->watch_timeout_s + refl_rand(r) % (r->watch_timeout_s / 5 + 1);
+    int n = snprintf(path, sizeof path, "%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%u%s",
+                     r->path, r->rv, timeout, r->selector_q);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        kapi_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1,
+                              .error = "the watch path is too long"};
+        refl_retry_later(r, &resp);
+        return;
+    }
+    r->stats.watches++;
+    /* Silence well past the server's own timeout means the connection is dead. */
+    r->req = kapi_stream(r->api, path, (timeout + 60) * 1000u, refl_on_line, refl_on_watch_end, r);
+    if (r->req == NULL) {
+        kapi_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1, .error = "out of memory"};
+        refl_retry_later(r, &resp);
+    }
+}
+
+/* ---- lifetime ---- */
+
+refl *refl_new(loop *l, kapi_client *api, const refl_config *cfg, const refl_handlers *h, void *arg)
+{
+    refl *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->l = l;
+    r->api = api;
+    r->h = *h;
+    r->arg = arg;
+    r->page_limit = cfg->page_limit ? cfg->page_limit : 500;
+    r->watch_timeout_s = cfg->watch_timeout_s ? cfg->watch_timeout_s : 300;
+    r->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : 30000;
+    r->list_only = cfg->list_only;
+    r->jitter_seed = (uint32_t)(loop_now_ms() ^ (uintptr_t)r) | 1u;
+    r->path = strdup(cfg->path);
+    http_buf sel;
+    http_buf_init(&sel);
+    if (cfg->label_selector != NULL && cfg->label_selector[0] != '\0') {
+        http_buf_append(&sel, "&labelSelector=", 15);
+        http_query_escape(&sel, cfg->label_selector, strlen(cfg->label_selector));
+    }
+    r->selector_q = strdup(sel.data != NULL ? sel.data : "");
+    http_buf_free(&sel);
+    json_doc_init(&r->doc);
+    if (r->path == NULL || r->selector_q == NULL) {
+        refl_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void refl_start(refl *r)
+{
+    refl_list(r);
+}
+
+void refl_start_from(refl *r, const char *rv)
+{
+    snprintf(r->rv, sizeof r->rv, "%s", rv);
+    r->listed_once = true;
+    refl_watch(r);
+}
+
+void refl_free(refl *r)
+{
+    if (r == NULL)
+        return;
+    kapi_cancel(r->req);
+    if (r->timer != 0)
+        loop_timer_cancel(r->l, r->timer);
+    json_doc_free(&r->doc);
+    free(r->continue_token);
+    free(r->path);
+    free(r->selector_q);
+    free(r);
+}
+
+refl_state refl_get_state(const refl *r)
+{
+    return r->state;
+}
+
+const char *refl_resource_version(const refl *r)
+{
+    return r->rv;
+}
+
+const refl_stats *refl_get_stats(const refl *r)
+{
+    return &r->stats;
+}
