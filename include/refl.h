@@ -35,6 +35,7 @@ typedef struct {
 typedef struct {
     const char *path;           /* collection path, e.g. "/api/v1/services" */
     const char *label_selector; /* NULL: none; sent percent-encoded */
+    const char *field_selector; /* NULL: none; sent percent-encoded */
     uint32_t page_limit;        /* LIST page size; 0: 500 */
     uint32_t watch_timeout_s;   /* server-side timeoutSeconds; 0: 300 (with jitter) */
     uint32_t backoff_max_ms;    /* 0: 30000 */

@@ -8,6 +8,7 @@
 
 #include "apicmd.h"
 #include "cfg.h"
+#include "engine.h"
 #include "version.h"
 
 static void main_print_version(void)
@@ -39,10 +40,7 @@ int main(int argc, char **argv)
         status = 2;
         break;
     case CFG_RUN:
-        /* The controller itself (API client and sync engine) is not written yet. */
-        fprintf(stderr, "svclink: flags are valid, but the sync engine is not implemented in this "
-                        "build yet; nothing to run\n");
-        status = 1;
+        status = engine_run(&opts);
         break;
     }
     cfg_free(&opts);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
 #include "http.h"
 #include "watchev.h"
 
@@ -17,8 +18,8 @@ struct refl {
     loop *l;
     kapi_client *api;
     char *path;
-    char *selector_q;      /* "&labelSelector=..." already encoded, or "" */
-    uint32_t page_limit, watch_timeout_s, backoff_max_ms;
+    char *selector_q;      /* "&labelSelector=...&fieldSelector=..." already encoded, or "" */
+    uint32_t page_limit, watch_timeout_s;
     bool list_only;
     refl_handlers h;
     void *arg;
@@ -27,26 +28,14 @@ struct refl {
     char *continue_token;  /* next LIST page, or NULL */
     kapi_req *req;
     loop_timer_id timer;
-    uint32_t backoff_ms;
+    backoff retry;
     bool listed_once;
     json_doc doc;          /* reused for every page and event, so tokens are allocated once */
     refl_stats stats;
-    uint32_t jitter_seed;
 };
 
 static void refl_list(refl *r);
 static void refl_watch(refl *r);
-
-/* A small xorshift for jitter: spreading retries of many clusters is all it is for. */
-static uint32_t refl_rand(refl *r)
-{
-    uint32_t x = r->jitter_seed;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    r->jitter_seed = x;
-    return x;
-}
 
 static void refl_set_state(refl *r, refl_state st, int status, conn_error transport, const char *reason)
 {
@@ -71,11 +60,7 @@ static void refl_retry_later(refl *r, const kapi_response *resp)
 {
     r->stats.failures++;
     refl_set_state(r, REFL_FAILING, resp->status, resp->transport, resp->error);
-    uint32_t delay = r->backoff_ms ? r->backoff_ms : 500;
-    r->backoff_ms = delay * 2 > r->backoff_max_ms ? r->backoff_max_ms : delay * 2;
-    delay = delay - delay / 5 + refl_rand(r) % (delay / 5 * 2 + 1); /* +-20% */
-    if (resp->retry_after > 0 && resp->retry_after <= 600)
-        delay = (uint32_t)resp->retry_after * 1000u;
+    uint32_t delay = backoff_next(&r->retry, resp->retry_after);
     free(r->continue_token);
     r->continue_token = NULL;
     r->timer = loop_timer_add(r->l, delay, refl_on_timer, r);
@@ -146,7 +131,7 @@ static void refl_on_list(void *arg, const kapi_response *resp)
     }
     r->h.on_list_end(r->arg);
     r->listed_once = true;
-    r->backoff_ms = 0;
+    backoff_reset(&r->retry);
     refl_set_state(r, REFL_SYNCED, 200, CONN_OK, "");
     if (!r->list_only)
         refl_watch(r);
@@ -248,7 +233,7 @@ static void refl_watch(refl *r)
 {
     char path[REFL_PATH_MAX];
     /* Jitter spreads the reconnects of many watches that started together. */
-    uint32_t timeout = r->watch_timeout_s + refl_rand(r) % (r->watch_timeout_s / 5 + 1);
+    uint32_t timeout = r->watch_timeout_s + backoff_rand(&r->retry, r->watch_timeout_s / 5 + 1);
     int n = snprintf(path, sizeof path, "%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%u%s",
                      r->path, r->rv, timeout, r->selector_q);
     if (n < 0 || (size_t)n >= sizeof path) {
@@ -279,15 +264,19 @@ refl *refl_new(loop *l, kapi_client *api, const refl_config *cfg, const refl_han
     r->arg = arg;
     r->page_limit = cfg->page_limit ? cfg->page_limit : 500;
     r->watch_timeout_s = cfg->watch_timeout_s ? cfg->watch_timeout_s : 300;
-    r->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : 30000;
     r->list_only = cfg->list_only;
-    r->jitter_seed = (uint32_t)(loop_now_ms() ^ (uintptr_t)r) | 1u;
+    backoff_init(&r->retry, 500, cfg->backoff_max_ms ? cfg->backoff_max_ms : 30000,
+                 (uint32_t)(loop_now_ms() ^ (uintptr_t)r));
     r->path = strdup(cfg->path);
     http_buf sel;
     http_buf_init(&sel);
     if (cfg->label_selector != NULL && cfg->label_selector[0] != '\0') {
         http_buf_append(&sel, "&labelSelector=", 15);
         http_query_escape(&sel, cfg->label_selector, strlen(cfg->label_selector));
+    }
+    if (cfg->field_selector != NULL && cfg->field_selector[0] != '\0') {
+        http_buf_append(&sel, "&fieldSelector=", 15);
+        http_query_escape(&sel, cfg->field_selector, strlen(cfg->field_selector));
     }
     r->selector_q = strdup(sel.data != NULL ? sel.data : "");
     http_buf_free(&sel);

@@ -126,6 +126,16 @@ out=$("$bin" api --kubeconfig "$work/token.yaml" get /api/v1/namespaces/kube-sys
 if grep -q '403' <<<"$out" && grep -q 'forbidden' <<<"$out"; then e2e_pass auth-forbidden-names-status; else e2e_fail auth-forbidden-names-status "$out"; fi
 if grep -q "$token" <<<"$out"; then e2e_fail token-never-printed "the token appears in the output"; else e2e_pass token-never-printed; fi
 
+# A server that speaks only TLS 1.3: the error must say so.
+port13=$(( (api_port + 997) % 20000 + 40000 ))
+openssl s_server -accept "127.0.0.1:$port13" -tls1_3 -cert "$main/pki/apiserver.crt" -key "$main/pki/apiserver.key" \
+  -quiet -naccept 1 </dev/null >"$work/s_server.log" 2>&1 &
+spid=$!
+e2e_wait 10 bash -c "echo > /dev/tcp/127.0.0.1/$port13"
+kubeconfig "$work/tls13.yaml" "https://127.0.0.1:$port13" "$main/pki/ca.crt" cert "$work/rsa1.crt" "$work/rsa1.key"
+get_refused tls13-only-server-explained "$work/tls13.yaml" 'TLS 1.3'
+kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+
 # --- LIST pagination ---------------------------------------------------------------------
 admin="$main/kubeconfig"
 e2e_kubectl main create namespace $nl >/dev/null
@@ -220,6 +230,48 @@ fi
 dups=$(awk '/^LIST-BEGIN/ { inlist = 1; next } /^LIST-END/ { inlist = 0 }
             inlist && /^UPSERT / { if (++c[$2] > 1) d++ } END { print d + 0 }' "$work/w410.out")
 [ "$dups" = 0 ] && e2e_pass list-delivers-each-object-once || e2e_fail list-delivers-each-object-once "$dups duplicates"
+
+# --- a rotated token file is picked up -----------------------------------------------------
+printf '%s\n' "$token" >"$work/token.file"
+{
+  echo "apiVersion: v1"
+  echo "kind: Config"
+  echo "current-context: t"
+  echo "contexts: [{name: t, context: {cluster: c, user: u}}]"
+  echo "clusters: [{name: c, cluster: {server: '$api_url', certificate-authority-data: $(b64 "$main/pki/ca.crt")}}]"
+  echo "users: [{name: u, user: {tokenFile: '$work/token.file'}}]"
+} >"$work/tokenfile.yaml"
+"$bin" api --kubeconfig "$work/tokenfile.yaml" --watch-timeout 1 watch /api/v1/namespaces/default/configmaps \
+  >"$work/rotate.out" 2>"$work/rotate.err" &
+wpid=$!
+e2e_wait 30 grep -q '^LIST-END' "$work/rotate.out"
+echo "not-a-valid-token" >"$work/token.file"
+e2e_wait 30 grep -q '^STATE failing status=401' "$work/rotate.out"
+SVCLINK_STATE=$(dirname "$E2E_STATE") "$E2E_ROOT/hack/clusters.sh" token main default/api-reader 2>/dev/null >"$work/token.file"
+e2e_wait 60 bash -c "tail -n 3 '$work/rotate.out' | grep -q '^STATE synced'"
+kill -TERM "$wpid" 2>/dev/null
+wait "$wpid"
+if grep -q '^STATE failing status=401' "$work/rotate.out" && [ "$(grep '^STATE' "$work/rotate.out" | tail -n 1 | cut -d' ' -f2)" = synced ]; then
+  e2e_pass token-file-reread-when-rotated
+else
+  e2e_fail token-file-reread-when-rotated "$(grep '^STATE' "$work/rotate.out" | tail -3)"
+fi
+
+# --- memory: what one idle TLS watch costs ---------------------------------------------------
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+"$bin" api --kubeconfig "$admin" watch /api/v1/namespaces/default/configmaps >"$work/one.out" 2>/dev/null &
+p1=$!
+"$bin" api --kubeconfig "$admin" --parallel 51 watch /api/v1/namespaces/default/configmaps >"$work/many.out" 2>/dev/null &
+p51=$!
+e2e_wait 30 grep -q '^LIST-END' "$work/one.out"
+e2e_wait 60 grep -q '^PARALLEL synced=50' "$work/many.out"
+sleep 1 # let the last handshakes' transient buffers go
+r1=$(rss_kib "$p1") r51=$(rss_kib "$p51")
+kill -TERM "$p1" "$p51" 2>/dev/null
+wait "$p1" "$p51"
+per=$(( (r51 - r1) / 50 ))
+echo "memory: one watch process ${r1} KiB, 51 watches ${r51} KiB: ${per} KiB per idle TLS watch"
+if [ "$per" -gt 0 ] && [ "$per" -le 48 ]; then e2e_pass "idle-watch-memory (${per} KiB each)"; else e2e_fail idle-watch-memory "${per} KiB per watch"; fi
 
 # --- writes -------------------------------------------------------------------------------
 cmpath=/api/v1/namespaces/default/configmaps

@@ -1,0 +1,64 @@
+/* lview: the main cluster as svclink needs to see it: its Services (uid, whether svclink
+ * created them) and the EndpointSlices svclink manages, indexed by Service. */
+#ifndef SVCLINK_LVIEW_H
+#define SVCLINK_LVIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "smap.h"
+
+#define LVIEW_CREATED_BY_LABEL "svclink.cloudpilot.ai/created-by"
+
+typedef struct {
+    char uid[64];
+    char rv[32];
+    bool created_by_us;     /* carries LVIEW_CREATED_BY_LABEL=svclink */
+    bool unsyncable;        /* headless or ExternalName: never gets slices */
+    uint64_t ports_hash;    /* of spec.ports as svclink would write them */
+    uint32_t gen;
+} lview_svc;
+
+typedef struct lview_slice {
+    struct lview_slice *next; /* in its Service's list */
+    char ns[64];
+    char name[64];
+    char service[64];
+    char link[254];
+    char rv[32];
+    uint64_t hash;            /* slice_observe's hash of what is there */
+    uint32_t neps;
+    uint32_t gen;
+    bool pending;             /* a write of ours for it is in flight */
+} lview_slice;
+
+typedef void (*lview_dirty_cb)(void *arg, const char *ns, const char *service);
+
+typedef struct {
+    smap svcs;       /* "ns/name" -> lview_svc* */
+    smap slices;     /* "ns/name" -> lview_slice* */
+    smap by_service; /* "ns/service" -> lview_slice* (list head) */
+    uint32_t gen_svc, gen_slice;
+    bool svcs_synced, slices_synced;
+    lview_dirty_cb dirty;
+    void *arg;
+} lview;
+
+void lview_init(lview *v, lview_dirty_cb dirty, void *arg);
+void lview_free(lview *v);
+
+void lview_list_begin(lview *v, char kind);
+void lview_list_end(lview *v, char kind);
+void lview_upsert(lview *v, char kind, const json_doc *doc, int obj);
+void lview_delete(lview *v, char kind, const json_doc *doc, int obj);
+
+const lview_svc *lview_service(const lview *v, const char *ns, const char *name);
+lview_slice *lview_slice_get(const lview *v, const char *ns, const char *name);
+/* The first of the Service's managed slices (follow ->next). */
+lview_slice *lview_slices_of(const lview *v, const char *ns, const char *service);
+/* After a successful write of ours: record what the server returned (the object) or,
+ * for a delete (doc NULL), forget the slice, without waiting for the watch. */
+void lview_record_slice(lview *v, const char *ns, const char *name, const json_doc *doc, int obj);
+
+#endif

@@ -1,0 +1,86 @@
+/* rcache: what svclink knows of one remote cluster: its Services and EndpointSlices in
+ * compact form, grouped by Service, fed by two reflectors and telling which Services changed. */
+#ifndef SVCLINK_RCACHE_H
+#define SVCLINK_RCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "slice.h"
+#include "smap.h"
+
+enum { RC_HEADLESS = 1, RC_EXTERNAL_NAME = 2 };
+
+typedef struct {
+    char *name;             /* owned; "" when unnamed */
+    char *app_protocol;     /* owned or NULL */
+    char *target_port_name; /* owned or NULL (then target_port is a number, 0: unset) */
+    int32_t port;
+    int32_t target_port;
+    uint8_t protocol;       /* SLICE_PROTO_* */
+} rc_svc_port;
+
+/* A remote Service: only what filtering and local Service creation need. */
+typedef struct {
+    uint8_t flags;          /* RC_* */
+    uint8_t ip_family_policy; /* 0 unset, 1 SingleStack, 2 PreferDualStack, 3 RequireDualStack */
+    uint8_t ip_families[2]; /* 4 or 6, 0 unset */
+    rc_svc_port *ports;
+    uint16_t nports;
+    uint64_t hash;          /* of everything above, to see real changes */
+    uint32_t gen;
+} rc_svc;
+
+typedef struct rc_slice rc_slice;
+
+/* Everything about one Service name (namespace/name) in this cluster. */
+typedef struct {
+    char *ns, *name;        /* owned */
+    rc_svc *svc;            /* NULL when the Service is not (or no longer) there */
+    rc_slice *slices;       /* its EndpointSlices */
+    uint32_t nslices;
+} rc_group;
+
+struct rc_slice {
+    rc_slice *next;         /* in its group */
+    rc_group *group;
+    uint64_t hash;          /* of the data, to ignore no-op updates */
+    uint32_t gen;
+    slice_data data;
+};
+
+/* Called for every Service whose view changed (a real change, not a repeat). */
+typedef void (*rcache_dirty_cb)(void *arg, const char *ns, const char *name);
+
+typedef struct {
+    smap groups;            /* "ns/name" -> rc_group* */
+    smap slices;            /* "ns/slice" -> rc_slice* */
+    uint32_t gen_svc, gen_slice;
+    rcache_dirty_cb dirty;
+    void *arg;
+    uint64_t endpoints;     /* endpoints held, for accounting */
+} rcache;
+
+void rcache_init(rcache *c, rcache_dirty_cb dirty, void *arg);
+void rcache_free(rcache *c);
+
+/* Reflector events for Services (kind 's') and EndpointSlices (kind 'e'). */
+void rcache_list_begin(rcache *c, char kind);
+void rcache_list_end(rcache *c, char kind);
+/* Applies one object. 0, or -1 when it could not be decoded (err says why; nothing changed). */
+int rcache_upsert(rcache *c, char kind, const json_doc *doc, int obj, char *err, size_t errlen);
+void rcache_delete(rcache *c, char kind, const json_doc *doc, int obj);
+
+const rc_group *rcache_group(const rcache *c, const char *ns, const char *name);
+
+/* Hash of a Service's ports (name, port, protocol, targetPort, appProtocol), equal for a
+ * remote rc_svc and for a local Service JSON object with the same ports. */
+uint64_t rcache_ports_hash(const rc_svc_port *ports, size_t n);
+/* The same from a Service object; 0 and *out set, or -1 when its ports do not decode. */
+int rcache_ports_hash_json(const json_doc *doc, int svc_obj, uint64_t *out);
+/* Heap bytes held, roughly, for the footprint figures. */
+size_t rcache_bytes(const rcache *c);
+
+#endif

@@ -1,0 +1,114 @@
+/* slice: the compact model of an EndpointSlice (about 32 bytes per endpoint), decoding it
+ * from API JSON, naming and hashing the slices svclink writes, and writing their bodies. */
+#ifndef SVCLINK_SLICE_H
+#define SVCLINK_SLICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+
+#define SLICE_MANAGED_BY "svclink.cloudpilot.ai"
+#define SLICE_LABEL_MANAGED_BY "endpointslice.kubernetes.io/managed-by"
+#define SLICE_LABEL_SERVICE "kubernetes.io/service-name"
+#define SLICE_LABEL_CLUSTER "svclink.cloudpilot.ai/cluster"
+#define SLICE_LABEL_SOURCE "multicluster.kubernetes.io/source-cluster"
+/* The built-in controller writes at most 100 endpoints per slice; so do we. */
+#define SLICE_MAX_ENDPOINTS 100
+#define SLICE_API_MAX_ENDPOINTS 1000
+#define SLICE_MAX_PORTS 100
+
+typedef enum { SLICE_ADDR_NONE = 0, SLICE_ADDR_IPV4 = 4, SLICE_ADDR_IPV6 = 6 } slice_addr_type;
+
+/* Condition bits: a *_SET bit says the field was present; absent ready/serving mean true
+ * and absent terminating means false, and we keep absent as absent. */
+enum {
+    SLICE_READY_SET = 1, SLICE_READY = 2, SLICE_SERVING_SET = 4, SLICE_SERVING = 8,
+    SLICE_TERMINATING_SET = 16, SLICE_TERMINATING = 32
+};
+
+typedef struct {
+    uint8_t addr[16];  /* first address, network order (4 bytes used for IPv4) */
+    uint8_t cond;      /* SLICE_* bits */
+    char *hostname;    /* owned, usually NULL */
+} slice_ep;
+
+typedef struct {
+    char *name;         /* owned; "" when unnamed */
+    char *app_protocol; /* owned, or NULL */
+    int32_t port;       /* -1: no port (all ports) */
+    uint8_t protocol;   /* SLICE_PROTO_* */
+} slice_port;
+
+enum { SLICE_PROTO_TCP = 0, SLICE_PROTO_UDP, SLICE_PROTO_SCTP };
+
+/* One slice's data; every array and string is owned (slice_data_free). */
+typedef struct {
+    slice_addr_type addr_type;
+    slice_port *ports;
+    uint16_t nports;
+    slice_ep *eps;
+    uint32_t neps;
+    uint32_t dropped; /* endpoints left out: unsafe addresses (loopback, link-local, ...) */
+} slice_data;
+
+/* Decodes an EndpointSlice object. FQDN slices (and unknown types) give addr_type NONE and
+ * no endpoints: svclink only carries IP endpoints. Endpoints whose first address is
+ * loopback, link-local, unspecified or multicast are dropped (counted in dropped): such an
+ * address from a remote cluster would send local traffic somewhere local. 0, or -1 with
+ * err naming the field. */
+int slice_parse(const json_doc *doc, int obj, slice_data *out, char *err, size_t errlen);
+void slice_data_free(slice_data *d);
+
+/* True for addresses never written (loopback, link-local, unspecified, multicast). */
+bool slice_addr_unsafe(slice_addr_type t, const uint8_t *addr);
+
+/* Sorts ports into the canonical order (name, protocol, port) in place. */
+void slice_ports_sort(slice_port *ports, size_t n);
+/* A hash of a canonically sorted port set: slices with equal port sets group together. */
+uint64_t slice_ports_hash(const slice_port *ports, size_t n);
+/* Compares endpoints by address bytes (then conditions, hostname) for sorting. */
+int slice_ep_cmp(const void *a, const void *b);
+
+/* What one slice of ours says: enough to write it and to compare it with what is there. */
+typedef struct {
+    const char *ns, *name;
+    const char *service, *link;
+    const char *owner_uid;     /* the local Service's uid */
+    slice_addr_type addr_type;
+    const slice_port *ports;
+    size_t nports;
+    const slice_ep *const *eps; /* borrowed pointers, in the order to write */
+    size_t neps;
+} slice_desc;
+
+/* A hash of everything svclink manages in a slice (labels, owner, type, ports, endpoints),
+ * computed the same way for what we want and for what we observe. */
+uint64_t slice_desc_hash(const slice_desc *d);
+
+/* Writes the full object body for create (rv NULL) or update (rv = observed version). */
+int slice_desc_write(const slice_desc *d, const char *rv, char **body, size_t *len);
+
+/* The name of chunk `index` of the slice set (ns, service, link, addr_type, port set):
+ * "<service≤20>-<link≤20>-<10 hex>", a DNS label of at most 52 characters. The hex is 40 bits
+ * of a hash over the NUL-separated tuple, so different tuples differ even when the
+ * readable part is the same. out must hold 64 bytes. */
+void slice_name(char out[64], const char *ns, const char *service, const char *link, slice_addr_type t,
+                uint64_t ports_hash, unsigned index);
+
+/* Observed slices of ours: decodes the labels and owner that slice_desc_hash covers, and
+ * computes the same hash from the object. Strings are copied into the caller's buffers
+ * (service and link up to 253 bytes). 0, or -1 when it is not a well-formed slice of ours. */
+typedef struct {
+    char service[64];
+    char link[254];
+    char owner_uid[64];
+    uint64_t hash;
+    uint32_t neps;
+} slice_observed;
+int slice_observe(const json_doc *doc, int obj, const char *ns, const char *name, slice_observed *out);
+
+const char *slice_addr_type_name(slice_addr_type t);
+
+#endif

@@ -1,0 +1,279 @@
+/* lview: keeps the main cluster's Services (a few fields each) and svclink's own
+ * EndpointSlices (name, labels, content hash, resourceVersion), with a per-Service index. */
+#include "lview.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rcache.h"
+#include "slice.h"
+
+#define LV_KEY_MAX 320
+
+static int lv_key(char *key, const char *ns, const char *name)
+{
+    int n = snprintf(key, LV_KEY_MAX, "%s/%s", ns, name);
+    return n > 0 && n < LV_KEY_MAX ? 0 : -1;
+}
+
+void lview_init(lview *v, lview_dirty_cb dirty, void *arg)
+{
+    memset(v, 0, sizeof *v);
+    smap_init(&v->svcs);
+    smap_init(&v->slices);
+    smap_init(&v->by_service);
+    v->dirty = dirty;
+    v->arg = arg;
+}
+
+void lview_free(lview *v)
+{
+    for (smap_iter it = smap_iter_start(&v->svcs); smap_iter_ok(&it); smap_iter_next(&it))
+        free(it.e->value);
+    for (smap_iter it = smap_iter_start(&v->slices); smap_iter_ok(&it); smap_iter_next(&it))
+        free(it.e->value);
+    smap_free(&v->svcs);
+    smap_free(&v->slices);
+    smap_free(&v->by_service);
+}
+
+static int lv_meta(const json_doc *doc, int obj, char *ns, char *name, char *rv)
+{
+    int meta = json_obj_get(doc, obj, "metadata");
+    if (json_str_copy(doc, json_obj_get(doc, meta, "namespace"), ns, 64, NULL) != 0 ||
+        json_str_copy(doc, json_obj_get(doc, meta, "name"), name, 64, NULL) != 0 || ns[0] == '\0' ||
+        name[0] == '\0')
+        return -1;
+    if (rv != NULL && json_str_copy(doc, json_obj_get(doc, meta, "resourceVersion"), rv, 32, NULL) != 0)
+        rv[0] = '\0';
+    return 0;
+}
+
+static void lv_dirty(lview *v, const char *ns, const char *service)
+{
+    if (v->dirty != NULL)
+        v->dirty(v->arg, ns, service);
+}
+
+/* ---- Services ---- */
+
+static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
+{
+    char ns[64], name[64], rv[32], key[LV_KEY_MAX];
+    if (lv_meta(doc, obj, ns, name, rv) != 0 || lv_key(key, ns, name) != 0)
+        return;
+    lview_svc fresh = {.gen = v->gen_svc};
+    memcpy(fresh.rv, rv, sizeof fresh.rv);
+    int meta = json_obj_get(doc, obj, "metadata"), spec = json_obj_get(doc, obj, "spec");
+    json_str_copy(doc, json_obj_get(doc, meta, "uid"), fresh.uid, sizeof fresh.uid, NULL);
+    fresh.created_by_us =
+        json_str_eq(doc, json_path(doc, meta, "labels", LVIEW_CREATED_BY_LABEL, NULL), "svclink");
+    fresh.unsyncable = json_str_eq(doc, json_obj_get(doc, spec, "clusterIP"), "None") ||
+                       json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName");
+    if (rcache_ports_hash_json(doc, obj, &fresh.ports_hash) != 0)
+        fresh.ports_hash = 0;
+    lview_svc *old = smap_get(&v->svcs, key);
+    if (old != NULL) {
+        bool changed = strcmp(old->uid, fresh.uid) != 0 || old->unsyncable != fresh.unsyncable ||
+                       old->created_by_us != fresh.created_by_us || old->ports_hash != fresh.ports_hash;
+        *old = fresh;
+        if (changed)
+            lv_dirty(v, ns, name);
+        return;
+    }
+    lview_svc *s = malloc(sizeof *s);
+    if (s == NULL)
+        return;
+    *s = fresh;
+    if (smap_put(&v->svcs, key, s, NULL) != 0) {
+        free(s);
+        return;
+    }
+    lv_dirty(v, ns, name);
+}
+
+static void lv_drop_svc(lview *v, const char *key)
+{
+    free(smap_del(&v->svcs, key));
+    const char *slash = strchr(key, '/');
+    char ns[64];
+    snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
+    lv_dirty(v, ns, slash + 1);
+}
+
+/* ---- slices ---- */
+
+static void lv_unindex(lview *v, lview_slice *s)
+{
+    char key[LV_KEY_MAX];
+    if (lv_key(key, s->ns, s->service) != 0)
+        return;
+    lview_slice *head = smap_get(&v->by_service, key);
+    lview_slice **p = &head;
+    while (*p != NULL && *p != s)
+        p = &(*p)->next;
+    if (*p == s)
+        *p = s->next;
+    s->next = NULL;
+    if (head == NULL)
+        smap_del(&v->by_service, key);
+    else
+        smap_put(&v->by_service, key, head, NULL);
+}
+
+static void lv_index(lview *v, lview_slice *s)
+{
+    char key[LV_KEY_MAX];
+    if (lv_key(key, s->ns, s->service) != 0)
+        return;
+    s->next = smap_get(&v->by_service, key);
+    if (smap_put(&v->by_service, key, s, NULL) != 0)
+        s->next = NULL;
+}
+
+static void lv_drop_slice(lview *v, const char *key, lview_slice *s)
+{
+    lv_unindex(v, s);
+    smap_del(&v->slices, key);
+    lv_dirty(v, s->ns, s->service);
+    free(s);
+}
+
+static void lv_upsert_slice(lview *v, const json_doc *doc, int obj)
+{
+    char ns[64], name[64], rv[32], key[LV_KEY_MAX];
+    if (lv_meta(doc, obj, ns, name, rv) != 0 || lv_key(key, ns, name) != 0)
+        return;
+    lview_slice *old = smap_get(&v->slices, key);
+    slice_observed o;
+    if (slice_observe(doc, obj, ns, name, &o) != 0) {
+        /* No longer one of ours (labels edited away): forget it. */
+        if (old != NULL)
+            lv_drop_slice(v, key, old);
+        return;
+    }
+    if (old != NULL && strcmp(old->service, o.service) == 0) {
+        bool changed = old->hash != o.hash || strcmp(old->link, o.link) != 0;
+        old->hash = o.hash;
+        old->neps = o.neps;
+        old->gen = v->gen_slice;
+        snprintf(old->link, sizeof old->link, "%s", o.link);
+        memcpy(old->rv, rv, sizeof old->rv);
+        if (changed)
+            lv_dirty(v, ns, o.service);
+        return;
+    }
+    if (old != NULL)
+        lv_drop_slice(v, key, old);
+    lview_slice *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return;
+    snprintf(s->ns, sizeof s->ns, "%s", ns);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->service, sizeof s->service, "%s", o.service);
+    snprintf(s->link, sizeof s->link, "%s", o.link);
+    memcpy(s->rv, rv, sizeof s->rv);
+    s->hash = o.hash;
+    s->neps = o.neps;
+    s->gen = v->gen_slice;
+    if (smap_put(&v->slices, key, s, NULL) != 0) {
+        free(s);
+        return;
+    }
+    lv_index(v, s);
+    lv_dirty(v, ns, s->service);
+}
+
+/* ---- public ---- */
+
+void lview_list_begin(lview *v, char kind)
+{
+    if (kind == 's')
+        v->gen_svc++;
+    else
+        v->gen_slice++;
+}
+
+void lview_list_end(lview *v, char kind)
+{
+    if (kind == 's') {
+        for (smap_iter it = smap_iter_start(&v->svcs); smap_iter_ok(&it); smap_iter_next(&it)) {
+            if (((lview_svc *)it.e->value)->gen != v->gen_svc)
+                lv_drop_svc(v, it.e->key);
+        }
+        v->svcs_synced = true;
+    } else {
+        for (smap_iter it = smap_iter_start(&v->slices); smap_iter_ok(&it); smap_iter_next(&it)) {
+            lview_slice *s = it.e->value;
+            if (s->gen != v->gen_slice && !s->pending)
+                lv_drop_slice(v, it.e->key, s);
+        }
+        v->slices_synced = true;
+    }
+}
+
+void lview_upsert(lview *v, char kind, const json_doc *doc, int obj)
+{
+    if (kind == 's')
+        lv_upsert_svc(v, doc, obj);
+    else
+        lv_upsert_slice(v, doc, obj);
+}
+
+void lview_delete(lview *v, char kind, const json_doc *doc, int obj)
+{
+    char ns[64], name[64], key[LV_KEY_MAX];
+    if (lv_meta(doc, obj, ns, name, NULL) != 0 || lv_key(key, ns, name) != 0)
+        return;
+    if (kind == 's') {
+        if (smap_get(&v->svcs, key) != NULL)
+            lv_drop_svc(v, key);
+        return;
+    }
+    lview_slice *s = smap_get(&v->slices, key);
+    if (s != NULL)
+        lv_drop_slice(v, key, s);
+}
+
+const lview_svc *lview_service(const lview *v, const char *ns, const char *name)
+{
+    char key[LV_KEY_MAX];
+    return lv_key(key, ns, name) == 0 ? smap_get(&v->svcs, key) : NULL;
+}
+
+lview_slice *lview_slice_get(const lview *v, const char *ns, const char *name)
+{
+    char key[LV_KEY_MAX];
+    return lv_key(key, ns, name) == 0 ? smap_get(&v->slices, key) : NULL;
+}
+
+lview_slice *lview_slices_of(const lview *v, const char *ns, const char *service)
+{
+    char key[LV_KEY_MAX];
+    return lv_key(key, ns, service) == 0 ? smap_get(&v->by_service, key) : NULL;
+}
+
+void lview_record_slice(lview *v, const char *ns, const char *name, const json_doc *doc, int obj)
+{
+    char key[LV_KEY_MAX];
+    if (lv_key(key, ns, name) != 0)
+        return;
+    if (doc == NULL) {
+        lview_slice *s = smap_get(&v->slices, key);
+        if (s != NULL) {
+            /* Deleting our own write's slice must not make the Service dirty again. */
+            lview_dirty_cb saved = v->dirty;
+            v->dirty = NULL;
+            lv_drop_slice(v, key, s);
+            v->dirty = saved;
+        }
+        return;
+    }
+    lview_dirty_cb saved = v->dirty;
+    v->dirty = NULL;
+    uint32_t gen = v->gen_slice;
+    lv_upsert_slice(v, doc, obj);
+    v->gen_slice = gen;
+    v->dirty = saved;
+}
