@@ -1,0 +1,533 @@
+/* linkspec: decodes and re-validates a ClusterLink object, applying the CRD's defaults, so
+ * a link stored past an old CRD or written straight to etcd is refused with a message. */
+#include "linkspec.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "txt.h"
+
+/* Big enough for every bounded string copied through a stack buffer (names, keys, uid). */
+#define LS_BUF 256
+
+/* Where errors go and which document is read; threaded through the small helpers. */
+typedef struct {
+    const json_doc *doc;
+    char *err;
+    size_t errlen;
+} ls_ctx;
+
+/* A token's JSON text for a message: at most 40 bytes, unprintable bytes as '?', so a
+ * hostile object cannot put control sequences into logs or status. Never used on
+ * spec.kubeconfig, whose text is a credential. */
+static const char *ls_quote(const json_doc *doc, int tok, char buf[48])
+{
+    size_t n = 0, o = 0;
+    const char *raw = json_raw(doc, tok, &n);
+    for (size_t i = 0; raw != NULL && i < n && o < 40; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        buf[o++] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+    }
+    buf[o] = '\0';
+    if (raw != NULL && n > o)
+        strcpy(buf + o, "...");
+    return buf;
+}
+
+/* A missing member and an explicit null mean the same: the API server prunes nulls of
+ * non-nullable fields, so only a direct etcd write could tell them apart. */
+static bool ls_present(const json_doc *doc, int tok)
+{
+    return tok >= 0 && !json_is_null(doc, tok);
+}
+
+static bool ls_alnum_lower(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* RFC 1123 subdomain as Kubernetes checks it: dot-separated parts of [-a-z0-9] that start
+ * and end alphanumeric; only the whole (not each part) is bounded, by max. */
+static bool ls_is_dns_subdomain(const char *s, size_t len, size_t max)
+{
+    if (len == 0 || len > max)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool edge = i == 0 || i == len - 1 || s[i - 1] == '.' || s[i + 1] == '.';
+        if (ls_alnum_lower(c))
+            continue;
+        if ((c == '-' || c == '.') && !edge)
+            continue;
+        return false;
+    }
+    return true;
+}
+
+/* A Secret data key: [-._a-zA-Z0-9]+, at most 253, and not ".", ".." or "..anything"
+ * (the API server refuses those keys, so no Secret could hold them). */
+static bool ls_is_secret_key(const char *s, size_t len)
+{
+    if (len == 0 || len > LINKSPEC_MAX_SECRET_KEY)
+        return false;
+    if (strcmp(s, ".") == 0 || strncmp(s, "..", 2) == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.' || c == '_';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Copies string tok (at most max bytes) into buf[LS_BUF]; -1 with a message naming path
+ * when it is not a string, holds \u0000, or is longer than max. */
+static int ls_copy(const ls_ctx *c, int tok, const char *path, size_t max, char buf[LS_BUF],
+                   size_t *len)
+{
+    char q[48];
+    if (!json_is_string(c->doc, tok)) {
+        txt_errorf(c->err, c->errlen, "%s: %s is not a string", path, ls_quote(c->doc, tok, q));
+        return -1;
+    }
+    int r = json_str_copy(c->doc, tok, buf, LS_BUF, len);
+    if (r == JSON_ERR_NUL) {
+        txt_errorf(c->err, c->errlen, "%s: holds a NUL character (\\u0000)", path);
+        return -1;
+    }
+    if (r != JSON_OK || *len > max) {
+        txt_errorf(c->err, c->errlen, "%s: %s is longer than %zu characters", path,
+                   ls_quote(c->doc, tok, q), max);
+        return -1;
+    }
+    return 0;
+}
+
+static int ls_strdup(const ls_ctx *c, const char *s, const char *path, char **out)
+{
+    *out = strdup(s);
+    if (*out == NULL) {
+        txt_errorf(c->err, c->errlen, "%s: out of memory", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- metadata ---- */
+
+static int ls_parse_opt_string(const ls_ctx *c, int meta, const char *key, size_t max,
+                               char **out)
+{
+    char path[64], buf[LS_BUF];
+    size_t len = 0;
+    snprintf(path, sizeof path, "metadata.%s", key);
+    int tok = json_obj_get(c->doc, meta, key);
+    buf[0] = '\0';
+    if (ls_present(c->doc, tok) && ls_copy(c, tok, path, max, buf, &len) < 0)
+        return -1;
+    return ls_strdup(c, buf, path, out);
+}
+
+static int ls_parse_name(const ls_ctx *c, int meta, linkspec *out)
+{
+    char buf[LS_BUF], q[48];
+    size_t len = 0;
+    int tok = json_obj_get(c->doc, meta, "name");
+    if (!ls_present(c->doc, tok)) {
+        txt_errorf(c->err, c->errlen, "metadata.name: missing");
+        return -1;
+    }
+    if (ls_copy(c, tok, "metadata.name", LINKSPEC_MAX_NAME, buf, &len) < 0)
+        return -1;
+    if (!ls_is_dns_subdomain(buf, len, LINKSPEC_MAX_NAME)) {
+        txt_errorf(c->err, c->errlen,
+                   "metadata.name: %s is not a DNS subdomain (lowercase letters, digits, '-' "
+                   "and '.')",
+                   ls_quote(c->doc, tok, q));
+        return -1;
+    }
+    return ls_strdup(c, buf, "metadata.name", &out->name);
+}
+
+static int ls_parse_finalizers(const ls_ctx *c, int meta, linkspec *out)
+{
+    char q[48];
+    int arr = json_obj_get(c->doc, meta, "finalizers");
+    if (!ls_present(c->doc, arr))
+        return 0;
+    if (!json_is_array(c->doc, arr)) {
+        txt_errorf(c->err, c->errlen, "metadata.finalizers: %s is not a list",
+                   ls_quote(c->doc, arr, q));
+        return -1;
+    }
+    size_t i = 0;
+    for (int t = json_arr_first(c->doc, arr); t >= 0; t = json_next(c->doc, t), i++) {
+        if (!json_is_string(c->doc, t)) {
+            txt_errorf(c->err, c->errlen, "metadata.finalizers[%zu]: %s is not a string", i,
+                       ls_quote(c->doc, t, q));
+            return -1;
+        }
+        if (json_str_eq(c->doc, t, LINKSPEC_FINALIZER))
+            out->has_finalizer = true;
+    }
+    return 0;
+}
+
+static int ls_parse_metadata(const ls_ctx *c, int obj, linkspec *out)
+{
+    char q[48];
+    int meta = json_obj_get(c->doc, obj, "metadata");
+    if (!json_is_object(c->doc, meta)) {
+        txt_errorf(c->err, c->errlen, "metadata: %s",
+                   ls_present(c->doc, meta) ? "not an object" : "missing");
+        return -1;
+    }
+    if (ls_parse_name(c, meta, out) < 0 ||
+        ls_parse_opt_string(c, meta, "uid", LINKSPEC_MAX_UID, &out->uid) < 0 ||
+        ls_parse_opt_string(c, meta, "resourceVersion", LINKSPEC_MAX_RESOURCE_VERSION,
+                            &out->resource_version) < 0)
+        return -1;
+    int gen = json_obj_get(c->doc, meta, "generation");
+    if (ls_present(c->doc, gen) &&
+        (json_int64(c->doc, gen, &out->generation) != JSON_OK || out->generation < 0)) {
+        txt_errorf(c->err, c->errlen, "metadata.generation: %s is not a non-negative integer",
+                   ls_quote(c->doc, gen, q));
+        return -1;
+    }
+    out->deleting = ls_present(c->doc, json_obj_get(c->doc, meta, "deletionTimestamp"));
+    return ls_parse_finalizers(c, meta, out);
+}
+
+/* ---- spec ---- */
+
+typedef enum { LS_NAMESPACE, LS_SERVICE_NAME, LS_SERVICE_REF } ls_item_kind;
+
+/* Checks one list entry; on error names the field, index and value. */
+static int ls_check_item(const ls_ctx *c, const char *field, size_t i, int tok, ls_item_kind kind,
+                         const char *s, size_t len)
+{
+    char q[48];
+    if (kind == LS_SERVICE_REF) {
+        const char *slash = memchr(s, '/', len);
+        if (slash == NULL) {
+            txt_errorf(c->err, c->errlen, "spec.%s[%zu]: %s is not namespace/name", field, i,
+                       ls_quote(c->doc, tok, q));
+            return -1;
+        }
+        size_t ns_len = (size_t)(slash - s);
+        if (!cfg_is_dns_label(s, ns_len)) {
+            txt_errorf(c->err, c->errlen,
+                       "spec.%s[%zu]: %s: the namespace is not a DNS label (lowercase letters, "
+                       "digits and '-', at most 63 characters)",
+                       field, i, ls_quote(c->doc, tok, q));
+            return -1;
+        }
+        if (!cfg_is_dns_label(slash + 1, len - ns_len - 1)) {
+            txt_errorf(c->err, c->errlen,
+                       "spec.%s[%zu]: %s: the service name is not a DNS label (lowercase "
+                       "letters, digits and '-', at most 63 characters)",
+                       field, i, ls_quote(c->doc, tok, q));
+            return -1;
+        }
+        return 0;
+    }
+    if (!cfg_is_dns_label(s, len)) {
+        txt_errorf(c->err, c->errlen,
+                   "spec.%s[%zu]: %s is not a valid %s name (a DNS label: lowercase letters, "
+                   "digits and '-', at most 63 characters)",
+                   field, i, ls_quote(c->doc, tok, q),
+                   kind == LS_NAMESPACE ? "namespace" : "service");
+        return -1;
+    }
+    return 0;
+}
+
+static int ls_parse_list(const ls_ctx *c, int spec, const char *field, ls_item_kind kind,
+                         linkspec_list *out)
+{
+    char q[48], path[80], buf[LS_BUF];
+    int arr = json_obj_get(c->doc, spec, field);
+    if (!ls_present(c->doc, arr))
+        return 0;
+    if (!json_is_array(c->doc, arr)) {
+        txt_errorf(c->err, c->errlen, "spec.%s: %s is not a list", field,
+                   ls_quote(c->doc, arr, q));
+        return -1;
+    }
+    int n = json_len(c->doc, arr);
+    if (n < 0 || (size_t)n > LINKSPEC_MAX_LIST) {
+        txt_errorf(c->err, c->errlen, "spec.%s: %d entries, at most %u are allowed", field, n,
+                   LINKSPEC_MAX_LIST);
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    out->items = calloc((size_t)n, sizeof *out->items);
+    if (out->items == NULL) {
+        txt_errorf(c->err, c->errlen, "spec.%s: out of memory", field);
+        return -1;
+    }
+    /* service refs are two labels and a slash */
+    size_t max = kind == LS_SERVICE_REF ? 127 : 63;
+    size_t i = 0;
+    for (int t = json_arr_first(c->doc, arr); t >= 0; t = json_next(c->doc, t), i++) {
+        size_t len = 0;
+        snprintf(path, sizeof path, "spec.%s[%zu]", field, i);
+        if (ls_copy(c, t, path, max, buf, &len) < 0 ||
+            ls_check_item(c, field, i, t, kind, buf, len) < 0 ||
+            ls_strdup(c, buf, path, &out->items[i]) < 0)
+            return -1;
+        out->count = i + 1;
+    }
+    return 0;
+}
+
+/* One secret-ref member: a required (or defaulted) bounded string that must pass valid. */
+static int ls_parse_ref_field(const ls_ctx *c, int ref, const char *key, const char *dflt,
+                              size_t max, bool (*valid)(const char *, size_t), const char *what,
+                              char **out)
+{
+    char path[64], buf[LS_BUF], q[48];
+    size_t len = 0;
+    snprintf(path, sizeof path, "spec.kubeconfigSecretRef.%s", key);
+    int tok = json_obj_get(c->doc, ref, key);
+    if (!ls_present(c->doc, tok)) {
+        if (dflt == NULL) {
+            txt_errorf(c->err, c->errlen, "%s: missing", path);
+            return -1;
+        }
+        return ls_strdup(c, dflt, path, out);
+    }
+    if (ls_copy(c, tok, path, max, buf, &len) < 0)
+        return -1;
+    if (!valid(buf, len)) {
+        txt_errorf(c->err, c->errlen, "%s: %s is not a valid %s", path, ls_quote(c->doc, tok, q),
+                   what);
+        return -1;
+    }
+    return ls_strdup(c, buf, path, out);
+}
+
+static bool ls_valid_namespace(const char *s, size_t len)
+{
+    return cfg_is_dns_label(s, len);
+}
+
+static bool ls_valid_secret_name(const char *s, size_t len)
+{
+    return ls_is_dns_subdomain(s, len, LINKSPEC_MAX_SUBDOMAIN);
+}
+
+static int ls_parse_secret_ref(const ls_ctx *c, int ref, linkspec *out)
+{
+    char q[48];
+    if (!json_is_object(c->doc, ref)) {
+        txt_errorf(c->err, c->errlen, "spec.kubeconfigSecretRef: %s is not an object",
+                   ls_quote(c->doc, ref, q));
+        return -1;
+    }
+    out->has_secret_ref = true;
+    if (ls_parse_ref_field(c, ref, "namespace", NULL, 63, ls_valid_namespace,
+                           "namespace name (a DNS label: lowercase letters, digits and '-', at "
+                           "most 63 characters)",
+                           &out->secret_namespace) < 0 ||
+        ls_parse_ref_field(c, ref, "name", NULL, LINKSPEC_MAX_SUBDOMAIN, ls_valid_secret_name,
+                           "Secret name (a DNS subdomain: lowercase letters, digits, '-' and "
+                           "'.', at most 253 characters)",
+                           &out->secret_name) < 0 ||
+        ls_parse_ref_field(c, ref, "key", LINKSPEC_DEFAULT_SECRET_KEY, LINKSPEC_MAX_SECRET_KEY,
+                           ls_is_secret_key,
+                           "Secret data key (letters, digits, '-', '_' and '.', at most 253 "
+                           "characters; neither \".\" nor starting with \"..\")",
+                           &out->secret_key) < 0)
+        return -1;
+    return 0;
+}
+
+/* The kubeconfig is a credential: messages say what is wrong with it, never what it is. */
+static int ls_parse_kubeconfig(const ls_ctx *c, int tok, linkspec *out)
+{
+    if (!json_is_string(c->doc, tok)) {
+        txt_errorf(c->err, c->errlen,
+                   "spec.kubeconfig: not a string (it holds the base64 of a kubeconfig)");
+        return -1;
+    }
+    out->kubeconfig_b64 = json_str_dup(c->doc, tok);
+    if (out->kubeconfig_b64 == NULL) {
+        txt_errorf(c->err, c->errlen, "spec.kubeconfig: holds a NUL character (\\u0000) or "
+                                      "memory ran out");
+        return -1;
+    }
+    size_t n = strlen(out->kubeconfig_b64);
+    if (n == 0) {
+        txt_errorf(c->err, c->errlen, "spec.kubeconfig: empty");
+        return -1;
+    }
+    if (n > LINKSPEC_MAX_KUBECONFIG_B64) {
+        txt_errorf(c->err, c->errlen, "spec.kubeconfig: %zu characters, at most %u are allowed",
+                   n, LINKSPEC_MAX_KUBECONFIG_B64);
+        return -1;
+    }
+    return 0;
+}
+
+static int ls_parse_sources(const ls_ctx *c, int spec, linkspec *out)
+{
+    int kc = json_obj_get(c->doc, spec, "kubeconfig");
+    int ref = json_obj_get(c->doc, spec, "kubeconfigSecretRef");
+    bool has_kc = ls_present(c->doc, kc), has_ref = ls_present(c->doc, ref);
+    if (has_kc == has_ref) {
+        txt_errorf(c->err, c->errlen,
+                   "spec: exactly one of spec.kubeconfig and spec.kubeconfigSecretRef must be "
+                   "set (%s)",
+                   has_kc ? "both are" : "neither is");
+        return -1;
+    }
+    return has_kc ? ls_parse_kubeconfig(c, kc, out) : ls_parse_secret_ref(c, ref, out);
+}
+
+static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
+{
+    char q[48];
+    int en = json_obj_get(c->doc, spec, "enabled");
+    if (ls_present(c->doc, en) && json_bool(c->doc, en, &out->enabled) != JSON_OK) {
+        txt_errorf(c->err, c->errlen, "spec.enabled: %s is not true or false",
+                   ls_quote(c->doc, en, q));
+        return -1;
+    }
+    int st = json_obj_get(c->doc, spec, "staleEndpointTimeoutSeconds");
+    if (ls_present(c->doc, st)) {
+        int64_t v = 0;
+        if (json_int64(c->doc, st, &v) != JSON_OK || v < 0 || v > LINKSPEC_MAX_STALE_TIMEOUT_S) {
+            txt_errorf(c->err, c->errlen,
+                       "spec.staleEndpointTimeoutSeconds: %s is not an integer from 0 to %u",
+                       ls_quote(c->doc, st, q), LINKSPEC_MAX_STALE_TIMEOUT_S);
+            return -1;
+        }
+        out->stale_timeout_s = (uint32_t)v;
+    }
+    return 0;
+}
+
+static int ls_parse_spec(const ls_ctx *c, int obj, linkspec *out)
+{
+    char q[48];
+    int spec = json_obj_get(c->doc, obj, "spec");
+    if (!ls_present(c->doc, spec)) {
+        txt_errorf(c->err, c->errlen,
+                   "spec: missing (one of spec.kubeconfig and spec.kubeconfigSecretRef must be "
+                   "set)");
+        return -1;
+    }
+    if (!json_is_object(c->doc, spec)) {
+        txt_errorf(c->err, c->errlen, "spec: %s is not an object", ls_quote(c->doc, spec, q));
+        return -1;
+    }
+    out->enabled = true;
+    out->stale_timeout_s = LINKSPEC_DEFAULT_STALE_TIMEOUT_S;
+    if (ls_parse_scalars(c, spec, out) < 0 || ls_parse_sources(c, spec, out) < 0 ||
+        ls_parse_list(c, spec, "includedNamespaces", LS_NAMESPACE, &out->included_namespaces) < 0 ||
+        ls_parse_list(c, spec, "excludedNamespaces", LS_NAMESPACE, &out->excluded_namespaces) < 0 ||
+        ls_parse_list(c, spec, "excludedServices", LS_SERVICE_REF, &out->excluded_services) < 0 ||
+        ls_parse_list(c, spec, "excludedServiceNames", LS_SERVICE_NAME,
+                      &out->excluded_service_names) < 0)
+        return -1;
+    return 0;
+}
+
+int linkspec_parse(const json_doc *doc, int obj, linkspec *out, char *err, size_t errlen)
+{
+    ls_ctx c = {doc, err, errlen};
+    memset(out, 0, sizeof *out);
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    if (!json_is_object(doc, obj)) {
+        txt_errorf(err, errlen, "ClusterLink: not a JSON object");
+        return -1;
+    }
+    if (ls_parse_metadata(&c, obj, out) < 0 || ls_parse_spec(&c, obj, out) < 0) {
+        linkspec_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+int linkspec_name(const json_doc *doc, int obj, char *buf, size_t buflen)
+{
+    size_t len = 0;
+    int tok = json_path(doc, obj, "metadata", "name", NULL);
+    if (buf == NULL || buflen == 0)
+        return -1;
+    if (json_str_copy(doc, tok, buf, buflen, &len) != JSON_OK || len == 0) {
+        buf[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static void ls_list_free(linkspec_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
+void linkspec_free(linkspec *s)
+{
+    if (s == NULL)
+        return;
+    free(s->name);
+    free(s->uid);
+    free(s->resource_version);
+    if (s->kubeconfig_b64 != NULL) {
+        txt_wipe(s->kubeconfig_b64, strlen(s->kubeconfig_b64));
+        free(s->kubeconfig_b64);
+    }
+    free(s->secret_namespace);
+    free(s->secret_name);
+    free(s->secret_key);
+    ls_list_free(&s->included_namespaces);
+    ls_list_free(&s->excluded_namespaces);
+    ls_list_free(&s->excluded_services);
+    ls_list_free(&s->excluded_service_names);
+    memset(s, 0, sizeof *s);
+}
+
+/* NULL equals only NULL. */
+static bool ls_str_same(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static bool ls_list_same(const linkspec_list *a, const linkspec_list *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (!ls_str_same(a->items[i], b->items[i]))
+            return false;
+    return true;
+}
+
+bool linkspec_same_spec(const linkspec *a, const linkspec *b)
+{
+    return a->enabled == b->enabled && ls_str_same(a->kubeconfig_b64, b->kubeconfig_b64) &&
+           a->has_secret_ref == b->has_secret_ref &&
+           ls_str_same(a->secret_namespace, b->secret_namespace) &&
+           ls_str_same(a->secret_name, b->secret_name) &&
+           ls_str_same(a->secret_key, b->secret_key) &&
+           ls_list_same(&a->included_namespaces, &b->included_namespaces) &&
+           ls_list_same(&a->excluded_namespaces, &b->excluded_namespaces) &&
+           ls_list_same(&a->excluded_services, &b->excluded_services) &&
+           ls_list_same(&a->excluded_service_names, &b->excluded_service_names) &&
+           a->stale_timeout_s == b->stale_timeout_s;
+}
