@@ -143,6 +143,12 @@ int json_writer_raw(json_writer *w, const char *frag, size_t len);
  * JSON_ERR_STATE); the writer must then still be freed. */
 char *json_writer_take(json_writer *w, size_t *len);
 
+/* A token's JSON text for an error message: at most 40 bytes, unprintable bytes as '?'
+ * (so hostile input cannot put control sequences into logs or status), "..." when cut.
+ * Writes into buf and returns it. Never use it on a token holding a credential. */
+#define JSON_QUOTE_SIZE 48
+const char *json_quote(const json_doc *doc, int tok, char buf[JSON_QUOTE_SIZE]);
+
 /* A short English description of a json_status. */
 const char *json_strerror(int status);
 

@@ -1050,3 +1050,17 @@ const char *json_strerror(int status)
         return "unknown json status";
     }
 }
+
+const char *json_quote(const json_doc *doc, int tok, char buf[JSON_QUOTE_SIZE])
+{
+    size_t n = 0, o = 0;
+    const char *raw = json_raw(doc, tok, &n);
+    for (size_t i = 0; raw != NULL && i < n && o < 40; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        buf[o++] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+    }
+    buf[o] = '\0';
+    if (raw != NULL && n > o)
+        strcpy(buf + o, "...");
+    return buf;
+}

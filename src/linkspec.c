@@ -20,23 +20,6 @@ typedef struct {
     size_t errlen;
 } ls_ctx;
 
-/* A token's JSON text for a message: at most 40 bytes, unprintable bytes as '?', so a
- * hostile object cannot put control sequences into logs or status. Never used on
- * spec.kubeconfig, whose text is a credential. */
-static const char *ls_quote(const json_doc *doc, int tok, char buf[48])
-{
-    size_t n = 0, o = 0;
-    const char *raw = json_raw(doc, tok, &n);
-    for (size_t i = 0; raw != NULL && i < n && o < 40; i++) {
-        unsigned char c = (unsigned char)raw[i];
-        buf[o++] = c >= 0x20 && c < 0x7F ? (char)c : '?';
-    }
-    buf[o] = '\0';
-    if (raw != NULL && n > o)
-        strcpy(buf + o, "...");
-    return buf;
-}
-
 /* A missing member and an explicit null mean the same: the API server prunes nulls of
  * non-nullable fields, so only a direct etcd write could tell them apart. */
 static bool ls_present(const json_doc *doc, int tok)
@@ -90,9 +73,9 @@ static bool ls_is_secret_key(const char *s, size_t len)
 static int ls_copy(const ls_ctx *c, int tok, const char *path, size_t max, char buf[LS_BUF],
                    size_t *len)
 {
-    char q[48];
+    char q[JSON_QUOTE_SIZE];
     if (!json_is_string(c->doc, tok)) {
-        txt_errorf(c->err, c->errlen, "%s: %s is not a string", path, ls_quote(c->doc, tok, q));
+        txt_errorf(c->err, c->errlen, "%s: %s is not a string", path, json_quote(c->doc, tok, q));
         return -1;
     }
     int r = json_str_copy(c->doc, tok, buf, LS_BUF, len);
@@ -102,7 +85,7 @@ static int ls_copy(const ls_ctx *c, int tok, const char *path, size_t max, char 
     }
     if (r != JSON_OK || *len > max) {
         txt_errorf(c->err, c->errlen, "%s: %s is longer than %zu characters", path,
-                   ls_quote(c->doc, tok, q), max);
+                   json_quote(c->doc, tok, q), max);
         return -1;
     }
     return 0;
@@ -148,7 +131,7 @@ static int ls_parse_name(const ls_ctx *c, int meta, linkspec *out)
         txt_errorf(c->err, c->errlen,
                    "metadata.name: %s is not a DNS subdomain (lowercase letters, digits, '-' "
                    "and '.')",
-                   ls_quote(c->doc, tok, q));
+                   json_quote(c->doc, tok, q));
         return -1;
     }
     return ls_strdup(c, buf, "metadata.name", &out->name);
@@ -156,20 +139,20 @@ static int ls_parse_name(const ls_ctx *c, int meta, linkspec *out)
 
 static int ls_parse_finalizers(const ls_ctx *c, int meta, linkspec *out)
 {
-    char q[48];
+    char q[JSON_QUOTE_SIZE];
     int arr = json_obj_get(c->doc, meta, "finalizers");
     if (!ls_present(c->doc, arr))
         return 0;
     if (!json_is_array(c->doc, arr)) {
         txt_errorf(c->err, c->errlen, "metadata.finalizers: %s is not a list",
-                   ls_quote(c->doc, arr, q));
+                   json_quote(c->doc, arr, q));
         return -1;
     }
     size_t i = 0;
     for (int t = json_arr_first(c->doc, arr); t >= 0; t = json_next(c->doc, t), i++) {
         if (!json_is_string(c->doc, t)) {
             txt_errorf(c->err, c->errlen, "metadata.finalizers[%zu]: %s is not a string", i,
-                       ls_quote(c->doc, t, q));
+                       json_quote(c->doc, t, q));
             return -1;
         }
         if (json_str_eq(c->doc, t, LINKSPEC_FINALIZER))
@@ -180,7 +163,7 @@ static int ls_parse_finalizers(const ls_ctx *c, int meta, linkspec *out)
 
 static int ls_parse_metadata(const ls_ctx *c, int obj, linkspec *out)
 {
-    char q[48];
+    char q[JSON_QUOTE_SIZE];
     int meta = json_obj_get(c->doc, obj, "metadata");
     if (!json_is_object(c->doc, meta)) {
         txt_errorf(c->err, c->errlen, "metadata: %s",
@@ -196,7 +179,7 @@ static int ls_parse_metadata(const ls_ctx *c, int obj, linkspec *out)
     if (ls_present(c->doc, gen) &&
         (json_int64(c->doc, gen, &out->generation) != JSON_OK || out->generation < 0)) {
         txt_errorf(c->err, c->errlen, "metadata.generation: %s is not a non-negative integer",
-                   ls_quote(c->doc, gen, q));
+                   json_quote(c->doc, gen, q));
         return -1;
     }
     out->deleting = ls_present(c->doc, json_obj_get(c->doc, meta, "deletionTimestamp"));
@@ -211,12 +194,12 @@ typedef enum { LS_NAMESPACE, LS_SERVICE_NAME, LS_SERVICE_REF } ls_item_kind;
 static int ls_check_item(const ls_ctx *c, const char *field, size_t i, int tok, ls_item_kind kind,
                          const char *s, size_t len)
 {
-    char q[48];
+    char q[JSON_QUOTE_SIZE];
     if (kind == LS_SERVICE_REF) {
         const char *slash = memchr(s, '/', len);
         if (slash == NULL) {
             txt_errorf(c->err, c->errlen, "spec.%s[%zu]: %s is not namespace/name", field, i,
-                       ls_quote(c->doc, tok, q));
+                       json_quote(c->doc, tok, q));
             return -1;
         }
         size_t ns_len = (size_t)(slash - s);
@@ -224,14 +207,14 @@ static int ls_check_item(const ls_ctx *c, const char *field, size_t i, int tok, 
             txt_errorf(c->err, c->errlen,
                        "spec.%s[%zu]: %s: the namespace is not a DNS label (lowercase letters, "
                        "digits and '-', at most 63 characters)",
-                       field, i, ls_quote(c->doc, tok, q));
+                       field, i, json_quote(c->doc, tok, q));
             return -1;
         }
         if (!cfg_is_dns_label(slash + 1, len - ns_len - 1)) {
             txt_errorf(c->err, c->errlen,
                        "spec.%s[%zu]: %s: the service name is not a DNS label (lowercase "
                        "letters, digits and '-', at most 63 characters)",
-                       field, i, ls_quote(c->doc, tok, q));
+                       field, i, json_quote(c->doc, tok, q));
             return -1;
         }
         return 0;
@@ -240,7 +223,7 @@ static int ls_check_item(const ls_ctx *c, const char *field, size_t i, int tok, 
         txt_errorf(c->err, c->errlen,
                    "spec.%s[%zu]: %s is not a valid %s name (a DNS label: lowercase letters, "
                    "digits and '-', at most 63 characters)",
-                   field, i, ls_quote(c->doc, tok, q),
+                   field, i, json_quote(c->doc, tok, q),
                    kind == LS_NAMESPACE ? "namespace" : "service");
         return -1;
     }
@@ -256,7 +239,7 @@ static int ls_parse_list(const ls_ctx *c, int spec, const char *field, ls_item_k
         return 0;
     if (!json_is_array(c->doc, arr)) {
         txt_errorf(c->err, c->errlen, "spec.%s: %s is not a list", field,
-                   ls_quote(c->doc, arr, q));
+                   json_quote(c->doc, arr, q));
         return -1;
     }
     int n = json_len(c->doc, arr);
@@ -306,7 +289,7 @@ static int ls_parse_ref_field(const ls_ctx *c, int ref, const char *key, const c
     if (ls_copy(c, tok, path, max, buf, &len) < 0)
         return -1;
     if (!valid(buf, len)) {
-        txt_errorf(c->err, c->errlen, "%s: %s is not a valid %s", path, ls_quote(c->doc, tok, q),
+        txt_errorf(c->err, c->errlen, "%s: %s is not a valid %s", path, json_quote(c->doc, tok, q),
                    what);
         return -1;
     }
@@ -325,10 +308,10 @@ static bool ls_valid_secret_name(const char *s, size_t len)
 
 static int ls_parse_secret_ref(const ls_ctx *c, int ref, linkspec *out)
 {
-    char q[48];
+    char q[JSON_QUOTE_SIZE];
     if (!json_is_object(c->doc, ref)) {
         txt_errorf(c->err, c->errlen, "spec.kubeconfigSecretRef: %s is not an object",
-                   ls_quote(c->doc, ref, q));
+                   json_quote(c->doc, ref, q));
         return -1;
     }
     out->has_secret_ref = true;
@@ -393,11 +376,11 @@ static int ls_parse_sources(const ls_ctx *c, int spec, linkspec *out)
 
 static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
 {
-    char q[48];
+    char q[JSON_QUOTE_SIZE];
     int en = json_obj_get(c->doc, spec, "enabled");
     if (ls_present(c->doc, en) && json_bool(c->doc, en, &out->enabled) != JSON_OK) {
         txt_errorf(c->err, c->errlen, "spec.enabled: %s is not true or false",
-                   ls_quote(c->doc, en, q));
+                   json_quote(c->doc, en, q));
         return -1;
     }
     int st = json_obj_get(c->doc, spec, "staleEndpointTimeoutSeconds");
@@ -406,7 +389,7 @@ static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
         if (json_int64(c->doc, st, &v) != JSON_OK || v < 0 || v > LINKSPEC_MAX_STALE_TIMEOUT_S) {
             txt_errorf(c->err, c->errlen,
                        "spec.staleEndpointTimeoutSeconds: %s is not an integer from 0 to %u",
-                       ls_quote(c->doc, st, q), LINKSPEC_MAX_STALE_TIMEOUT_S);
+                       json_quote(c->doc, st, q), LINKSPEC_MAX_STALE_TIMEOUT_S);
             return -1;
         }
         out->stale_timeout_s = (uint32_t)v;
@@ -416,7 +399,7 @@ static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
 
 static int ls_parse_spec(const ls_ctx *c, int obj, linkspec *out)
 {
-    char q[48];
+    char q[JSON_QUOTE_SIZE];
     int spec = json_obj_get(c->doc, obj, "spec");
     if (!ls_present(c->doc, spec)) {
         txt_errorf(c->err, c->errlen,
@@ -425,7 +408,7 @@ static int ls_parse_spec(const ls_ctx *c, int obj, linkspec *out)
         return -1;
     }
     if (!json_is_object(c->doc, spec)) {
-        txt_errorf(c->err, c->errlen, "spec: %s is not an object", ls_quote(c->doc, spec, q));
+        txt_errorf(c->err, c->errlen, "spec: %s is not an object", json_quote(c->doc, spec, q));
         return -1;
     }
     out->enabled = true;

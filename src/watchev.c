@@ -26,22 +26,6 @@ const char *watchev_type_name(watchev_type type)
     return "NONE";
 }
 
-/* A token's JSON text for an error message: at most 40 bytes, unprintable bytes as '?',
- * so a hostile stream cannot put control sequences into logs. */
-static const char *watchev_quote(const json_doc *doc, int tok, char buf[48])
-{
-    size_t n = 0, o = 0;
-    const char *raw = json_raw(doc, tok, &n);
-    for (size_t i = 0; raw != NULL && i < n && o < 40; i++) {
-        unsigned char c = (unsigned char)raw[i];
-        buf[o++] = c >= 0x20 && c < 0x7F ? (char)c : '?';
-    }
-    buf[o] = '\0';
-    if (raw != NULL && n > o)
-        strcpy(buf + o, "...");
-    return buf;
-}
-
 /* Fills st from a Status object; only a code that is not an int is an error. */
 static int watchev_status_fill(const json_doc *doc, int obj, watchev_status *st, const char *what,
                                char *err, size_t errlen)
@@ -50,9 +34,9 @@ static int watchev_status_fill(const json_doc *doc, int obj, watchev_status *st,
     if (code >= 0 && !json_is_null(doc, code)) {
         int64_t v = 0;
         if (json_int64(doc, code, &v) != JSON_OK || v < INT_MIN || v > INT_MAX) {
-            char q[48];
+            char q[JSON_QUOTE_SIZE];
             txt_errorf(err, errlen, "%s: Status code %s is not an integer", what,
-                           watchev_quote(doc, code, q));
+                           json_quote(doc, code, q));
             return -1;
         }
         st->code = (int)v;
@@ -84,9 +68,9 @@ static int watchev_copy_rv(const json_doc *doc, int obj, watchev_event *ev, char
         return -1;
     }
     if (!json_is_string(doc, rv)) {
-        char q[48];
+        char q[JSON_QUOTE_SIZE];
         txt_errorf(err, errlen, "watch event %s: metadata.resourceVersion %s is not a string",
-                       type, watchev_quote(doc, rv, q));
+                       type, json_quote(doc, rv, q));
         return -1;
     }
     size_t n = 0;
@@ -123,7 +107,7 @@ static int watchev_parse_object(json_doc *doc, const char *text, size_t len, con
 int watchev_decode(const char *line, size_t len, json_doc *doc, watchev_event *ev, char *err,
                    size_t errlen)
 {
-    char q[48];
+    char q[JSON_QUOTE_SIZE];
     watchev_reset(ev);
     if (watchev_parse_object(doc, line, len, "watch event", err, errlen) < 0)
         return -1;
@@ -136,7 +120,7 @@ int watchev_decode(const char *line, size_t len, json_doc *doc, watchev_event *e
         if (json_str_eq(doc, type, watchev_types[i].name))
             ev->type = watchev_types[i].type;
     if (ev->type == WATCHEV_NONE) {
-        txt_errorf(err, errlen, "unknown watch event type %s", watchev_quote(doc, type, q));
+        txt_errorf(err, errlen, "unknown watch event type %s", json_quote(doc, type, q));
         return watchev_reset(ev);
     }
     const char *name = watchev_type_name(ev->type);
@@ -147,7 +131,7 @@ int watchev_decode(const char *line, size_t len, json_doc *doc, watchev_event *e
     }
     if (!json_is_object(doc, obj)) {
         txt_errorf(err, errlen, "watch event %s: \"object\" %s is not a JSON object", name,
-                       watchev_quote(doc, obj, q));
+                       json_quote(doc, obj, q));
         return watchev_reset(ev);
     }
     ev->object = obj;
@@ -168,14 +152,14 @@ int watchev_decode(const char *line, size_t len, json_doc *doc, watchev_event *e
 int watchev_decode_status(const char *body, size_t len, json_doc *doc, watchev_status *st,
                           char *err, size_t errlen)
 {
-    char q[48];
+    char q[JSON_QUOTE_SIZE];
     memset(st, 0, sizeof *st);
     if (watchev_parse_object(doc, body, len, "Status body", err, errlen) < 0)
         return -1;
     int kind = json_obj_get(doc, 0, "kind");
     if (!json_str_eq(doc, kind, "Status")) {
         txt_errorf(err, errlen, "body is not a metav1.Status (kind %s)",
-                       kind < 0 ? "missing" : watchev_quote(doc, kind, q));
+                       kind < 0 ? "missing" : json_quote(doc, kind, q));
         return -1;
     }
     if (watchev_status_fill(doc, 0, st, "Status body", err, errlen) < 0) {
