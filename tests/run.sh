@@ -67,6 +67,10 @@ if [ -z "$only" ] || [ "$only" = e2e ]; then
   # One set of control planes for the whole e2e suite; its own state dir, so a user's
   # clusters from `make demo` are never touched by the tests.
   export E2E_STATE_ROOT="$root/.state/test"
+  # The first run on a machine builds the control-plane binaries (many minutes): show
+  # their progress here rather than only in a log.
+  echo "== control-plane binaries (built once, then cached)"
+  hack/k8s-bin.sh 2>&1 >/dev/null | grep --line-buffered -v '^go: downloading' || true
   echo "== starting test clusters (main, cluster-a, cluster-b)"
   start=$SECONDS
   if SVCLINK_STATE="$E2E_STATE_ROOT" hack/clusters.sh up main cluster-a cluster-b > "$logdir/clusters-up.log" 2>&1; then

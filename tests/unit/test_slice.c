@@ -1,0 +1,150 @@
+/* Unit tests for slice: decoding remote slices (unsafe addresses dropped, FQDN ignored),
+ * names (valid, short, distinct for colliding readable parts), and the hash being equal
+ * for what we write and what we read back. */
+#include "slice.h"
+#include "unit.h"
+
+#include <stdlib.h>
+
+static const char slice_remote[] =
+    "{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"web-abc\","
+    "\"namespace\":\"demo\",\"labels\":{\"kubernetes.io/service-name\":\"web\"}},\"addressType\":\"IPv4\","
+    "\"endpoints\":["
+    "{\"addresses\":[\"10.1.0.2\"],\"conditions\":{\"ready\":true,\"serving\":true,\"terminating\":false},"
+    "\"nodeName\":\"node-1\",\"targetRef\":{\"kind\":\"Pod\",\"name\":\"p\"},\"zone\":\"z\"},"
+    "{\"addresses\":[\"127.0.0.1\"]},{\"addresses\":[\"169.254.1.1\"]},{\"addresses\":[\"0.0.0.0\"]},"
+    "{\"addresses\":[\"not-an-ip\"]},"
+    "{\"addresses\":[\"10.1.0.1\"],\"conditions\":{\"ready\":false,\"terminating\":true},\"hostname\":\"h\"}],"
+    "\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"},{\"name\":\"dns\",\"port\":53,"
+    "\"protocol\":\"UDP\",\"appProtocol\":\"dns\"}]}";
+
+static void slice_load(json_doc *doc, const char *text)
+{
+    char err[128];
+    json_doc_init(doc);
+    CHECK(json_parse(doc, text, strlen(text), err, sizeof err) == 0);
+}
+
+UNIT_TEST(slice_parse_drops_unsafe_and_keeps_conditions)
+{
+    json_doc doc;
+    slice_load(&doc, slice_remote);
+    slice_data d;
+    char err[128];
+    CHECK(slice_parse(&doc, 0, &d, err, sizeof err) == 0);
+    CHECK(d.addr_type == SLICE_ADDR_IPV4 && d.nports == 2);
+    CHECK(d.neps == 2 && d.dropped == 4);
+    if (d.neps == 2) {
+        CHECK(d.eps[0].addr[0] == 10 && d.eps[0].addr[3] == 2);
+        CHECK(d.eps[0].cond == (SLICE_READY_SET | SLICE_READY | SLICE_SERVING_SET | SLICE_SERVING | SLICE_TERMINATING_SET));
+        CHECK(d.eps[1].cond == (SLICE_READY_SET | SLICE_TERMINATING_SET | SLICE_TERMINATING));
+        CHECK_STR_EQ(d.eps[1].hostname, "h");
+    }
+    slice_data_free(&d);
+    json_doc_free(&doc);
+}
+
+UNIT_TEST(slice_fqdn_is_ignored_and_bad_port_refused)
+{
+    json_doc doc;
+    slice_data d;
+    char err[128];
+    slice_load(&doc, "{\"addressType\":\"FQDN\",\"endpoints\":[{\"addresses\":[\"a.example\"]}]}");
+    CHECK(slice_parse(&doc, 0, &d, err, sizeof err) == 0 && d.addr_type == SLICE_ADDR_NONE && d.neps == 0);
+    slice_data_free(&d);
+    json_doc_free(&doc);
+    slice_load(&doc, "{\"addressType\":\"IPv4\",\"ports\":[{\"port\":70000}]}");
+    CHECK(slice_parse(&doc, 0, &d, err, sizeof err) == -1 && strstr(err, "ports[0]") != NULL);
+    json_doc_free(&doc);
+}
+
+UNIT_TEST(slice_unsafe_ipv6)
+{
+    uint8_t a[16] = {0};
+    CHECK(slice_addr_unsafe(SLICE_ADDR_IPV6, a)); /* :: */
+    a[15] = 1;
+    CHECK(slice_addr_unsafe(SLICE_ADDR_IPV6, a)); /* ::1 */
+    uint8_t ll[16] = {0xfe, 0x80, [15] = 1};
+    CHECK(slice_addr_unsafe(SLICE_ADDR_IPV6, ll));
+    uint8_t mapped[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1};
+    CHECK(slice_addr_unsafe(SLICE_ADDR_IPV6, mapped));
+    uint8_t ok[16] = {0xfd, 0x00, [15] = 5};
+    CHECK(!slice_addr_unsafe(SLICE_ADDR_IPV6, ok));
+}
+
+static bool slice_name_valid(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 63 || n[0] == '-' || n[len - 1] == '-')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = n[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+UNIT_TEST(slice_names_valid_distinct_and_stable)
+{
+    char a[64], b[64], c[64];
+    slice_name(a, "ns", "a-b", "c", SLICE_ADDR_IPV4, 1, 0);
+    slice_name(b, "ns", "a", "b-c", SLICE_ADDR_IPV4, 1, 0);
+    CHECK(strncmp(a, "a-b-c-", 6) == 0 && strncmp(b, "a-b-c-", 6) == 0);
+    CHECK(strcmp(a, b) != 0);
+    slice_name(c, "ns", "a-b", "c", SLICE_ADDR_IPV4, 1, 0);
+    CHECK(strcmp(a, c) == 0);
+    slice_name(c, "ns", "a-b", "c", SLICE_ADDR_IPV4, 1, 1);
+    CHECK(strcmp(a, c) != 0);
+    slice_name(c, "ns", "a-b", "c", SLICE_ADDR_IPV6, 1, 0);
+    CHECK(strcmp(a, c) != 0);
+    slice_name(c, "other", "a-b", "c", SLICE_ADDR_IPV4, 1, 0);
+    CHECK(strcmp(a, c) != 0);
+    char svc[64], link[64];
+    memset(svc, 'x', 60);
+    svc[60] = '\0';
+    memcpy(link, "my.cluster.example.com-with-a-long-name-here-0000", 50);
+    link[50] = '\0';
+    slice_name(c, "ns", svc, link, SLICE_ADDR_IPV4, 7, 3);
+    CHECK(slice_name_valid(c) && strlen(c) <= 52);
+    CHECK(slice_name_valid(a) && slice_name_valid(b));
+    /* A readable part ending in '-' after the cut must not leave "--" or a trailing dash. */
+    slice_name(c, "ns", "abcdefghijklmnopqrs-tuv", "l", SLICE_ADDR_IPV4, 7, 0);
+    CHECK(slice_name_valid(c) && strstr(c, "--") == NULL);
+}
+
+UNIT_TEST(slice_written_body_observes_to_the_same_hash)
+{
+    json_doc doc;
+    slice_load(&doc, slice_remote);
+    slice_data d;
+    char err[128];
+    CHECK(slice_parse(&doc, 0, &d, err, sizeof err) == 0);
+    slice_ports_sort(d.ports, d.nports);
+    const slice_ep *eps[2] = {&d.eps[1], &d.eps[0]};
+    qsort(eps, 2, sizeof eps[0], slice_ep_cmp);
+    CHECK(eps[0]->addr[3] == 1);
+    slice_desc desc = {.ns = "demo", .name = "web-a-0123456789", .service = "web", .link = "cluster-a",
+                       .owner_uid = "uid-1", .addr_type = d.addr_type, .ports = d.ports, .nports = d.nports,
+                       .eps = eps, .neps = 2};
+    char *body = NULL;
+    size_t len = 0;
+    CHECK(slice_desc_write(&desc, NULL, &body, &len) == 0);
+    CHECK(body != NULL && strstr(body, "nodeName") == NULL && strstr(body, "targetRef") == NULL &&
+          strstr(body, "zone") == NULL);
+    json_doc back;
+    slice_load(&back, body);
+    slice_observed o;
+    CHECK(slice_observe(&back, 0, "demo", "web-a-0123456789", &o) == 0);
+    CHECK(o.hash == slice_desc_hash(&desc) && o.neps == 2);
+    CHECK_STR_EQ(o.service, "web");
+    CHECK_STR_EQ(o.link, "cluster-a");
+    CHECK_STR_EQ(o.owner_uid, "uid-1");
+    /* Any hand edit of what we manage changes the hash. */
+    desc.owner_uid = "uid-2";
+    CHECK(o.hash != slice_desc_hash(&desc));
+    json_doc_free(&back);
+    free(body);
+    slice_data_free(&d);
+    json_doc_free(&doc);
+}
