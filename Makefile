@@ -92,6 +92,11 @@ bin/svclink: $(VENDOR_MUSL) $(MUSL_OBJ)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(MUSL_OBJ) $(VENDOR_LIBS)
 
+# The whole program under ASan+UBSan (glibc), for hunting memory errors in e2e runs.
+build/svclink-asan: $(VENDOR_HOST) $(LIB_ASAN_OBJ) build/asan/src/main.o
+	@echo "LD(asan) $@"
+	$(Q)$(HOST_CC) $(ASAN_FLAGS) -pie -o $@ $(LIB_ASAN_OBJ) build/asan/src/main.o $(VENDOR_LIBS)
+
 build/unit-musl: $(VENDOR_MUSL) $(UNIT_MUSL_OBJ)
 	$(MUSL_CC) -static-pie -o $@ $(UNIT_MUSL_OBJ) $(VENDOR_LIBS)
 

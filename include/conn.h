@@ -45,8 +45,9 @@ typedef struct {
  * Caller owns the result (conn_free), which may be called from inside any callback. */
 conn *conn_open(loop *l, dns_resolver *dns, const conn_target *target, const conn_handlers *h, void *arg,
                 char *err, size_t errlen);
-/* Queues plaintext for sending (before on_ready it waits for the handshake). -1 on OOM
- * or when the connection is closed. */
+/* Queues plaintext for sending (before on_ready it waits for the handshake); it goes out
+ * on the loop's next pass, so no callback ever runs inside conn_write. -1 on OOM or when
+ * the connection is closed. */
 int conn_write(conn *c, const void *data, size_t len);
 /* Closes at once without callbacks and releases everything. */
 void conn_free(conn *c);

@@ -22,15 +22,18 @@ typedef struct {
 
 typedef struct lview_slice {
     struct lview_slice *next; /* in its Service's list */
-    char ns[64];
-    char name[64];
-    char service[64];
-    char link[254];
+    /* The four names point into strs, allocated with the struct: one small block per
+     * slice instead of fixed 64-byte arrays, since thousands of these are held. */
+    const char *ns;
+    const char *name;
+    const char *service;
+    const char *link;         /* link names are at most 63 characters (a label value) */
     char rv[32];
     uint64_t hash;            /* slice_observe's hash of what is there */
     uint32_t neps;
     uint32_t gen;
     bool pending;             /* a write of ours for it is in flight */
+    char strs[];
 } lview_slice;
 
 typedef void (*lview_dirty_cb)(void *arg, const char *ns, const char *service);

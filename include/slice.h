@@ -99,10 +99,10 @@ void slice_name(char out[64], const char *ns, const char *service, const char *l
 
 /* Observed slices of ours: decodes the labels and owner that slice_desc_hash covers, and
  * computes the same hash from the object. Strings are copied into the caller's buffers
- * (service and link up to 253 bytes). 0, or -1 when it is not a well-formed slice of ours. */
+ * (service and link up to 63 bytes). 0, or -1 when it is not a well-formed slice of ours. */
 typedef struct {
     char service[64];
-    char link[254];
+    char link[64];    /* link names are at most 63 characters (a label value) */
     char owner_uid[64];
     uint64_t hash;
     uint32_t neps;

@@ -298,10 +298,11 @@ int conn_write(conn *c, const void *data, size_t len)
     }
     memcpy(c->out + c->out_len, data, len);
     c->out_len += len;
-    /* Inside a callback the pump is already on the stack and will send this when the
-     * callback returns; pumping again here would hand the same record to the owner twice. */
-    if (c->state == CONN_READY && c->in_callback == 0)
-        conn_pump(c);
+    /* Never pump from here: the caller may be in the middle of its own bookkeeping, and a
+     * fast server's answer would run its callbacks before conn_write returned. Asking
+     * for POLLOUT lets the loop send on its next pass. */
+    if (c->state == CONN_READY)
+        conn_set_events(c, (short)(c->events | POLLOUT));
     return 0;
 }
 

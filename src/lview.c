@@ -153,12 +153,11 @@ static void lv_upsert_slice(lview *v, const json_doc *doc, int obj)
             lv_drop_slice(v, key, old);
         return;
     }
-    if (old != NULL && strcmp(old->service, o.service) == 0) {
-        bool changed = old->hash != o.hash || strcmp(old->link, o.link) != 0;
+    if (old != NULL && strcmp(old->service, o.service) == 0 && strcmp(old->link, o.link) == 0) {
+        bool changed = old->hash != o.hash;
         old->hash = o.hash;
         old->neps = o.neps;
         old->gen = v->gen_slice;
-        snprintf(old->link, sizeof old->link, "%s", o.link);
         memcpy(old->rv, rv, sizeof old->rv);
         if (changed)
             lv_dirty(v, ns, o.service);
@@ -166,13 +165,18 @@ static void lv_upsert_slice(lview *v, const json_doc *doc, int obj)
     }
     if (old != NULL)
         lv_drop_slice(v, key, old);
-    lview_slice *s = calloc(1, sizeof *s);
+    size_t lens[4] = {strlen(ns) + 1, strlen(name) + 1, strlen(o.service) + 1, strlen(o.link) + 1};
+    lview_slice *s = calloc(1, sizeof *s + lens[0] + lens[1] + lens[2] + lens[3]);
     if (s == NULL)
         return;
-    snprintf(s->ns, sizeof s->ns, "%s", ns);
-    snprintf(s->name, sizeof s->name, "%s", name);
-    snprintf(s->service, sizeof s->service, "%s", o.service);
-    snprintf(s->link, sizeof s->link, "%s", o.link);
+    char *p = s->strs;
+    const char *src[4] = {ns, name, o.service, o.link};
+    const char **dst[4] = {&s->ns, &s->name, &s->service, &s->link};
+    for (int i = 0; i < 4; i++) {
+        memcpy(p, src[i], lens[i]);
+        *dst[i] = p;
+        p += lens[i];
+    }
     memcpy(s->rv, rv, sizeof s->rv);
     s->hash = o.hash;
     s->neps = o.neps;

@@ -129,6 +129,8 @@ static void refl_on_list(void *arg, const kapi_response *resp)
         refl_list(r);
         return;
     }
+    /* A list page needs many tokens, a watch event few: give the page-sized array back. */
+    json_doc_free(&r->doc);
     r->h.on_list_end(r->arg);
     r->listed_once = true;
     backoff_reset(&r->retry);
