@@ -47,7 +47,7 @@ VENDOR_MUSL := vendor/build/musl/.stamp
 VENDOR_HOST := vendor/build/host/.stamp
 VENDOR_LIBS = -L$(dir $<)lib -lbearssl -lyaml
 
-.PHONY: all deps fetch test unit e2e fuzz fuzz-build clean distclean check-static
+.PHONY: all deps fetch test unit e2e fuzz fuzz-build demo clean distclean check-static
 all: bin/svclink
 
 fetch:
@@ -132,6 +132,10 @@ e2e: bin/svclink
 
 test: bin/svclink build/unit-musl build/unit-asan $(REPLAY_BINS)
 	tests/run.sh
+
+# Three local clusters, two ClusterLinks, svclink, and a remote scale-up followed locally.
+demo:
+	hack/demo.sh
 
 check-static: bin/svclink
 	@file bin/svclink | grep -Eq 'statically linked|static-pie linked' || { file bin/svclink; echo "bin/svclink is not static"; exit 1; }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The one-command demo (make demo): three local clusters, a web app in both remotes, two
+# ClusterLinks, svclink running, and a remote scale-up followed in the main cluster.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+export SVCLINK_STATE=${SVCLINK_STATE:-$repo/.state/demo}
+state=$SVCLINK_STATE/clusters
+svclink_pid=""
+keep=${DEMO_KEEP:-0}
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+cleanup() {
+  [ -n "$svclink_pid" ] && kill -TERM "$svclink_pid" 2>/dev/null && wait "$svclink_pid" 2>/dev/null
+  if [ "$keep" = 1 ]; then
+    say "clusters left running (DEMO_KEEP=1); stop them with: SVCLINK_STATE=$SVCLINK_STATE hack/clusters.sh down"
+  else
+    say "stopping the demo clusters"
+    "$here/clusters.sh" down --purge >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "building svclink"
+make -C "$repo" -s bin/svclink
+say "starting three local clusters: main, cluster-a, cluster-b (the first run builds Kubernetes: many minutes)"
+"$here/clusters.sh" up main cluster-a cluster-b
+kubectl="$(cat "$state/bin-dir")/kubectl"
+k() { "$kubectl" --kubeconfig "$state/$1/kubeconfig" "${@:2}"; }
+
+say "installing the ClusterLink CRD in main"
+k main apply -f "$repo/manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml"
+k main wait --for condition=established crd/clusterlinks.svclink.cloudpilot.ai --timeout=60s
+
+say "deploying web (2 pods) in both remotes, and a selectorless web Service in main"
+for c in cluster-a cluster-b; do
+  k "$c" create namespace demo --dry-run=client -o yaml | k "$c" apply -f - >/dev/null
+  k "$c" -n demo create deployment web --image=nginx --replicas=2 --dry-run=client -o yaml | k "$c" apply -f - >/dev/null
+  k "$c" -n demo create service clusterip web --tcp=80:8080 --dry-run=client -o yaml |
+    k "$c" apply -f - >/dev/null
+done
+k main create namespace demo --dry-run=client -o yaml | k main apply -f - >/dev/null
+k main apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: demo}
+spec: {ports: [{port: 80, targetPort: 8080}]}
+YAML
+
+say "declaring the remotes as ClusterLinks (kubeconfigs from the harness)"
+for c in cluster-a cluster-b; do
+  k main apply -f - <<YAML
+apiVersion: svclink.cloudpilot.ai/v1alpha1
+kind: ClusterLink
+metadata: {name: $c}
+spec:
+  kubeconfig: $(base64 -w0 "$state/$c/kubeconfig")
+YAML
+done
+
+say "starting svclink (log: $SVCLINK_STATE/svclink.log)"
+"$repo/bin/svclink" --kubeconfig "$state/main/kubeconfig" >"$SVCLINK_STATE/svclink.log" 2>&1 &
+svclink_pid=$!
+for _ in $(seq 1 100); do
+  n=$(k main -n demo get endpointslices -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai -o name | wc -l)
+  [ "$n" -ge 2 ] && break
+  sleep 0.2
+done
+k main get clusterlinks
+echo
+k main -n demo get endpointslices -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai
+
+say "scaling web in cluster-a from 2 to 4 pods and timing the main cluster"
+start=$(date +%s%N)
+k cluster-a -n demo scale deployment web --replicas=4 >/dev/null
+count() { k main -n demo get endpointslices -l svclink.cloudpilot.ai/cluster=cluster-a -o jsonpath='{range .items[*].endpoints[*]}{.addresses[0]}{" "}{end}' | wc -w; }
+for _ in $(seq 1 200); do [ "$(count)" = 4 ] && break; sleep 0.05; done
+echo "main cluster shows $(count) endpoints from cluster-a, $(( ($(date +%s%N) - start) / 1000000 )) ms after the scale command"
+k main -n demo get endpointslices -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai
+
+if [ -t 0 ] && [ "$keep" != 1 ]; then
+  say "press Enter (or Ctrl-C) to stop and clean up"
+  read -r _ || true
+fi
