@@ -130,7 +130,7 @@ unit: build/unit-musl build/unit-asan
 e2e: bin/svclink
 	tests/run.sh --only e2e
 
-test: bin/svclink build/unit-musl build/unit-asan $(REPLAY_BINS)
+test: bin/svclink build/unit-musl build/unit-asan build/svclink-asan $(REPLAY_BINS)
 	tests/run.sh
 
 # Three local clusters, two ClusterLinks, svclink, and a remote scale-up followed locally.

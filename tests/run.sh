@@ -82,6 +82,11 @@ if [ -z "$only" ] || [ "$only" = e2e ]; then
     for t in tests/e2e/test_*.sh; do
       run_suite "e2e-$(basename "$t" .sh)" bash "$t"
     done
+    # The engine's scenarios once more with the whole program under ASan+UBSan: a memory
+    # error or a leak makes svclink die or exit non-zero, which these checks notice.
+    if [ -x build/svclink-asan ]; then
+      ASAN_OPTIONS=detect_leaks=1 E2E_BIN="$root/build/svclink-asan" run_suite e2e-test_sync-asan bash tests/e2e/test_sync.sh
+    fi
     stop_clusters
     if [ -f tests/e2e/down_check.sh ]; then
       run_suite e2e-down-check bash tests/e2e/down_check.sh
