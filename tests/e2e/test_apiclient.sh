@@ -129,7 +129,7 @@ if grep -q "$token" <<<"$out"; then e2e_fail token-never-printed "the token appe
 # A server that speaks only TLS 1.3: the error must say so.
 port13=$(( (api_port + 997) % 20000 + 40000 ))
 openssl s_server -accept "127.0.0.1:$port13" -tls1_3 -cert "$main/pki/apiserver.crt" -key "$main/pki/apiserver.key" \
-  -quiet -naccept 1 </dev/null >"$work/s_server.log" 2>&1 &
+  -quiet -naccept 2 </dev/null >"$work/s_server.log" 2>&1 &
 spid=$!
 e2e_wait 10 bash -c "echo > /dev/tcp/127.0.0.1/$port13"
 kubeconfig "$work/tls13.yaml" "https://127.0.0.1:$port13" "$main/pki/ca.crt" cert "$work/rsa1.crt" "$work/rsa1.key"
@@ -248,7 +248,9 @@ e2e_wait 30 grep -q '^LIST-END' "$work/rotate.out"
 echo "not-a-valid-token" >"$work/token.file"
 e2e_wait 30 grep -q '^STATE failing status=401' "$work/rotate.out"
 SVCLINK_STATE=$(dirname "$E2E_STATE") "$E2E_ROOT/hack/clusters.sh" token main default/api-reader 2>/dev/null >"$work/token.file"
-e2e_wait 60 bash -c "tail -n 3 '$work/rotate.out' | grep -q '^STATE synced'"
+# Recovered when the last STATE line (after the 401 one) says synced again.
+last_state_synced() { [ "$(grep '^STATE' "$work/rotate.out" | tail -n 1 | cut -d' ' -f2)" = synced ]; }
+e2e_wait 60 last_state_synced
 kill -TERM "$wpid" 2>/dev/null
 wait "$wpid"
 if grep -q '^STATE failing status=401' "$work/rotate.out" && [ "$(grep '^STATE' "$work/rotate.out" | tail -n 1 | cut -d' ' -f2)" = synced ]; then
