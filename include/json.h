@@ -135,6 +135,11 @@ int json_writer_string_len(json_writer *w, const char *s, size_t len);
 int json_writer_int64(json_writer *w, int64_t v);
 int json_writer_bool(json_writer *w, bool v);
 int json_writer_null(json_writer *w);
+/* A member of the current object: key then value, in one call. */
+int json_writer_member_string(json_writer *w, const char *key, const char *value);
+int json_writer_member_int64(json_writer *w, const char *key, int64_t value);
+/* json_writer_take then json_writer_free: the text (caller frees) or NULL on error. */
+char *json_writer_finish(json_writer *w, size_t *len);
 /* Appends an already-encoded value verbatim after checking that it is exactly one valid
  * JSON value (nesting up to JSON_DEFAULT_MAX_DEPTH). */
 int json_writer_raw(json_writer *w, const char *frag, size_t len);

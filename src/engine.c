@@ -177,15 +177,6 @@ static void engine_now_rfc3339(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static char *engine_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int engine_key(char *key, const char *ns, const char *name)
 {
     int n = snprintf(key, ENGINE_KEY_MAX, "%s/%s", ns, name);
@@ -246,7 +237,7 @@ static void engine_write(engine *e, int what, const char *method, const char *pa
                          const char *link_name)
 {
     write_op *op = calloc(1, sizeof *op);
-    char *p = engine_strdup(path);
+    char *p = strdup(path);
     if (op == NULL || p == NULL) {
         free(op);
         free(p);
@@ -578,32 +569,25 @@ static char *engine_service_body(const char *ns, const char *svc, const rc_svc *
     json_writer_init(&w);
     json_writer_object_begin(&w);
     if (!patch) {
-        json_writer_key(&w, "apiVersion");
-        json_writer_string(&w, "v1");
-        json_writer_key(&w, "kind");
-        json_writer_string(&w, "Service");
+        json_writer_member_string(&w, "apiVersion", "v1");
+        json_writer_member_string(&w, "kind", "Service");
         json_writer_key(&w, "metadata");
         json_writer_object_begin(&w);
-        json_writer_key(&w, "name");
-        json_writer_string(&w, svc);
-        json_writer_key(&w, "namespace");
-        json_writer_string(&w, ns);
+        json_writer_member_string(&w, "name", svc);
+        json_writer_member_string(&w, "namespace", ns);
         json_writer_key(&w, "labels");
         json_writer_object_begin(&w);
-        json_writer_key(&w, LVIEW_CREATED_BY_LABEL);
-        json_writer_string(&w, "svclink");
+        json_writer_member_string(&w, LVIEW_CREATED_BY_LABEL, "svclink");
         json_writer_object_end(&w);
         json_writer_object_end(&w);
     }
     json_writer_key(&w, "spec");
     json_writer_object_begin(&w);
     if (!patch) {
-        json_writer_key(&w, "type");
-        json_writer_string(&w, "ClusterIP");
+        json_writer_member_string(&w, "type", "ClusterIP");
         static const char *const policies[] = {NULL, "SingleStack", "PreferDualStack", "RequireDualStack"};
         if (r->ip_family_policy != 0) {
-            json_writer_key(&w, "ipFamilyPolicy");
-            json_writer_string(&w, policies[r->ip_family_policy]);
+            json_writer_member_string(&w, "ipFamilyPolicy", policies[r->ip_family_policy]);
         }
         if (r->ip_families[0] != 0) {
             json_writer_key(&w, "ipFamilies");
@@ -619,31 +603,24 @@ static char *engine_service_body(const char *ns, const char *svc, const rc_svc *
         const rc_svc_port *p = &r->ports[i];
         json_writer_object_begin(&w);
         if (p->name[0] != '\0') {
-            json_writer_key(&w, "name");
-            json_writer_string(&w, p->name);
+            json_writer_member_string(&w, "name", p->name);
         }
-        json_writer_key(&w, "port");
-        json_writer_int64(&w, p->port);
-        json_writer_key(&w, "protocol");
-        json_writer_string(&w, engine_proto_names[p->protocol]);
+        json_writer_member_int64(&w, "port", p->port);
+        json_writer_member_string(&w, "protocol", engine_proto_names[p->protocol]);
         if (p->target_port_name != NULL) {
-            json_writer_key(&w, "targetPort");
-            json_writer_string(&w, p->target_port_name);
+            json_writer_member_string(&w, "targetPort", p->target_port_name);
         } else if (p->target_port > 0) {
-            json_writer_key(&w, "targetPort");
-            json_writer_int64(&w, p->target_port);
+            json_writer_member_int64(&w, "targetPort", p->target_port);
         }
         if (p->app_protocol != NULL) {
-            json_writer_key(&w, "appProtocol");
-            json_writer_string(&w, p->app_protocol);
+            json_writer_member_string(&w, "appProtocol", p->app_protocol);
         }
         json_writer_object_end(&w);
     }
     json_writer_array_end(&w);
     json_writer_object_end(&w);
     json_writer_object_end(&w);
-    char *body = json_writer_take(&w, len);
-    json_writer_free(&w);
+    char *body = json_writer_finish(&w, len);
     return body;
 }
 
@@ -663,7 +640,7 @@ static void engine_ensure_service(engine *e, const char *ns, const char *svc, co
             return;
         int n = sprintf(nsbody, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
                                 "\"labels\":{\"" LVIEW_CREATED_BY_LABEL "\":\"svclink\"}}}", ns);
-        smap_put(&e->pending_svc, key, engine_strdup("1"), NULL);
+        smap_put(&e->pending_svc, key, strdup("1"), NULL);
         engine_write(e, WRITE_NAMESPACE, "POST", "/api/v1/namespaces", "application/json", nsbody, (size_t)n,
                      "Namespace", "", ns, "", link_name);
         char *body = engine_service_body(ns, svc, r, false, &len);
@@ -679,7 +656,7 @@ static void engine_ensure_service(engine *e, const char *ns, const char *svc, co
     char *body = engine_service_body(ns, svc, r, true, &len);
     if (body == NULL)
         return;
-    smap_put(&e->pending_svc, key, engine_strdup("1"), NULL);
+    smap_put(&e->pending_svc, key, strdup("1"), NULL);
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
     engine_write(e, WRITE_SERVICE, "PATCH", path, "application/merge-patch+json", body, len, "Service", ns, svc,
                  key, link_name);
@@ -817,10 +794,8 @@ static void engine_event(engine *e, clink *lk, bool warning, const char *reason,
     json_writer w;
     json_writer_init(&w);
     json_writer_object_begin(&w);
-    json_writer_key(&w, "apiVersion");
-    json_writer_string(&w, "v1");
-    json_writer_key(&w, "kind");
-    json_writer_string(&w, "Event");
+    json_writer_member_string(&w, "apiVersion", "v1");
+    json_writer_member_string(&w, "kind", "Event");
     json_writer_key(&w, "metadata");
     json_writer_object_begin(&w);
     json_writer_key(&w, "generateName");
@@ -830,38 +805,26 @@ static void engine_event(engine *e, clink *lk, bool warning, const char *reason,
     json_writer_object_end(&w);
     json_writer_key(&w, "involvedObject");
     json_writer_object_begin(&w);
-    json_writer_key(&w, "apiVersion");
-    json_writer_string(&w, "svclink.cloudpilot.ai/v1alpha1");
-    json_writer_key(&w, "kind");
-    json_writer_string(&w, "ClusterLink");
-    json_writer_key(&w, "name");
-    json_writer_string(&w, lk->name);
+    json_writer_member_string(&w, "apiVersion", "svclink.cloudpilot.ai/v1alpha1");
+    json_writer_member_string(&w, "kind", "ClusterLink");
+    json_writer_member_string(&w, "name", lk->name);
     if (lk->have_spec && lk->spec.uid != NULL) {
-        json_writer_key(&w, "uid");
-        json_writer_string(&w, lk->spec.uid);
+        json_writer_member_string(&w, "uid", lk->spec.uid);
     }
     json_writer_object_end(&w);
-    json_writer_key(&w, "reason");
-    json_writer_string(&w, reason);
-    json_writer_key(&w, "message");
-    json_writer_string(&w, message);
-    json_writer_key(&w, "type");
-    json_writer_string(&w, warning ? "Warning" : "Normal");
+    json_writer_member_string(&w, "reason", reason);
+    json_writer_member_string(&w, "message", message);
+    json_writer_member_string(&w, "type", warning ? "Warning" : "Normal");
     json_writer_key(&w, "source");
     json_writer_object_begin(&w);
-    json_writer_key(&w, "component");
-    json_writer_string(&w, "svclink");
+    json_writer_member_string(&w, "component", "svclink");
     json_writer_object_end(&w);
-    json_writer_key(&w, "firstTimestamp");
-    json_writer_string(&w, now);
-    json_writer_key(&w, "lastTimestamp");
-    json_writer_string(&w, now);
-    json_writer_key(&w, "count");
-    json_writer_int64(&w, 1);
+    json_writer_member_string(&w, "firstTimestamp", now);
+    json_writer_member_string(&w, "lastTimestamp", now);
+    json_writer_member_int64(&w, "count", 1);
     json_writer_object_end(&w);
     size_t len;
-    char *body = json_writer_take(&w, &len);
-    json_writer_free(&w);
+    char *body = json_writer_finish(&w, &len);
     if (body != NULL)
         engine_write(e, WRITE_EVENT, "POST", "/api/v1/namespaces/" ENGINE_EVENTS_NS "/events", "application/json",
                      body, len, "Event", ENGINE_EVENTS_NS, lk->name, "", lk->name);
@@ -948,39 +911,27 @@ static void link_write_status(clink *lk)
     json_writer_key(&w, "conditions");
     json_writer_array_begin(&w);
     json_writer_object_begin(&w);
-    json_writer_key(&w, "type");
-    json_writer_string(&w, "Ready");
-    json_writer_key(&w, "status");
-    json_writer_string(&w, st.ready ? "True" : "False");
-    json_writer_key(&w, "reason");
-    json_writer_string(&w, st.reason);
-    json_writer_key(&w, "message");
-    json_writer_string(&w, st.message);
-    json_writer_key(&w, "lastTransitionTime");
-    json_writer_string(&w, st.transition);
-    json_writer_key(&w, "observedGeneration");
-    json_writer_int64(&w, st.observed_generation);
+    json_writer_member_string(&w, "type", "Ready");
+    json_writer_member_string(&w, "status", st.ready ? "True" : "False");
+    json_writer_member_string(&w, "reason", st.reason);
+    json_writer_member_string(&w, "message", st.message);
+    json_writer_member_string(&w, "lastTransitionTime", st.transition);
+    json_writer_member_int64(&w, "observedGeneration", st.observed_generation);
     json_writer_object_end(&w);
     json_writer_array_end(&w);
-    json_writer_key(&w, "observedGeneration");
-    json_writer_int64(&w, st.observed_generation);
+    json_writer_member_int64(&w, "observedGeneration", st.observed_generation);
     if (st.remote_version[0] != '\0') {
-        json_writer_key(&w, "remoteVersion");
-        json_writer_string(&w, st.remote_version);
+        json_writer_member_string(&w, "remoteVersion", st.remote_version);
     }
     if (st.last_sync[0] != '\0') {
-        json_writer_key(&w, "lastSyncTime");
-        json_writer_string(&w, st.last_sync);
+        json_writer_member_string(&w, "lastSyncTime", st.last_sync);
     }
-    json_writer_key(&w, "syncedServices");
-    json_writer_int64(&w, st.services);
-    json_writer_key(&w, "syncedEndpoints");
-    json_writer_int64(&w, st.endpoints);
+    json_writer_member_int64(&w, "syncedServices", st.services);
+    json_writer_member_int64(&w, "syncedEndpoints", st.endpoints);
     json_writer_object_end(&w);
     json_writer_object_end(&w);
     size_t len;
-    char *body = json_writer_take(&w, &len);
-    json_writer_free(&w);
+    char *body = json_writer_finish(&w, &len);
     if (body == NULL)
         return;
     char path[600];
@@ -1052,13 +1003,11 @@ static void link_patch_finalizers(clink *lk, bool add)
         json_writer_string(&w, LINKSPEC_FINALIZER);
     json_writer_array_end(&w);
     /* The resourceVersion makes this a compare-and-swap: another writer's change is not lost. */
-    json_writer_key(&w, "resourceVersion");
-    json_writer_string(&w, lk->spec.resource_version != NULL ? lk->spec.resource_version : "");
+    json_writer_member_string(&w, "resourceVersion", lk->spec.resource_version != NULL ? lk->spec.resource_version : "");
     json_writer_object_end(&w);
     json_writer_object_end(&w);
     size_t len;
-    char *body = json_writer_take(&w, &len);
-    json_writer_free(&w);
+    char *body = json_writer_finish(&w, &len);
     if (body == NULL)
         return;
     char path[600];
@@ -1370,7 +1319,7 @@ static clink *link_new(engine *e, const char *name)
     if (lk == NULL)
         return NULL;
     lk->e = e;
-    lk->name = engine_strdup(name);
+    lk->name = strdup(name);
     smap_init(&lk->counts);
     rcache_init(&lk->cache, engine_mark_dirty, e);
     if (lk->name == NULL || smap_put(&e->links, name, lk, NULL) != 0) {

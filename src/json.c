@@ -1064,3 +1064,22 @@ const char *json_quote(const json_doc *doc, int tok, char buf[JSON_QUOTE_SIZE])
         strcpy(buf + o, "...");
     return buf;
 }
+
+int json_writer_member_string(json_writer *w, const char *key, const char *value)
+{
+    json_writer_key(w, key);
+    return json_writer_string(w, value);
+}
+
+int json_writer_member_int64(json_writer *w, const char *key, int64_t value)
+{
+    json_writer_key(w, key);
+    return json_writer_int64(w, value);
+}
+
+char *json_writer_finish(json_writer *w, size_t *len)
+{
+    char *text = json_writer_take(w, len);
+    json_writer_free(w);
+    return text;
+}

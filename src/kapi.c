@@ -84,15 +84,6 @@ static void kapi_wipe_free(char *s)
     free(s);
 }
 
-static char *kapi_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* ---- tokens ---- */
 
 /* Re-reads the token file when its mtime changed: kubelet rotates projected tokens. */
@@ -143,10 +134,10 @@ kapi_client *kapi_new(loop *l, dns_resolver *dns, const kapi_config *cfg, char *
     c->port = cfg->port;
     c->creds = cfg->creds;
     c->timeout_ms = cfg->request_timeout_ms ? cfg->request_timeout_ms : 30000;
-    if (cfg->token != NULL && (c->token = kapi_strdup(cfg->token)) == NULL)
+    if (cfg->token != NULL && (c->token = strdup(cfg->token)) == NULL)
         goto oom;
     if (cfg->token_file != NULL) {
-        if ((c->token_file = kapi_strdup(cfg->token_file)) == NULL)
+        if ((c->token_file = strdup(cfg->token_file)) == NULL)
             goto oom;
         kapi_refresh_token(c);
         if (c->token == NULL) {
@@ -613,7 +604,7 @@ kapi_req *kapi_request(kapi_client *c, const char *method, const char *path, con
         return NULL;
     if (body != NULL) {
         r->body = malloc(body_len + 1);
-        r->content_type = kapi_strdup(content_type ? content_type : "application/json");
+        r->content_type = strdup(content_type ? content_type : "application/json");
         if (r->body == NULL || r->content_type == NULL) {
             kapi_req_release(r);
             return NULL;

@@ -10,15 +10,6 @@
 
 #define RC_KEY_MAX 320
 
-static char *rc_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 void rcache_init(rcache *c, rcache_dirty_cb dirty, void *arg)
 {
     memset(c, 0, sizeof *c);
@@ -80,8 +71,8 @@ static rc_group *rc_group_get(rcache *c, const char *ns, const char *name, bool 
     g = calloc(1, sizeof *g);
     if (g == NULL)
         return NULL;
-    g->ns = rc_strdup(ns);
-    g->name = rc_strdup(name);
+    g->ns = strdup(ns);
+    g->name = strdup(name);
     if (g->ns == NULL || g->name == NULL || smap_put(&c->groups, key, g, NULL) != 0) {
         free(g->ns);
         free(g->name);
@@ -138,7 +129,7 @@ static int rc_parse_svc_ports(const json_doc *doc, int arr, rc_svc *s)
         p->protocol = json_str_eq(doc, proto, "UDP") ? SLICE_PROTO_UDP
                       : json_str_eq(doc, proto, "SCTP") ? SLICE_PROTO_SCTP
                                                        : SLICE_PROTO_TCP;
-        p->name = json_is_string(doc, name) ? json_str_dup(doc, name) : rc_strdup("");
+        p->name = json_is_string(doc, name) ? json_str_dup(doc, name) : strdup("");
         if (p->name == NULL)
             return -1;
         if (json_is_string(doc, app) && (p->app_protocol = json_str_dup(doc, app)) == NULL)

@@ -10,15 +10,6 @@
 #include "smap.h"
 #include "txt.h"
 
-static char *slice_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 const char *slice_addr_type_name(slice_addr_type t)
 {
     return t == SLICE_ADDR_IPV4 ? "IPv4" : t == SLICE_ADDR_IPV6 ? "IPv6" : "none";
@@ -89,7 +80,7 @@ static int slice_parse_ports(const json_doc *doc, int arr, slice_data *out, char
         p->protocol = json_str_eq(doc, proto, "UDP") ? SLICE_PROTO_UDP
                       : json_str_eq(doc, proto, "SCTP") ? SLICE_PROTO_SCTP
                                                        : SLICE_PROTO_TCP;
-        p->name = json_is_string(doc, name) ? json_str_dup(doc, name) : slice_strdup("");
+        p->name = json_is_string(doc, name) ? json_str_dup(doc, name) : strdup("");
         if (json_is_string(doc, app))
             p->app_protocol = json_str_dup(doc, app);
         out->nports++;
@@ -284,43 +275,37 @@ static void slice_write_endpoint(json_writer *w, slice_addr_type t, const slice_
     json_writer_object_end(w);
 }
 
-static void slice_write_label(json_writer *w, const char *k, const char *v)
-{
-    json_writer_key(w, k);
-    json_writer_string(w, v);
-}
-
 int slice_desc_write(const slice_desc *d, const char *rv, char **body, size_t *len)
 {
     json_writer w;
     json_writer_init(&w);
     json_writer_object_begin(&w);
-    slice_write_label(&w, "apiVersion", "discovery.k8s.io/v1");
-    slice_write_label(&w, "kind", "EndpointSlice");
+    json_writer_member_string(&w, "apiVersion", "discovery.k8s.io/v1");
+    json_writer_member_string(&w, "kind", "EndpointSlice");
     json_writer_key(&w, "metadata");
     json_writer_object_begin(&w);
-    slice_write_label(&w, "name", d->name);
-    slice_write_label(&w, "namespace", d->ns);
+    json_writer_member_string(&w, "name", d->name);
+    json_writer_member_string(&w, "namespace", d->ns);
     if (rv != NULL)
-        slice_write_label(&w, "resourceVersion", rv);
+        json_writer_member_string(&w, "resourceVersion", rv);
     json_writer_key(&w, "labels");
     json_writer_object_begin(&w);
-    slice_write_label(&w, SLICE_LABEL_SERVICE, d->service);
-    slice_write_label(&w, SLICE_LABEL_MANAGED_BY, SLICE_MANAGED_BY);
-    slice_write_label(&w, SLICE_LABEL_CLUSTER, d->link);
-    slice_write_label(&w, SLICE_LABEL_SOURCE, d->link);
+    json_writer_member_string(&w, SLICE_LABEL_SERVICE, d->service);
+    json_writer_member_string(&w, SLICE_LABEL_MANAGED_BY, SLICE_MANAGED_BY);
+    json_writer_member_string(&w, SLICE_LABEL_CLUSTER, d->link);
+    json_writer_member_string(&w, SLICE_LABEL_SOURCE, d->link);
     json_writer_object_end(&w);
     json_writer_key(&w, "ownerReferences");
     json_writer_array_begin(&w);
     json_writer_object_begin(&w);
-    slice_write_label(&w, "apiVersion", "v1");
-    slice_write_label(&w, "kind", "Service");
-    slice_write_label(&w, "name", d->service);
-    slice_write_label(&w, "uid", d->owner_uid);
+    json_writer_member_string(&w, "apiVersion", "v1");
+    json_writer_member_string(&w, "kind", "Service");
+    json_writer_member_string(&w, "name", d->service);
+    json_writer_member_string(&w, "uid", d->owner_uid);
     json_writer_object_end(&w);
     json_writer_array_end(&w);
     json_writer_object_end(&w);
-    slice_write_label(&w, "addressType", slice_addr_type_name(d->addr_type));
+    json_writer_member_string(&w, "addressType", slice_addr_type_name(d->addr_type));
     json_writer_key(&w, "endpoints");
     json_writer_array_begin(&w);
     for (size_t i = 0; i < d->neps; i++)
@@ -331,20 +316,18 @@ int slice_desc_write(const slice_desc *d, const char *rv, char **body, size_t *l
     for (size_t i = 0; i < d->nports; i++) {
         const slice_port *p = &d->ports[i];
         json_writer_object_begin(&w);
-        slice_write_label(&w, "name", p->name);
+        json_writer_member_string(&w, "name", p->name);
         if (p->port >= 0) {
-            json_writer_key(&w, "port");
-            json_writer_int64(&w, p->port);
+            json_writer_member_int64(&w, "port", p->port);
         }
-        slice_write_label(&w, "protocol", slice_proto_names[p->protocol]);
+        json_writer_member_string(&w, "protocol", slice_proto_names[p->protocol]);
         if (p->app_protocol != NULL)
-            slice_write_label(&w, "appProtocol", p->app_protocol);
+            json_writer_member_string(&w, "appProtocol", p->app_protocol);
         json_writer_object_end(&w);
     }
     json_writer_array_end(&w);
     json_writer_object_end(&w);
-    *body = json_writer_take(&w, len);
-    json_writer_free(&w);
+    *body = json_writer_finish(&w, len);
     return *body != NULL ? 0 : -1;
 }
 
