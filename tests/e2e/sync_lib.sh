@@ -51,7 +51,7 @@ svc_tail() { tail -n "${1:-5}" "$SVC_LOG" 2>/dev/null | tr '\n' ' ' | cut -c1-70
 
 # obj_writes LOG: the write lines for EndpointSlices, Services and Namespaces (ClusterLink
 # status and finalizer writes are not counted: the status carries lastSyncTime).
-obj_writes() { grep 'msg="write"' "$1" 2>/dev/null | grep -E 'kind=(EndpointSlice|Service|Namespace)( |$)'; }
+obj_writes() { grep -E 'msg="?write"? ' "$1" 2>/dev/null | grep -E 'kind=(EndpointSlice|Service|Namespace)( |$)'; }
 obj_write_count() { obj_writes "$1" | grep -c .; }
 
 # --- waits ----------------------------------------------------------------------------------
