@@ -890,9 +890,26 @@ static bool link_status_equal(const link_status *a, const link_status *b)
            a->endpoints == b->endpoints;
 }
 
+/* Closes the two objects a ClusterLink merge patch opened ({"status":{ or {"metadata":{),
+ * and queues the PATCH to the link (subpath "" or "/status"). 0, or -1 when the body
+ * could not be built. */
+static int link_send_patch(clink *lk, json_writer *w, int what, const char *subpath, const char *kind)
+{
+    json_writer_object_end(w);
+    json_writer_object_end(w);
+    size_t len;
+    char *body = json_writer_finish(w, &len);
+    if (body == NULL)
+        return -1;
+    char path[600];
+    snprintf(path, sizeof path, ENGINE_CLUSTERLINKS "/%s%s", lk->name, subpath);
+    engine_write(lk->e, what, "PATCH", path, "application/merge-patch+json", body, len, kind, "", lk->name, "",
+                 lk->name);
+    return 0;
+}
+
 static void link_write_status(clink *lk)
 {
-    engine *e = lk->e;
     if (!lk->have_spec || lk->spec.deleting || lk->status_inflight)
         return;
     /* A restarted controller reconnecting to a link the object calls ready says nothing
@@ -928,19 +945,11 @@ static void link_write_status(clink *lk)
     }
     json_writer_member_int64(&w, "syncedServices", st.services);
     json_writer_member_int64(&w, "syncedEndpoints", st.endpoints);
-    json_writer_object_end(&w);
-    json_writer_object_end(&w);
-    size_t len;
-    char *body = json_writer_finish(&w, &len);
-    if (body == NULL)
-        return;
-    char path[600];
-    snprintf(path, sizeof path, ENGINE_CLUSTERLINKS "/%s/status", lk->name);
-    lk->written = st;
-    lk->status_written = true;
-    lk->status_inflight = true;
-    engine_write(e, WRITE_STATUS, "PATCH", path, "application/merge-patch+json", body, len, "ClusterLinkStatus", "",
-                 lk->name, "", lk->name);
+    if (link_send_patch(lk, &w, WRITE_STATUS, "/status", "ClusterLinkStatus") == 0) {
+        lk->written = st;
+        lk->status_written = true;
+        lk->status_inflight = true;
+    }
 }
 
 static void link_on_status_timer(loop *l, void *arg)
@@ -1004,17 +1013,8 @@ static void link_patch_finalizers(clink *lk, bool add)
     json_writer_array_end(&w);
     /* The resourceVersion makes this a compare-and-swap: another writer's change is not lost. */
     json_writer_member_string(&w, "resourceVersion", lk->spec.resource_version != NULL ? lk->spec.resource_version : "");
-    json_writer_object_end(&w);
-    json_writer_object_end(&w);
-    size_t len;
-    char *body = json_writer_finish(&w, &len);
-    if (body == NULL)
-        return;
-    char path[600];
-    snprintf(path, sizeof path, ENGINE_CLUSTERLINKS "/%s", lk->name);
-    lk->finalizer_inflight = true;
-    engine_write(lk->e, WRITE_FINALIZER, "PATCH", path, "application/merge-patch+json", body, len, "ClusterLink", "",
-                 lk->name, "", lk->name);
+    if (link_send_patch(lk, &w, WRITE_FINALIZER, "", "ClusterLink") == 0)
+        lk->finalizer_inflight = true;
 }
 
 /* A deleted link's finalizer goes once none of its slices is left. */
