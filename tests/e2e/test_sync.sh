@@ -289,6 +289,19 @@ if holds 3 true; then e2e_pass "sync: svclink keeps running after start"; else f
 expect "sync: link with a missing Secret reports SecretNotFound" 30 "cl_summary $LB" cl_is "$LB" False SecretNotFound
 km -n cloudpilot create secret generic "$SECRET" --from-file=kubeconfig="$E2E_STATE/cluster-b/kubeconfig" >/dev/null
 expect "sync: link connects once its Secret exists" 30 "cl_summary $LB" cl_is "$LB" True Connected
+# A rotated Secret is picked up without a restart: a kubeconfig with the wrong CA breaks the
+# link (TLSError), the right one restores it; each change of reason is an Event.
+sed "s|certificate-authority-data: .*|certificate-authority-data: $(base64 -w0 "$E2E_STATE/cluster-a/pki/ca.crt")|" \
+  "$E2E_STATE/cluster-b/kubeconfig" >"$work/wrong-ca.kubeconfig"
+km -n cloudpilot create secret generic "$SECRET" --from-file=kubeconfig="$work/wrong-ca.kubeconfig" \
+  --dry-run=client -o yaml | km apply -f - >/dev/null 2>&1
+expect "sync: a rotated Secret is picked up (wrong CA: TLSError)" 30 "cl_summary $LB" cl_is "$LB" False TLSError
+km -n cloudpilot create secret generic "$SECRET" --from-file=kubeconfig="$E2E_STATE/cluster-b/kubeconfig" \
+  --dry-run=client -o yaml | km apply -f - >/dev/null 2>&1
+expect "sync: the Secret rotated back reconnects" 30 "cl_summary $LB" cl_is "$LB" True Connected
+link_events() { km -n default get events --field-selector "involvedObject.name=$LB" -o jsonpath='{range .items[*]}{.reason}{" "}{end}'; }
+events_seen() { local ev; ev=$(link_events); [[ $ev == *SecretNotFound* && $ev == *TLSError* && $ev == *Connected* ]]; }
+expect "sync: Events record the link's state changes" 20 "link_events" events_seen
 expect "sync: link with an inline kubeconfig connects" 30 "cl_summary $LA" cl_is "$LA" True Connected
 
 # pods_match CLUSTER LINK: the local web endpoints of LINK are the remote pods' IPs, all ready.
