@@ -43,6 +43,12 @@ typedef struct {
 
 enum { SLICE_PROTO_TCP = 0, SLICE_PROTO_UDP, SLICE_PROTO_SCTP };
 
+/* A port's protocol field (Service or EndpointSlice): absent or unknown means TCP, the
+ * API's default. */
+uint8_t slice_protocol_parse(const json_doc *doc, int tok);
+/* "TCP", "UDP" or "SCTP". */
+const char *slice_protocol_name(uint8_t protocol);
+
 /* One slice's data; every array and string is owned (slice_data_free). */
 typedef struct {
     slice_addr_type addr_type;

@@ -72,7 +72,6 @@ struct clink {
     char *name;
     linkspec spec;
     bool have_spec;
-    char spec_error[400];
     uint32_t gen;
     /* kubeconfig source */
     uint64_t kubeconfig_hash;  /* of the decoded text in use; 0: none */
@@ -143,9 +142,7 @@ struct engine {
     kcfg_config main_cfg;
     kconn main;
     main_refl mrefl[3];
-    refl **main_refls;
-    size_t nmain_refls;
-    size_t main_synced_count;
+    refl *main_refls[3]; /* ClusterLinks, Services, our EndpointSlices */
     bool links_synced;
     lview view;
     smap links;     /* name -> clink* */
@@ -158,7 +155,6 @@ struct engine {
     smap pending_svc; /* "ns/svc" -> 1 while a Service or Namespace create is in flight */
     smap inflight;    /* "ns/slice" -> 1 while a write of that slice is in flight */
     int sig_pipe[2];
-    uint64_t writes_total;
     json_doc scratch;
 };
 
@@ -210,7 +206,6 @@ static void engine_send(engine *e, write_op *op)
     ctx->e = e;
     ctx->op = op;
     e->writes_in_flight++;
-    e->writes_total++;
     log_kv(LOG_INFO, "write", "verb", op->method, "kind", op->kind, "ns", op->ns, "name", op->name, "link",
            op->link, NULL);
     if (kapi_request(e->main.api, op->method, op->path, op->ctype, op->body, op->body_len, engine_on_written, ctx) ==
@@ -304,8 +299,13 @@ static void engine_on_written(void *arg, const kapi_response *resp)
             free(smap_del(&e->pending_svc, op->key));
     } else if (op->what == WRITE_STATUS || op->what == WRITE_FINALIZER) {
         clink *lk = smap_get(&e->links, op->link);
-        if (lk != NULL && op->what == WRITE_STATUS)
+        if (lk != NULL && op->what == WRITE_STATUS) {
             lk->status_inflight = false;
+            /* A change made meanwhile was skipped: write it now. After a failure the
+             * next resync tries again, so a refusing server is not hammered. */
+            if (ok)
+                link_schedule_status(lk);
+        }
         if (lk != NULL && op->what == WRITE_FINALIZER)
             lk->finalizer_inflight = false;
         if (lk != NULL && !ok && op->what == WRITE_STATUS)
@@ -561,8 +561,6 @@ static void engine_empty_link(engine *e, const char *link_name, const char *ns, 
 
 /* ---- local Services created by svclink ---- */
 
-static const char *const engine_proto_names[] = {"TCP", "UDP", "SCTP"};
-
 static char *engine_service_body(const char *ns, const char *svc, const rc_svc *r, bool patch, size_t *len)
 {
     json_writer w;
@@ -606,7 +604,7 @@ static char *engine_service_body(const char *ns, const char *svc, const rc_svc *
             json_writer_member_string(&w, "name", p->name);
         }
         json_writer_member_int64(&w, "port", p->port);
-        json_writer_member_string(&w, "protocol", engine_proto_names[p->protocol]);
+        json_writer_member_string(&w, "protocol", slice_protocol_name(p->protocol));
         if (p->target_port_name != NULL) {
             json_writer_member_string(&w, "targetPort", p->target_port_name);
         } else if (p->target_port > 0) {
@@ -958,8 +956,6 @@ static void link_on_status_timer(loop *l, void *arg)
     clink *lk = arg;
     lk->status_timer = 0;
     link_write_status(lk);
-    if (lk->status_inflight == false && lk->status_written == false)
-        return;
 }
 
 /* Status writes are batched: many counts change during one pass. */
@@ -1443,7 +1439,6 @@ static void engine_link_upsert(engine *e, const json_doc *doc, int obj)
     char err[400];
     if (linkspec_parse(doc, obj, &spec, err, sizeof err) != 0) {
         /* Keep what is synced; say what is wrong. */
-        snprintf(lk->spec_error, sizeof lk->spec_error, "%s", err);
         link_set_health(lk, false, "KubeconfigInvalid", "invalid spec: %s", err);
         return;
     }
@@ -1604,10 +1599,6 @@ static int engine_start_main(engine *e)
         "/apis/discovery.k8s.io/v1/endpointslices",
     };
     static const char kinds[3] = {'l', 's', 'e'};
-    e->main_refls = calloc(3, sizeof *e->main_refls);
-    if (e->main_refls == NULL)
-        return -1;
-    e->nmain_refls = 3;
     for (int i = 0; i < 3; i++) {
         e->mrefl[i].e = e;
         e->mrefl[i].kind = kinds[i];
@@ -1629,9 +1620,8 @@ static void engine_cleanup(engine *e)
         link_destroy(it.e->value);
     }
     smap_free(&e->links);
-    for (size_t i = 0; i < e->nmain_refls; i++)
+    for (int i = 0; i < 3; i++)
         refl_free(e->main_refls[i]);
-    free(e->main_refls);
     while (e->wq_head != NULL) {
         write_op *op = e->wq_head;
         e->wq_head = op->next;

@@ -396,6 +396,18 @@ static void kapi_on_ready(conn *cn, void *arg)
     k->ready = true;
 }
 
+/* Takes an idle connection out of the pool and closes it. */
+static void kapi_idle_drop(kapi_link *k)
+{
+    for (kapi_link **p = &k->client->idle; *p != NULL; p = &(*p)->next) {
+        if (*p == k) {
+            *p = k->next;
+            break;
+        }
+    }
+    kapi_link_free(k);
+}
+
 static void kapi_on_data(conn *cn, const uint8_t *data, size_t len, void *arg)
 {
     (void)cn;
@@ -403,14 +415,7 @@ static void kapi_on_data(conn *cn, const uint8_t *data, size_t len, void *arg)
     kapi_req *r = k->req;
     if (r == NULL) {
         /* Bytes on an idle connection: the server is confused; drop the connection. */
-        kapi_client *c = k->client;
-        for (kapi_link **p = &c->idle; *p != NULL; p = &(*p)->next) {
-            if (*p == k) {
-                *p = k->next;
-                break;
-            }
-        }
-        kapi_link_free(k);
+        kapi_idle_drop(k);
         return;
     }
     r->received += len;
@@ -428,15 +433,8 @@ static void kapi_on_close(conn *cn, conn_error err, const char *reason, void *ar
     (void)cn;
     kapi_link *k = arg;
     kapi_req *r = k->req;
-    kapi_client *c = k->client;
     if (r == NULL) {
-        for (kapi_link **p = &c->idle; *p != NULL; p = &(*p)->next) {
-            if (*p == k) {
-                *p = k->next;
-                break;
-            }
-        }
-        kapi_link_free(k);
+        kapi_idle_drop(k);
         return;
     }
     /* A kept-alive connection the server closed before answering: send once more on a

@@ -126,9 +126,7 @@ static int rc_parse_svc_ports(const json_doc *doc, int arr, rc_svc *s)
         if (json_int64(doc, json_obj_get(doc, t, "port"), &v) != 0 || v < 1 || v > 65535)
             return -1;
         p->port = (int32_t)v;
-        p->protocol = json_str_eq(doc, proto, "UDP") ? SLICE_PROTO_UDP
-                      : json_str_eq(doc, proto, "SCTP") ? SLICE_PROTO_SCTP
-                                                       : SLICE_PROTO_TCP;
+        p->protocol = slice_protocol_parse(doc, proto);
         p->name = json_is_string(doc, name) ? json_str_dup(doc, name) : strdup("");
         if (p->name == NULL)
             return -1;

@@ -77,9 +77,7 @@ static int slice_parse_ports(const json_doc *doc, int arr, slice_data *out, char
             return -1;
         }
         p->port = (int32_t)v;
-        p->protocol = json_str_eq(doc, proto, "UDP") ? SLICE_PROTO_UDP
-                      : json_str_eq(doc, proto, "SCTP") ? SLICE_PROTO_SCTP
-                                                       : SLICE_PROTO_TCP;
+        p->protocol = slice_protocol_parse(doc, proto);
         p->name = json_is_string(doc, name) ? json_str_dup(doc, name) : strdup("");
         if (json_is_string(doc, app))
             p->app_protocol = json_str_dup(doc, app);
@@ -242,7 +240,17 @@ uint64_t slice_desc_hash(const slice_desc *d)
     return slice_hash_parts(d, d->link, d->service);
 }
 
-static const char *const slice_proto_names[] = {"TCP", "UDP", "SCTP"};
+uint8_t slice_protocol_parse(const json_doc *doc, int tok)
+{
+    return json_str_eq(doc, tok, "UDP") ? SLICE_PROTO_UDP : json_str_eq(doc, tok, "SCTP") ? SLICE_PROTO_SCTP
+                                                                                      : SLICE_PROTO_TCP;
+}
+
+const char *slice_protocol_name(uint8_t protocol)
+{
+    static const char *const names[] = {"TCP", "UDP", "SCTP"};
+    return protocol < 3 ? names[protocol] : "TCP";
+}
 
 static void slice_write_endpoint(json_writer *w, slice_addr_type t, const slice_ep *e)
 {
@@ -320,7 +328,7 @@ int slice_desc_write(const slice_desc *d, const char *rv, char **body, size_t *l
         if (p->port >= 0) {
             json_writer_member_int64(&w, "port", p->port);
         }
-        json_writer_member_string(&w, "protocol", slice_proto_names[p->protocol]);
+        json_writer_member_string(&w, "protocol", slice_protocol_name(p->protocol));
         if (p->app_protocol != NULL)
             json_writer_member_string(&w, "appProtocol", p->app_protocol);
         json_writer_object_end(&w);
