@@ -22,6 +22,9 @@ UNIT_TEST(loop_timers_fire_in_due_order_and_cancel)
     loop_order_len = 0;
     memset(loop_order, 0, sizeof loop_order);
     static const char a = 'a', b = 'b', c = 'c', d = 'd';
+    /* Taken before the timers are armed: a timer is due 30 ms after its own arming, so
+     * only a start no later than that arming makes ">= 30" a sound bound. */
+    uint64_t start = loop_now_ms();
     loop_timer_add(l, 30, loop_record, (void *)&c);
     loop_timer_add(l, 10, loop_record, (void *)&a);
     loop_timer_id cancel = loop_timer_add(l, 20, loop_record, (void *)&d);
@@ -29,7 +32,6 @@ UNIT_TEST(loop_timers_fire_in_due_order_and_cancel)
     loop_timer_cancel(l, cancel);
     loop_timer_cancel(l, 0);
     loop_timer_cancel(l, 9999);
-    uint64_t start = loop_now_ms();
     while (loop_order_len < 3 && loop_now_ms() - start < 2000)
         CHECK(loop_run_once(l, 100) == 0);
     CHECK_STR_EQ(loop_order, "abc");
