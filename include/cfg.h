@@ -8,6 +8,10 @@
 #include <stdint.h>
 
 #define CFG_DEFAULT_SYNC_INTERVAL_MS 30000u
+/* client-go's leader-election defaults, which operators already know. */
+#define CFG_DEFAULT_LEASE_DURATION_MS 15000u
+#define CFG_DEFAULT_RENEW_DEADLINE_MS 10000u
+#define CFG_DEFAULT_RETRY_PERIOD_MS 2000u
 
 typedef enum {
     CFG_RUN = 0,     /* run the controller with the parsed settings */
@@ -24,6 +28,19 @@ typedef struct {
     char **included_namespaces;
     size_t included_namespace_count;
     bool sync_services_to_local_cluster;
+    /* Leader election on a coordination.k8s.io/v1 Lease. Strings borrowed from argv;
+     * NULL namespace/identity are resolved at run time (pod namespace, POD_NAME). */
+    bool leader_elect;
+    const char *lease_namespace;
+    const char *lease_name;
+    const char *lease_identity;
+    uint64_t lease_duration_ms;
+    uint64_t renew_deadline_ms;
+    uint64_t retry_period_ms;
+    /* "HOST:PORT" of the health/metrics listener, borrowed from argv; NULL: none. */
+    const char *http_address;
+    int log_level;  /* a log_level value */
+    bool log_json;
 } cfg_options;
 
 /* Parses argv[1..argc-1] into *out (always initialised, even on error). On CFG_ERROR,
@@ -36,6 +53,10 @@ void cfg_free(cfg_options *opts);
 /* Parses a Go-style duration ("30s", "1m30s", "1.5h", "250ms") into milliseconds.
  * Returns 0 on success, -1 when malformed, zero, or too large. */
 int cfg_parse_duration_ms(const char *text, uint64_t *out_ms);
+
+/* Splits "HOST:PORT", "[V6]:PORT" or ":PORT" (host "" means every address) into host
+ * (brackets removed) and port. Returns 0, or -1 when malformed or the port is > 65535. */
+int cfg_split_host_port(const char *text, char *host, size_t hostlen, uint16_t *port);
 
 /* True when name is a valid Kubernetes namespace name (an RFC 1123 DNS label). */
 bool cfg_is_dns_label(const char *name, size_t len);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "log.h"
 #include "txt.h"
 
 /* 24 hours: a resync interval beyond that is surely a typo (e.g. "30h" meant "30s"). */
@@ -179,6 +180,39 @@ static int cfg_parse_bool(const char *flag, const char *value, bool *out, char *
     return -1;
 }
 
+int cfg_split_host_port(const char *text, char *host, size_t hostlen, uint16_t *port)
+{
+    const char *colon, *h = text;
+    size_t hlen;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (close == NULL || close[1] != ':')
+            return -1;
+        h = text + 1;
+        hlen = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (colon == NULL || memchr(text, ':', (size_t)(colon - text)) != NULL)
+            return -1; /* a bare IPv6 address needs brackets */
+        hlen = (size_t)(colon - text);
+    }
+    if (hlen >= hostlen || colon[1] == '\0' || strlen(colon + 1) > 5)
+        return -1;
+    unsigned long p = 0;
+    for (const char *d = colon + 1; *d != '\0'; d++) {
+        if (*d < '0' || *d > '9')
+            return -1;
+        p = p * 10 + (unsigned long)(*d - '0');
+    }
+    if (p > 65535)
+        return -1;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
 typedef enum { CFG_FLAG_STRING, CFG_FLAG_BOOL } cfg_flag_kind;
 
 static const struct {
@@ -189,37 +223,159 @@ static const struct {
     {"--kubeconfig", CFG_FLAG_STRING},
     {"--included-namespaces", CFG_FLAG_STRING},
     {"--sync-services-to-local-cluster", CFG_FLAG_BOOL},
+    {"--leader-elect", CFG_FLAG_BOOL},
+    {"--leader-elect-namespace", CFG_FLAG_STRING},
+    {"--leader-elect-name", CFG_FLAG_STRING},
+    {"--leader-elect-identity", CFG_FLAG_STRING},
+    {"--leader-elect-lease-duration", CFG_FLAG_STRING},
+    {"--leader-elect-renew-deadline", CFG_FLAG_STRING},
+    {"--leader-elect-retry-period", CFG_FLAG_STRING},
+    {"--http-address", CFG_FLAG_STRING},
+    {"--log-format", CFG_FLAG_STRING},
+    {"--log-level", CFG_FLAG_STRING},
 };
+
+static int cfg_duration(const char *flag, const char *value, uint64_t min_ms, uint64_t max_ms, uint64_t *out,
+                        char *err, size_t errlen)
+{
+    uint64_t ms;
+    if (cfg_parse_duration_ms(value, &ms) != 0) {
+        txt_errorf(err, errlen, "%s: \"%s\" is not a duration (examples: 30s, 1m, 1m30s)", flag, value);
+        return -1;
+    }
+    if (ms < min_ms || ms > max_ms) {
+        txt_errorf(err, errlen, "%s: %s is outside the allowed range %llums to %llus", flag, value,
+                   (unsigned long long)min_ms, (unsigned long long)(max_ms / 1000));
+        return -1;
+    }
+    *out = ms;
+    return 0;
+}
+
+/* True when every dot-separated part of name is a DNS label (an RFC 1123 subdomain). */
+static bool cfg_is_dns_subdomain(const char *name, size_t len)
+{
+    if (len == 0 || len > 253)
+        return false;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || name[i] == '.') {
+            if (!cfg_is_dns_label(name + start, i - start))
+                return false;
+            start = i + 1;
+        }
+    }
+    return true;
+}
+
+/* A Lease name is a DNS subdomain; a namespace name is a DNS label. */
+static int cfg_name(const char *flag, const char *value, bool subdomain, const char **out, char *err, size_t errlen)
+{
+    size_t len = strlen(value);
+    if (!(subdomain ? cfg_is_dns_subdomain(value, len) : cfg_is_dns_label(value, len))) {
+        txt_errorf(err, errlen, "%s: \"%.80s\" is not a valid %s name", flag, value,
+                   subdomain ? "Lease" : "namespace");
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+static int cfg_apply_leader(cfg_options *opts, const char *flag, const char *value, char *err, size_t errlen)
+{
+    if (strcmp(flag, "--leader-elect") == 0)
+        return cfg_parse_bool(flag, value, &opts->leader_elect, err, errlen);
+    if (strcmp(flag, "--leader-elect-namespace") == 0)
+        return cfg_name(flag, value, false, &opts->lease_namespace, err, errlen);
+    if (strcmp(flag, "--leader-elect-name") == 0)
+        return cfg_name(flag, value, true, &opts->lease_name, err, errlen);
+    if (strcmp(flag, "--leader-elect-identity") == 0) {
+        /* It is written into the Lease and shown by /leader: printable and bounded. */
+        size_t len = strlen(value);
+        bool ok = len > 0 && len <= 128;
+        for (size_t i = 0; ok && i < len; i++)
+            ok = value[i] > ' ' && value[i] < 0x7f;
+        if (!ok) {
+            txt_errorf(err, errlen, "%s: must be 1 to 128 printable characters without spaces", flag);
+            return -1;
+        }
+        opts->lease_identity = value;
+        return 0;
+    }
+    uint64_t *target = strcmp(flag, "--leader-elect-lease-duration") == 0   ? &opts->lease_duration_ms
+                       : strcmp(flag, "--leader-elect-renew-deadline") == 0 ? &opts->renew_deadline_ms
+                                                                            : &opts->retry_period_ms;
+    return cfg_duration(flag, value, 100, 3600000, target, err, errlen);
+}
 
 static int cfg_apply(cfg_options *opts, const char *flag, const char *value, char *err, size_t errlen)
 {
-    if (strcmp(flag, "--sync-interval") == 0) {
-        uint64_t ms;
-        if (cfg_parse_duration_ms(value, &ms) != 0) {
-            txt_errorf(err, errlen,
-                       "--sync-interval: \"%s\" is not a duration (examples: 30s, 1m, 1m30s)", value);
-            return -1;
-        }
-        if (ms < CFG_MIN_SYNC_INTERVAL_MS || ms > CFG_MAX_SYNC_INTERVAL_MS) {
-            txt_errorf(err, errlen, "--sync-interval: %s is outside the allowed range 1s to 24h", value);
-            return -1;
-        }
-        opts->sync_interval_ms = ms;
-        return 0;
-    }
+    if (strcmp(flag, "--sync-interval") == 0)
+        return cfg_duration(flag, value, CFG_MIN_SYNC_INTERVAL_MS, CFG_MAX_SYNC_INTERVAL_MS,
+                            &opts->sync_interval_ms, err, errlen);
     if (strcmp(flag, "--kubeconfig") == 0) {
         opts->kubeconfig_path = value[0] != '\0' ? value : NULL;
         return 0;
     }
     if (strcmp(flag, "--included-namespaces") == 0)
         return cfg_add_namespace_list(opts, value, err, errlen);
+    if (strncmp(flag, "--leader-elect", 14) == 0)
+        return cfg_apply_leader(opts, flag, value, err, errlen);
+    if (strcmp(flag, "--http-address") == 0) {
+        char host[256];
+        uint16_t port;
+        if (value[0] != '\0' && cfg_split_host_port(value, host, sizeof host, &port) != 0) {
+            txt_errorf(err, errlen, "--http-address: \"%.80s\" is not HOST:PORT (examples: :8080, 127.0.0.1:8080, [::1]:8080)",
+                       value);
+            return -1;
+        }
+        opts->http_address = value[0] != '\0' ? value : NULL;
+        return 0;
+    }
+    if (strcmp(flag, "--log-format") == 0) {
+        if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0) {
+            txt_errorf(err, errlen, "--log-format: \"%.40s\" is neither text nor json", value);
+            return -1;
+        }
+        opts->log_json = strcmp(value, "json") == 0;
+        return 0;
+    }
+    if (strcmp(flag, "--log-level") == 0) {
+        int level = log_level_parse(value);
+        if (level < 0) {
+            txt_errorf(err, errlen, "--log-level: \"%.40s\" is not one of debug, info, warn, error", value);
+            return -1;
+        }
+        opts->log_level = level;
+        return 0;
+    }
     return cfg_parse_bool(flag, value, &opts->sync_services_to_local_cluster, err, errlen);
+}
+
+/* client-go's rules: the lease outlives the renew deadline, which outlives a retry. */
+static int cfg_check_leader(const cfg_options *opts, char *err, size_t errlen)
+{
+    if (opts->lease_duration_ms <= opts->renew_deadline_ms) {
+        txt_errorf(err, errlen, "--leader-elect-lease-duration must be longer than --leader-elect-renew-deadline");
+        return -1;
+    }
+    if (opts->renew_deadline_ms * 10 <= opts->retry_period_ms * 12) {
+        txt_errorf(err, errlen,
+                   "--leader-elect-renew-deadline must be longer than 1.2 x --leader-elect-retry-period");
+        return -1;
+    }
+    return 0;
 }
 
 cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->sync_interval_ms = CFG_DEFAULT_SYNC_INTERVAL_MS;
+    out->lease_name = "svclink";
+    out->lease_duration_ms = CFG_DEFAULT_LEASE_DURATION_MS;
+    out->renew_deadline_ms = CFG_DEFAULT_RENEW_DEADLINE_MS;
+    out->retry_period_ms = CFG_DEFAULT_RETRY_PERIOD_MS;
+    out->log_level = LOG_INFO;
     if (err != NULL && errlen > 0)
         err[0] = '\0';
 
@@ -267,6 +423,8 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
         if (cfg_apply(out, name, value, err, errlen) != 0)
             return CFG_ERROR;
     }
+    if (cfg_check_leader(out, err, errlen) != 0)
+        return CFG_ERROR;
     if (out->included_namespace_count > 1)
         qsort(out->included_namespaces, out->included_namespace_count,
               sizeof out->included_namespaces[0], cfg_compare_strings);
@@ -298,6 +456,18 @@ void cfg_usage(char *buf, size_t buflen)
              "  --sync-services-to-local-cluster[=true|false]\n"
              "                                    create missing Namespaces and Services locally\n"
              "                                    (default false)\n"
+             "  --leader-elect[=true|false]       elect one writer among replicas on a Lease (default false)\n"
+             "  --leader-elect-namespace NS       the Lease's namespace (default: the pod's, else cloudpilot)\n"
+             "  --leader-elect-name NAME          the Lease's name (default svclink)\n"
+             "  --leader-elect-identity ID        this replica's name in the Lease (default: $POD_NAME,\n"
+             "                                    else the host name, plus a random suffix)\n"
+             "  --leader-elect-lease-duration D   how long a silent leader keeps the Lease (default 15s)\n"
+             "  --leader-elect-renew-deadline D   a leader unable to renew for D stops (default 10s)\n"
+             "  --leader-elect-retry-period D     time between attempts to acquire or renew (default 2s)\n"
+             "  --http-address HOST:PORT          serve /healthz, /readyz, /leader and /metrics\n"
+             "                                    (default: no listener; the Deployment uses :8080)\n"
+             "  --log-format text|json            key=value lines or JSON objects (default text)\n"
+             "  --log-level LEVEL                 debug, info, warn or error (default info)\n"
              "  --version                         print the version and exit\n"
              "  -h, --help                        print this help and exit\n");
 }

@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 {
     cfg_options opts;
     char err[256];
-    char usage[2048];
+    char usage[4096];
     int status = 0;
 
     if (argc > 1 && strcmp(argv[1], "api") == 0)

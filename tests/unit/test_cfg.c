@@ -146,3 +146,73 @@ UNIT_TEST(cfg_help_and_version)
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         CHECK(strstr(usage, flags[i]) != NULL);
 }
+
+UNIT_TEST(cfg_leader_election_and_http_flags)
+{
+    cfg_options o;
+    char err[256];
+    char *const defaults[] = {"svclink"};
+    CHECK(cfg_parse(1, defaults, &o, err, sizeof err) == CFG_RUN);
+    CHECK(!o.leader_elect && o.lease_duration_ms == 15000 && o.renew_deadline_ms == 10000 &&
+          o.retry_period_ms == 2000);
+    CHECK_STR_EQ(o.lease_name, "svclink");
+    CHECK(o.lease_namespace == NULL && o.http_address == NULL && !o.log_json);
+    cfg_free(&o);
+    char *const all[] = {"svclink", "--leader-elect", "--leader-elect-namespace=ops", "--leader-elect-name",
+                         "svclink.leader", "--leader-elect-identity=pod-1", "--leader-elect-lease-duration=6s",
+                         "--leader-elect-renew-deadline=4s", "--leader-elect-retry-period=1s",
+                         "--http-address=[::1]:9090", "--log-format=json", "--log-level=debug"};
+    CHECK(cfg_parse(ARGC(all), all, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.leader_elect && o.lease_duration_ms == 6000 && o.renew_deadline_ms == 4000 && o.retry_period_ms == 1000);
+    CHECK_STR_EQ(o.lease_namespace, "ops");
+    CHECK_STR_EQ(o.lease_name, "svclink.leader");
+    CHECK_STR_EQ(o.lease_identity, "pod-1");
+    CHECK_STR_EQ(o.http_address, "[::1]:9090");
+    CHECK(o.log_json && o.log_level == 0);
+    cfg_free(&o);
+}
+
+UNIT_TEST(cfg_leader_election_errors_name_the_flag)
+{
+    struct {
+        const char *arg, *want;
+    } cases[] = {
+        {"--leader-elect-lease-duration=5s", "longer than --leader-elect-renew-deadline"},
+        {"--leader-elect-retry-period=9s", "1.2 x --leader-elect-retry-period"},
+        {"--leader-elect-retry-period=soon", "--leader-elect-retry-period: \"soon\" is not a duration"},
+        {"--leader-elect-namespace=Bad_NS", "--leader-elect-namespace: \"Bad_NS\" is not a valid namespace"},
+        {"--leader-elect-name=a..b", "--leader-elect-name: \"a..b\" is not a valid Lease name"},
+        {"--leader-elect-identity=has space", "--leader-elect-identity: must be 1 to 128"},
+        {"--http-address=8080", "--http-address: \"8080\" is not HOST:PORT"},
+        {"--http-address=::1:80", "is not HOST:PORT"},
+        {"--http-address=:99999", "is not HOST:PORT"},
+        {"--log-format=xml", "--log-format: \"xml\" is neither text nor json"},
+        {"--log-level=loud", "--log-level: \"loud\" is not one of"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cfg_options o;
+        char err[256];
+        char *const argv[] = {"svclink", (char *)cases[i].arg};
+        if (cfg_parse(2, argv, &o, err, sizeof err) != CFG_ERROR || strstr(err, cases[i].want) == NULL)
+            unit_fail(__FILE__, __LINE__, cases[i].arg);
+        cfg_free(&o);
+    }
+}
+
+UNIT_TEST(cfg_split_host_port_forms)
+{
+    char host[64];
+    uint16_t port = 0;
+    CHECK(cfg_split_host_port(":8080", host, sizeof host, &port) == 0 && host[0] == '\0' && port == 8080);
+    CHECK(cfg_split_host_port("127.0.0.1:0", host, sizeof host, &port) == 0 && port == 0);
+    CHECK_STR_EQ(host, "127.0.0.1");
+    CHECK(cfg_split_host_port("[fd00::1]:65535", host, sizeof host, &port) == 0 && port == 65535);
+    CHECK_STR_EQ(host, "fd00::1");
+    CHECK(cfg_split_host_port("localhost:80", host, sizeof host, &port) == 0);
+    CHECK(cfg_split_host_port("x:", host, sizeof host, &port) == -1);
+    CHECK(cfg_split_host_port("[::1]80", host, sizeof host, &port) == -1);
+    CHECK(cfg_split_host_port("x:65536", host, sizeof host, &port) == -1);
+    CHECK(cfg_split_host_port("x:8a", host, sizeof host, &port) == -1);
+    CHECK(cfg_split_host_port("host-name-that-is-too-long-for-the-buffer-of-this-test-0123456789:1", host,
+                              sizeof host, &port) == -1);
+}
