@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "json.h"
+#include "metrics.h"
 #include "txt.h"
 #include "version.h"
 
@@ -239,6 +240,11 @@ static void kapi_finish(kapi_req *r, int status, conn_error transport, const cha
     };
     if (transport != CONN_OK)
         r->client->stats.failures++;
+    char labels[400], code[8];
+    snprintf(code, sizeof code, "%d", status);
+    metrics_labels(labels, sizeof labels, "cluster", r->client->name, "verb",
+                   r->kind == KAPI_ONESHOT ? r->method : "WATCH", "code", code, NULL);
+    metrics_add(METRICS_API_REQUESTS, labels, 1);
     r->in_callback++;
     r->done(r->arg, &resp);
     r->in_callback--;

@@ -9,6 +9,7 @@
 
 #include "backoff.h"
 #include "http.h"
+#include "metrics.h"
 #include "watchev.h"
 
 #define REFL_PATH_MAX 2048
@@ -245,6 +246,13 @@ static void refl_watch(refl *r)
         return;
     }
     r->stats.watches++;
+    if (r->stats.watches > 1) {
+        const char *slash = strrchr(r->path, '/');
+        char labels[400];
+        metrics_labels(labels, sizeof labels, "cluster", kapi_name(r->api), "resource",
+                       slash != NULL ? slash + 1 : r->path, NULL);
+        metrics_add(METRICS_WATCH_RESTARTS, labels, 1);
+    }
     /* Silence well past the server's own timeout means the connection is dead. */
     r->req = kapi_stream(r->api, path, (timeout + 60) * 1000u, refl_on_line, refl_on_watch_end, r);
     if (r->req == NULL) {
