@@ -1,0 +1,295 @@
+/* hsrv: the listener behind /healthz, /readyz, /leader and /metrics. Small and strict:
+ * a slow or hostile client costs one bounded buffer and is dropped after a timeout. */
+#include "hsrv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "txt.h"
+
+#define HSRV_MAX_CONNS 32
+#define HSRV_TIMEOUT_MS 5000
+
+typedef struct hsrv_conn {
+    hsrv *srv;
+    int fd;
+    char in[HSRV_MAX_REQUEST];
+    size_t in_len;
+    char *out; /* owned: the whole response */
+    size_t out_len, out_sent;
+    loop_timer_id timer;
+    struct hsrv_conn *next;
+} hsrv_conn;
+
+struct hsrv {
+    loop *l;
+    int fd;
+    uint16_t port;
+    hsrv_handler handler;
+    void *arg;
+    hsrv_conn *conns; /* owned list */
+    int nconns;
+};
+
+int hsrv_parse_request(const char *buf, size_t len, char *method, size_t method_cap, char *path, size_t path_cap)
+{
+    const char *end = NULL;
+    for (size_t i = 0; i + 3 < len; i++) {
+        if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
+            end = buf + i;
+            break;
+        }
+    }
+    if (end == NULL)
+        return len >= HSRV_MAX_REQUEST ? -1 : 0;
+    const char *sp1 = memchr(buf, ' ', (size_t)(end - buf));
+    if (sp1 == NULL || sp1 == buf || (size_t)(sp1 - buf) >= method_cap)
+        return -1;
+    const char *target = sp1 + 1;
+    const char *sp2 = memchr(target, ' ', (size_t)(end - target));
+    const char *eol = memchr(buf, '\r', (size_t)(end - buf) + 1);
+    if (sp2 == NULL || eol == NULL || sp2 > eol || sp2 == target || *target != '/')
+        return -1;
+    if ((size_t)(eol - (sp2 + 1)) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
+        return -1;
+    const char *q = memchr(target, '?', (size_t)(sp2 - target));
+    size_t plen = (size_t)((q != NULL ? q : sp2) - target);
+    if (plen >= path_cap)
+        return -1;
+    for (const char *p = buf; p < sp1; p++) {
+        if (*p < 'A' || *p > 'Z')
+            return -1;
+    }
+    for (const char *p = target; p < target + plen; p++) {
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+            return -1;
+    }
+    memcpy(method, buf, (size_t)(sp1 - buf));
+    method[sp1 - buf] = '\0';
+    memcpy(path, target, plen);
+    path[plen] = '\0';
+    return 1;
+}
+
+static const char *hsrv_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+static void hsrv_conn_close(hsrv_conn *c)
+{
+    hsrv *s = c->srv;
+    for (hsrv_conn **pp = &s->conns; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    }
+    s->nconns--;
+    loop_fd_remove(s->l, c->fd);
+    close(c->fd);
+    if (c->timer != 0)
+        loop_timer_cancel(s->l, c->timer);
+    free(c->out);
+    free(c);
+}
+
+static void hsrv_on_timeout(loop *l, void *arg)
+{
+    (void)l;
+    hsrv_conn *c = arg;
+    c->timer = 0;
+    hsrv_conn_close(c);
+}
+
+/* Builds the response; the body is taken over (freed here). */
+static void hsrv_respond(hsrv_conn *c, const char *method, hsrv_reply *r)
+{
+    bool head = strcmp(method, "HEAD") == 0;
+    const char *ctype = r->content_type != NULL ? r->content_type : "text/plain; charset=utf-8";
+    char hdr[256];
+    int n = snprintf(hdr, sizeof hdr,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+                     r->status, hsrv_reason(r->status), ctype, r->body_len);
+    size_t blen = head ? 0 : r->body_len;
+    c->out = n > 0 && (size_t)n < sizeof hdr ? malloc((size_t)n + blen + 1) : NULL;
+    if (c->out != NULL) {
+        memcpy(c->out, hdr, (size_t)n);
+        if (blen > 0)
+            memcpy(c->out + n, r->body, blen);
+        c->out_len = (size_t)n + blen;
+    }
+    free(r->body);
+    r->body = NULL;
+}
+
+static void hsrv_on_conn(loop *l, int fd, short revents, void *arg)
+{
+    hsrv_conn *c = arg;
+    if (c->out == NULL) {
+        ssize_t got = read(fd, c->in + c->in_len, sizeof c->in - c->in_len);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+            hsrv_conn_close(c);
+            return;
+        }
+        if (got < 0)
+            return;
+        c->in_len += (size_t)got;
+        char method[16], path[512];
+        int st = hsrv_parse_request(c->in, c->in_len, method, sizeof method, path, sizeof path);
+        if (st == 0)
+            return;
+        hsrv_reply reply = {.status = 400};
+        if (st < 0)
+            snprintf(method, sizeof method, "GET");
+        else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+            reply.status = 405;
+        else
+            c->srv->handler(c->srv->arg, path, &reply);
+        if (reply.body == NULL && reply.status != 200) {
+            reply.body = strdup(hsrv_reason(reply.status));
+            reply.body_len = reply.body != NULL ? strlen(reply.body) : 0;
+        }
+        hsrv_respond(c, method, &reply);
+        if (c->out == NULL) {
+            hsrv_conn_close(c);
+            return;
+        }
+        loop_fd_set_events(l, fd, POLLOUT);
+        return;
+    }
+    (void)revents;
+    ssize_t put = write(fd, c->out + c->out_sent, c->out_len - c->out_sent);
+    if (put < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (put <= 0) {
+        hsrv_conn_close(c);
+        return;
+    }
+    c->out_sent += (size_t)put;
+    if (c->out_sent == c->out_len)
+        hsrv_conn_close(c);
+}
+
+static void hsrv_on_accept(loop *l, int fd, short revents, void *arg)
+{
+    (void)revents;
+    hsrv *s = arg;
+    for (;;) {
+        int cfd = accept(fd, NULL, NULL);
+        if (cfd < 0)
+            return; /* EAGAIN, or a transient error: the next readiness retries */
+        /* Over the limit: refuse rather than queue, so probes never pile up. */
+        hsrv_conn *c = s->nconns < HSRV_MAX_CONNS ? calloc(1, sizeof *c) : NULL;
+        if (c == NULL || fcntl(cfd, F_SETFL, O_NONBLOCK) != 0 || fcntl(cfd, F_SETFD, FD_CLOEXEC) != 0 ||
+            loop_fd_add(l, cfd, POLLIN, hsrv_on_conn, c) != 0) {
+            free(c);
+            close(cfd);
+            continue;
+        }
+        c->srv = s;
+        c->fd = cfd;
+        c->next = s->conns;
+        s->conns = c;
+        s->nconns++;
+        c->timer = loop_timer_add(l, HSRV_TIMEOUT_MS, hsrv_on_timeout, c);
+    }
+}
+
+static int hsrv_bind(hsrv *s, const char *host, uint16_t port, char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char portstr[8];
+    snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
+    /* Listening happens once at start-up, so a blocking lookup is acceptable here. */
+    int rc = getaddrinfo(host[0] != '\0' ? host : NULL, portstr, &hints, &res);
+    if (rc != 0) {
+        txt_errorf(err, errlen, "http listener: cannot resolve \"%s\": %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int saved = 0;
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0) {
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof ss;
+            if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+                s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                         : ((struct sockaddr_in *)&ss)->sin_port);
+            s->fd = fd;
+            freeaddrinfo(res);
+            return 0;
+        }
+        saved = errno;
+        close(fd);
+    }
+    freeaddrinfo(res);
+    txt_errorf(err, errlen, "http listener: cannot listen on %s:%u: %s", host[0] ? host : "*", (unsigned)port,
+               strerror(saved));
+    return -1;
+}
+
+hsrv *hsrv_new(loop *l, const char *host, uint16_t port, hsrv_handler handler, void *arg, char *err, size_t errlen)
+{
+    hsrv *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        txt_errorf(err, errlen, "http listener: out of memory");
+        return NULL;
+    }
+    s->l = l;
+    s->handler = handler;
+    s->arg = arg;
+    s->fd = -1;
+    if (hsrv_bind(s, host, port, err, errlen) != 0) {
+        free(s);
+        return NULL;
+    }
+    if (loop_fd_add(l, s->fd, POLLIN, hsrv_on_accept, s) != 0) {
+        txt_errorf(err, errlen, "http listener: out of memory");
+        close(s->fd);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+uint16_t hsrv_port(const hsrv *s)
+{
+    return s->port;
+}
+
+void hsrv_free(hsrv *s)
+{
+    if (s == NULL)
+        return;
+    while (s->conns != NULL)
+        hsrv_conn_close(s->conns);
+    loop_fd_remove(s->l, s->fd);
+    close(s->fd);
+    free(s);
+}
