@@ -17,24 +17,32 @@
 #include "b64.h"
 #include "dns.h"
 #include "filter.h"
+#include "hsrv.h"
 #include "json.h"
 #include "kcfg.h"
 #include "kconn.h"
+#include "lease.h"
 #include "linkspec.h"
 #include "log.h"
 #include "loop.h"
 #include "lview.h"
+#include "metrics.h"
 #include "rcache.h"
 #include "refl.h"
 #include "slice.h"
 #include "smap.h"
 #include "txt.h"
+#include "version.h"
 
 #define ENGINE_KEY_MAX 320
 #define ENGINE_MAX_WRITES_IN_FLIGHT 8
 #define ENGINE_KEYS_PER_PASS 200
 #define ENGINE_CLUSTERLINKS "/apis/svclink.cloudpilot.ai/v1alpha1/clusterlinks"
 #define ENGINE_EVENTS_NS "default"
+#define ENGINE_SA_NAMESPACE_FILE "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+#define ENGINE_DEFAULT_LEASE_NS "cloudpilot"
+/* SIGTERM: how long in-flight writes and the Lease release may take before exiting anyway. */
+#define ENGINE_STOP_GRACE_MS 3000
 
 typedef struct engine engine;
 typedef struct clink clink;
@@ -130,6 +138,7 @@ typedef struct write_op {
     char key[ENGINE_KEY_MAX]; /* the Service to reconcile again once done; "" none */
     char link[254];           /* for finalizer and status writes */
     int what;                 /* WRITE_* */
+    uint64_t since_ms;        /* when the change behind it was seen (loop ms); 0: unknown */
 } write_op;
 
 enum { WRITE_SLICE, WRITE_SERVICE, WRITE_NAMESPACE, WRITE_STATUS, WRITE_FINALIZER, WRITE_EVENT };
@@ -156,6 +165,16 @@ struct engine {
     smap inflight;    /* "ns/slice" -> 1 while a write of that slice is in flight */
     int sig_pipe[2];
     json_doc scratch;
+    /* Leader election: only a replica with leading set writes anything. */
+    lease *lease;        /* NULL when --leader-elect is off */
+    bool leading;
+    bool stopping;       /* SIGTERM seen: draining writes, then releasing the Lease */
+    int exit_status;
+    loop_timer_id drain_timer;
+    uint64_t drain_deadline_ms;
+    uint64_t current_since; /* since_ms of the Service being reconciled */
+    hsrv *http;
+    bool main_failing[3];
 };
 
 static void engine_mark_dirty(void *arg, const char *ns, const char *name);
@@ -177,6 +196,18 @@ static int engine_key(char *key, const char *ns, const char *name)
 {
     int n = snprintf(key, ENGINE_KEY_MAX, "%s/%s", ns, name);
     return n > 0 && n < ENGINE_KEY_MAX ? 0 : -1;
+}
+
+/* A deleted link leaves no series behind: link names come and go, metrics must not grow. */
+static void engine_forget_link_metrics(const char *name)
+{
+    char needle[300];
+    metrics_labels(needle, sizeof needle, "link", name, NULL);
+    for (int f = METRICS_LINK_CONNECTED; f <= METRICS_LINK_LAST_SYNC; f++)
+        metrics_forget((metrics_family)f, needle);
+    metrics_labels(needle, sizeof needle, "cluster", name, NULL);
+    metrics_forget(METRICS_WATCH_RESTARTS, needle);
+    metrics_forget(METRICS_API_REQUESTS, needle);
 }
 
 /* ---- the write queue: at most ENGINE_MAX_WRITES_IN_FLIGHT requests to the main cluster ---- */
@@ -217,7 +248,8 @@ static void engine_send(engine *e, write_op *op)
 
 static void engine_write_next(engine *e)
 {
-    while (e->writes_in_flight < ENGINE_MAX_WRITES_IN_FLIGHT && e->wq_head != NULL) {
+    /* A replica that does not lead sends nothing, whatever was queued before. */
+    while (e->leading && e->writes_in_flight < ENGINE_MAX_WRITES_IN_FLIGHT && e->wq_head != NULL) {
         write_op *op = e->wq_head;
         e->wq_head = op->next;
         if (e->wq_head == NULL)
@@ -250,6 +282,7 @@ static void engine_write(engine *e, int what, const char *method, const char *pa
     snprintf(op->name, sizeof op->name, "%s", name ? name : "");
     snprintf(op->key, sizeof op->key, "%s", key ? key : "");
     snprintf(op->link, sizeof op->link, "%s", link_name ? link_name : "");
+    op->since_ms = e->current_since;
     if (e->wq_tail != NULL)
         e->wq_tail->next = op;
     else
@@ -278,6 +311,11 @@ static void engine_on_written(void *arg, const kapi_response *resp)
     free(ctx);
     e->writes_in_flight--;
     bool ok = resp->status >= 200 && resp->status < 300;
+    char labels[128];
+    metrics_labels(labels, sizeof labels, "kind", op->kind, "verb", op->method, NULL);
+    metrics_add(METRICS_WRITES, labels, 1);
+    if (ok && op->what == WRITE_SLICE && op->since_ms != 0)
+        metrics_observe(METRICS_PROPAGATION, "", (double)(loop_now_ms() - op->since_ms) / 1000.0);
     if (op->what == WRITE_SLICE) {
         char skey[ENGINE_KEY_MAX];
         if (engine_key(skey, op->ns, op->name) == 0)
@@ -728,8 +766,12 @@ static void engine_mark_dirty(void *arg, const char *ns, const char *name)
     char key[ENGINE_KEY_MAX];
     if (engine_key(key, ns, name) != 0)
         return;
-    if (smap_put(&e->dirty, key, (void *)1, NULL) == 0)
-        engine_schedule_pass(e);
+    /* The value is when the Service first became dirty: the start of its propagation. */
+    if (smap_get(&e->dirty, key) == NULL && smap_put(&e->dirty, key, (void *)(uintptr_t)loop_now_ms(), NULL) != 0)
+        return;
+    /* Scheduled even when the key was queued already: a pass that found the main view
+     * unsynced left its keys queued without a pass to come. */
+    engine_schedule_pass(e);
 }
 
 static void engine_on_pass(loop *l, void *arg)
@@ -740,13 +782,20 @@ static void engine_on_pass(loop *l, void *arg)
     /* Nothing is written before the main cluster's own view is complete. */
     if (!e->view.svcs_synced || !e->view.slices_synced || !e->links_synced)
         return;
+    /* A follower forgets its queue: becoming leader reconciles everything anyway. */
+    if (!e->leading) {
+        smap_free(&e->dirty);
+        smap_init(&e->dirty);
+        return;
+    }
     int done = 0;
     for (smap_iter it = smap_iter_start(&e->dirty); smap_iter_ok(&it) && done < ENGINE_KEYS_PER_PASS;
          smap_iter_next(&it), done++) {
         char key[ENGINE_KEY_MAX];
         snprintf(key, sizeof key, "%s", it.e->key);
-        smap_del(&e->dirty, key);
+        e->current_since = (uint64_t)(uintptr_t)smap_del(&e->dirty, key);
         engine_reconcile(e, key);
+        e->current_since = 0;
     }
     if (smap_count(&e->dirty) > 0)
         engine_schedule_pass(e);
@@ -787,6 +836,8 @@ static void engine_mark_everything(engine *e)
 
 static void engine_event(engine *e, clink *lk, bool warning, const char *reason, const char *message)
 {
+    if (!e->leading)
+        return;
     char now[32];
     engine_now_rfc3339(now);
     json_writer w;
@@ -908,7 +959,7 @@ static int link_send_patch(clink *lk, json_writer *w, int what, const char *subp
 
 static void link_write_status(clink *lk)
 {
-    if (!lk->have_spec || lk->spec.deleting || lk->status_inflight)
+    if (!lk->e->leading || !lk->have_spec || lk->spec.deleting || lk->status_inflight)
         return;
     /* A restarted controller reconnecting to a link the object calls ready says nothing
      * until it knows more: otherwise every restart would flap the status. */
@@ -993,7 +1044,7 @@ static void link_parse_status(link_status *st, const json_doc *doc, int obj)
 
 static void link_patch_finalizers(clink *lk, bool add)
 {
-    if (lk->finalizer_inflight)
+    if (lk->finalizer_inflight || !lk->e->leading)
         return;
     json_writer w;
     json_writer_init(&w);
@@ -1346,6 +1397,7 @@ static void link_destroy(clink *lk)
         linkspec_free(&lk->spec);
     link_free_lists(&lk->other_finalizers);
     smap_free(&lk->counts);
+    engine_forget_link_metrics(lk->name);
     smap_del(&e->links, lk->name);
     free(lk->name);
     free(lk);
@@ -1508,6 +1560,7 @@ static void main_refl_state(void *arg, refl_state st, int status, conn_error tra
 {
     main_refl *mr = arg;
     (void)transport;
+    mr->e->main_failing[mr - mr->e->mrefl] = st == REFL_FAILING;
     if (st == REFL_FAILING)
         log_kv(LOG_ERROR, "main cluster watch failing", "resource",
                mr->kind == 'l' ? "clusterlinks" : mr->kind == 's' ? "services" : "endpointslices", "status",
@@ -1534,6 +1587,218 @@ static void engine_on_tick(loop *l, void *arg)
     loop_timer_add(l, 1000, engine_on_tick, e);
 }
 
+/* ---- leadership ---- */
+
+static void engine_on_leadership(void *arg, bool leading)
+{
+    engine *e = arg;
+    if (!leading) {
+        /* Exit rather than step down: an in-flight write cannot be taken back, and a
+         * fresh process starts as a clean follower (the kubelet restarts it). */
+        e->leading = false;
+        e->exit_status = 1;
+        loop_stop(e->l);
+        return;
+    }
+    if (e->stopping)
+        return;
+    e->leading = true;
+    /* The caches are warm: one pass over everything brings the slices up to date. */
+    engine_mark_everything(e);
+    for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it))
+        link_schedule_status(it.e->value);
+    engine_write_next(e);
+}
+
+/* The identity written into the Lease: the flag, else POD_NAME or the host name plus a
+ * random suffix, so that two processes on one host never share it. */
+static void engine_identity(const cfg_options *opts, char *out, size_t cap)
+{
+    if (opts->lease_identity != NULL) {
+        snprintf(out, cap, "%s", opts->lease_identity);
+        return;
+    }
+    char host[65] = "svclink";
+    const char *pod = getenv("POD_NAME");
+    if (pod != NULL && pod[0] != '\0' && strlen(pod) < sizeof host)
+        snprintf(host, sizeof host, "%s", pod);
+    else if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "svclink");
+    host[sizeof host - 1] = '\0';
+    unsigned char rnd[4] = {0};
+    if (getentropy(rnd, sizeof rnd) != 0)
+        memcpy(rnd, &(uint32_t){(uint32_t)getpid()}, sizeof rnd);
+    snprintf(out, cap, "%s_%02x%02x%02x%02x", host, rnd[0], rnd[1], rnd[2], rnd[3]);
+}
+
+/* The flag, else the namespace the pod runs in, else cloudpilot. */
+static void engine_lease_namespace(const cfg_options *opts, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", opts->lease_namespace != NULL ? opts->lease_namespace : ENGINE_DEFAULT_LEASE_NS);
+    if (opts->lease_namespace != NULL)
+        return;
+    FILE *f = fopen(ENGINE_SA_NAMESPACE_FILE, "r");
+    if (f == NULL)
+        return;
+    char ns[80] = "";
+    if (fgets(ns, sizeof ns, f) != NULL) {
+        ns[strcspn(ns, "\r\n")] = '\0';
+        if (cfg_is_dns_label(ns, strlen(ns)))
+            snprintf(out, cap, "%s", ns);
+    }
+    fclose(f);
+}
+
+static int engine_start_lease(engine *e)
+{
+    if (!e->opts->leader_elect) {
+        e->leading = true;
+        return 0;
+    }
+    char ns[80], identity[200];
+    engine_lease_namespace(e->opts, ns, sizeof ns);
+    engine_identity(e->opts, identity, sizeof identity);
+    lease_config lc = {.ns = ns,
+                       .name = e->opts->lease_name,
+                       .identity = identity,
+                       .duration_ms = e->opts->lease_duration_ms,
+                       .renew_deadline_ms = e->opts->renew_deadline_ms,
+                       .retry_ms = e->opts->retry_period_ms};
+    e->lease = lease_new(e->l, e->main.api, &lc, engine_on_leadership, e);
+    if (e->lease == NULL)
+        return -1;
+    lease_start(e->lease);
+    return 0;
+}
+
+/* ---- health, readiness, leader and metrics over HTTP ---- */
+
+static bool engine_ready(const engine *e, const char **why)
+{
+    static const char *const names[3] = {"clusterlinks", "services", "endpointslices"};
+    for (int i = 0; i < 3; i++) {
+        if (e->main_failing[i]) {
+            *why = names[i];
+            return false;
+        }
+    }
+    *why = !e->links_synced ? "clusterlinks" : !e->view.svcs_synced ? "services" : "endpointslices";
+    return e->links_synced && e->view.svcs_synced && e->view.slices_synced;
+}
+
+static double engine_resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, resident = 0;
+    if (f == NULL)
+        return 0;
+    int n = fscanf(f, "%lu %lu", &size, &resident);
+    fclose(f);
+    return n == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static double engine_rfc3339_unix(const char *text)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+               &tm.tm_sec) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm);
+}
+
+/* Gauges are read from the engine's state when scraped, never kept up to date in between. */
+static void engine_refresh_metrics(engine *e)
+{
+    metrics_set(METRICS_LEADER, "", e->leading ? 1 : 0);
+    metrics_set(METRICS_RESIDENT_MEMORY, "", engine_resident_bytes());
+    for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it)) {
+        clink *lk = it.e->value;
+        link_status st;
+        link_build_status(lk, &st);
+        char labels[300];
+        metrics_labels(labels, sizeof labels, "link", lk->name, NULL);
+        metrics_set(METRICS_LINK_CONNECTED, labels, lk->ready ? 1 : 0);
+        metrics_set(METRICS_LINK_ENDPOINTS, labels, (double)st.endpoints);
+        metrics_set(METRICS_LINK_SERVICES, labels, (double)st.services);
+        metrics_set(METRICS_LINK_LAST_SYNC, labels, engine_rfc3339_unix(st.last_sync));
+    }
+}
+
+static char *engine_leader_json(const engine *e, size_t *len)
+{
+    json_writer w;
+    json_writer_init(&w);
+    json_writer_object_begin(&w);
+    json_writer_key(&w, "leaderElection");
+    json_writer_bool(&w, e->lease != NULL);
+    json_writer_key(&w, "leading");
+    json_writer_bool(&w, e->leading);
+    json_writer_member_string(&w, "identity", e->lease != NULL ? lease_identity(e->lease) : "");
+    json_writer_member_string(&w, "holder", e->lease != NULL ? lease_holder(e->lease) : "");
+    json_writer_object_end(&w);
+    return json_writer_finish(&w, len);
+}
+
+static void engine_http(void *arg, const char *path, hsrv_reply *reply)
+{
+    engine *e = arg;
+    const char *why = "";
+    reply->content_type = "text/plain; charset=utf-8";
+    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0) {
+        /* Answered from the loop itself: a wedged loop answers nothing and fails the probe. */
+        reply->status = 200;
+        reply->body = strdup("ok\n");
+    } else if (strcmp(path, "/readyz") == 0) {
+        bool ready = engine_ready(e, &why);
+        char text[160];
+        snprintf(text, sizeof text, ready ? "ok\n" : "not ready: the main cluster's %s are not synced\n", why);
+        reply->status = ready ? 200 : 503;
+        reply->body = strdup(text);
+    } else if (strcmp(path, "/leader") == 0) {
+        reply->status = 200;
+        reply->content_type = "application/json";
+        reply->body = engine_leader_json(e, &reply->body_len);
+        return;
+    } else if (strcmp(path, "/metrics") == 0) {
+        engine_refresh_metrics(e);
+        reply->status = 200;
+        reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        reply->body = metrics_render(&reply->body_len);
+        if (reply->body == NULL)
+            reply->status = 500;
+        return;
+    } else {
+        reply->status = 404;
+        reply->body = strdup("not found: try /healthz, /readyz, /leader or /metrics\n");
+    }
+    reply->body_len = reply->body != NULL ? strlen(reply->body) : 0;
+}
+
+static int engine_start_http(engine *e)
+{
+    if (e->opts->http_address == NULL)
+        return 0;
+    char host[256], err[300];
+    uint16_t port;
+    if (cfg_split_host_port(e->opts->http_address, host, sizeof host, &port) != 0)
+        return -1; /* cfg has validated it already */
+    e->http = hsrv_new(e->l, host, port, engine_http, e, err, sizeof err);
+    if (e->http == NULL) {
+        log_kv(LOG_ERROR, "cannot serve health and metrics", "address", e->opts->http_address, "error", err, NULL);
+        return -1;
+    }
+    char bound[300];
+    snprintf(bound, sizeof bound, "%s%s%s:%u", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+             (unsigned)hsrv_port(e->http));
+    log_kv(LOG_INFO, "serving /healthz /readyz /leader /metrics", "address", bound, NULL);
+    return 0;
+}
+
+/* ---- signals ---- */
+
 static int engine_sig_write_fd = -1;
 
 static void engine_on_signal(int sig)
@@ -1545,13 +1810,56 @@ static void engine_on_signal(int sig)
     errno = saved;
 }
 
+static void engine_on_released(void *arg)
+{
+    engine *e = arg;
+    loop_stop(e->l);
+}
+
+/* Waits for the writes already sent (none new start: leading is off), then gives the
+ * Lease up, so the next leader never overlaps with a write of ours. */
+static void engine_on_drain(loop *l, void *arg)
+{
+    engine *e = arg;
+    e->drain_timer = 0;
+    if (e->writes_in_flight > 0 && loop_now_ms() < e->drain_deadline_ms) {
+        e->drain_timer = loop_timer_add(l, 10, engine_on_drain, e);
+        return;
+    }
+    lease_release(e->lease, engine_on_released, e);
+}
+
+static void engine_on_stop_deadline(loop *l, void *arg)
+{
+    (void)arg;
+    log_kv(LOG_WARN, "stopping without a clean hand-over: writes or the lease release took too long", NULL);
+    loop_stop(l);
+}
+
 static void engine_on_sigpipe(loop *l, int fd, short revents, void *arg)
 {
-    (void)fd;
     (void)revents;
-    (void)arg;
+    engine *e = arg;
+    char drain[16];
+    while (read(fd, drain, sizeof drain) > 0) {
+    }
+    if (e->stopping) {
+        loop_stop(l); /* a second signal: no more waiting */
+        return;
+    }
+    e->stopping = true;
     log_kv(LOG_INFO, "signal received, stopping", NULL);
-    loop_stop(l);
+    if (e->lease == NULL || !lease_leading(e->lease)) {
+        if (e->lease != NULL)
+            lease_release(e->lease, engine_on_released, e);
+        else
+            loop_stop(l);
+        return;
+    }
+    e->leading = false;
+    e->drain_deadline_ms = loop_now_ms() + ENGINE_STOP_GRACE_MS;
+    loop_timer_add(l, ENGINE_STOP_GRACE_MS + 1000, engine_on_stop_deadline, e);
+    engine_on_drain(l, e);
 }
 
 static int engine_signals(engine *e)
@@ -1615,6 +1923,8 @@ static int engine_start_main(engine *e)
 
 static void engine_cleanup(engine *e)
 {
+    lease_free(e->lease);
+    hsrv_free(e->http);
     while (smap_count(&e->links) > 0) {
         smap_iter it = smap_iter_start(&e->links);
         link_destroy(it.e->value);
@@ -1639,6 +1949,7 @@ static void engine_cleanup(engine *e)
     kcfg_free(&e->main_cfg);
     dns_free(e->dns);
     loop_free(e->l);
+    metrics_reset();
     for (int i = 0; i < 2; i++) {
         if (e->sig_pipe[i] > 0)
             close(e->sig_pipe[i]);
@@ -1658,6 +1969,10 @@ int engine_run(const cfg_options *opts)
     smap_init(&e.inflight);
     lview_init(&e.view, engine_mark_dirty, &e);
     json_doc_init(&e.scratch);
+    log_setup((log_level)opts->log_level, opts->log_json);
+    char build[200];
+    metrics_labels(build, sizeof build, "version", SVCLINK_VERSION, NULL);
+    metrics_set(METRICS_BUILD_INFO, build, 1);
     e.l = loop_new();
     e.dns = e.l != NULL ? dns_new(e.l) : NULL;
     int status = 1;
@@ -1668,10 +1983,10 @@ int engine_run(const cfg_options *opts)
         snprintf(interval, sizeof interval, "%llums", (unsigned long long)opts->sync_interval_ms);
         log_kv(LOG_INFO, "svclink starting", "server", e.main_cfg.server, "syncInterval", interval,
                "syncServicesToLocalCluster", opts->sync_services_to_local_cluster ? "true" : "false", NULL);
-        if (engine_start_main(&e) == 0) {
+        if (engine_start_http(&e) == 0 && engine_start_lease(&e) == 0 && engine_start_main(&e) == 0) {
             e.resync_timer = loop_timer_add(e.l, opts->sync_interval_ms, engine_on_resync, &e);
             loop_timer_add(e.l, 1000, engine_on_tick, &e);
-            status = loop_run(e.l) == 0 ? 0 : 1;
+            status = loop_run(e.l) == 0 ? e.exit_status : 1;
             log_kv(LOG_INFO, "svclink stopped", NULL);
         }
     }
