@@ -299,5 +299,6 @@ void cfg_usage(char *buf, size_t buflen)
              "                                    create missing Namespaces and Services locally\n"
              "                                    (default false)\n"
              "  --version                         print the version and exit\n"
-             "  -h, --help                        print this help and exit\n");
+             "  -h, --help                        print this help and exit\n"
+             "  check --kubeconfig FILE ...       try a ClusterLink kubeconfig (svclink check --help)\n");
 }
