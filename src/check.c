@@ -441,7 +441,7 @@ static unsigned check_step_verdict(const check_outcome *o, check_line *lines)
         if (lines[i].state != CHECK_FAIL)
             continue;
         if (failed++ == 0)
-            check_set(v, CHECK_FAIL, "this kubeconfig does not work for a ClusterLink (failed: %s", lines[i].step);
+            check_set(v, CHECK_FAIL, "this kubeconfig is not ready for a ClusterLink (failed: %s", lines[i].step);
         else
             check_append(v, ", %s", lines[i].step);
     }
@@ -575,8 +575,9 @@ static void check_on_timeout(loop *l, void *arg)
     loop_stop(l);
 }
 
-static int check_add_req(check_run *run, const char *cluster, check_req_kind kind, const char *method,
-                         const char *path, char *body, size_t body_len, check_reply *reply)
+/* Appends a request to run->reqs (sized by the caller); body passes to the run. */
+static void check_add_req(check_run *run, const char *cluster, check_req_kind kind, const char *method,
+                          const char *path, char *body, size_t body_len, check_reply *reply)
 {
     check_req *q = &run->reqs[run->count++];
     q->run = run;
@@ -587,7 +588,6 @@ static int check_add_req(check_run *run, const char *cluster, check_req_kind kin
     q->body_len = body_len;
     q->reply = reply;
     snprintf(q->what, sizeof q->what, "%.60s: %s %s", cluster, method, path);
-    return kind == CHECK_REQ_VERSION || body != NULL ? 0 : -1;
 }
 
 /* The version, the review and every access review, in that order. -1 on OOM. */
@@ -608,9 +608,10 @@ static int check_build_reqs(check_run *run, const char *cluster, const check_arg
         const char *ns = a->namespace_count > 0 ? a->namespaces[i / CHECK_PERMS] : NULL;
         size_t len = 0;
         char *body = check_access_body(p->verb, p->group, p->resource, ns, &len);
-        if (check_add_req(run, cluster, CHECK_REQ_ACCESS, "POST",
-                          "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body, len, &access[i]) != 0)
+        if (body == NULL)
             return -1;
+        check_add_req(run, cluster, CHECK_REQ_ACCESS, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                      body, len, &access[i]);
     }
     return 0;
 }

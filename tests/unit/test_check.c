@@ -258,7 +258,7 @@ UNIT_TEST(check_report_kubeconfig_refused)
     CHECK_STR_EQ(line(0), "kubeconfig   FAIL     Refused: user \"u\": field \"exec\" is not allowed\n");
     for (unsigned i = 1; i < 6; i++)
         CHECK(lines[i].state == CHECK_SKIPPED && strcmp(lines[i].text, "(kubeconfig failed)") == 0);
-    CHECK_STR_EQ(line(6), "verdict      FAIL     this kubeconfig does not work for a ClusterLink (failed: kubeconfig)\n");
+    CHECK_STR_EQ(line(6), "verdict      FAIL     this kubeconfig is not ready for a ClusterLink (failed: kubeconfig)\n");
 }
 
 UNIT_TEST(check_report_unreachable)
@@ -321,7 +321,7 @@ UNIT_TEST(check_report_insecure_is_a_problem)
     CHECK(check_report(&o, lines) == 1);
     CHECK_STR_EQ(line(2), "tls          FAIL     NOT verified: insecure-skip-tls-verify is set\n");
     CHECK(lines[3].state == CHECK_OK && lines[5].state == CHECK_OK);
-    CHECK_STR_EQ(lines[6].text, "this kubeconfig does not work for a ClusterLink (failed: tls)");
+    CHECK_STR_EQ(lines[6].text, "this kubeconfig is not ready for a ClusterLink (failed: tls)");
 }
 
 UNIT_TEST(check_report_unauthorized)
@@ -376,7 +376,7 @@ UNIT_TEST(check_report_missing_permissions)
     access[3].allowed = false;
     CHECK(check_report(&o, lines) == 1);
     CHECK_STR_EQ(line(5), "permissions  FAIL     missing: watch endpointslices.discovery.k8s.io\n");
-    CHECK_STR_EQ(lines[6].text, "this kubeconfig does not work for a ClusterLink (failed: permissions)");
+    CHECK_STR_EQ(lines[6].text, "this kubeconfig is not ready for a ClusterLink (failed: permissions)");
     for (size_t i = 0; i < CHECK_PERMS; i++)
         access[i].allowed = false;
     check_report(&o, lines);
