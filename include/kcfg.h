@@ -110,6 +110,10 @@ int kcfg_parse(const char *yaml, size_t len, const char *context_name, kcfg_trus
 /* Reads the trusted kubeconfig file at path (at most KCFG_MAX_DOC_BYTES, a regular file)
  * and parses it with base_dir = the file's directory. Errors as for kcfg_parse. */
 int kcfg_load_file(const char *path, const char *context_name, kcfg_config *out, kcfg_error *err);
+/* The same with the trust mode chosen: KCFG_UNTRUSTED reads a file under a ClusterLink's
+ * rules (`svclink check`), so what is tried is exactly what a link would carry. */
+int kcfg_load_file_as(const char *path, const char *context_name, kcfg_trust trust, kcfg_config *out,
+                      kcfg_error *err);
 
 /* The in-cluster config: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT
  * (an IPv6 host is bracketed), sa_dir/ca.crt, sa_dir/token kept as token_file (tokens

@@ -469,5 +469,6 @@ void cfg_usage(char *buf, size_t buflen)
              "  --log-format text|json            key=value lines or JSON objects (default text)\n"
              "  --log-level LEVEL                 debug, info, warn or error (default info)\n"
              "  --version                         print the version and exit\n"
-             "  -h, --help                        print this help and exit\n");
+             "  -h, --help                        print this help and exit\n"
+             "  check --kubeconfig FILE ...       try a ClusterLink kubeconfig (svclink check --help)\n");
 }

@@ -1094,6 +1094,12 @@ int kcfg_parse(const char *yaml, size_t len, const char *context_name, kcfg_trus
 
 int kcfg_load_file(const char *path, const char *context_name, kcfg_config *out, kcfg_error *err)
 {
+    return kcfg_load_file_as(path, context_name, KCFG_TRUSTED, out, err);
+}
+
+int kcfg_load_file_as(const char *path, const char *context_name, kcfg_trust trust, kcfg_config *out,
+                      kcfg_error *err)
+{
     uint8_t *text;
     size_t len;
     err = kcfg_start(out, err);
@@ -1110,7 +1116,7 @@ int kcfg_load_file(const char *path, const char *context_name, kcfg_config *out,
             return kcfg_nomem(err);
         }
     }
-    int rc = kcfg_parse((const char *)text, len, context_name, KCFG_TRUSTED, base_dir, out, err);
+    int rc = kcfg_parse((const char *)text, len, context_name, trust, base_dir, out, err);
     txt_wipe(text, len);
     free(text);
     free(base_dir);

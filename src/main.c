@@ -8,6 +8,7 @@
 
 #include "apicmd.h"
 #include "cfg.h"
+#include "check.h"
 #include "engine.h"
 #include "version.h"
 
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "api") == 0)
         return apicmd_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "check") == 0)
+        return check_main(argc - 1, argv + 1);
     switch (cfg_parse(argc, argv, &opts, err, sizeof err)) {
     case CFG_HELP:
         cfg_usage(usage, sizeof usage);
