@@ -3,6 +3,11 @@
 # vendor/fetch.sh and the harness call, and clang for the fuzzers. Checks Go is present.
 set -euo pipefail
 
+# --build-only: just what building bin/svclink needs (the image build stage): no clang,
+# no Go check.
+build_only=0
+[ "${1:-}" = "--build-only" ] && build_only=1
+
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 
 # command -> Debian package that provides it
@@ -17,14 +22,14 @@ needs=(
   "xz:xz-utils"
   "git:git"
   "curl:curl"
-  "clang-14:clang-14"
 )
+[ "$build_only" = 1 ] || needs+=("clang-14:clang-14")
 missing=()
 for pair in "${needs[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 # The sanitizer runtimes come with gcc; libFuzzer's comes with clang's runtime package.
-[ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] || \
+[ "$build_only" = 1 ] || [ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] || \
   compgen -G '/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null || \
   missing+=(libclang-rt-14-dev)
 
@@ -40,6 +45,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   log "all apt packages present"
 fi
+
+[ "$build_only" = 0 ] || exit 0
 
 # Go builds the test control planes (kube-apiserver and friends) from pinned modules.
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
