@@ -30,9 +30,10 @@ say "starting three local clusters: main, cluster-a, cluster-b (the first run bu
 kubectl="$(cat "$state/bin-dir")/kubectl"
 k() { "$kubectl" --kubeconfig "$state/$1/kubeconfig" "${@:2}"; }
 
-say "installing the ClusterLink CRD in main"
+say "installing the ClusterLink CRD, the cloudpilot namespace and svclink's RBAC in main"
 k main apply -f "$repo/manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml"
 k main wait --for condition=established crd/clusterlinks.svclink.cloudpilot.ai --timeout=60s
+k main apply -f "$repo/manifests/namespace.yaml" -f "$repo/manifests/rbac.yaml"
 
 say "deploying web (2 pods) in both remotes, and a selectorless web Service in main"
 for c in cluster-a cluster-b; do
@@ -49,19 +50,37 @@ metadata: {name: web, namespace: demo}
 spec: {ports: [{port: 80, targetPort: 8080}]}
 YAML
 
-say "declaring the remotes as ClusterLinks (kubeconfigs from the harness)"
+say "exporting read-only kubeconfigs from the remotes (hack/export-kubeconfig.sh) and declaring ClusterLinks"
 for c in cluster-a cluster-b; do
+  kubeconfig_b64=$(KUBECTL="$kubectl" "$here/export-kubeconfig.sh" --kubeconfig "$state/$c/kubeconfig")
   k main apply -f - <<YAML
 apiVersion: svclink.cloudpilot.ai/v1alpha1
 kind: ClusterLink
 metadata: {name: $c}
 spec:
-  kubeconfig: $(base64 -w0 "$state/$c/kubeconfig")
+  kubeconfig: $kubeconfig_b64
 YAML
 done
 
-say "starting svclink (log: $SVCLINK_STATE/svclink.log)"
-"$repo/bin/svclink" --kubeconfig "$state/main/kubeconfig" >"$SVCLINK_STATE/svclink.log" 2>&1 &
+# svclink runs as the shipped ServiceAccount (manifests/rbac.yaml), as it would in a pod:
+# a token for cloudpilot/svclink in a kubeconfig next to main's CA.
+say "starting svclink as ServiceAccount cloudpilot/svclink, with leader election (log: $SVCLINK_STATE/svclink.log)"
+sa_kubeconfig=$SVCLINK_STATE/svclink-sa.kubeconfig
+token=$("$here/clusters.sh" token main cloudpilot/svclink 2h)
+server=$(k main config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
+ca=$(k main config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+(umask 077 && cat >"$sa_kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+clusters: [{name: main, cluster: {server: "$server", certificate-authority-data: "$ca"}}]
+users: [{name: svclink, user: {token: "$token"}}]
+contexts: [{name: main, context: {cluster: main, user: svclink}}]
+current-context: main
+YAML
+)
+unset token
+"$repo/bin/svclink" --kubeconfig "$sa_kubeconfig" --leader-elect --leader-elect-namespace cloudpilot \
+  --http-address 127.0.0.1:0 >"$SVCLINK_STATE/svclink.log" 2>&1 &
 svclink_pid=$!
 for _ in $(seq 1 100); do
   n=$(k main -n demo get endpointslices -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai -o name | wc -l)
@@ -71,6 +90,12 @@ done
 k main get clusterlinks
 echo
 k main -n demo get endpointslices -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai
+port=$(grep -o 'address=127\.0\.0\.1:[0-9]*' "$SVCLINK_STATE/svclink.log" | head -n1 | cut -d: -f2)
+if [ -n "$port" ]; then
+  say "svclink's own view: /leader and some of /metrics (http://127.0.0.1:$port)"
+  curl -s "http://127.0.0.1:$port/leader"; echo
+  curl -s "http://127.0.0.1:$port/metrics" | grep -E '^svclink_(leader|link_connected|link_endpoints)|^process_resident' || true
+fi
 
 say "scaling web in cluster-a from 2 to 4 pods and timing the main cluster"
 start=$(date +%s%N)
