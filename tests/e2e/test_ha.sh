@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317 # functions run through e2e_wait and the EXIT trap
 # High availability and observability: two svclink replicas elect one writer on a Lease;
 # the follower never writes; SIGKILL of the leader hands over within the lease duration,
 # SIGTERM hands over at once; /healthz, /readyz, /leader and /metrics answer on each.
@@ -26,20 +27,21 @@ cleanup() {
   km patch clusterlink "$LINK" --type=merge -p '{"metadata":{"finalizers":[]}}' >/dev/null 2>&1
   km delete namespace "$NS" "$LNS" --wait=false >/dev/null 2>&1
   ka delete namespace "$NS" --wait=false >/dev/null 2>&1
-  [ "${E2E_KEEP:-0}" = 1 ] && echo "kept $work" || rm -rf "$work"
+  if [ "${E2E_KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
-# start_replica NAME: one svclink with leader election, identity NAME, a free local port.
+# start_replica NAME [ARGS...]: one svclink with leader election, identity NAME, a free
+# local port, and ARGS.
 start_replica() {
-  "$BIN" --kubeconfig "$E2E_STATE/main/kubeconfig" --sync-interval 5s --leader-elect \
+  "$BIN" "${@:2}" --kubeconfig "$E2E_STATE/main/kubeconfig" --sync-interval 5s --leader-elect \
     --leader-elect-namespace "$LNS" --leader-elect-identity "$1" \
     --leader-elect-lease-duration "${LEASE_S}s" --leader-elect-renew-deadline 4s --leader-elect-retry-period 1s \
     --http-address 127.0.0.1:0 >"$work/$1.log" 2>&1 &
   PID[$1]=$!
   local p=""
   for _ in $(seq 1 50); do
-    p=$(grep -o 'address=127\.0\.0\.1:[0-9]*' "$work/$1.log" | head -n1 | cut -d: -f2)
+    p=$(grep -oE 'address"?[=:]"?127\.0\.0\.1:[0-9]+' "$work/$1.log" | head -n1 | grep -oE '[0-9]+$')
     [ -n "$p" ] && break
     sleep 0.1
   done
@@ -164,7 +166,7 @@ else
 fi
 
 # --- SIGTERM hands over at once -----------------------------------------------------------------
-start_replica r3
+start_replica r3 --log-format=json
 e2e_wait 20 bash -c "curl -s -m 3 http://127.0.0.1:${PORT[r3]}/leader | grep -q '\"holder\":\"$F\"'"
 if ! leading r3 && alive r3; then e2e_pass ha-restarted-replica-follows; else
   e2e_fail ha-restarted-replica-follows "$(get r3 /leader)"; fi
@@ -184,6 +186,21 @@ ka -n "$NS" scale deployment web --replicas=1 >/dev/null
 one() { all_ready 1 "$(local_eps "$NS" web "$LINK")" && eps_match cluster-a "$NS" web "$LINK"; }
 if e2e_wait 30 one; then e2e_pass ha-third-leader-converges; else
   e2e_fail ha-third-leader-converges "$(eps_diff cluster-a "$NS" web "$LINK")"; fi
+
+# r3 logs JSON: every line one object with ts, level and msg.
+json_lines_ok() {
+  python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    assert {"ts", "level", "msg"} <= o.keys(), line
+    n += 1
+assert n >= 3
+' "$work/r3.log"
+}
+if json_lines_ok 2>/dev/null && grep -q '"msg":"became leader"' "$work/r3.log"; then e2e_pass ha-json-logs; else
+  e2e_fail ha-json-logs "$(json_lines_ok 2>&1 | tail -n 1) $(head -n 2 "$work/r3.log" | tr '\n' ' ')"; fi
 
 # Delete the link while r3 leads so its finalizer and slices go the normal way.
 km delete clusterlink "$LINK" --wait=false >/dev/null 2>&1
