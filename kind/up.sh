@@ -58,8 +58,10 @@ node_ip() {
   "$DOCKER" inspect -f "{{ (index .NetworkSettings.Networks \"$KIND_NETWORK\").IPAddress }}" "$1"
 }
 declare -A NODE_IP=() NODE_CIDR=() NODE_CLUSTER=()
+NODES=()
 for c in "${CLUSTERS[@]}"; do
-  for n in $("$KIND" get nodes --name "$c"); do
+  for n in $("$KIND" get nodes --name "$c" | sort); do
+    NODES+=("$n")
     NODE_CLUSTER[$n]=$c
     NODE_IP[$n]=$(node_ip "$n")
     [ -n "${NODE_IP[$n]}" ] || die "node $n has no address on docker network $KIND_NETWORK"
@@ -68,8 +70,8 @@ for c in "${CLUSTERS[@]}"; do
   done
 done
 log "routing pod networks between the clusters"
-for n in "${!NODE_CLUSTER[@]}"; do
-  for m in "${!NODE_CLUSTER[@]}"; do
+for n in "${NODES[@]}"; do
+  for m in "${NODES[@]}"; do
     [ "${NODE_CLUSTER[$n]}" != "${NODE_CLUSTER[$m]}" ] || continue
     echo "  $n: ${NODE_CIDR[$m]} via ${NODE_IP[$m]} ($m)" >&2
     "$DOCKER" exec "$n" ip route replace "${NODE_CIDR[$m]}" via "${NODE_IP[$m]}"
