@@ -47,7 +47,8 @@ VENDOR_MUSL := vendor/build/musl/.stamp
 VENDOR_HOST := vendor/build/host/.stamp
 VENDOR_LIBS = -L$(dir $<)lib -lbearssl -lyaml
 
-.PHONY: all deps fetch test unit e2e fuzz fuzz-build demo clean distclean check-static
+.PHONY: all deps fetch test unit e2e fuzz fuzz-build demo clean distclean check-static \
+  cleanup-endpointslices cleanup-endpointslices-dry
 all: bin/svclink
 
 fetch:
@@ -136,6 +137,15 @@ test: bin/svclink build/unit-musl build/unit-asan build/svclink-asan $(REPLAY_BI
 # Three local clusters, two ClusterLinks, svclink, and a remote scale-up followed locally.
 demo:
 	hack/demo.sh
+
+# Delete the EndpointSlices svclink wrote, in every namespace (asks first; ARGS=--yes to
+# skip, ARGS="--context CTX" to pick a context). kubectl honours the KUBECONFIG environment variable.
+cleanup-endpointslices:
+	hack/cleanup-endpointslices.sh -A $(ARGS)
+
+# The same, listing only.
+cleanup-endpointslices-dry:
+	hack/cleanup-endpointslices.sh -A --dry-run $(ARGS)
 
 check-static: bin/svclink
 	@file bin/svclink | grep -Eq 'statically linked|static-pie linked' || { file bin/svclink; echo "bin/svclink is not static"; exit 1; }
