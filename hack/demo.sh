@@ -87,6 +87,7 @@ for _ in $(seq 1 100); do
   [ "$n" -ge 2 ] && break
   sleep 0.2
 done
+k main wait --for=condition=Ready clusterlink --all --timeout=20s >/dev/null || true
 k main get clusterlinks
 echo
 k main -n demo get endpointslices -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai
