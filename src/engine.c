@@ -237,8 +237,10 @@ static void engine_send(engine *e, write_op *op)
     ctx->e = e;
     ctx->op = op;
     e->writes_in_flight++;
-    log_kv(LOG_INFO, "write", "verb", op->method, "kind", op->kind, "ns", op->ns, "name", op->name, "link",
-           op->link, NULL);
+    /* key is "ns/service" for writes made for a Service; "" for link status and Events. */
+    const char *slash = strchr(op->key, '/');
+    log_kv(LOG_INFO, "write", "verb", op->method, "kind", op->kind, "ns", op->ns, "name", op->name, "service",
+           slash != NULL ? slash + 1 : "", "link", op->link, NULL);
     if (kapi_request(e->main.api, op->method, op->path, op->ctype, op->body, op->body_len, engine_on_written, ctx) ==
         NULL) {
         kapi_response fail = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1, .error = "out of memory"};
