@@ -58,6 +58,14 @@ int cfg_parse_duration_ms(const char *text, uint64_t *out_ms);
  * (brackets removed) and port. Returns 0, or -1 when malformed or the port is > 65535. */
 int cfg_split_host_port(const char *text, char *host, size_t hostlen, uint16_t *port);
 
+/* Adds the names of a comma-separated list to *names (owned copies, in order, without
+ * repeats): each must be a valid namespace name and not kube-system, and there may be at
+ * most max in all (0: no limit). flag names the option in err. 0, or -1 with err set. */
+int cfg_namespace_list_add(const char *flag, const char *list, size_t max, char ***names, size_t *count, char *err,
+                           size_t errlen);
+/* Frees what cfg_namespace_list_add built and empties the list. */
+void cfg_namespace_list_free(char ***names, size_t *count);
+
 /* True when name is a valid Kubernetes namespace name (an RFC 1123 DNS label). */
 bool cfg_is_dns_label(const char *name, size_t len);
 

@@ -103,67 +103,71 @@ static int cfg_compare_strings(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool cfg_has_namespace(const cfg_options *opts, const char *name, size_t len)
+static bool cfg_list_has(char *const *names, size_t count, const char *name, size_t len)
 {
-    for (size_t i = 0; i < opts->included_namespace_count; i++) {
-        if (strlen(opts->included_namespaces[i]) == len &&
-            memcmp(opts->included_namespaces[i], name, len) == 0)
+    for (size_t i = 0; i < count; i++) {
+        if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
             return true;
     }
     return false;
 }
 
-static int cfg_add_namespace(cfg_options *opts, const char *name, size_t len, char *err, size_t errlen)
+static int cfg_namespace_add(const char *flag, const char *name, size_t len, size_t max, char ***names,
+                             size_t *count, char *err, size_t errlen)
 {
     if (!cfg_is_dns_label(name, len)) {
         txt_errorf(err, errlen,
-                   "--included-namespaces: \"%.*s\" is not a valid namespace name "
-                   "(lowercase letters, digits and '-', at most 63 characters)",
-                   (int)(len > 80 ? 80 : len), name);
+                   "%s: \"%.*s\" is not a valid namespace name%s (lowercase letters, digits and '-', "
+                   "at most 63 characters)",
+                   flag, (int)(len > 80 ? 80 : len), name, len == 0 ? ": an empty item in the list" : "");
         return -1;
     }
+    /* svclink never syncs kube-system, so naming it is always a mistake. */
     if (len == 11 && memcmp(name, "kube-system", 11) == 0) {
-        txt_errorf(err, errlen,
-                   "--included-namespaces: kube-system is never synced; remove it from the list");
+        txt_errorf(err, errlen, "%s: kube-system is never synced; remove it from the list", flag);
         return -1;
     }
-    if (cfg_has_namespace(opts, name, len))
+    if (cfg_list_has(*names, *count, name, len))
         return 0;
-    char **grown = realloc(opts->included_namespaces,
-                           (opts->included_namespace_count + 1) * sizeof *grown);
+    if (max != 0 && *count >= max) {
+        txt_errorf(err, errlen, "%s: more than %zu namespaces", flag, max);
+        return -1;
+    }
+    char **grown = realloc(*names, (*count + 1) * sizeof *grown);
     if (grown == NULL) {
         txt_errorf(err, errlen, "out of memory");
         return -1;
     }
-    opts->included_namespaces = grown;
-    char *copy = malloc(len + 1);
-    if (copy == NULL) {
+    *names = grown;
+    if ((grown[*count] = strndup(name, len)) == NULL) {
         txt_errorf(err, errlen, "out of memory");
         return -1;
     }
-    memcpy(copy, name, len);
-    copy[len] = '\0';
-    opts->included_namespaces[opts->included_namespace_count++] = copy;
+    (*count)++;
     return 0;
 }
 
-static int cfg_add_namespace_list(cfg_options *opts, const char *list, char *err, size_t errlen)
+int cfg_namespace_list_add(const char *flag, const char *list, size_t max, char ***names, size_t *count, char *err,
+                           size_t errlen)
 {
-    const char *p = list;
-    for (;;) {
+    for (const char *p = list;;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        /* pflag would keep an empty item; here it is always a mistake, so say so. */
-        if (len == 0) {
-            txt_errorf(err, errlen, "--included-namespaces: empty namespace name in \"%s\"", list);
-            return -1;
-        }
-        if (cfg_add_namespace(opts, p, len, err, errlen) != 0)
+        if (cfg_namespace_add(flag, p, len, max, names, count, err, errlen) != 0)
             return -1;
         if (comma == NULL)
             return 0;
         p = comma + 1;
     }
+}
+
+void cfg_namespace_list_free(char ***names, size_t *count)
+{
+    for (size_t i = 0; i < *count; i++)
+        free((*names)[i]);
+    free(*names);
+    *names = NULL;
+    *count = 0;
 }
 
 static int cfg_parse_bool(const char *flag, const char *value, bool *out, char *err, size_t errlen)
@@ -318,7 +322,8 @@ static int cfg_apply(cfg_options *opts, const char *flag, const char *value, cha
         return 0;
     }
     if (strcmp(flag, "--included-namespaces") == 0)
-        return cfg_add_namespace_list(opts, value, err, errlen);
+        return cfg_namespace_list_add(flag, value, 0, &opts->included_namespaces,
+                                      &opts->included_namespace_count, err, errlen);
     if (strncmp(flag, "--leader-elect", 14) == 0)
         return cfg_apply_leader(opts, flag, value, err, errlen);
     if (strcmp(flag, "--http-address") == 0) {
@@ -433,11 +438,7 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
 
 void cfg_free(cfg_options *opts)
 {
-    for (size_t i = 0; i < opts->included_namespace_count; i++)
-        free(opts->included_namespaces[i]);
-    free(opts->included_namespaces);
-    opts->included_namespaces = NULL;
-    opts->included_namespace_count = 0;
+    cfg_namespace_list_free(&opts->included_namespaces, &opts->included_namespace_count);
 }
 
 void cfg_usage(char *buf, size_t buflen)

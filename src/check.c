@@ -35,56 +35,11 @@ static const char check_usage[] =
 
 /* ---- command line ---- */
 
-static int check_add_namespace(check_args *a, const char *name, size_t len, char *err, size_t errlen)
-{
-    if (!cfg_is_dns_label(name, len)) {
-        txt_errorf(err, errlen, "--namespace: \"%.*s\" is not a valid namespace name", (int)(len > 80 ? 80 : len),
-                   name);
-        return -1;
-    }
-    /* svclink never syncs kube-system, so a permission there proves nothing. */
-    if (len == 11 && memcmp(name, "kube-system", 11) == 0) {
-        txt_errorf(err, errlen, "--namespace: kube-system is never synced; leave it out");
-        return -1;
-    }
-    for (size_t i = 0; i < a->namespace_count; i++)
-        if (strlen(a->namespaces[i]) == len && memcmp(a->namespaces[i], name, len) == 0)
-            return 0;
-    if (a->namespace_count >= CHECK_MAX_NAMESPACES) {
-        txt_errorf(err, errlen, "--namespace: more than %u namespaces", CHECK_MAX_NAMESPACES);
-        return -1;
-    }
-    char **grown = realloc(a->namespaces, (a->namespace_count + 1) * sizeof *grown);
-    if (grown == NULL) {
-        txt_errorf(err, errlen, "out of memory");
-        return -1;
-    }
-    a->namespaces = grown;
-    if ((a->namespaces[a->namespace_count] = strndup(name, len)) == NULL) {
-        txt_errorf(err, errlen, "out of memory");
-        return -1;
-    }
-    a->namespace_count++;
-    return 0;
-}
-
-static int check_add_namespaces(check_args *a, const char *list, char *err, size_t errlen)
-{
-    for (const char *p = list;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-        if (check_add_namespace(a, p, len, err, errlen) != 0)
-            return -1;
-        if (comma == NULL)
-            return 0;
-        p = comma + 1;
-    }
-}
-
 static int check_apply_flag(check_args *a, const char *flag, const char *value, char *err, size_t errlen)
 {
     if (strcmp(flag, "--namespace") == 0)
-        return check_add_namespaces(a, value, err, errlen);
+        return cfg_namespace_list_add(flag, value, CHECK_MAX_NAMESPACES, &a->namespaces, &a->namespace_count, err,
+                                      errlen);
     if (value[0] == '\0') {
         txt_errorf(err, errlen, "%s: empty value", flag);
         return -1;
@@ -152,11 +107,7 @@ check_args_result check_args_parse(int argc, char *const argv[], check_args *out
 
 void check_args_free(check_args *a)
 {
-    for (size_t i = 0; i < a->namespace_count; i++)
-        free(a->namespaces[i]);
-    free(a->namespaces);
-    a->namespaces = NULL;
-    a->namespace_count = 0;
+    cfg_namespace_list_free(&a->namespaces, &a->namespace_count);
 }
 
 /* ---- requests and replies ---- */
