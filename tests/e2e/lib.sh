@@ -22,5 +22,24 @@ e2e_wait() {
   done
 }
 
+# e2e_kubeconfig FILE SERVER CLUSTER_FIELD... -- USER_FIELD...: a kubeconfig with one
+# context "t"; each field is one "key: value" line of the cluster or of the user.
+e2e_kubeconfig() {
+  local file=$1 server=$2 field
+  shift 2
+  {
+    printf '%s\n' "apiVersion: v1" "kind: Config" "current-context: t" \
+      "contexts: [{name: t, context: {cluster: c, user: u}}]" "clusters:" "- name: c" "  cluster:" \
+      "    server: $server"
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+      echo "    $1"
+      shift
+    done
+    [ $# -gt 0 ] && shift
+    printf '%s\n' "users:" "- name: u" "  user:"
+    for field in "$@"; do echo "    $field"; done
+  } >"$file"
+}
+
 # e2e_finish: the script's exit status, non-zero when any check failed.
 e2e_finish() { exit "$E2E_FAILED"; }

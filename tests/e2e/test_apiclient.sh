@@ -17,28 +17,15 @@ nl=apilist-$sfx nw=apiwatch-$sfx nr=apirestart-$sfx
 # kubeconfig FILE SERVER CA_FILE AUTH...: AUTH is "cert CRT KEY" or "token TOKEN"; extra
 # cluster fields may follow as "field: value" words in EXTRA.
 kubeconfig() {
-  local file=$1 server=$2 ca=$3 kind=$4
-  {
-    echo "apiVersion: v1"
-    echo "kind: Config"
-    echo "current-context: t"
-    echo "contexts: [{name: t, context: {cluster: c, user: u}}]"
-    echo "clusters:"
-    echo "- name: c"
-    echo "  cluster:"
-    echo "    server: $server"
-    [ -n "$ca" ] && echo "    certificate-authority-data: $(b64 "$ca")"
-    [ -n "${EXTRA:-}" ] && echo "    $EXTRA"
-    echo "users:"
-    echo "- name: u"
-    echo "  user:"
-    if [ "$kind" = cert ]; then
-      echo "    client-certificate-data: $(b64 "$5")"
-      echo "    client-key-data: $(b64 "$6")"
-    else
-      echo "    token: $5"
-    fi
-  } >"$file"
+  local file=$1 server=$2 ca=$3 kind=$4 cluster=() user=()
+  [ -n "$ca" ] && cluster+=("certificate-authority-data: $(b64 "$ca")")
+  [ -n "${EXTRA:-}" ] && cluster+=("$EXTRA")
+  if [ "$kind" = cert ]; then
+    user=("client-certificate-data: $(b64 "$5")" "client-key-data: $(b64 "$6")")
+  else
+    user=("token: $5")
+  fi
+  e2e_kubeconfig "$file" "$server" "${cluster[@]}" -- "${user[@]}"
 }
 
 # client_cert NAME KEYFILE: a system:masters client certificate for KEYFILE, signed by main's CA.

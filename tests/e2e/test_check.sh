@@ -32,21 +32,11 @@ trap 'exit 130' INT TERM
 kubeconfig() {
   local file=$1 server=$2 ca=$3
   shift 3
-  {
-    echo "apiVersion: v1"
-    echo "kind: Config"
-    echo "current-context: t"
-    echo "contexts: [{name: t, context: {cluster: c, user: u}}]"
-    echo "clusters:"
-    echo "- name: c"
-    echo "  cluster:"
-    echo "    server: $server"
-    if [ -n "$ca" ]; then echo "    certificate-authority-data: $ca"; else echo "    insecure-skip-tls-verify: true"; fi
-    echo "users:"
-    echo "- name: u"
-    echo "  user:"
-    for line in "$@"; do echo "    $line"; done
-  } >"$file"
+  if [ -n "$ca" ]; then
+    e2e_kubeconfig "$file" "$server" "certificate-authority-data: $ca" -- "$@"
+  else
+    e2e_kubeconfig "$file" "$server" "insecure-skip-tls-verify: true" -- "$@"
+  fi
 }
 
 # Secrets no output may contain: tokens, and the start of the admin's client key data.
