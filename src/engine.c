@@ -170,7 +170,6 @@ struct engine {
     bool leading;
     bool stopping;       /* SIGTERM seen: draining writes, then releasing the Lease */
     int exit_status;
-    loop_timer_id drain_timer;
     uint64_t drain_deadline_ms;
     uint64_t current_since; /* since_ms of the Service being reconciled */
     hsrv *http;
@@ -766,7 +765,8 @@ static void engine_mark_dirty(void *arg, const char *ns, const char *name)
 {
     engine *e = arg;
     char key[ENGINE_KEY_MAX];
-    if (engine_key(key, ns, name) != 0)
+    /* A follower queues nothing: becoming leader reconciles everything anyway. */
+    if (!e->leading || engine_key(key, ns, name) != 0)
         return;
     /* The value is when the Service first became dirty: the start of its propagation. */
     if (smap_get(&e->dirty, key) == NULL && smap_put(&e->dirty, key, (void *)(uintptr_t)loop_now_ms(), NULL) != 0)
@@ -784,12 +784,8 @@ static void engine_on_pass(loop *l, void *arg)
     /* Nothing is written before the main cluster's own view is complete. */
     if (!e->view.svcs_synced || !e->view.slices_synced || !e->links_synced)
         return;
-    /* A follower forgets its queue: becoming leader reconciles everything anyway. */
-    if (!e->leading) {
-        smap_free(&e->dirty);
-        smap_init(&e->dirty);
-        return;
-    }
+    if (!e->leading)
+        return; /* stopping: what is queued is the next leader's */
     int done = 0;
     for (smap_iter it = smap_iter_start(&e->dirty); smap_iter_ok(&it) && done < ENGINE_KEYS_PER_PASS;
          smap_iter_next(&it), done++) {
@@ -1823,9 +1819,8 @@ static void engine_on_released(void *arg)
 static void engine_on_drain(loop *l, void *arg)
 {
     engine *e = arg;
-    e->drain_timer = 0;
     if (e->writes_in_flight > 0 && loop_now_ms() < e->drain_deadline_ms) {
-        e->drain_timer = loop_timer_add(l, 10, engine_on_drain, e);
+        loop_timer_add(l, 10, engine_on_drain, e);
         return;
     }
     lease_release(e->lease, engine_on_released, e);

@@ -141,6 +141,7 @@ static void hsrv_respond(hsrv_conn *c, const char *method, hsrv_reply *r)
 
 static void hsrv_on_conn(loop *l, int fd, short revents, void *arg)
 {
+    (void)revents; /* the state says whether we read or write */
     hsrv_conn *c = arg;
     if (c->out == NULL) {
         ssize_t got = read(fd, c->in + c->in_len, sizeof c->in - c->in_len);
@@ -174,7 +175,6 @@ static void hsrv_on_conn(loop *l, int fd, short revents, void *arg)
         loop_fd_set_events(l, fd, POLLOUT);
         return;
     }
-    (void)revents;
     ssize_t put = write(fd, c->out + c->out_sent, c->out_len - c->out_sent);
     if (put < 0 && (errno == EAGAIN || errno == EINTR))
         return;
