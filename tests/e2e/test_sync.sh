@@ -232,6 +232,10 @@ done
 
 # The links present before svclink starts. LB reads its kubeconfig from a Secret that does
 # not exist yet.
+# A previous run (this script's ASan pass follows its first one) may have left cloudpilot
+# Terminating: nothing can be created in it until it is gone.
+ns_terminating() { [ "$(km get namespace cloudpilot -o jsonpath='{.status.phase}' 2>/dev/null)" = Terminating ]; }
+e2e_wait 90 not ns_terminating || echo "setup: namespace cloudpilot still Terminating after 90 s"
 if ! km get namespace cloudpilot >/dev/null 2>&1; then
   km create namespace cloudpilot >/dev/null && CREATED_CLOUDPILOT=1
 fi
