@@ -4,6 +4,7 @@
 #define SVCLINK_LEASE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "json.h"
@@ -69,5 +70,11 @@ const char *lease_identity(const lease *le);
  * when the release was answered or failed, or immediately when not leading. */
 void lease_release(lease *le, void (*done)(void *arg), void *arg);
 void lease_free(lease *le);
+
+/* The identity written into the Lease when no flag gives one: POD_NAME or the host name,
+ * plus a random suffix so that two processes on one host never share it. */
+void lease_default_identity(char *out, size_t cap);
+/* The namespace of the pod we run in (its service-account mount), else fallback. */
+void lease_default_namespace(const char *fallback, char *out, size_t cap);
 
 #endif

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "cfg.h"
 #include "log.h"
 #include "refl.h"
 
@@ -379,4 +381,36 @@ void lease_free(lease *le)
     free(le->collection);
     free(le->field_selector);
     free(le);
+}
+
+void lease_default_identity(char *out, size_t cap)
+{
+    char host[65] = "svclink";
+    const char *pod = getenv("POD_NAME");
+    if (pod != NULL && pod[0] != '\0' && strlen(pod) < sizeof host)
+        snprintf(host, sizeof host, "%s", pod);
+    else if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "svclink");
+    host[sizeof host - 1] = '\0';
+    unsigned char rnd[4] = {0};
+    if (getentropy(rnd, sizeof rnd) != 0)
+        memcpy(rnd, &(uint32_t){(uint32_t)getpid()}, sizeof rnd);
+    snprintf(out, cap, "%s_%02x%02x%02x%02x", host, rnd[0], rnd[1], rnd[2], rnd[3]);
+}
+
+#define LEASE_SA_NAMESPACE_FILE "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+void lease_default_namespace(const char *fallback, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", fallback);
+    FILE *f = fopen(LEASE_SA_NAMESPACE_FILE, "r");
+    if (f == NULL)
+        return;
+    char ns[80] = "";
+    if (fgets(ns, sizeof ns, f) != NULL) {
+        ns[strcspn(ns, "\r\n")] = '\0';
+        if (cfg_is_dns_label(ns, strlen(ns)))
+            snprintf(out, cap, "%s", ns);
+    }
+    fclose(f);
 }

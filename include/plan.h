@@ -1,0 +1,83 @@
+/* plan: the reconcile step as a pure function: from the links (mode, filters, remote cache)
+ * and the local view of one Service, the writes that make the main cluster what it should be. */
+#ifndef SVCLINK_PLAN_H
+#define SVCLINK_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter.h"
+#include "lview.h"
+#include "rcache.h"
+#include "slice.h"
+
+/* How one link's slices of a Service are treated. */
+typedef enum {
+    PLAN_KEEP,   /* leave them exactly as they are (disabled, not yet synced, partitioned) */
+    PLAN_MANAGE, /* make them equal to the remote view */
+    PLAN_EMPTY   /* remove them (link deleted, or its endpoints went stale) */
+} plan_mode;
+
+/* One link as the reconcile step sees it; everything borrowed. */
+typedef struct {
+    const char *name;
+    plan_mode mode;
+    const filter_rules *rules;
+    const rcache *cache;
+    bool create_services;   /* create (and keep in line) missing local Services */
+} plan_link;
+
+typedef struct {
+    const char *ns, *svc;       /* the local Service */
+    const lview *view;
+    const plan_link *links;     /* every link known, sorted by name */
+    size_t nlinks;
+    bool links_known;           /* ClusterLinks are listed: a slice of an unknown link is an orphan */
+} plan_input;
+
+typedef enum {
+    PLAN_WRITE_SLICE,   /* create (observed NULL) or update a slice to desc */
+    PLAN_DELETE_SLICE,  /* delete observed */
+    PLAN_CREATE_SERVICE,/* create the Namespace (if need be) and the Service from rsvc */
+    PLAN_PATCH_SERVICE  /* bring the ports of a Service svclink created in line with rsvc */
+} plan_kind;
+
+typedef struct {
+    plan_kind kind;
+    const char *link;        /* the link the write is made for */
+    slice_desc desc;         /* PLAN_WRITE_SLICE; pointers into the plan_output */
+    lview_slice *observed;   /* the slice as it is (NULL: create) */
+    const rc_svc *rsvc;      /* PLAN_*_SERVICE */
+    char name[64];           /* storage for desc.name */
+} plan_action;
+
+/* Endpoints a link now contributes to this Service (for status counts); only for links in
+ * PLAN_MANAGE (what it wants) or PLAN_EMPTY (0). */
+typedef struct {
+    const char *link;
+    int64_t endpoints;
+} plan_count;
+
+typedef struct plan_sets plan_sets;
+
+/* Owns its arrays and the endpoint pointer arrays the descs borrow (plan_output_free). */
+typedef struct {
+    plan_action *actions;
+    size_t nactions, cap;
+    plan_count *counts;
+    size_t ncounts;
+    plan_sets *sets;         /* one per link: the gathered endpoints the descs point into */
+    size_t nsets;
+} plan_output;
+
+/* Computes what to write for in->ns/in->svc. Slices with a write in flight (pending) are
+ * left alone. 0, or -1 when out of memory (out is then empty but must still be freed). */
+int plan_service(const plan_input *in, plan_output *out);
+void plan_output_free(plan_output *out);
+
+/* The remote group a link syncs for ns/svc, or NULL: filtered out, absent, or a Service
+ * without endpoints of its own (headless, ExternalName). */
+const rc_group *plan_wanted_group(const plan_link *lk, const char *ns, const char *svc);
+
+#endif

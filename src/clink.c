@@ -1,0 +1,499 @@
+/* clink: one ClusterLink: applies its spec, reads its kubeconfig (inline or from a Secret,
+ * under the untrusted rules), connects, runs the remote reflectors and tracks health. */
+#include "clink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "log.h"
+#include "metrics.h"
+#include "slice.h"
+#include "txt.h"
+
+/* ---- metrics ---- */
+
+void clink_forget_metrics(const char *name)
+{
+    char needle[300];
+    metrics_labels(needle, sizeof needle, "link", name, NULL);
+    for (int f = METRICS_LINK_CONNECTED; f <= METRICS_LINK_LAST_SYNC; f++)
+        metrics_forget((metrics_family)f, needle);
+    metrics_labels(needle, sizeof needle, "cluster", name, NULL);
+    metrics_forget(METRICS_WATCH_RESTARTS, needle);
+    metrics_forget(METRICS_API_REQUESTS, needle);
+}
+
+/* ---- mode and dirty marking ---- */
+
+plan_mode clink_mode(const clink *lk)
+{
+    if (lk->spec.deleting || !lk->have_spec)
+        return lk->spec.deleting ? PLAN_EMPTY : PLAN_KEEP;
+    if (!lk->spec.enabled)
+        return PLAN_KEEP;
+    if (lk->stale)
+        return PLAN_EMPTY;
+    if (!lk->connected || !lk->cache_ready || lk->failing_since != 0)
+        return PLAN_KEEP;
+    for (size_t i = 0; i < lk->nrefls; i++) {
+        if (lk->refls[i].listing)
+            return PLAN_KEEP;
+    }
+    return PLAN_MANAGE;
+}
+
+void clink_mark_all(clink *lk)
+{
+    const clink_env *env = lk->env;
+    for (smap_iter it = smap_iter_start(&lk->cache.groups); smap_iter_ok(&it); smap_iter_next(&it)) {
+        rc_group *g = it.e->value;
+        env->mark_dirty(env->arg, g->ns, g->name);
+    }
+    for (smap_iter it = smap_iter_start(&env->view->slices); smap_iter_ok(&it); smap_iter_next(&it)) {
+        lview_slice *s = it.e->value;
+        if (strcmp(s->link, lk->name) == 0)
+            env->mark_dirty(env->arg, s->ns, s->service);
+    }
+}
+
+void clink_release_if_clean(clink *lk)
+{
+    if (!lk->have_spec || !lk->spec.deleting || !lk->spec.has_finalizer || lk->finalizer_inflight)
+        return;
+    for (smap_iter s = smap_iter_start(&lk->env->view->slices); smap_iter_ok(&s); smap_iter_next(&s)) {
+        if (strcmp(((lview_slice *)s.e->value)->link, lk->name) == 0)
+            return;
+    }
+    log_kv(LOG_INFO, "link cleaned up, releasing it", "link", lk->name, NULL);
+    clstatus_patch_finalizers(lk, false);
+}
+
+/* ---- remote connection ---- */
+
+static void clink_disconnect(clink *lk)
+{
+    for (size_t i = 0; i < lk->nrefls; i++)
+        refl_free(lk->refls[i].r);
+    free(lk->refls);
+    lk->refls = NULL;
+    lk->nrefls = 0;
+    kapi_cancel(lk->version_req);
+    lk->version_req = NULL;
+    if (lk->connected)
+        kconn_close(&lk->conn);
+    lk->connected = false;
+    lk->cache_ready = false;
+    rcache_free(&lk->cache);
+    rcache_init(&lk->cache, lk->env->mark_dirty, lk->env->arg);
+    if (lk->have_kcfg)
+        kcfg_free(&lk->kcfg);
+    lk->have_kcfg = false;
+    lk->kubeconfig_hash = 0;
+    if (lk->stale_timer != 0)
+        loop_timer_cancel(lk->env->l, lk->stale_timer);
+    lk->stale_timer = 0;
+    lk->failing_since = 0;
+}
+
+static void clink_on_stale(loop *l, void *arg)
+{
+    (void)l;
+    clink *lk = arg;
+    lk->stale_timer = 0;
+    lk->stale = true;
+    log_kv(LOG_WARN, "remote unreachable too long: removing its endpoints", "link", lk->name, NULL);
+    clink_mark_all(lk);
+}
+
+/* Maps a reflector failure to a status reason an operator can act on. */
+static const char *clink_failure_reason(int status, conn_error transport)
+{
+    if (status == 401)
+        return "Unauthorized";
+    if (status == 403)
+        return "Forbidden";
+    if (transport == CONN_ERR_TLS)
+        return "TLSError";
+    return "Unreachable";
+}
+
+static void clink_refl_state(void *arg, refl_state st, int status, conn_error transport, const char *reason)
+{
+    clink_refl *lr = arg;
+    clink *lk = lr->lk;
+    if (st != REFL_FAILING)
+        return;
+    lr->synced = false;
+    lr->listing = false;
+    if (lk->failing_since == 0) {
+        lk->failing_since = loop_now_ms();
+        if (lk->spec.stale_timeout_s > 0 && lk->stale_timer == 0 && !lk->stale)
+            lk->stale_timer =
+                loop_timer_add(lk->env->l, (uint64_t)lk->spec.stale_timeout_s * 1000u, clink_on_stale, lk);
+    }
+    const char *why = clink_failure_reason(status, transport);
+    if (lk->spec.stale_timeout_s > 0 && !lk->stale)
+        clstatus_set_health(lk, false, why, "%s (endpoints kept for %us while unreachable)", reason,
+                            lk->spec.stale_timeout_s);
+    else
+        clstatus_set_health(lk, false, why, "%s", reason);
+}
+
+static void clink_refl_begin(void *arg)
+{
+    clink_refl *lr = arg;
+    lr->listing = true;
+    rcache_list_begin(&lr->lk->cache, lr->kind);
+}
+
+static void clink_refl_object(void *arg, refl_op op, const json_doc *doc, int obj)
+{
+    clink_refl *lr = arg;
+    char err[256];
+    if (op == REFL_DELETE)
+        rcache_delete(&lr->lk->cache, lr->kind, doc, obj);
+    else if (rcache_upsert(&lr->lk->cache, lr->kind, doc, obj, err, sizeof err) != 0)
+        log_kv(LOG_WARN, "remote object ignored", "link", lr->lk->name, "error", err, NULL);
+}
+
+static void clink_on_synced(clink *lk)
+{
+    bool first = !lk->ever_synced;
+    lk->ever_synced = true;
+    lk->cache_ready = true;
+    lk->failing_since = 0;
+    lk->stale = false;
+    if (lk->stale_timer != 0)
+        loop_timer_cancel(lk->env->l, lk->stale_timer);
+    lk->stale_timer = 0;
+    /* A restarted controller that finds the link already connected keeps its sync time. */
+    if (first && lk->observed.present && lk->observed.ready && lk->observed.last_sync[0] != '\0')
+        snprintf(lk->last_sync, sizeof lk->last_sync, "%s", lk->observed.last_sync);
+    else
+        clstatus_now(lk->last_sync);
+    clstatus_set_health(lk, true, "Connected", "Synced from %s", lk->kcfg.server);
+    clink_mark_all(lk);
+}
+
+static void clink_refl_end(void *arg)
+{
+    clink_refl *lr = arg;
+    clink *lk = lr->lk;
+    rcache_list_end(&lk->cache, lr->kind);
+    lr->listing = false;
+    lr->synced = true;
+    for (size_t i = 0; i < lk->nrefls; i++) {
+        if (!lk->refls[i].synced)
+            return;
+    }
+    clink_on_synced(lk);
+}
+
+static const refl_handlers clink_refl_handlers = {clink_refl_begin, clink_refl_object, clink_refl_end,
+                                                  clink_refl_state};
+
+static void clink_on_version(void *arg, const kapi_response *resp)
+{
+    clink *lk = arg;
+    lk->version_req = NULL;
+    if (resp->status != 200)
+        return;
+    json_doc doc;
+    json_doc_init(&doc);
+    char err[64];
+    if (json_parse(&doc, resp->body, resp->body_len, err, sizeof err) == 0 &&
+        json_str_copy(&doc, json_obj_get(&doc, 0, "gitVersion"), lk->remote_version, sizeof lk->remote_version,
+                      NULL) == 0)
+        clstatus_schedule(lk);
+    json_doc_free(&doc);
+}
+
+/* Starts the remote reflectors: cluster-wide, or one pair per namespace of
+ * --included-namespaces, which then narrows what is watched. */
+static int clink_start_reflectors(clink *lk)
+{
+    const clink_env *env = lk->env;
+    size_t nns = env->global_included->count;
+    size_t n = nns > 0 ? 2 * nns : 2;
+    lk->refls = calloc(n, sizeof *lk->refls);
+    if (lk->refls == NULL)
+        return -1;
+    lk->nrefls = n;
+    for (size_t i = 0; i < n; i++) {
+        clink_refl *lr = &lk->refls[i];
+        char path[400];
+        const char *ns = nns > 0 ? env->global_included->items[i / 2] : NULL;
+        lr->lk = lk;
+        lr->kind = i % 2 == 0 ? 's' : 'e';
+        if (lr->kind == 's')
+            snprintf(path, sizeof path, ns ? "/api/v1/namespaces/%s/services" : "/api/v1/services", ns);
+        else
+            snprintf(path, sizeof path,
+                     ns ? "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices" : "/apis/discovery.k8s.io/v1/endpointslices",
+                     ns);
+        /* Our own slices in a remote (two controllers linked both ways) must not echo back. */
+        refl_config rc = {.path = path,
+                          .label_selector = lr->kind == 'e' ? SLICE_LABEL_MANAGED_BY "!=" SLICE_MANAGED_BY : NULL};
+        lr->r = refl_new(env->l, lk->conn.api, &rc, &clink_refl_handlers, lr);
+        if (lr->r == NULL)
+            return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        refl_start(lk->refls[i].r);
+    lk->version_req = kapi_request(lk->conn.api, "GET", "/version", NULL, NULL, 0, clink_on_version, lk);
+    return 0;
+}
+
+/* Uses the kubeconfig text (from the spec or a Secret): parse it under the untrusted
+ * rules, and reconnect only when it really changed. */
+static void clink_use_kubeconfig(clink *lk, const char *text, size_t len)
+{
+    uint64_t h = smap_fnv(SMAP_FNV_OFFSET, text, len) | 1u;
+    if (lk->connected && h == lk->kubeconfig_hash)
+        return;
+    clink_disconnect(lk);
+    kcfg_error kerr;
+    if (kcfg_parse(text, len, NULL, KCFG_UNTRUSTED, NULL, &lk->kcfg, &kerr) != 0) {
+        clstatus_set_health(lk, false, kerr.kind == KCFG_ERR_REFUSED ? "KubeconfigRefused" : "KubeconfigInvalid",
+                            "kubeconfig: %s", kerr.msg);
+        return;
+    }
+    lk->have_kcfg = true;
+    char err[512];
+    if (kconn_open(&lk->conn, lk->env->l, lk->env->dns, lk->name, &lk->kcfg, err, sizeof err) != 0) {
+        clstatus_set_health(lk, false, "KubeconfigInvalid", "kubeconfig: %s", err);
+        return;
+    }
+    lk->connected = true;
+    lk->kubeconfig_hash = h;
+    if (lk->kcfg.insecure_skip_tls_verify)
+        log_kv(LOG_WARN, "insecure-skip-tls-verify is set: the remote server is not verified", "link", lk->name, NULL);
+    clstatus_set_health(lk, false, "Syncing", "Connecting to %s", lk->kcfg.server);
+    if (clink_start_reflectors(lk) != 0) {
+        clstatus_set_health(lk, false, "Unreachable", "out of memory starting the watches");
+        clink_disconnect(lk);
+    }
+}
+
+/* ---- kubeconfig from a Secret ---- */
+
+static void clink_secret_begin(void *arg)
+{
+    clink *lk = arg;
+    lk->secret_seen = false;
+}
+
+static void clink_secret_object(void *arg, refl_op op, const json_doc *doc, int obj)
+{
+    clink *lk = arg;
+    if (op == REFL_DELETE) {
+        lk->secret_seen = false;
+        clstatus_set_health(lk, false, "SecretNotFound", "Secret %s/%s was deleted (the last kubeconfig stays in use)",
+                            lk->spec.secret_namespace, lk->spec.secret_name);
+        return;
+    }
+    lk->secret_seen = true;
+    int data = json_path(doc, obj, "data", lk->spec.secret_key, NULL);
+    size_t raw_len = 0;
+    const char *raw = json_is_string(doc, data) ? json_raw(doc, data, &raw_len) : NULL;
+    uint8_t *text = NULL;
+    size_t len = 0;
+    /* Secret data is base64 in the API; the raw token includes its quotes. */
+    if (raw == NULL || raw_len < 2 || b64_decode(raw + 1, raw_len - 2, &text, &len, NULL) != 0) {
+        clstatus_set_health(lk, false, "KubeconfigInvalid", "Secret %s/%s has no usable key \"%s\"",
+                            lk->spec.secret_namespace, lk->spec.secret_name, lk->spec.secret_key);
+        return;
+    }
+    clink_use_kubeconfig(lk, (const char *)text, len);
+    txt_wipe(text, len);
+    free(text);
+}
+
+static void clink_secret_end(void *arg)
+{
+    clink *lk = arg;
+    if (!lk->secret_seen)
+        clstatus_set_health(lk, false, "SecretNotFound", "Secret %s/%s not found", lk->spec.secret_namespace,
+                            lk->spec.secret_name);
+}
+
+static void clink_secret_state(void *arg, refl_state st, int status, conn_error transport, const char *reason)
+{
+    clink *lk = arg;
+    (void)transport;
+    if (st == REFL_FAILING)
+        clstatus_set_health(lk, false, status == 403 ? "Forbidden" : "SecretNotFound",
+                            "cannot read Secret %s/%s: %s", lk->spec.secret_namespace, lk->spec.secret_name, reason);
+}
+
+static const refl_handlers clink_secret_handlers = {clink_secret_begin, clink_secret_object, clink_secret_end,
+                                                    clink_secret_state};
+
+static void clink_watch_secret(clink *lk)
+{
+    char target[600];
+    snprintf(target, sizeof target, "%s/%s/%s", lk->spec.secret_namespace, lk->spec.secret_name, lk->spec.secret_key);
+    if (lk->secret_refl != NULL && strcmp(target, lk->secret_target) == 0)
+        return;
+    refl_free(lk->secret_refl);
+    lk->secret_refl = NULL;
+    snprintf(lk->secret_target, sizeof lk->secret_target, "%s", target);
+    char path[300], field[300];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/secrets", lk->spec.secret_namespace);
+    snprintf(field, sizeof field, "metadata.name=%s", lk->spec.secret_name);
+    refl_config rc = {.path = path, .field_selector = field};
+    lk->secret_refl = refl_new(lk->env->l, lk->env->main_api, &rc, &clink_secret_handlers, lk);
+    if (lk->secret_refl != NULL)
+        refl_start(lk->secret_refl);
+}
+
+static void clink_stop_secret(clink *lk)
+{
+    refl_free(lk->secret_refl);
+    lk->secret_refl = NULL;
+}
+
+/* ---- the ClusterLink object ---- */
+
+static clink *clink_new(const clink_env *env, const char *name)
+{
+    clink *lk = calloc(1, sizeof *lk);
+    if (lk == NULL)
+        return NULL;
+    lk->env = env;
+    lk->name = strdup(name);
+    smap_init(&lk->counts);
+    rcache_init(&lk->cache, env->mark_dirty, env->arg);
+    if (lk->name == NULL || smap_put(env->links, name, lk, NULL) != 0) {
+        free(lk->name);
+        free(lk);
+        return NULL;
+    }
+    return lk;
+}
+
+static void clink_free_list(linkspec_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void clink_destroy(clink *lk)
+{
+    const clink_env *env = lk->env;
+    clink_disconnect(lk);
+    rcache_free(&lk->cache);
+    clink_stop_secret(lk);
+    if (lk->status_timer != 0)
+        loop_timer_cancel(env->l, lk->status_timer);
+    if (lk->have_spec)
+        linkspec_free(&lk->spec);
+    clink_free_list(&lk->other_finalizers);
+    smap_free(&lk->counts);
+    clink_forget_metrics(lk->name);
+    smap_del(env->links, lk->name);
+    free(lk->name);
+    free(lk);
+}
+
+static void clink_capture_finalizers(clink *lk, const json_doc *doc, int obj)
+{
+    clink_free_list(&lk->other_finalizers);
+    int fins = json_path(doc, obj, "metadata", "finalizers", NULL);
+    int n = json_len(doc, fins);
+    if (n <= 0 || (lk->other_finalizers.items = calloc((size_t)n, sizeof(char *))) == NULL)
+        return;
+    for (int f = json_arr_first(doc, fins); f >= 0; f = json_next(doc, f)) {
+        if (json_str_eq(doc, f, LINKSPEC_FINALIZER))
+            continue;
+        char *s = json_str_dup(doc, f);
+        if (s != NULL)
+            lk->other_finalizers.items[lk->other_finalizers.count++] = s;
+    }
+}
+
+static void clink_use_inline_kubeconfig(clink *lk)
+{
+    uint8_t *text = NULL;
+    size_t len = 0, bad = 0;
+    const char *b64 = lk->spec.kubeconfig_b64;
+    if (b64_decode(b64, strlen(b64), &text, &len, &bad) != 0) {
+        clink_disconnect(lk);
+        clstatus_set_health(lk, false, "KubeconfigInvalid",
+                            "spec.kubeconfig is not valid base64 (byte %zu): give the output of base64 -w0 kubeconfig",
+                            bad);
+        return;
+    }
+    clink_use_kubeconfig(lk, (const char *)text, len);
+    txt_wipe(text, len);
+    free(text);
+}
+
+/* Applies the spec of a ClusterLink as it now stands; takes spec over. */
+static void clink_apply(clink *lk, linkspec *spec)
+{
+    bool had = lk->have_spec;
+    bool same = had && linkspec_same_spec(&lk->spec, spec);
+    bool was_deleting = had && lk->spec.deleting;
+    if (had)
+        linkspec_free(&lk->spec);
+    lk->spec = *spec;
+    lk->have_spec = true;
+    filter_rules_init(&lk->rules, &lk->spec, lk->env->global_included);
+
+    if (lk->spec.deleting) {
+        if (!was_deleting) {
+            log_kv(LOG_INFO, "link deleted: removing its slices", "link", lk->name, NULL);
+            clink_disconnect(lk);
+            clink_stop_secret(lk);
+            clink_mark_all(lk);
+        }
+        return;
+    }
+    if (!lk->spec.has_finalizer)
+        clstatus_patch_finalizers(lk, true);
+    if (same && (lk->connected || !lk->spec.enabled))
+        return;
+    if (!lk->spec.enabled) {
+        clink_disconnect(lk);
+        clink_stop_secret(lk);
+        clstatus_set_health(lk, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
+        return;
+    }
+    if (lk->spec.has_secret_ref) {
+        clink_watch_secret(lk);
+    } else {
+        clink_stop_secret(lk);
+        clink_use_inline_kubeconfig(lk);
+    }
+    /* New filters may allow or forbid Services: look at all of them again. */
+    if (!same)
+        clink_mark_all(lk);
+}
+
+clink *clink_upsert(const clink_env *env, const json_doc *doc, int obj, uint32_t gen)
+{
+    char name[254];
+    if (linkspec_name(doc, obj, name, sizeof name) != 0)
+        return NULL;
+    clink *lk = smap_get(env->links, name);
+    if (lk == NULL && (lk = clink_new(env, name)) == NULL)
+        return NULL;
+    lk->gen = gen;
+    clstatus_parse(&lk->observed, doc, obj);
+    clink_capture_finalizers(lk, doc, obj);
+    linkspec spec;
+    char err[400];
+    if (linkspec_parse(doc, obj, &spec, err, sizeof err) != 0) {
+        /* Keep what is synced; say what is wrong. */
+        clstatus_set_health(lk, false, "KubeconfigInvalid", "invalid spec: %s", err);
+        return lk;
+    }
+    clink_apply(lk, &spec);
+    clstatus_schedule(lk);
+    return lk;
+}

@@ -1,0 +1,278 @@
+/* clstatus: a ClusterLink's health, its status subresource (written only when it differs
+ * from what the object says), its Events and its cleanup finalizer. */
+#include "clstatus.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clink.h"
+#include "log.h"
+
+#define CLSTATUS_EVENTS_NS "default"
+#define CLSTATUS_BATCH_MS 300
+
+void clstatus_now(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void clstatus_event(clink *lk, bool warning, const char *reason, const char *message)
+{
+    if (!lk->env->writes->leading)
+        return;
+    char now[32];
+    clstatus_now(now);
+    json_writer w;
+    json_writer_init(&w);
+    json_writer_object_begin(&w);
+    json_writer_member_string(&w, "apiVersion", "v1");
+    json_writer_member_string(&w, "kind", "Event");
+    json_writer_key(&w, "metadata");
+    json_writer_object_begin(&w);
+    json_writer_key(&w, "generateName");
+    char gen[300];
+    snprintf(gen, sizeof gen, "%s.", lk->name);
+    json_writer_string(&w, gen);
+    json_writer_object_end(&w);
+    json_writer_key(&w, "involvedObject");
+    json_writer_object_begin(&w);
+    json_writer_member_string(&w, "apiVersion", "svclink.cloudpilot.ai/v1alpha1");
+    json_writer_member_string(&w, "kind", "ClusterLink");
+    json_writer_member_string(&w, "name", lk->name);
+    if (lk->have_spec && lk->spec.uid != NULL) {
+        json_writer_member_string(&w, "uid", lk->spec.uid);
+    }
+    json_writer_object_end(&w);
+    json_writer_member_string(&w, "reason", reason);
+    json_writer_member_string(&w, "message", message);
+    json_writer_member_string(&w, "type", warning ? "Warning" : "Normal");
+    json_writer_key(&w, "source");
+    json_writer_object_begin(&w);
+    json_writer_member_string(&w, "component", "svclink");
+    json_writer_object_end(&w);
+    json_writer_member_string(&w, "firstTimestamp", now);
+    json_writer_member_string(&w, "lastTimestamp", now);
+    json_writer_member_int64(&w, "count", 1);
+    json_writer_object_end(&w);
+    size_t len;
+    char *body = json_writer_finish(&w, &len);
+    if (body == NULL)
+        return;
+    wq_request r = {.what = WQ_EVENT, .method = "POST", .path = "/api/v1/namespaces/" CLSTATUS_EVENTS_NS "/events",
+                    .ctype = "application/json", .kind = "Event", .ns = CLSTATUS_EVENTS_NS, .name = lk->name,
+                    .link = lk->name};
+    wq_write(lk->env->writes, &r, body, len);
+}
+
+void clstatus_set_health(clink *lk, bool ready, const char *reason, const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    if (lk->ready == ready && strcmp(lk->reason, reason) == 0 && strcmp(lk->message, message) == 0)
+        return;
+    bool reason_changed = lk->ready != ready || strcmp(lk->reason, reason) != 0;
+    lk->ready = ready;
+    snprintf(lk->reason, sizeof lk->reason, "%s", reason);
+    snprintf(lk->message, sizeof lk->message, "%s", message);
+    bool syncing = strcmp(reason, "Syncing") == 0;
+    log_kv(ready || syncing ? LOG_INFO : LOG_WARN, "link state", "link", lk->name, "ready", ready ? "true" : "false",
+           "reason", reason, "message", message, NULL);
+    /* No Event when the object already says so (a restarted controller finding things as
+     * they were is not news). */
+    bool already = lk->observed.present && lk->observed.ready == ready && strcmp(lk->observed.reason, reason) == 0;
+    /* Connecting is a step, not news: no Event for it. */
+    if (reason_changed && !already && !syncing)
+        clstatus_event(lk, !ready && strcmp(reason, "Disabled") != 0, reason, message);
+    clstatus_schedule(lk);
+}
+
+void clstatus_build(const clink *lk, clstatus *st)
+{
+    memset(st, 0, sizeof *st);
+    st->present = true;
+    st->ready = lk->ready;
+    snprintf(st->reason, sizeof st->reason, "%s", lk->reason[0] ? lk->reason : "Syncing");
+    snprintf(st->message, sizeof st->message, "%s", lk->message);
+    snprintf(st->remote_version, sizeof st->remote_version, "%s", lk->remote_version);
+    snprintf(st->last_sync, sizeof st->last_sync, "%s", lk->last_sync);
+    st->observed_generation = lk->have_spec ? lk->spec.generation : 0;
+    st->services = (int64_t)smap_count(&lk->counts);
+    st->endpoints = lk->total_endpoints;
+    /* The transition time moves only when the condition does. */
+    if (lk->observed.present && lk->observed.ready == st->ready && strcmp(lk->observed.reason, st->reason) == 0 &&
+        lk->observed.transition[0] != '\0')
+        snprintf(st->transition, sizeof st->transition, "%s", lk->observed.transition);
+    else if (lk->status_written && lk->written.ready == st->ready && strcmp(lk->written.reason, st->reason) == 0)
+        snprintf(st->transition, sizeof st->transition, "%s", lk->written.transition);
+    else
+        clstatus_now(st->transition);
+}
+
+static bool clstatus_equal(const clstatus *a, const clstatus *b)
+{
+    return a->present == b->present && a->ready == b->ready && strcmp(a->reason, b->reason) == 0 &&
+           strcmp(a->message, b->message) == 0 && strcmp(a->transition, b->transition) == 0 &&
+           strcmp(a->remote_version, b->remote_version) == 0 && strcmp(a->last_sync, b->last_sync) == 0 &&
+           a->observed_generation == b->observed_generation && a->services == b->services &&
+           a->endpoints == b->endpoints;
+}
+
+/* Closes the two objects a ClusterLink merge patch opened ({"status":{ or {"metadata":{),
+ * and queues the PATCH to the link (subpath "" or "/status"). 0, or -1 when the body
+ * could not be built. */
+static int clstatus_send_patch(clink *lk, json_writer *w, wq_what what, const char *subpath, const char *kind)
+{
+    json_writer_object_end(w);
+    json_writer_object_end(w);
+    size_t len;
+    char *body = json_writer_finish(w, &len);
+    if (body == NULL)
+        return -1;
+    char path[600];
+    snprintf(path, sizeof path, CLINK_API_PATH "/%s%s", lk->name, subpath);
+    wq_request r = {.what = what, .method = "PATCH", .path = path, .ctype = "application/merge-patch+json",
+                    .kind = kind, .name = lk->name, .link = lk->name};
+    return wq_write(lk->env->writes, &r, body, len);
+}
+
+static void clstatus_write(clink *lk)
+{
+    if (!lk->env->writes->leading || !lk->have_spec || lk->spec.deleting || lk->status_inflight)
+        return;
+    /* A restarted controller reconnecting to a link the object calls ready says nothing
+     * until it knows more: otherwise every restart would flap the status. */
+    if (strcmp(lk->reason, "Syncing") == 0 && !lk->ever_synced && lk->observed.ready)
+        return;
+    clstatus st;
+    clstatus_build(lk, &st);
+    if (clstatus_equal(&st, &lk->observed) || (lk->status_written && clstatus_equal(&st, &lk->written)))
+        return;
+    json_writer w;
+    json_writer_init(&w);
+    json_writer_object_begin(&w);
+    json_writer_key(&w, "status");
+    json_writer_object_begin(&w);
+    json_writer_key(&w, "conditions");
+    json_writer_array_begin(&w);
+    json_writer_object_begin(&w);
+    json_writer_member_string(&w, "type", "Ready");
+    json_writer_member_string(&w, "status", st.ready ? "True" : "False");
+    json_writer_member_string(&w, "reason", st.reason);
+    json_writer_member_string(&w, "message", st.message);
+    json_writer_member_string(&w, "lastTransitionTime", st.transition);
+    json_writer_member_int64(&w, "observedGeneration", st.observed_generation);
+    json_writer_object_end(&w);
+    json_writer_array_end(&w);
+    json_writer_member_int64(&w, "observedGeneration", st.observed_generation);
+    if (st.remote_version[0] != '\0') {
+        json_writer_member_string(&w, "remoteVersion", st.remote_version);
+    }
+    if (st.last_sync[0] != '\0') {
+        json_writer_member_string(&w, "lastSyncTime", st.last_sync);
+    }
+    json_writer_member_int64(&w, "syncedServices", st.services);
+    json_writer_member_int64(&w, "syncedEndpoints", st.endpoints);
+    if (clstatus_send_patch(lk, &w, WQ_STATUS, "/status", "ClusterLinkStatus") == 0) {
+        lk->written = st;
+        lk->status_written = true;
+        lk->status_inflight = true;
+    }
+}
+
+static void clstatus_on_timer(loop *l, void *arg)
+{
+    (void)l;
+    clink *lk = arg;
+    lk->status_timer = 0;
+    clstatus_write(lk);
+}
+
+void clstatus_schedule(clink *lk)
+{
+    if (lk->status_timer == 0)
+        lk->status_timer = loop_timer_add(lk->env->l, CLSTATUS_BATCH_MS, clstatus_on_timer, lk);
+}
+
+void clstatus_parse(clstatus *st, const json_doc *doc, int obj)
+{
+    memset(st, 0, sizeof *st);
+    int status = json_obj_get(doc, obj, "status");
+    if (!json_is_object(doc, status))
+        return;
+    st->present = true;
+    int conds = json_obj_get(doc, status, "conditions");
+    for (int c = json_arr_first(doc, conds); c >= 0; c = json_next(doc, c)) {
+        if (!json_str_eq(doc, json_obj_get(doc, c, "type"), "Ready"))
+            continue;
+        st->ready = json_str_eq(doc, json_obj_get(doc, c, "status"), "True");
+        json_str_copy(doc, json_obj_get(doc, c, "reason"), st->reason, sizeof st->reason, NULL);
+        json_str_copy(doc, json_obj_get(doc, c, "message"), st->message, sizeof st->message, NULL);
+        json_str_copy(doc, json_obj_get(doc, c, "lastTransitionTime"), st->transition, sizeof st->transition, NULL);
+    }
+    json_str_copy(doc, json_obj_get(doc, status, "remoteVersion"), st->remote_version, sizeof st->remote_version,
+                  NULL);
+    json_str_copy(doc, json_obj_get(doc, status, "lastSyncTime"), st->last_sync, sizeof st->last_sync, NULL);
+    json_int64(doc, json_obj_get(doc, status, "observedGeneration"), &st->observed_generation);
+    json_int64(doc, json_obj_get(doc, status, "syncedServices"), &st->services);
+    json_int64(doc, json_obj_get(doc, status, "syncedEndpoints"), &st->endpoints);
+}
+
+void clstatus_count(clink *lk, const char *key, int64_t neps)
+{
+    void *old = NULL;
+    if (neps > 0)
+        smap_put(&lk->counts, key, (void *)(uintptr_t)(neps + 1), &old);
+    else
+        old = smap_del(&lk->counts, key);
+    int64_t before = old != NULL ? (int64_t)(uintptr_t)old - 1 : 0;
+    if (before != neps) {
+        lk->total_endpoints += neps - before;
+        clstatus_schedule(lk);
+    }
+}
+
+void clstatus_patch_finalizers(clink *lk, bool add)
+{
+    if (lk->finalizer_inflight || !lk->env->writes->leading)
+        return;
+    json_writer w;
+    json_writer_init(&w);
+    json_writer_object_begin(&w);
+    json_writer_key(&w, "metadata");
+    json_writer_object_begin(&w);
+    json_writer_key(&w, "finalizers");
+    json_writer_array_begin(&w);
+    for (size_t i = 0; i < lk->other_finalizers.count; i++)
+        json_writer_string(&w, lk->other_finalizers.items[i]);
+    if (add)
+        json_writer_string(&w, LINKSPEC_FINALIZER);
+    json_writer_array_end(&w);
+    /* The resourceVersion makes this a compare-and-swap: another writer's change is not lost. */
+    json_writer_member_string(&w, "resourceVersion", lk->spec.resource_version != NULL ? lk->spec.resource_version : "");
+    if (clstatus_send_patch(lk, &w, WQ_FINALIZER, "", "ClusterLink") == 0)
+        lk->finalizer_inflight = true;
+}
+
+void clstatus_written(clink *lk, bool finalizer, bool ok)
+{
+    if (finalizer) {
+        lk->finalizer_inflight = false;
+        return;
+    }
+    lk->status_inflight = false;
+    /* A change made meanwhile was skipped: write it now. After a failure the next resync
+     * tries again, so a refusing server is not hammered. */
+    if (ok)
+        clstatus_schedule(lk);
+    else
+        lk->status_written = false;
+}

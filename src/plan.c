@@ -1,0 +1,284 @@
+/* plan: the reconcile step as a pure function of (links, remote caches, local view): it
+ * gathers each link's endpoints into slice sets, names and hashes them, and lists the writes. */
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The endpoints of one slice set, gathered from every remote slice with that shape. */
+typedef struct {
+    slice_addr_type type;
+    uint64_t ports_hash;
+    const slice_port *ports;
+    uint16_t nports;
+    const slice_ep **eps;
+    size_t neps, cap;
+} plan_set;
+
+struct plan_sets {
+    plan_set *sets;
+    size_t n, cap;
+};
+
+static void plan_sets_free(plan_sets *ss)
+{
+    for (size_t i = 0; i < ss->n; i++)
+        free(ss->sets[i].eps);
+    free(ss->sets);
+    memset(ss, 0, sizeof *ss);
+}
+
+static plan_set *plan_sets_find(plan_sets *ss, const slice_data *d)
+{
+    uint64_t ph = slice_ports_hash(d->ports, d->nports);
+    for (size_t i = 0; i < ss->n; i++) {
+        if (ss->sets[i].type == d->addr_type && ss->sets[i].ports_hash == ph)
+            return &ss->sets[i];
+    }
+    if (ss->n == ss->cap) {
+        size_t cap = ss->cap ? ss->cap * 2 : 4;
+        plan_set *grown = realloc(ss->sets, cap * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        ss->sets = grown;
+        ss->cap = cap;
+    }
+    plan_set *s = &ss->sets[ss->n++];
+    memset(s, 0, sizeof *s);
+    s->type = d->addr_type;
+    s->ports_hash = ph;
+    s->ports = d->ports;
+    s->nports = d->nports;
+    return s;
+}
+
+static int plan_set_add(plan_set *s, const slice_ep *ep)
+{
+    if (s->neps == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        const slice_ep **grown = realloc(s->eps, cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        s->eps = grown;
+        s->cap = cap;
+    }
+    s->eps[s->neps++] = ep;
+    return 0;
+}
+
+/* Sorts by address and keeps one endpoint per address: during a rollout the same pod can
+ * sit in two remote slices for a moment. The first after sorting wins (deterministic). */
+static void plan_set_finish(plan_set *s)
+{
+    if (s->neps > 1)
+        qsort(s->eps, s->neps, sizeof *s->eps, slice_ep_cmp);
+    size_t out = 0;
+    for (size_t i = 0; i < s->neps; i++) {
+        if (out > 0 && memcmp(s->eps[out - 1]->addr, s->eps[i]->addr, 16) == 0)
+            continue;
+        s->eps[out++] = s->eps[i];
+    }
+    s->neps = out;
+}
+
+static plan_action *plan_push(plan_output *out, plan_kind kind, const char *link)
+{
+    if (out->nactions == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 8;
+        plan_action *grown = realloc(out->actions, cap * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        out->actions = grown;
+        out->cap = cap;
+    }
+    plan_action *a = &out->actions[out->nactions++];
+    memset(a, 0, sizeof *a);
+    a->kind = kind;
+    a->link = link;
+    return a;
+}
+
+const rc_group *plan_wanted_group(const plan_link *lk, const char *ns, const char *svc)
+{
+    if (filter_check(lk->rules, ns, svc) != FILTER_ALLOW)
+        return NULL;
+    const rc_group *g = rcache_group(lk->cache, ns, svc);
+    if (g == NULL || g->svc == NULL || (g->svc->flags & (RC_HEADLESS | RC_EXTERNAL_NAME)))
+        return NULL;
+    return g;
+}
+
+static bool plan_name_in(const plan_action *from, const plan_action *to, const char *name)
+{
+    for (const plan_action *a = from; a < to; a++) {
+        if (a->kind == PLAN_WRITE_SLICE && strcmp(a->name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The wanted slices of one link for the Service, as slice descs (written or not: the
+ * names matter for what to delete). Wanted slices equal to what is there give no action
+ * but are still listed, marked by a NULL link, until plan_drop_unchanged. */
+static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets *ss, const lview_svc *local,
+                            plan_output *out, int64_t *total)
+{
+    const rc_group *g = local != NULL && !local->unsyncable ? plan_wanted_group(lk, in->ns, in->svc) : NULL;
+    *total = 0;
+    for (const rc_slice *rs = g != NULL ? g->slices : NULL; rs != NULL; rs = rs->next) {
+        if (rs->data.addr_type == SLICE_ADDR_NONE || rs->data.neps == 0)
+            continue;
+        plan_set *set = plan_sets_find(ss, &rs->data);
+        if (set == NULL)
+            return -1;
+        for (uint32_t i = 0; i < rs->data.neps; i++) {
+            if (plan_set_add(set, &rs->data.eps[i]) != 0)
+                return -1;
+        }
+    }
+    size_t first = out->nactions;
+    for (size_t i = 0; i < ss->n; i++) {
+        plan_set *set = &ss->sets[i];
+        plan_set_finish(set);
+        *total += (int64_t)set->neps;
+        for (size_t off = 0, chunk = 0; off < set->neps; off += SLICE_MAX_ENDPOINTS, chunk++) {
+            plan_action *a = plan_push(out, PLAN_WRITE_SLICE, lk->name);
+            if (a == NULL)
+                return -1;
+            slice_name(a->name, in->ns, in->svc, lk->name, set->type, set->ports_hash, (unsigned)chunk);
+            size_t n = set->neps - off < SLICE_MAX_ENDPOINTS ? set->neps - off : SLICE_MAX_ENDPOINTS;
+            a->desc = (slice_desc){.ns = in->ns, .service = in->svc, .link = lk->name, .owner_uid = local->uid,
+                                   .addr_type = set->type, .ports = set->ports, .nports = set->nports,
+                                   .eps = set->eps + off, .neps = n};
+            a->desc.name = a->name;
+            a->observed = lview_slice_get(in->view, in->ns, a->name);
+        }
+    }
+    /* Everything else of this link for this Service goes. */
+    for (lview_slice *s = lview_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+        if (strcmp(s->link, lk->name) != 0 || s->pending)
+            continue;
+        if (plan_name_in(out->actions + first, out->actions + out->nactions, s->name))
+            continue;
+        plan_action *a = plan_push(out, PLAN_DELETE_SLICE, lk->name);
+        if (a == NULL)
+            return -1;
+        a->observed = s;
+    }
+    return 0;
+}
+
+static int plan_empty_link(const plan_input *in, const char *link, plan_output *out)
+{
+    for (lview_slice *s = lview_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+        if (strcmp(s->link, link) != 0 || s->pending)
+            continue;
+        plan_action *a = plan_push(out, PLAN_DELETE_SLICE, link);
+        if (a == NULL)
+            return -1;
+        a->observed = s;
+    }
+    return 0;
+}
+
+static bool plan_link_known(const plan_input *in, const char *name)
+{
+    for (size_t i = 0; i < in->nlinks; i++) {
+        if (strcmp(in->links[i].name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Missing local Service: the first managing link (by name) that exports it creates it;
+ * one svclink created follows that link's ports. */
+static int plan_local_service(const plan_input *in, const lview_svc *local, plan_output *out)
+{
+    for (size_t i = 0; i < in->nlinks; i++) {
+        const plan_link *lk = &in->links[i];
+        if (lk->mode != PLAN_MANAGE || !lk->create_services)
+            continue;
+        const rc_group *g = plan_wanted_group(lk, in->ns, in->svc);
+        if (g == NULL)
+            continue;
+        if (local != NULL && (!local->created_by_us || local->ports_hash == rcache_ports_hash(g->svc->ports,
+                                                                                                g->svc->nports)))
+            return 0;
+        plan_action *a = plan_push(out, local == NULL ? PLAN_CREATE_SERVICE : PLAN_PATCH_SERVICE, lk->name);
+        if (a == NULL)
+            return -1;
+        a->rsvc = g->svc;
+        return 0;
+    }
+    return 0;
+}
+
+/* Wanted slices already equal to what is there need no write: drop them (they were kept
+ * so far only so their names were not deleted). desc.name is re-pointed after the move. */
+static void plan_drop_unchanged(plan_output *out)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < out->nactions; r++) {
+        plan_action *a = &out->actions[r];
+        a->desc.name = a->name; /* the array may have moved since it was set */
+        if (a->kind == PLAN_WRITE_SLICE && a->observed != NULL &&
+            (a->observed->pending ||
+             (a->observed->hash == slice_desc_hash(&a->desc) && strcmp(a->observed->service, a->desc.service) == 0)))
+            continue;
+        if (w != r) {
+            out->actions[w] = *a;
+            out->actions[w].desc.name = out->actions[w].name;
+        }
+        w++;
+    }
+    out->nactions = w;
+}
+
+int plan_service(const plan_input *in, plan_output *out)
+{
+    memset(out, 0, sizeof *out);
+    const lview_svc *local = lview_service(in->view, in->ns, in->svc);
+    out->sets = calloc(in->nlinks ? in->nlinks : 1, sizeof *out->sets);
+    out->counts = calloc(in->nlinks ? in->nlinks : 1, sizeof *out->counts);
+    if (out->sets == NULL || out->counts == NULL)
+        goto oom;
+    out->nsets = in->nlinks;
+    if (plan_local_service(in, local, out) != 0)
+        goto oom;
+    for (size_t i = 0; i < in->nlinks; i++) {
+        const plan_link *lk = &in->links[i];
+        int64_t total = 0;
+        if (lk->mode == PLAN_KEEP)
+            continue;
+        if (lk->mode == PLAN_EMPTY ? plan_empty_link(in, lk->name, out)
+                                   : plan_link_slices(in, lk, &out->sets[i], local, out, &total))
+            goto oom;
+        out->counts[out->ncounts++] = (plan_count){.link = lk->name, .endpoints = total};
+    }
+    /* Slices of links that no longer exist (known only once ClusterLinks are listed). */
+    if (in->links_known) {
+        for (lview_slice *s = lview_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+            if (s->pending || plan_link_known(in, s->link))
+                continue;
+            plan_action *a = plan_push(out, PLAN_DELETE_SLICE, s->link);
+            if (a == NULL)
+                goto oom;
+            a->observed = s;
+        }
+    }
+    plan_drop_unchanged(out);
+    return 0;
+oom:
+    plan_output_free(out);
+    return -1;
+}
+
+void plan_output_free(plan_output *out)
+{
+    for (size_t i = 0; i < out->nsets; i++)
+        plan_sets_free(&out->sets[i]);
+    free(out->sets);
+    free(out->actions);
+    free(out->counts);
+    memset(out, 0, sizeof *out);
+}

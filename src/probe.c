@@ -1,0 +1,115 @@
+/* probe: health, readiness, leader and metrics answers; gauges are read from the engine's
+ * state when scraped, never kept up to date in between. */
+#include "probe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clink.h"
+#include "json.h"
+#include "metrics.h"
+
+bool probe_ready(const probe_view *v, const char **why)
+{
+    static const char *const names[3] = {"clusterlinks", "services", "endpointslices"};
+    for (int i = 0; i < 3; i++) {
+        if (v->main_failing[i]) {
+            *why = names[i];
+            return false;
+        }
+    }
+    *why = !v->links_synced ? "clusterlinks" : !v->svcs_synced ? "services" : "endpointslices";
+    return v->links_synced && v->svcs_synced && v->slices_synced;
+}
+
+static double probe_resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, resident = 0;
+    if (f == NULL)
+        return 0;
+    int n = fscanf(f, "%lu %lu", &size, &resident);
+    fclose(f);
+    return n == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static double probe_rfc3339_unix(const char *text)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+               &tm.tm_sec) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm);
+}
+
+static void probe_refresh_metrics(const probe_view *v)
+{
+    metrics_set(METRICS_LEADER, "", v->leading ? 1 : 0);
+    metrics_set(METRICS_RESIDENT_MEMORY, "", probe_resident_bytes());
+    for (smap_iter it = smap_iter_start(v->links); smap_iter_ok(&it); smap_iter_next(&it)) {
+        const clink *lk = it.e->value;
+        clstatus st;
+        clstatus_build(lk, &st);
+        char labels[300];
+        metrics_labels(labels, sizeof labels, "link", lk->name, NULL);
+        metrics_set(METRICS_LINK_CONNECTED, labels, lk->ready ? 1 : 0);
+        metrics_set(METRICS_LINK_ENDPOINTS, labels, (double)st.endpoints);
+        metrics_set(METRICS_LINK_SERVICES, labels, (double)st.services);
+        metrics_set(METRICS_LINK_LAST_SYNC, labels, probe_rfc3339_unix(st.last_sync));
+    }
+}
+
+static char *probe_leader_json(const probe_view *v, size_t *len)
+{
+    json_writer w;
+    json_writer_init(&w);
+    json_writer_object_begin(&w);
+    json_writer_key(&w, "leaderElection");
+    json_writer_bool(&w, v->lease != NULL);
+    json_writer_key(&w, "leading");
+    json_writer_bool(&w, v->leading);
+    json_writer_member_string(&w, "identity", v->lease != NULL ? lease_identity(v->lease) : "");
+    json_writer_member_string(&w, "holder", v->lease != NULL ? lease_holder(v->lease) : "");
+    json_writer_object_end(&w);
+    return json_writer_finish(&w, len);
+}
+
+void probe_reply(const probe_view *v, const char *path, hsrv_reply *reply)
+{
+    const char *why = "";
+    reply->content_type = "text/plain; charset=utf-8";
+    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0) {
+        /* Answered from the loop itself: a wedged loop answers nothing and fails the probe. */
+        reply->status = 200;
+        reply->body = strdup("ok\n");
+    } else if (strcmp(path, "/readyz") == 0) {
+        bool ready = probe_ready(v, &why);
+        char text[160];
+        snprintf(text, sizeof text, ready ? "ok\n" : "not ready: the main cluster's %s are not synced\n", why);
+        reply->status = ready ? 200 : 503;
+        reply->body = strdup(text);
+    } else if (strcmp(path, "/leader") == 0) {
+        reply->status = 200;
+        reply->content_type = "application/json";
+        reply->body = probe_leader_json(v, &reply->body_len);
+        return;
+    } else if (strcmp(path, "/metrics") == 0) {
+        probe_refresh_metrics(v);
+        reply->status = 200;
+        reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        reply->body = metrics_render(&reply->body_len);
+        if (reply->body == NULL)
+            reply->status = 500;
+        return;
+    } else {
+        reply->status = 404;
+        reply->body = strdup("not found: try /healthz, /readyz, /leader or /metrics\n");
+    }
+    reply->body_len = reply->body != NULL ? strlen(reply->body) : 0;
+}

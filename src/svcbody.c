@@ -1,0 +1,97 @@
+/* svcbody: JSON for the Services and Namespaces svclink creates: the remote's ports (with
+ * targetPort as the remote gives it) and IP families, svclink's labels, nothing allocated here. */
+#include "svcbody.h"
+
+#include "json.h"
+#include "lview.h"
+#include "slice.h"
+
+static void svcbody_ports(json_writer *w, const rc_svc *r)
+{
+    json_writer_key(w, "ports");
+    json_writer_array_begin(w);
+    for (uint16_t i = 0; i < r->nports; i++) {
+        const rc_svc_port *p = &r->ports[i];
+        json_writer_object_begin(w);
+        if (p->name[0] != '\0') {
+            json_writer_member_string(w, "name", p->name);
+        }
+        json_writer_member_int64(w, "port", p->port);
+        json_writer_member_string(w, "protocol", slice_protocol_name(p->protocol));
+        if (p->target_port_name != NULL) {
+            json_writer_member_string(w, "targetPort", p->target_port_name);
+        } else if (p->target_port > 0) {
+            json_writer_member_int64(w, "targetPort", p->target_port);
+        }
+        if (p->app_protocol != NULL) {
+            json_writer_member_string(w, "appProtocol", p->app_protocol);
+        }
+        json_writer_object_end(w);
+    }
+    json_writer_array_end(w);
+}
+
+static void svcbody_families(json_writer *w, const rc_svc *r)
+{
+    static const char *const policies[] = {NULL, "SingleStack", "PreferDualStack", "RequireDualStack"};
+    if (r->ip_family_policy != 0 && r->ip_family_policy < 4) {
+        json_writer_member_string(w, "ipFamilyPolicy", policies[r->ip_family_policy]);
+    }
+    if (r->ip_families[0] != 0) {
+        json_writer_key(w, "ipFamilies");
+        json_writer_array_begin(w);
+        for (int i = 0; i < 2 && r->ip_families[i] != 0; i++)
+            json_writer_string(w, r->ip_families[i] == 6 ? "IPv6" : "IPv4");
+        json_writer_array_end(w);
+    }
+}
+
+char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const char *link, bool patch, size_t *len)
+{
+    (void)link;
+    json_writer w;
+    json_writer_init(&w);
+    json_writer_object_begin(&w);
+    if (!patch) {
+        json_writer_member_string(&w, "apiVersion", "v1");
+        json_writer_member_string(&w, "kind", "Service");
+        json_writer_key(&w, "metadata");
+        json_writer_object_begin(&w);
+        json_writer_member_string(&w, "name", svc);
+        json_writer_member_string(&w, "namespace", ns);
+        json_writer_key(&w, "labels");
+        json_writer_object_begin(&w);
+        json_writer_member_string(&w, LVIEW_CREATED_BY_LABEL, "svclink");
+        json_writer_object_end(&w);
+        json_writer_object_end(&w);
+    }
+    json_writer_key(&w, "spec");
+    json_writer_object_begin(&w);
+    if (!patch) {
+        json_writer_member_string(&w, "type", "ClusterIP");
+        svcbody_families(&w, r);
+    }
+    svcbody_ports(&w, r);
+    json_writer_object_end(&w);
+    json_writer_object_end(&w);
+    return json_writer_finish(&w, len);
+}
+
+char *svcbody_namespace(const char *ns, size_t *len)
+{
+    json_writer w;
+    json_writer_init(&w);
+    json_writer_object_begin(&w);
+    json_writer_member_string(&w, "apiVersion", "v1");
+    json_writer_member_string(&w, "kind", "Namespace");
+    json_writer_key(&w, "metadata");
+    json_writer_object_begin(&w);
+    json_writer_member_string(&w, "name", ns);
+    json_writer_key(&w, "labels");
+    json_writer_object_begin(&w);
+    json_writer_member_string(&w, LVIEW_CREATED_BY_LABEL, "svclink");
+    json_writer_object_end(&w);
+    json_writer_object_end(&w);
+    json_writer_object_end(&w);
+    return json_writer_finish(&w, len);
+}

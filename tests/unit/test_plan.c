@@ -1,0 +1,302 @@
+/* Unit tests for plan, the pure reconcile step: one case per row of the sync contract, fed
+ * real JSON through rcache and lview, and each plan applied to the view to check convergence. */
+#include "plan.h"
+#include "unit.h"
+
+#include <stdlib.h>
+
+/* A world: the local view and up to three links with their caches and rules. */
+typedef struct {
+    lview view;
+    rcache cache[3];
+    linkspec spec[3];
+    filter_rules rules[3];
+    plan_link links[3];
+    size_t nlinks;
+    linkspec_list global;
+} tp_world;
+
+static int tp_doc(json_doc *doc, const char *text)
+{
+    char err[128];
+    json_doc_init(doc);
+    return json_parse(doc, text, strlen(text), err, sizeof err);
+}
+
+static void tp_init(tp_world *w, size_t nlinks)
+{
+    static const char *const names[3] = {"cluster-a", "cluster-b", "cluster-c"};
+    memset(w, 0, sizeof *w);
+    lview_init(&w->view, NULL, NULL);
+    w->view.svcs_synced = w->view.slices_synced = true;
+    w->nlinks = nlinks;
+    for (size_t i = 0; i < nlinks; i++) {
+        rcache_init(&w->cache[i], NULL, NULL);
+        w->spec[i].enabled = true;
+        filter_rules_init(&w->rules[i], &w->spec[i], &w->global);
+        w->links[i] = (plan_link){.name = names[i], .mode = PLAN_MANAGE, .rules = &w->rules[i],
+                                  .cache = &w->cache[i]};
+    }
+}
+
+static void tp_free(tp_world *w)
+{
+    lview_free(&w->view);
+    for (size_t i = 0; i < w->nlinks; i++)
+        rcache_free(&w->cache[i]);
+}
+
+static int tp_remote(tp_world *w, size_t link, char kind, const char *text)
+{
+    json_doc doc;
+    char err[128];
+    int rc = tp_doc(&doc, text);
+    if (rc == 0)
+        rc = rcache_upsert(&w->cache[link], kind, &doc, 0, err, sizeof err);
+    json_doc_free(&doc);
+    return rc;
+}
+
+static void tp_remote_delete(tp_world *w, size_t link, char kind, const char *text)
+{
+    json_doc doc;
+    if (tp_doc(&doc, text) == 0)
+        rcache_delete(&w->cache[link], kind, &doc, 0);
+    json_doc_free(&doc);
+}
+
+static void tp_local(tp_world *w, char kind, const char *text)
+{
+    json_doc doc;
+    if (tp_doc(&doc, text) == 0)
+        lview_upsert(&w->view, kind, &doc, 0);
+    json_doc_free(&doc);
+}
+
+static int tp_plan(tp_world *w, const char *ns, const char *svc, plan_output *out)
+{
+    plan_input in = {.ns = ns, .svc = svc, .view = &w->view, .links = w->links, .nlinks = w->nlinks,
+                     .links_known = true};
+    return plan_service(&in, out);
+}
+
+static size_t tp_count(const plan_output *out, plan_kind kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < out->nactions; i++)
+        n += out->actions[i].kind == kind;
+    return n;
+}
+
+/* Does what the engine would: writes each slice as the API server would store it. */
+static void tp_apply(tp_world *w, const plan_output *out)
+{
+    for (size_t i = 0; i < out->nactions; i++) {
+        const plan_action *a = &out->actions[i];
+        if (a->kind == PLAN_DELETE_SLICE) {
+            lview_record_slice(&w->view, a->observed->ns, a->observed->name, NULL, -1);
+        } else if (a->kind == PLAN_WRITE_SLICE) {
+            char *body = NULL;
+            size_t len = 0;
+            json_doc doc;
+            if (slice_desc_write(&a->desc, NULL, &body, &len) == 0 && tp_doc(&doc, body) == 0)
+                lview_record_slice(&w->view, a->desc.ns, a->desc.name, &doc, 0);
+            json_doc_free(&doc);
+            free(body);
+        }
+    }
+}
+
+/* Plans ns/svc, applies the plan, and checks a second plan has nothing left to do. */
+static bool tp_converge(tp_world *w, const char *ns, const char *svc)
+{
+    plan_output out;
+    if (tp_plan(w, ns, svc, &out) != 0)
+        return false;
+    tp_apply(w, &out);
+    plan_output_free(&out);
+    if (tp_plan(w, ns, svc, &out) != 0)
+        return false;
+    bool idle = out.nactions == 0;
+    plan_output_free(&out);
+    return idle;
+}
+
+static int64_t tp_endpoints_of(const tp_world *w, const char *ns, const char *svc, const char *link)
+{
+    int64_t n = 0;
+    for (const lview_slice *s = lview_slices_of(&w->view, ns, svc); s != NULL; s = s->next) {
+        if (strcmp(s->link, link) == 0)
+            n += s->neps;
+    }
+    return n;
+}
+
+#define TP_SVC(ns, name, extra)                                                                        \
+    "{\"metadata\":{\"namespace\":\"" ns "\",\"name\":\"" name "\",\"uid\":\"u-" name "\"" extra "},"      \
+    "\"spec\":{\"ports\":[{\"port\":80,\"targetPort\":8080}]}}"
+#define TP_SLICE(ns, svc, name, ips)                                                                   \
+    "{\"metadata\":{\"namespace\":\"" ns "\",\"name\":\"" name "\",\"labels\":{\"kubernetes.io/service-name\":" \
+    "\"" svc "\"}},\"addressType\":\"IPv4\",\"endpoints\":[" ips "],\"ports\":[{\"port\":8080}]}"
+#define TP_EP(ip) "{\"addresses\":[\"" ip "\"]}"
+
+UNIT_TEST(plan_writes_remote_endpoints_into_the_local_service)
+{
+    tp_world w;
+    tp_init(&w, 2);
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1") "," TP_EP("10.1.0.2"))) == 0);
+    CHECK(tp_remote(&w, 1, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 1, 'e', TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2 && out.nactions == 2);
+    CHECK(out.ncounts == 2 && out.counts[0].endpoints == 2 && out.counts[1].endpoints == 1);
+    CHECK(out.nactions == 2 && strcmp(out.actions[0].desc.owner_uid, "u-web") == 0);
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "demo", "web"));
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-a") == 2);
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-b") == 1);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_without_a_local_service_writes_nothing)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(out.nactions == 0);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_keep_mode_touches_nothing_and_empty_mode_removes)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
+    CHECK(tp_converge(&w, "demo", "web"));
+    /* Disabled, unsynced or partitioned: the remote went away but nothing is removed. */
+    tp_remote_delete(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1")));
+    w.links[0].mode = PLAN_KEEP;
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(out.nactions == 0 && out.ncounts == 0);
+    plan_output_free(&out);
+    /* Deleted or stale: every slice of the link goes. */
+    w.links[0].mode = PLAN_EMPTY;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_DELETE_SLICE) == 1 && out.ncounts == 1 && out.counts[0].endpoints == 0);
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "demo", "web"));
+    CHECK(lview_slices_of(&w.view, "demo", "web") == NULL);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_removes_slices_of_unknown_links)
+{
+    tp_world w;
+    tp_init(&w, 2);
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 1, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 1, 'e', TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
+    CHECK(tp_converge(&w, "demo", "web"));
+    /* cluster-b's ClusterLink is gone while svclink was down: its slices are orphans. */
+    w.nlinks = 1;
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_DELETE_SLICE) == 1 && out.nactions == 1);
+    plan_output_free(&out);
+    /* Before ClusterLinks are listed nothing is known to be an orphan. */
+    plan_input in = {.ns = "demo", .svc = "web", .view = &w.view, .links = w.links, .nlinks = 1};
+    CHECK(plan_service(&in, &out) == 0 && out.nactions == 0);
+    plan_output_free(&out);
+    w.nlinks = 2;
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_filters_decide_in_order)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    char *names[] = {"web"};
+    w.spec[0].excluded_service_names = (linkspec_list){names, 1};
+    filter_rules_init(&w.rules[0], &w.spec[0], &w.global);
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    tp_local(&w, 's', TP_SVC("kube-system", "dns", ""));
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("kube-system", "dns", "")) == 0);
+    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("kube-system", "dns", "dns-x", TP_EP("10.1.0.9"))) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
+    plan_output_free(&out);
+    CHECK(tp_plan(&w, "kube-system", "dns", &out) == 0 && out.nactions == 0);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_splits_at_100_and_dedups_addresses)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    /* 150 endpoints over two remote slices, with 10.1.0.1 in both (a rollout). */
+    char eps[8192] = "";
+    for (int i = 1; i <= 140; i++)
+        snprintf(eps + strlen(eps), sizeof eps - strlen(eps), "%s{\"addresses\":[\"10.1.%d.%d\"]}", i > 1 ? "," : "",
+                 i / 200, i % 200);
+    char doc[9000];
+    snprintf(doc, sizeof doc,
+             "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-x\",\"labels\":{\"kubernetes.io/service-name\":"
+             "\"web\"}},\"addressType\":\"IPv4\",\"endpoints\":[%s],\"ports\":[{\"port\":8080}]}",
+             eps);
+    CHECK(tp_remote(&w, 0, 'e', doc) == 0);
+    CHECK(tp_remote(&w, 0, 'e',
+                    TP_SLICE("demo", "web", "web-z",
+                             TP_EP("10.1.0.1") "," TP_EP("10.1.0.201") "," TP_EP("10.1.0.202"))) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2);
+    CHECK(out.nactions == 2 && out.actions[0].desc.neps == 100 && out.actions[1].desc.neps == 42);
+    CHECK(out.ncounts == 1 && out.counts[0].endpoints == 142);
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "demo", "web"));
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_creates_a_missing_service_only_when_asked)
+{
+    tp_world w;
+    tp_init(&w, 2);
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 1, 's', TP_SVC("demo", "web", "")) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
+    plan_output_free(&out);
+    w.links[1].create_services = true;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(out.nactions == 1 && out.actions[0].kind == PLAN_CREATE_SERVICE &&
+          strcmp(out.actions[0].link, "cluster-b") == 0);
+    plan_output_free(&out);
+    /* One it created follows the remote's ports; one it did not is never touched. */
+    tp_local(&w, 's',
+             "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u1\",\"labels\":{"
+             "\"svclink.cloudpilot.ai/created-by\":\"svclink\"}},\"spec\":{\"ports\":[{\"port\":81}]}}");
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_PATCH_SERVICE) == 1);
+    plan_output_free(&out);
+    tp_local(&w, 's', "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u1\"},"
+                      "\"spec\":{\"ports\":[{\"port\":81}]}}");
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_PATCH_SERVICE) == 0 && tp_count(&out, PLAN_CREATE_SERVICE) == 0);
+    plan_output_free(&out);
+    tp_free(&w);
+}
