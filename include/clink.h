@@ -52,6 +52,7 @@ struct clink {
     linkspec spec;
     bool have_spec;
     uint32_t gen;              /* the ClusterLink list generation it was last seen in */
+    int64_t generation;        /* metadata.generation of the object, even when its spec is refused */
     /* kubeconfig source */
     uint64_t kubeconfig_hash;  /* of the decoded text in use; 0: none */
     refl *secret_refl;

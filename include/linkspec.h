@@ -30,6 +30,18 @@ typedef struct {
     size_t count;
 } linkspec_list;
 
+/* spec.namespaceMapping: remote namespace `from` is written into local namespace `to`. */
+typedef struct {
+    char *from, *to;
+} linkspec_map_entry;
+
+typedef struct {
+    linkspec_map_entry *items;
+    size_t count;
+} linkspec_nsmap;
+
+#define LINKSPEC_UNSET (-1)
+
 typedef struct {
     /* metadata */
     char *name;             /* a DNS subdomain of at most LINKSPEC_MAX_NAME characters */
@@ -48,7 +60,17 @@ typedef struct {
     linkspec_list excluded_services;      /* "namespace/name" */
     linkspec_list excluded_service_names;
     uint32_t stale_timeout_s;             /* default LINKSPEC_DEFAULT_STALE_TIMEOUT_S */
+    char *service_selector;   /* spec.serviceSelector as a labelSelector query; NULL: every Service */
+    linkspec_nsmap namespace_mapping; /* no two entries share a from or a to; never kube-system */
+    int create_services;      /* spec.createServices: 0, 1, or LINKSPEC_UNSET (the global flag decides) */
 } linkspec;
+
+/* The local namespace a remote namespace is written into: its `to` when mapped, itself when
+ * not, and NULL when it is not mapped but another entry maps into its name (it would
+ * collide with that entry, so it is not synced). */
+const char *linkspec_local_ns(const linkspec_nsmap *m, const char *remote_ns);
+/* The inverse: the remote namespace whose Services land in local_ns, or NULL. */
+const char *linkspec_remote_ns(const linkspec_nsmap *m, const char *local_ns);
 
 /* Decodes the ClusterLink at token obj of doc. Returns 0 and fills *out (caller frees with
  * linkspec_free), or -1 with *out zeroed and err naming the field and what is wrong, e.g.

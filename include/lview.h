@@ -10,6 +10,9 @@
 #include "smap.h"
 
 #define LVIEW_CREATED_BY_LABEL "svclink.cloudpilot.ai/created-by"
+/* On Services svclink created: the link and remote namespace it mirrors. */
+#define LVIEW_SOURCE_CLUSTER_LABEL "svclink.cloudpilot.ai/source-cluster"
+#define LVIEW_SOURCE_NAMESPACE_LABEL "svclink.cloudpilot.ai/source-namespace"
 
 typedef struct {
     char uid[64];
@@ -17,6 +20,9 @@ typedef struct {
     bool created_by_us;     /* carries LVIEW_CREATED_BY_LABEL=svclink */
     bool unsyncable;        /* headless or ExternalName: never gets slices */
     uint64_t ports_hash;    /* of spec.ports as svclink would write them */
+    bool external;          /* type ExternalName */
+    uint64_t external_hash; /* of spec.externalName; 0 when none */
+    char source[64];        /* LVIEW_SOURCE_CLUSTER_LABEL, "" when absent */
     uint32_t gen;
 } lview_svc;
 
@@ -58,6 +64,10 @@ void lview_delete(lview *v, char kind, const json_doc *doc, int obj);
 
 const lview_svc *lview_service(const lview *v, const char *ns, const char *name);
 lview_slice *lview_slice_get(const lview *v, const char *ns, const char *name);
+/* Marks every Service svclink created dirty (through the view's callback). */
+void lview_mark_created(const lview *v);
+/* The hash lview keeps of an externalName (0 for NULL), to compare with a remote's. */
+uint64_t lview_external_hash(const char *external_name);
 /* The first of the Service's managed slices (follow ->next). */
 lview_slice *lview_slices_of(const lview *v, const char *ns, const char *service);
 /* After a successful write of ours: record what the server returned (the object) or,

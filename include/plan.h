@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "filter.h"
+#include "linkspec.h"
 #include "lview.h"
 #include "rcache.h"
 #include "slice.h"
@@ -26,6 +27,7 @@ typedef struct {
     const filter_rules *rules;
     const rcache *cache;
     bool create_services;   /* create (and keep in line) missing local Services */
+    const linkspec_nsmap *nsmap; /* remote -> local namespaces; NULL: names kept */
 } plan_link;
 
 typedef struct {
@@ -40,7 +42,9 @@ typedef enum {
     PLAN_WRITE_SLICE,   /* create (observed NULL) or update a slice to desc */
     PLAN_DELETE_SLICE,  /* delete observed */
     PLAN_CREATE_SERVICE,/* create the Namespace (if need be) and the Service from rsvc */
-    PLAN_PATCH_SERVICE  /* bring the ports of a Service svclink created in line with rsvc */
+    PLAN_PATCH_SERVICE, /* bring a Service svclink created in line with rsvc (ports, externalName) */
+    PLAN_DELETE_SERVICE /* delete a Service svclink created (uid local->uid): nothing wants it,
+                           or its type must change (it is made again on the next pass) */
 } plan_kind;
 
 typedef struct {
@@ -48,7 +52,9 @@ typedef struct {
     const char *link;        /* the link the write is made for */
     slice_desc desc;         /* PLAN_WRITE_SLICE; pointers into the plan_output */
     lview_slice *observed;   /* the slice as it is (NULL: create) */
-    const rc_svc *rsvc;      /* PLAN_*_SERVICE */
+    const rc_svc *rsvc;      /* PLAN_CREATE_SERVICE, PLAN_PATCH_SERVICE */
+    const char *remote_ns;   /* the namespace rsvc lives in remotely */
+    const lview_svc *local;  /* PLAN_PATCH_SERVICE, PLAN_DELETE_SERVICE */
     char name[64];           /* storage for desc.name */
 } plan_action;
 
@@ -69,6 +75,7 @@ typedef struct {
     size_t ncounts;
     plan_sets *sets;         /* one per link: the gathered endpoints the descs point into */
     size_t nsets;
+    const char *ignored_link; /* a link whose differing externalName lost to the creator's, or NULL */
 } plan_output;
 
 /* Computes what to write for in->ns/in->svc. Slices with a write in flight (pending) are
@@ -76,8 +83,11 @@ typedef struct {
 int plan_service(const plan_input *in, plan_output *out);
 void plan_output_free(plan_output *out);
 
-/* The remote group a link syncs for ns/svc, or NULL: filtered out, absent, or a Service
- * without endpoints of its own (headless, ExternalName). */
-const rc_group *plan_wanted_group(const plan_link *lk, const char *ns, const char *svc);
+/* The remote Service a link exports into local ns/svc, or NULL: the namespace does not map
+ * there, the filters refuse it, it is absent, or it is headless. *remote_ns is set to the
+ * remote namespace when not NULL. */
+const rc_group *plan_exported(const plan_link *lk, const char *ns, const char *svc, const char **remote_ns);
+/* The local namespace a link writes a remote namespace into (NULL: not synced). */
+const char *plan_local_ns(const plan_link *lk, const char *remote_ns);
 
 #endif

@@ -29,6 +29,7 @@ typedef struct {
     uint8_t ip_families[2]; /* 4 or 6, 0 unset */
     rc_svc_port *ports;
     uint16_t nports;
+    char *external_name;    /* owned; spec.externalName of an ExternalName Service, else NULL */
     uint64_t hash;          /* of everything above, to see real changes */
     uint32_t gen;
 } rc_svc;

@@ -8,10 +8,20 @@
 
 #include "rcache.h"
 
-/* A create body (patch false) or a merge-patch body of the ports (patch true) for Service
- * ns/svc made from the remote r; link names the link it came from (a label). Returns a
- * malloc'd body (caller frees) and its length, or NULL when out of memory. */
-char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const char *link, bool patch, size_t *len);
+/* Where a created Service comes from, written as its labels. */
+typedef struct {
+    const char *link; /* the link that created it */
+    const char *ns;   /* the remote namespace (differs from the local one under a mapping) */
+} svcbody_source;
+
+/* A create body (patch false) or a merge patch (patch true: ports, and externalName for an
+ * ExternalName Service) for Service ns/svc made from the remote r. A ClusterIP Service is
+ * selectorless; an ExternalName one names the remote's target. Returns a malloc'd body
+ * (caller frees) and its length, or NULL when out of memory. */
+char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const svcbody_source *src, bool patch,
+                      size_t *len);
+/* DeleteOptions with a uid precondition; NULL when out of memory. */
+char *svcbody_delete(const char *uid, size_t *len);
 /* A create body for Namespace ns, labelled as created by svclink; NULL when out of memory. */
 char *svcbody_namespace(const char *ns, size_t *len);
 

@@ -27,6 +27,15 @@ void clink_forget_metrics(const char *name)
 
 /* ---- mode and dirty marking ---- */
 
+/* The remote cache names remote namespaces; the queue wants local ones. */
+static void clink_remote_dirty(void *arg, const char *ns, const char *svc)
+{
+    clink *lk = arg;
+    const char *local = lk->have_spec ? linkspec_local_ns(&lk->spec.namespace_mapping, ns) : ns;
+    if (local != NULL)
+        lk->env->mark_dirty(lk->env->arg, local, svc);
+}
+
 plan_mode clink_mode(const clink *lk)
 {
     if (lk->spec.deleting || !lk->have_spec)
@@ -49,8 +58,11 @@ void clink_mark_all(clink *lk)
     const clink_env *env = lk->env;
     for (smap_iter it = smap_iter_start(&lk->cache.groups); smap_iter_ok(&it); smap_iter_next(&it)) {
         rc_group *g = it.e->value;
-        env->mark_dirty(env->arg, g->ns, g->name);
+        clink_remote_dirty(lk, g->ns, g->name);
     }
+    /* Services svclink created may have no slice to be found by (ExternalName) and no
+     * remote left: they are looked at too, so they can be deleted. */
+    lview_mark_created(env->view);
     for (smap_iter it = smap_iter_start(&env->view->slices); smap_iter_ok(&it); smap_iter_next(&it)) {
         lview_slice *s = it.e->value;
         if (strcmp(s->link, lk->name) == 0)
@@ -86,7 +98,7 @@ static void clink_disconnect(clink *lk)
     lk->connected = false;
     lk->cache_ready = false;
     rcache_free(&lk->cache);
-    rcache_init(&lk->cache, lk->env->mark_dirty, lk->env->arg);
+    rcache_init(&lk->cache, clink_remote_dirty, lk);
     if (lk->have_kcfg)
         kcfg_free(&lk->kcfg);
     lk->have_kcfg = false;
@@ -234,8 +246,11 @@ static int clink_start_reflectors(clink *lk)
                      ns ? "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices" : "/apis/discovery.k8s.io/v1/endpointslices",
                      ns);
         /* Our own slices in a remote (two controllers linked both ways) must not echo back. */
+        /* The selector is evaluated remotely: unselected Services are never transferred, and
+         * one that stops matching arrives as a deletion. */
         refl_config rc = {.path = path,
-                          .label_selector = lr->kind == 'e' ? SLICE_LABEL_MANAGED_BY "!=" SLICE_MANAGED_BY : NULL};
+                          .label_selector = lr->kind == 'e' ? SLICE_LABEL_MANAGED_BY "!=" SLICE_MANAGED_BY
+                                                            : lk->spec.service_selector};
         lr->r = refl_new(env->l, lk->conn.api, &rc, &clink_refl_handlers, lr);
         if (lr->r == NULL)
             return -1;
@@ -244,6 +259,26 @@ static int clink_start_reflectors(clink *lk)
         refl_start(lk->refls[i].r);
     lk->version_req = kapi_request(lk->conn.api, "GET", "/version", NULL, NULL, 0, clink_on_version, lk);
     return 0;
+}
+
+/* A new selector changes what the remote sends: list again with it on the same connection.
+ * Until the new list is complete the link keeps its slices (its mode is KEEP). */
+static void clink_restart_reflectors(clink *lk)
+{
+    for (size_t i = 0; i < lk->nrefls; i++)
+        refl_free(lk->refls[i].r);
+    free(lk->refls);
+    lk->refls = NULL;
+    lk->nrefls = 0;
+    lk->cache_ready = false;
+    clink_mark_all(lk);
+    rcache_free(&lk->cache);
+    rcache_init(&lk->cache, clink_remote_dirty, lk);
+    clstatus_set_health(lk, false, "Syncing", "Listing again from %s with the new serviceSelector", lk->kcfg.server);
+    if (clink_start_reflectors(lk) != 0) {
+        clstatus_set_health(lk, false, "Unreachable", "out of memory starting the watches");
+        clink_disconnect(lk);
+    }
 }
 
 /* Uses the kubeconfig text (from the spec or a Secret): parse it under the untrusted
@@ -365,7 +400,7 @@ static clink *clink_new(const clink_env *env, const char *name)
     lk->env = env;
     lk->name = strdup(name);
     smap_init(&lk->counts);
-    rcache_init(&lk->cache, env->mark_dirty, env->arg);
+    rcache_init(&lk->cache, clink_remote_dirty, lk);
     if (lk->name == NULL || smap_put(env->links, name, lk, NULL) != 0) {
         free(lk->name);
         free(lk);
@@ -433,11 +468,31 @@ static void clink_use_inline_kubeconfig(clink *lk)
     free(text);
 }
 
+/* A spec that parses again after SpecInvalid: say what the link is doing now (nothing else
+ * would, when the valid spec equals the one in use). */
+static void clink_restore_health(clink *lk)
+{
+    if (strcmp(lk->reason, "SpecInvalid") != 0)
+        return;
+    if (!lk->spec.enabled)
+        clstatus_set_health(lk, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
+    else if (lk->connected && lk->cache_ready && lk->failing_since == 0)
+        clstatus_set_health(lk, true, "Connected", "Synced from %s", lk->kcfg.server);
+    else if (lk->connected)
+        clstatus_set_health(lk, false, "Syncing", "Connecting to %s", lk->kcfg.server);
+}
+
 /* Applies the spec of a ClusterLink as it now stands; takes spec over. */
 static void clink_apply(clink *lk, linkspec *spec)
 {
     bool had = lk->have_spec;
     bool same = had && linkspec_same_spec(&lk->spec, spec);
+    bool selector_changed = had && (lk->spec.service_selector == NULL) != (spec->service_selector == NULL);
+    if (had && !selector_changed && spec->service_selector != NULL)
+        selector_changed = strcmp(lk->spec.service_selector, spec->service_selector) != 0;
+    /* Marks made under the old mapping name the old local namespaces: queue them first. */
+    if (had && !same && lk->connected)
+        clink_mark_all(lk);
     bool was_deleting = had && lk->spec.deleting;
     if (had)
         linkspec_free(&lk->spec);
@@ -456,6 +511,7 @@ static void clink_apply(clink *lk, linkspec *spec)
     }
     if (!lk->spec.has_finalizer)
         clstatus_patch_finalizers(lk, true);
+    clink_restore_health(lk);
     if (same && (lk->connected || !lk->spec.enabled))
         return;
     if (!lk->spec.enabled) {
@@ -464,6 +520,8 @@ static void clink_apply(clink *lk, linkspec *spec)
         clstatus_set_health(lk, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
         return;
     }
+    if (selector_changed && lk->connected && lk->nrefls > 0)
+        clink_restart_reflectors(lk);
     if (lk->spec.has_secret_ref) {
         clink_watch_secret(lk);
     } else {
@@ -484,13 +542,15 @@ clink *clink_upsert(const clink_env *env, const json_doc *doc, int obj, uint32_t
     if (lk == NULL && (lk = clink_new(env, name)) == NULL)
         return NULL;
     lk->gen = gen;
+    if (json_int64(doc, json_path(doc, obj, "metadata", "generation", NULL), &lk->generation) != JSON_OK)
+        lk->generation = 0;
     clstatus_parse(&lk->observed, doc, obj);
     clink_capture_finalizers(lk, doc, obj);
     linkspec spec;
     char err[400];
     if (linkspec_parse(doc, obj, &spec, err, sizeof err) != 0) {
         /* Keep what is synced; say what is wrong. */
-        clstatus_set_health(lk, false, "KubeconfigInvalid", "invalid spec: %s", err);
+        clstatus_set_health(lk, false, "SpecInvalid", "invalid spec: %s", err);
         return lk;
     }
     clink_apply(lk, &spec);

@@ -104,7 +104,7 @@ void clstatus_build(const clink *lk, clstatus *st)
     snprintf(st->message, sizeof st->message, "%s", lk->message);
     snprintf(st->remote_version, sizeof st->remote_version, "%s", lk->remote_version);
     snprintf(st->last_sync, sizeof st->last_sync, "%s", lk->last_sync);
-    st->observed_generation = lk->have_spec ? lk->spec.generation : 0;
+    st->observed_generation = lk->generation;
     st->services = (int64_t)smap_count(&lk->counts);
     st->endpoints = lk->total_endpoints;
     /* The transition time moves only when the condition does. */
@@ -146,7 +146,9 @@ static int clstatus_send_patch(clink *lk, json_writer *w, wq_what what, const ch
 
 static void clstatus_write(clink *lk)
 {
-    if (!lk->env->writes->leading || !lk->have_spec || lk->spec.deleting || lk->status_inflight)
+    /* A link whose spec never parsed has no spec, but must still say why. */
+    bool refused = !lk->have_spec && strcmp(lk->reason, "SpecInvalid") == 0;
+    if (!lk->env->writes->leading || (!lk->have_spec && !refused) || lk->spec.deleting || lk->status_inflight)
         return;
     /* A restarted controller reconnecting to a link the object calls ready says nothing
      * until it knows more: otherwise every restart would flap the status. */

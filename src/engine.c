@@ -114,6 +114,7 @@ static void engine_mark_everything(engine *e)
         lview_slice *s = it.e->value;
         engine_mark_dirty(e, s->ns, s->service);
     }
+    lview_mark_created(&e->view);
 }
 
 static void engine_requeue_key(engine *e, const char *key)
@@ -175,12 +176,31 @@ static void engine_delete_slice(engine *e, lview_slice *s, const char *key)
     wq_write(&e->writes, &r, NULL, 0);
 }
 
-/* Creates the Namespace (409 AlreadyExists is fine) and then the Service, or patches the
- * ports of one svclink created. */
+/* Deletes a Service svclink created, only that very object (uid precondition): one made
+ * again meanwhile by someone else is left alone. */
+static void engine_delete_service(engine *e, const plan_action *a, const char *ns, const char *svc, const char *key)
+{
+    char *body = svcbody_delete(a->local->uid, NULL);
+    if (body == NULL)
+        return;
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
+    smap_put(&e->pending_svc, key, (void *)1, NULL);
+    wq_request r = {.what = WQ_SERVICE, .method = "DELETE", .path = path, .ctype = "application/json",
+                    .kind = "Service", .ns = ns, .name = svc, .key = key, .link = a->link};
+    wq_write(&e->writes, &r, body, strlen(body));
+}
+
+/* Creates the Namespace (409 AlreadyExists is fine) and then the Service, patches one
+ * svclink created, or deletes it. One Service write at a time per Service. */
 static void engine_write_service(engine *e, const plan_action *a, const char *ns, const char *svc, const char *key)
 {
     if (smap_get(&e->pending_svc, key) != NULL)
         return;
+    if (a->kind == PLAN_DELETE_SERVICE) {
+        engine_delete_service(e, a, ns, svc, key);
+        return;
+    }
     size_t len = 0;
     char path[600];
     if (a->kind == PLAN_CREATE_SERVICE) {
@@ -193,7 +213,8 @@ static void engine_write_service(engine *e, const plan_action *a, const char *ns
         wq_write(&e->writes, &nr, nsbody, len);
     }
     bool patch = a->kind == PLAN_PATCH_SERVICE;
-    char *body = svcbody_service(ns, svc, a->rsvc, a->link, patch, &len);
+    svcbody_source src = {.link = a->link, .ns = a->remote_ns};
+    char *body = svcbody_service(ns, svc, a->rsvc, &src, patch, &len);
     if (body == NULL)
         return;
     smap_put(&e->pending_svc, key, (void *)1, NULL);
@@ -221,9 +242,12 @@ static size_t engine_plan_links(engine *e, plan_link **out)
         return 0;
     for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it)) {
         const clink *lk = it.e->value;
+        int create = lk->have_spec ? lk->spec.create_services : LINKSPEC_UNSET;
         (*out)[i++] = (plan_link){.name = lk->name, .mode = clink_mode(lk), .rules = &lk->rules,
                                   .cache = &lk->cache,
-                                  .create_services = e->opts->sync_services_to_local_cluster};
+                                  .create_services = create == LINKSPEC_UNSET ? e->opts->sync_services_to_local_cluster
+                                                                              : create == 1,
+                                  .nsmap = lk->have_spec ? &lk->spec.namespace_mapping : NULL};
     }
     qsort(*out, n, sizeof **out, engine_cmp_links);
     return n;
@@ -256,6 +280,9 @@ static void engine_reconcile(engine *e, const char *key)
         else
             engine_write_service(e, a, ns, svc, key);
     }
+    if (out.ignored_link != NULL)
+        log_kv(LOG_INFO, "ExternalName differs between links: the creating link's target is kept", "ns", ns,
+               "service", svc, "link", out.ignored_link, NULL);
     for (size_t i = 0; i < out.ncounts; i++) {
         clink *lk = smap_get(&e->links, out.counts[i].link);
         if (lk != NULL)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "lsel.h"
 #include "txt.h"
 
 /* Big enough for every bounded string copied through a stack buffer (names, keys, uid). */
@@ -397,6 +398,107 @@ static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
     return 0;
 }
 
+/* ---- serviceSelector, namespaceMapping, createServices ---- */
+
+static int ls_map_name(const ls_ctx *c, int entry, const char *key, size_t i, char **out)
+{
+    char path[80], buf[LS_BUF], q[JSON_QUOTE_SIZE];
+    size_t len = 0;
+    snprintf(path, sizeof path, "spec.namespaceMapping[%zu].%s", i, key);
+    int tok = json_obj_get(c->doc, entry, key);
+    if (!ls_present(c->doc, tok)) {
+        txt_errorf(c->err, c->errlen, "%s: missing", path);
+        return -1;
+    }
+    if (ls_copy(c, tok, path, 63, buf, &len) < 0)
+        return -1;
+    if (!cfg_is_dns_label(buf, len)) {
+        txt_errorf(c->err, c->errlen, "%s: %s is not a namespace name (a DNS label)", path,
+                   json_quote(c->doc, tok, q));
+        return -1;
+    }
+    if (strcmp(buf, "kube-system") == 0) {
+        txt_errorf(c->err, c->errlen, "%s: kube-system is never synced, from or to", path);
+        return -1;
+    }
+    return ls_strdup(c, buf, path, out);
+}
+
+/* Two entries with one `from` would say two things; two with one `to` would pour two
+ * remote namespaces of this link into one local namespace, where their Services collide. */
+static int ls_map_unique(const ls_ctx *c, const linkspec_nsmap *m, size_t i)
+{
+    for (size_t j = 0; j < i; j++) {
+        if (strcmp(m->items[j].from, m->items[i].from) == 0) {
+            txt_errorf(c->err, c->errlen,
+                       "spec.namespaceMapping[%zu].from: \"%s\" is already mapped by entry %zu", i,
+                       m->items[i].from, j);
+            return -1;
+        }
+        if (strcmp(m->items[j].to, m->items[i].to) == 0) {
+            txt_errorf(c->err, c->errlen,
+                       "spec.namespaceMapping[%zu].to: entry %zu maps into \"%s\" already (one local "
+                       "namespace takes at most one remote namespace of a link)",
+                       i, j, m->items[i].to);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int ls_parse_mapping(const ls_ctx *c, int spec, linkspec *out)
+{
+    char q[JSON_QUOTE_SIZE];
+    int arr = json_obj_get(c->doc, spec, "namespaceMapping");
+    if (!ls_present(c->doc, arr))
+        return 0;
+    int n = json_len(c->doc, arr);
+    if (!json_is_array(c->doc, arr) || (size_t)n > LINKSPEC_MAX_LIST) {
+        txt_errorf(c->err, c->errlen, "spec.namespaceMapping: %s is not a list of at most %u {from, to}",
+                   json_quote(c->doc, arr, q), LINKSPEC_MAX_LIST);
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    linkspec_nsmap *m = &out->namespace_mapping;
+    if ((m->items = calloc((size_t)n, sizeof *m->items)) == NULL) {
+        txt_errorf(c->err, c->errlen, "spec.namespaceMapping: out of memory");
+        return -1;
+    }
+    size_t i = 0;
+    for (int e = json_arr_first(c->doc, arr); e >= 0; e = json_next(c->doc, e), i++) {
+        if (!json_is_object(c->doc, e)) {
+            txt_errorf(c->err, c->errlen, "spec.namespaceMapping[%zu]: %s is not {from, to}", i,
+                       json_quote(c->doc, e, q));
+            return -1;
+        }
+        m->count = i + 1;
+        if (ls_map_name(c, e, "from", i, &m->items[i].from) < 0 || ls_map_name(c, e, "to", i, &m->items[i].to) < 0 ||
+            ls_map_unique(c, m, i) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int ls_parse_mirror(const ls_ctx *c, int spec, linkspec *out)
+{
+    char q[JSON_QUOTE_SIZE];
+    out->create_services = LINKSPEC_UNSET;
+    int cs = json_obj_get(c->doc, spec, "createServices");
+    bool b = false;
+    if (ls_present(c->doc, cs)) {
+        if (json_bool(c->doc, cs, &b) != JSON_OK) {
+            txt_errorf(c->err, c->errlen, "spec.createServices: %s is not true or false", json_quote(c->doc, cs, q));
+            return -1;
+        }
+        out->create_services = b ? 1 : 0;
+    }
+    if (lsel_from_json(c->doc, json_obj_get(c->doc, spec, "serviceSelector"), "spec.serviceSelector",
+                       &out->service_selector, c->err, c->errlen) != 0)
+        return -1;
+    return ls_parse_mapping(c, spec, out);
+}
+
 static int ls_parse_spec(const ls_ctx *c, int obj, linkspec *out)
 {
     char q[JSON_QUOTE_SIZE];
@@ -418,7 +520,8 @@ static int ls_parse_spec(const ls_ctx *c, int obj, linkspec *out)
         ls_parse_list(c, spec, "excludedNamespaces", LS_NAMESPACE, &out->excluded_namespaces) < 0 ||
         ls_parse_list(c, spec, "excludedServices", LS_SERVICE_REF, &out->excluded_services) < 0 ||
         ls_parse_list(c, spec, "excludedServiceNames", LS_SERVICE_NAME,
-                      &out->excluded_service_names) < 0)
+                      &out->excluded_service_names) < 0 ||
+        ls_parse_mirror(c, spec, out) < 0)
         return -1;
     return 0;
 }
@@ -480,6 +583,12 @@ void linkspec_free(linkspec *s)
     ls_list_free(&s->excluded_namespaces);
     ls_list_free(&s->excluded_services);
     ls_list_free(&s->excluded_service_names);
+    free(s->service_selector);
+    for (size_t i = 0; i < s->namespace_mapping.count; i++) {
+        free(s->namespace_mapping.items[i].from);
+        free(s->namespace_mapping.items[i].to);
+    }
+    free(s->namespace_mapping.items);
     memset(s, 0, sizeof *s);
 }
 
@@ -501,6 +610,17 @@ static bool ls_list_same(const linkspec_list *a, const linkspec_list *b)
     return true;
 }
 
+static bool ls_map_same(const linkspec_nsmap *a, const linkspec_nsmap *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++) {
+        if (strcmp(a->items[i].from, b->items[i].from) != 0 || strcmp(a->items[i].to, b->items[i].to) != 0)
+            return false;
+    }
+    return true;
+}
+
 bool linkspec_same_spec(const linkspec *a, const linkspec *b)
 {
     return a->enabled == b->enabled && ls_str_same(a->kubeconfig_b64, b->kubeconfig_b64) &&
@@ -512,5 +632,29 @@ bool linkspec_same_spec(const linkspec *a, const linkspec *b)
            ls_list_same(&a->excluded_namespaces, &b->excluded_namespaces) &&
            ls_list_same(&a->excluded_services, &b->excluded_services) &&
            ls_list_same(&a->excluded_service_names, &b->excluded_service_names) &&
-           a->stale_timeout_s == b->stale_timeout_s;
+           a->stale_timeout_s == b->stale_timeout_s && ls_str_same(a->service_selector, b->service_selector) &&
+           a->create_services == b->create_services && ls_map_same(&a->namespace_mapping, &b->namespace_mapping);
+}
+
+const char *linkspec_local_ns(const linkspec_nsmap *m, const char *remote_ns)
+{
+    bool taken = false;
+    for (size_t i = 0; i < m->count; i++) {
+        if (strcmp(m->items[i].from, remote_ns) == 0)
+            return m->items[i].to;
+        taken = taken || strcmp(m->items[i].to, remote_ns) == 0;
+    }
+    return taken ? NULL : remote_ns;
+}
+
+const char *linkspec_remote_ns(const linkspec_nsmap *m, const char *local_ns)
+{
+    bool mapped_away = false;
+    for (size_t i = 0; i < m->count; i++) {
+        if (strcmp(m->items[i].to, local_ns) == 0)
+            return m->items[i].from;
+        mapped_away = mapped_away || strcmp(m->items[i].from, local_ns) == 0;
+    }
+    /* A remote namespace that is mapped elsewhere does not also land under its own name. */
+    return mapped_away ? NULL : local_ns;
 }

@@ -58,6 +58,26 @@ static void lv_dirty(lview *v, const char *ns, const char *service)
 
 /* ---- Services ---- */
 
+void lview_mark_created(const lview *v)
+{
+    for (smap_iter it = smap_iter_start(&v->svcs); smap_iter_ok(&it); smap_iter_next(&it)) {
+        const lview_svc *ls = it.e->value;
+        const char *slash = ls->created_by_us ? strchr(it.e->key, '/') : NULL;
+        if (slash == NULL || v->dirty == NULL)
+            continue;
+        char ns[64];
+        snprintf(ns, sizeof ns, "%.*s", (int)(slash - it.e->key), it.e->key);
+        v->dirty(v->arg, ns, slash + 1);
+    }
+}
+
+uint64_t lview_external_hash(const char *external_name)
+{
+    if (external_name == NULL)
+        return 0;
+    return smap_fnv(SMAP_FNV_OFFSET, external_name, strlen(external_name) + 1) | 1u;
+}
+
 static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
 {
     char ns[64], name[64], rv[32], key[LV_KEY_MAX];
@@ -73,10 +93,18 @@ static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
                        json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName");
     if (rcache_ports_hash_json(doc, obj, &fresh.ports_hash) != 0)
         fresh.ports_hash = 0;
+    fresh.external = json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName");
+    char ext[256] = "";
+    if (fresh.external && json_str_copy(doc, json_obj_get(doc, spec, "externalName"), ext, sizeof ext, NULL) == 0)
+        fresh.external_hash = lview_external_hash(ext);
+    json_str_copy(doc, json_path(doc, meta, "labels", LVIEW_SOURCE_CLUSTER_LABEL, NULL), fresh.source,
+                  sizeof fresh.source, NULL);
     lview_svc *old = smap_get(&v->svcs, key);
     if (old != NULL) {
         bool changed = strcmp(old->uid, fresh.uid) != 0 || old->unsyncable != fresh.unsyncable ||
-                       old->created_by_us != fresh.created_by_us || old->ports_hash != fresh.ports_hash;
+                       old->created_by_us != fresh.created_by_us || old->ports_hash != fresh.ports_hash ||
+                       old->external != fresh.external || old->external_hash != fresh.external_hash ||
+                       strcmp(old->source, fresh.source) != 0;
         *old = fresh;
         if (changed)
             lv_dirty(v, ns, name);

@@ -98,14 +98,30 @@ static plan_action *plan_push(plan_output *out, plan_kind kind, const char *link
     return a;
 }
 
-const rc_group *plan_wanted_group(const plan_link *lk, const char *ns, const char *svc)
+const char *plan_local_ns(const plan_link *lk, const char *remote_ns)
 {
-    if (filter_check(lk->rules, ns, svc) != FILTER_ALLOW)
+    return lk->nsmap != NULL ? linkspec_local_ns(lk->nsmap, remote_ns) : remote_ns;
+}
+
+const rc_group *plan_exported(const plan_link *lk, const char *ns, const char *svc, const char **remote_ns)
+{
+    const char *rns = lk->nsmap != NULL ? linkspec_remote_ns(lk->nsmap, ns) : ns;
+    if (remote_ns != NULL)
+        *remote_ns = rns;
+    /* Filters are about remote names. */
+    if (rns == NULL || filter_check(lk->rules, rns, svc) != FILTER_ALLOW)
         return NULL;
-    const rc_group *g = rcache_group(lk->cache, ns, svc);
-    if (g == NULL || g->svc == NULL || (g->svc->flags & (RC_HEADLESS | RC_EXTERNAL_NAME)))
+    const rc_group *g = rcache_group(lk->cache, rns, svc);
+    if (g == NULL || g->svc == NULL || (g->svc->flags & RC_HEADLESS))
         return NULL;
     return g;
+}
+
+/* The group whose endpoints become slices: exported and not an ExternalName. */
+static const rc_group *plan_sliced(const plan_link *lk, const char *ns, const char *svc)
+{
+    const rc_group *g = plan_exported(lk, ns, svc, NULL);
+    return g != NULL && !(g->svc->flags & RC_EXTERNAL_NAME) ? g : NULL;
 }
 
 static bool plan_name_in(const plan_action *from, const plan_action *to, const char *name)
@@ -123,7 +139,7 @@ static bool plan_name_in(const plan_action *from, const plan_action *to, const c
 static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets *ss, const lview_svc *local,
                             plan_output *out, int64_t *total)
 {
-    const rc_group *g = local != NULL && !local->unsyncable ? plan_wanted_group(lk, in->ns, in->svc) : NULL;
+    const rc_group *g = local != NULL && !local->unsyncable ? plan_sliced(lk, in->ns, in->svc) : NULL;
     *total = 0;
     for (const rc_slice *rs = g != NULL ? g->slices : NULL; rs != NULL; rs = rs->next) {
         if (rs->data.addr_type == SLICE_ADDR_NONE || rs->data.neps == 0)
@@ -190,26 +206,85 @@ static bool plan_link_known(const plan_input *in, const char *name)
     return false;
 }
 
-/* Missing local Service: the first managing link (by name) that exports it creates it;
- * one svclink created follows that link's ports. */
+/* A Service svclink created stays while a link may still want it: one that exports it
+ * now, or one whose view cannot be trusted right now (disabled, syncing, partitioned) and
+ * that made it or has slices in it. */
+static bool plan_service_held(const plan_input *in, const lview_svc *local)
+{
+    for (size_t i = 0; i < in->nlinks; i++) {
+        const plan_link *lk = &in->links[i];
+        if (lk->mode == PLAN_MANAGE && plan_exported(lk, in->ns, in->svc, NULL) != NULL)
+            return true;
+        if (lk->mode != PLAN_KEEP)
+            continue;
+        if (strcmp(local->source, lk->name) == 0)
+            return true;
+        for (const lview_slice *s = lview_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+            if (strcmp(s->link, lk->name) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+static bool plan_service_differs(const lview_svc *local, const rc_svc *r)
+{
+    if (local->ports_hash != rcache_ports_hash(r->ports, r->nports))
+        return true;
+    return local->external && local->external_hash != lview_external_hash(r->external_name);
+}
+
+/* Another link exporting an ExternalName with a different target loses to the creator:
+ * one local Service can name one target. */
+static void plan_note_conflict(const plan_input *in, size_t creator, const rc_svc *r, plan_output *out)
+{
+    for (size_t i = creator + 1; i < in->nlinks && r->external_name != NULL; i++) {
+        const plan_link *lk = &in->links[i];
+        const rc_group *g = lk->mode == PLAN_MANAGE ? plan_exported(lk, in->ns, in->svc, NULL) : NULL;
+        if (g != NULL && (g->svc->external_name == NULL || strcmp(g->svc->external_name, r->external_name) != 0)) {
+            out->ignored_link = lk->name;
+            return;
+        }
+    }
+}
+
+/* The first managing link (by name) that exports the Service and may create Services is
+ * its creator: it makes a missing one and keeps one svclink made in line with its remote. */
 static int plan_local_service(const plan_input *in, const lview_svc *local, plan_output *out)
 {
     for (size_t i = 0; i < in->nlinks; i++) {
         const plan_link *lk = &in->links[i];
-        if (lk->mode != PLAN_MANAGE || !lk->create_services)
-            continue;
-        const rc_group *g = plan_wanted_group(lk, in->ns, in->svc);
+        const char *rns = NULL;
+        const rc_group *g = lk->mode == PLAN_MANAGE && lk->create_services ? plan_exported(lk, in->ns, in->svc, &rns)
+                                                                           : NULL;
         if (g == NULL)
             continue;
-        if (local != NULL && (!local->created_by_us || local->ports_hash == rcache_ports_hash(g->svc->ports,
-                                                                                                g->svc->nports)))
+        plan_note_conflict(in, i, g->svc, out);
+        plan_kind kind;
+        if (local == NULL)
+            kind = PLAN_CREATE_SERVICE;
+        else if (!local->created_by_us)
             return 0;
-        plan_action *a = plan_push(out, local == NULL ? PLAN_CREATE_SERVICE : PLAN_PATCH_SERVICE, lk->name);
+        else if (local->external != ((g->svc->flags & RC_EXTERNAL_NAME) != 0))
+            kind = PLAN_DELETE_SERVICE; /* ClusterIP <-> ExternalName: made again afterwards */
+        else if (plan_service_differs(local, g->svc))
+            kind = PLAN_PATCH_SERVICE;
+        else
+            return 0;
+        plan_action *a = plan_push(out, kind, lk->name);
         if (a == NULL)
             return -1;
         a->rsvc = g->svc;
+        a->remote_ns = rns;
+        a->local = local;
         return 0;
     }
+    if (local == NULL || !local->created_by_us || !in->links_known || plan_service_held(in, local))
+        return 0;
+    plan_action *a = plan_push(out, PLAN_DELETE_SERVICE, local->source);
+    if (a == NULL)
+        return -1;
+    a->local = local;
     return 0;
 }
 

@@ -29,6 +29,7 @@ static void rc_svc_free(rc_svc *s)
         free(s->ports[i].target_port_name);
     }
     free(s->ports);
+    free(s->external_name);
     free(s);
 }
 
@@ -164,7 +165,8 @@ static uint64_t rc_svc_hash(const rc_svc *s)
     h = smap_fnv(h, &s->ip_family_policy, 1);
     h = smap_fnv(h, s->ip_families, 2);
     uint64_t ph = rcache_ports_hash(s->ports, s->nports);
-    return smap_fnv(h, &ph, sizeof ph);
+    h = smap_fnv(h, &ph, sizeof ph);
+    return s->external_name != NULL ? smap_fnv(h, s->external_name, strlen(s->external_name) + 1) : h;
 }
 
 static rc_svc *rc_parse_svc(const json_doc *doc, int obj)
@@ -175,8 +177,17 @@ static rc_svc *rc_parse_svc(const json_doc *doc, int obj)
     int spec = json_obj_get(doc, obj, "spec");
     if (json_str_eq(doc, json_obj_get(doc, spec, "clusterIP"), "None"))
         s->flags |= RC_HEADLESS;
-    if (json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName"))
+    if (json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName")) {
         s->flags |= RC_EXTERNAL_NAME;
+        /* A DNS name: the API server bounds it at 253; anything else is not copied. */
+        int ext = json_obj_get(doc, spec, "externalName");
+        size_t len = 0;
+        if (json_is_string(doc, ext) && json_raw(doc, ext, &len) != NULL && len <= 255 &&
+            (s->external_name = json_str_dup(doc, ext)) == NULL) {
+            rc_svc_free(s);
+            return NULL;
+        }
+    }
     int policy = json_obj_get(doc, spec, "ipFamilyPolicy");
     s->ip_family_policy = json_str_eq(doc, policy, "SingleStack")        ? 1
                           : json_str_eq(doc, policy, "PreferDualStack")  ? 2

@@ -46,9 +46,10 @@ static void svcbody_families(json_writer *w, const rc_svc *r)
     }
 }
 
-char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const char *link, bool patch, size_t *len)
+char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const svcbody_source *src, bool patch,
+                      size_t *len)
 {
-    (void)link;
+    bool external = (r->flags & RC_EXTERNAL_NAME) != 0;
     json_writer w;
     json_writer_init(&w);
     json_writer_object_begin(&w);
@@ -62,14 +63,24 @@ char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const ch
         json_writer_key(&w, "labels");
         json_writer_object_begin(&w);
         json_writer_member_string(&w, LVIEW_CREATED_BY_LABEL, "svclink");
+        if (src != NULL && src->link != NULL) {
+            json_writer_member_string(&w, LVIEW_SOURCE_CLUSTER_LABEL, src->link);
+        }
+        if (src != NULL && src->ns != NULL) {
+            json_writer_member_string(&w, LVIEW_SOURCE_NAMESPACE_LABEL, src->ns);
+        }
         json_writer_object_end(&w);
         json_writer_object_end(&w);
     }
     json_writer_key(&w, "spec");
     json_writer_object_begin(&w);
     if (!patch) {
-        json_writer_member_string(&w, "type", "ClusterIP");
-        svcbody_families(&w, r);
+        json_writer_member_string(&w, "type", external ? "ExternalName" : "ClusterIP");
+        if (!external)
+            svcbody_families(&w, r);
+    }
+    if (external) {
+        json_writer_member_string(&w, "externalName", r->external_name != NULL ? r->external_name : "");
     }
     svcbody_ports(&w, r);
     json_writer_object_end(&w);
@@ -94,4 +105,23 @@ char *svcbody_namespace(const char *ns, size_t *len)
     json_writer_object_end(&w);
     json_writer_object_end(&w);
     return json_writer_finish(&w, len);
+}
+
+char *svcbody_delete(const char *uid, size_t *len)
+{
+    json_writer w;
+    json_writer_init(&w);
+    json_writer_object_begin(&w);
+    json_writer_member_string(&w, "apiVersion", "v1");
+    json_writer_member_string(&w, "kind", "DeleteOptions");
+    json_writer_key(&w, "preconditions");
+    json_writer_object_begin(&w);
+    json_writer_member_string(&w, "uid", uid);
+    json_writer_object_end(&w);
+    json_writer_object_end(&w);
+    size_t n = 0;
+    char *body = json_writer_finish(&w, &n);
+    if (len != NULL)
+        *len = n;
+    return body;
 }

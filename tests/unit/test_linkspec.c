@@ -568,3 +568,48 @@ UNIT_TEST(linkspec_same_spec_cases)
     linkspec_free(&a);
     free(changed);
 }
+
+/* ---- mirror-mode fields ---- */
+
+#define KCM "\"kubeconfig\":\"YXBpVmVyc2lvbjogdjEK\","
+
+UNIT_TEST(linkspec_mirror_fields_decode)
+{
+    linkspec s;
+    char err[512];
+    CHECK(parse_spec(KCM "\"createServices\":true,\"serviceSelector\":{\"matchLabels\":{\"sync\":\"true\"}},"
+                        "\"namespaceMapping\":[{\"from\":\"default\",\"to\":\"prod-test\"},{\"from\":\"a\",\"to\":\"b\"}]",
+                     &s, err, sizeof err) == 0);
+    CHECK(s.create_services == 1);
+    CHECK_STR_EQ(s.service_selector, "sync=true");
+    CHECK(s.namespace_mapping.count == 2);
+    CHECK_STR_EQ(linkspec_local_ns(&s.namespace_mapping, "default"), "prod-test");
+    CHECK_STR_EQ(linkspec_remote_ns(&s.namespace_mapping, "prod-test"), "default");
+    CHECK_STR_EQ(linkspec_local_ns(&s.namespace_mapping, "other"), "other");
+    CHECK(linkspec_local_ns(&s.namespace_mapping, "b") == NULL);
+    linkspec t;
+    CHECK(parse_spec(KCM "\"createServices\":false", &t, err, sizeof err) == 0);
+    CHECK(t.create_services == 0 && t.service_selector == NULL && t.namespace_mapping.count == 0);
+    CHECK(!linkspec_same_spec(&s, &t));
+    linkspec_free(&t);
+    CHECK(parse_spec(KCM "\"enabled\":true", &t, err, sizeof err) == 0);
+    CHECK(t.create_services == LINKSPEC_UNSET);
+    linkspec_free(&t);
+    linkspec_free(&s);
+}
+
+UNIT_TEST(linkspec_mirror_fields_refused_with_the_field_named)
+{
+    CHECK(rejects(KCM "\"namespaceMapping\":[{\"from\":\"default\",\"to\":\"kube-system\"}]",
+                  "spec.namespaceMapping[0].to: kube-system"));
+    CHECK(rejects(KCM "\"namespaceMapping\":[{\"from\":\"a\",\"to\":\"b\"},{\"from\":\"a\",\"to\":\"c\"}]",
+                  "spec.namespaceMapping[1].from"));
+    CHECK(rejects(KCM "\"namespaceMapping\":[{\"from\":\"a\",\"to\":\"b\"},{\"from\":\"c\",\"to\":\"b\"}]",
+                  "spec.namespaceMapping[1].to"));
+    CHECK(rejects(KCM "\"namespaceMapping\":[{\"from\":\"Bad_NS\",\"to\":\"b\"}]", "spec.namespaceMapping[0].from"));
+    CHECK(rejects(KCM "\"namespaceMapping\":[{\"from\":\"a\"}]", "spec.namespaceMapping[0].to: missing"));
+    CHECK(rejects(KCM "\"namespaceMapping\":{\"from\":\"a\"}", "spec.namespaceMapping"));
+    CHECK(rejects(KCM "\"createServices\":\"yes\"", "spec.createServices"));
+    CHECK(rejects(KCM "\"serviceSelector\":{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Gt\"}]}",
+                  "spec.serviceSelector.matchExpressions[0]"));
+}

@@ -300,3 +300,175 @@ UNIT_TEST(plan_creates_a_missing_service_only_when_asked)
     plan_output_free(&out);
     tp_free(&w);
 }
+
+/* ---- mirror mode: namespace mapping, created Services, ExternalName ---- */
+
+#define TP_CREATED(ns, name, source, spec)                                                            \
+    "{\"metadata\":{\"namespace\":\"" ns "\",\"name\":\"" name "\",\"uid\":\"u-" name "\",\"labels\":{"      \
+    "\"svclink.cloudpilot.ai/created-by\":\"svclink\",\"svclink.cloudpilot.ai/source-cluster\":\"" source \
+    "\"}},\"spec\":" spec "}"
+#define TP_EXT(ns, name, target)                                                                      \
+    "{\"metadata\":{\"namespace\":\"" ns "\",\"name\":\"" name "\"},\"spec\":{\"type\":\"ExternalName\","    \
+    "\"externalName\":\"" target "\"}}"
+
+static void tp_local_delete(tp_world *w, const char *text)
+{
+    json_doc doc;
+    if (tp_doc(&doc, text) == 0)
+        lview_delete(&w->view, 's', &doc, 0);
+    json_doc_free(&doc);
+}
+
+static const plan_action *tp_first(const plan_output *out, plan_kind kind)
+{
+    for (size_t i = 0; i < out->nactions; i++) {
+        if (out->actions[i].kind == kind)
+            return &out->actions[i];
+    }
+    return NULL;
+}
+
+UNIT_TEST(plan_maps_a_remote_namespace_into_another_local_one)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    linkspec_map_entry map[] = {{"default", "prod-test"}};
+    linkspec_nsmap m = {map, 1};
+    w.links[0].nsmap = &m;
+    w.links[0].create_services = true;
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("default", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("default", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
+    plan_output out;
+    /* Nothing lands under the remote's own name... */
+    CHECK(tp_plan(&w, "default", "web", &out) == 0 && out.nactions == 0);
+    plan_output_free(&out);
+    /* ...the Service is made in the mapped namespace, labelled with where it came from. */
+    CHECK(tp_plan(&w, "prod-test", "web", &out) == 0);
+    const plan_action *a = tp_first(&out, PLAN_CREATE_SERVICE);
+    CHECK(a != NULL && a->remote_ns != NULL && strcmp(a->remote_ns, "default") == 0);
+    plan_output_free(&out);
+    tp_local(&w, 's', TP_CREATED("prod-test", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    CHECK(tp_plan(&w, "prod-test", "web", &out) == 0);
+    CHECK(out.nactions == 1 && tp_count(&out, PLAN_WRITE_SLICE) == 1);
+    CHECK(out.nactions == 1 && strcmp(out.actions[0].desc.ns, "prod-test") == 0);
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "prod-test", "web"));
+    CHECK(tp_endpoints_of(&w, "prod-test", "web", "cluster-a") == 1);
+    /* A remote namespace named like a mapping target is shadowed, not merged. */
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("prod-test", "web", "")) == 0);
+    CHECK(linkspec_local_ns(&m, "prod-test") == NULL && linkspec_remote_ns(&m, "default") == NULL);
+    CHECK(tp_converge(&w, "prod-test", "web"));
+    CHECK(tp_endpoints_of(&w, "prod-test", "web", "cluster-a") == 1);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_deletes_a_created_service_once_no_link_wants_it)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    w.links[0].create_services = true;
+    tp_local(&w, 's', TP_CREATED("demo", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
+    plan_output_free(&out);
+    /* The remote Service is deleted (or stops matching the selector): ours goes too. */
+    tp_remote_delete(&w, 0, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    const plan_action *a = tp_first(&out, PLAN_DELETE_SERVICE);
+    CHECK(a != NULL && a->local != NULL && strcmp(a->local->uid, "u-web") == 0);
+    plan_output_free(&out);
+    /* Not while the link that made it cannot be trusted (disabled, syncing, partitioned). */
+    w.links[0].mode = PLAN_KEEP;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 0);
+    plan_output_free(&out);
+    /* Its link deleted: it goes. */
+    w.links[0].mode = PLAN_EMPTY;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
+    plan_output_free(&out);
+    /* A Service svclink did not create is never deleted. */
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_keeps_a_created_service_another_link_still_exports)
+{
+    tp_world w;
+    tp_init(&w, 2);
+    w.links[0].create_services = true;
+    tp_local(&w, 's', TP_CREATED("demo", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    CHECK(tp_remote(&w, 1, 's', TP_SVC("demo", "web", "")) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 0);
+    plan_output_free(&out);
+    /* A KEEP link with slices in it holds it too (disable keeps slices, and they are owned by it). */
+    CHECK(tp_remote(&w, 1, 'e', TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
+    CHECK(tp_converge(&w, "demo", "web"));
+    tp_remote_delete(&w, 1, 's', TP_SVC("demo", "web", ""));
+    w.links[1].mode = PLAN_KEEP;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 0);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_mirrors_external_name_services)
+{
+    tp_world w;
+    tp_init(&w, 2);
+    w.links[0].create_services = w.links[1].create_services = true;
+    CHECK(tp_remote(&w, 0, 's', TP_EXT("demo", "db", "db.example.test")) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0);
+    const plan_action *a = tp_first(&out, PLAN_CREATE_SERVICE);
+    CHECK(out.nactions == 1 && a != NULL && a->rsvc->external_name != NULL &&
+          strcmp(a->rsvc->external_name, "db.example.test") == 0);
+    plan_output_free(&out);
+    tp_local(&w, 's', TP_CREATED("demo", "db", "cluster-a",
+                                 "{\"type\":\"ExternalName\",\"externalName\":\"db.example.test\"}"));
+    /* No slices for an ExternalName, and nothing to do when it matches. */
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0 && out.nactions == 0);
+    plan_output_free(&out);
+    /* The target changes: patched. */
+    CHECK(tp_remote(&w, 0, 's', TP_EXT("demo", "db", "db2.example.test")) == 0);
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0 && tp_count(&out, PLAN_PATCH_SERVICE) == 1);
+    plan_output_free(&out);
+    tp_local(&w, 's', TP_CREATED("demo", "db", "cluster-a",
+                                 "{\"type\":\"ExternalName\",\"externalName\":\"db2.example.test\"}"));
+    /* Another link naming another target loses to the creator, and is named. */
+    CHECK(tp_remote(&w, 1, 's', TP_EXT("demo", "db", "other.example.test")) == 0);
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0 && out.nactions == 0);
+    CHECK(out.ignored_link != NULL && strcmp(out.ignored_link, "cluster-b") == 0);
+    plan_output_free(&out);
+    /* ExternalName -> ClusterIP: deleted, then made again as ClusterIP. */
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "db", "")) == 0);
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
+    plan_output_free(&out);
+    tp_local_delete(&w, TP_CREATED("demo", "db", "cluster-a", "{}"));
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0);
+    a = tp_first(&out, PLAN_CREATE_SERVICE);
+    CHECK(a != NULL && a->rsvc->external_name == NULL && !(a->rsvc->flags & RC_EXTERNAL_NAME));
+    plan_output_free(&out);
+    /* And back: a ClusterIP one svclink made becomes an ExternalName through a delete. */
+    tp_local(&w, 's', TP_CREATED("demo", "db", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    CHECK(tp_remote(&w, 0, 's', TP_EXT("demo", "db", "db.example.test")) == 0);
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_per_link_create_services)
+{
+    tp_world w;
+    tp_init(&w, 2);
+    w.links[1].create_services = true; /* cluster-a off, cluster-b on */
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 1, 's', TP_SVC("other", "api", "")) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
+    plan_output_free(&out);
+    CHECK(tp_plan(&w, "other", "api", &out) == 0 && tp_count(&out, PLAN_CREATE_SERVICE) == 1);
+    plan_output_free(&out);
+    tp_free(&w);
+}
