@@ -216,3 +216,20 @@ slice_yaml() {
   printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: %s\n  namespace: %s\n  labels: {kubernetes.io/service-name: %s}\naddressType: IPv4\nports: [{name: http, port: 8080, protocol: TCP, appProtocol: http}]\nendpoints:\n' "$name" "$ns" "$svc"
   for a in "$@"; do printf '%s\n' "- addresses: [$a]" "  conditions: {ready: true, serving: true, terminating: false}"; done
 }
+
+# --- links of one run (RUN_LABEL=sfx on each) ---------------------------------------------------
+# run_link_yaml NAME SPEC_LINE...: a ClusterLink of this run, each SPEC_LINE one line under spec.
+run_link_yaml() {
+  local name=$1 l; shift
+  printf -- '---\napiVersion: svclink.cloudpilot.ai/v1alpha1\nkind: ClusterLink\nmetadata:\n  name: %s\n  labels: {%s: "%s"}\nspec:\n' "$name" "$RUN_LABEL" "$sfx"
+  for l in "$@"; do printf '  %s\n' "$l"; done
+}
+# run_links_delete: deletes this run's links; without svclink nobody removes their
+# finalizer, so a failed run's links are released first.
+run_links_delete() {
+  local l
+  for l in $(km get clusterlinks -l "$RUN_LABEL=$sfx" -o name 2>/dev/null); do
+    km patch "$l" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+  done
+  km delete clusterlinks -l "$RUN_LABEL=$sfx" --wait=false >/dev/null 2>&1
+}

@@ -21,11 +21,7 @@ CREATED=svclink.cloudpilot.ai/created-by=svclink
 
 cleanup() {
   svc_stop
-  local l
-  for l in $(km get clusterlinks -l "$RUN_LABEL=$sfx" -o name 2>/dev/null); do
-    km patch "$l" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-  done
-  km delete clusterlinks -l "$RUN_LABEL=$sfx" --wait=false >/dev/null 2>&1
+  run_links_delete
   km delete namespace "$DST" "$SRC" --wait=false --ignore-not-found >/dev/null 2>&1
   ka delete namespace "$SRC" --wait=false --ignore-not-found >/dev/null 2>&1
   kb delete namespace "$SRC" --wait=false --ignore-not-found >/dev/null 2>&1
@@ -34,11 +30,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-link_yaml() {
-  local name=$1 l; shift
-  printf -- '---\napiVersion: svclink.cloudpilot.ai/v1alpha1\nkind: ClusterLink\nmetadata:\n  name: %s\n  labels: {%s: "%s"}\nspec:\n' "$name" "$RUN_LABEL" "$sfx"
-  for l in "$@"; do printf '  %s\n' "$l"; done
-}
+link_yaml() { run_link_yaml "$@"; }
 mirror_link() { # NAME CLUSTER [EXTRA_SPEC_LINE...]
   local name=$1 cluster=$2; shift 2
   link_yaml "$name" "kubeconfig: $(b64 "$E2E_STATE/$cluster/kubeconfig")" "createServices: true" \

@@ -55,12 +55,7 @@ harness() { SVCLINK_STATE=$(dirname "$E2E_STATE") "$E2E_ROOT/hack/clusters.sh" "
 cleanup() {
   if [ "$APISERVER_B_DOWN" = 1 ]; then harness apiserver cluster-b start >/dev/null 2>&1; fi
   svc_stop
-  # Links of a failed run: without svclink nobody removes their finalizer.
-  local l
-  for l in $(km get clusterlinks -l "$RUN_LABEL=$sfx" -o name 2>/dev/null); do
-    km patch "$l" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-  done
-  km delete clusterlinks -l "$RUN_LABEL=$sfx" --wait=false >/dev/null 2>&1
+  run_links_delete
   km delete namespace "${MAIN_NS[@]}" "$NS4M" --wait=false --ignore-not-found >/dev/null 2>&1
   ka delete namespace "${A_NS[@]}" --wait=false --ignore-not-found >/dev/null 2>&1
   kb delete namespace "$NS1" --wait=false --ignore-not-found >/dev/null 2>&1
@@ -74,11 +69,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # link_yaml NAME SPEC_LINE...: a ClusterLink of this run, each SPEC_LINE one line under spec.
-link_yaml() {
-  local name=$1 l; shift
-  printf -- '---\napiVersion: svclink.cloudpilot.ai/v1alpha1\nkind: ClusterLink\nmetadata:\n  name: %s\n  labels: {%s: "%s"}\nspec:\n' "$name" "$RUN_LABEL" "$sfx"
-  for l in "$@"; do printf '  %s\n' "$l"; done
-}
+link_yaml() { run_link_yaml "$@"; }
 KA_B64=$(b64 "$E2E_STATE/cluster-a/kubeconfig")
 api_url() { sed -n 's/^API_URL=//p' "$E2E_STATE/$1/cluster.env"; }
 cluster_var() { sed -n "s/^$2=//p" "$E2E_STATE/$1/cluster.env"; }
