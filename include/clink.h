@@ -53,6 +53,14 @@ struct clink {
     bool have_spec;
     uint32_t gen;              /* the ClusterLink list generation it was last seen in */
     int64_t generation;        /* metadata.generation of the object, even when its spec is refused */
+    /* A link no ClusterLink object describes (svclink mirror, --kubeconfig-dir): it has no
+     * status subresource, finalizer or Events; its kubeconfig is given as text. */
+    bool is_static;
+    char *static_text;         /* owned, wiped on free: the kubeconfig in use */
+    size_t static_len;
+    kcfg_trust trust;          /* how the kubeconfig is read (ClusterLinks: untrusted) */
+    char *context;             /* owned or NULL: the kubeconfig context to use */
+    char *base_dir;            /* owned or NULL: where relative file paths are resolved (trusted) */
     /* kubeconfig source */
     uint64_t kubeconfig_hash;  /* of the decoded text in use; 0: none */
     refl *secret_refl;
@@ -94,14 +102,31 @@ struct clink {
 /* A ClusterLink object seen (added or changed): creates the link when new, applies the
  * spec. Returns the link or NULL (no name, out of memory). */
 clink *clink_upsert(const clink_env *env, const json_doc *doc, int obj, uint32_t gen);
+/* What a link that no ClusterLink describes is made from. kubeconfig text is copied. */
+typedef struct {
+    const char *kubeconfig;
+    size_t kubeconfig_len;
+    kcfg_trust trust;
+    const char *context;   /* NULL: current-context */
+    const char *base_dir;  /* NULL: none (untrusted) */
+} clink_source;
+
+/* Creates or updates the link `name` from spec (taken over; its name is set to name) and
+ * src; reconnects only when the kubeconfig, context or spec changed. NULL when out of
+ * memory, or when a ClusterLink of that name exists (it wins; logged). */
+clink *clink_static_upsert(const clink_env *env, const char *name, linkspec *spec, const clink_source *src);
+/* The static link goes: its slices are removed (mode EMPTY) and then it is destroyed by
+ * clink_release_if_clean. */
+void clink_static_remove(clink *lk);
 /* Disconnects, frees and unregisters the link. */
 void clink_destroy(clink *lk);
 /* How the reconcile step treats this link's slices now. */
 plan_mode clink_mode(const clink *lk);
 /* Every Service the link knows of, remotely or by a local slice, goes on the queue. */
 void clink_mark_all(clink *lk);
-/* A deleted link whose slices are all gone releases its finalizer. */
-void clink_release_if_clean(clink *lk);
+/* A deleted link whose slices are all gone releases its finalizer; returns true when the
+ * link is static and must now be destroyed by the caller. */
+bool clink_release_if_clean(clink *lk);
 /* Drops the link's metric series (its name may never come back). */
 void clink_forget_metrics(const char *name);
 

@@ -3,10 +3,27 @@
 #ifndef SVCLINK_ENGINE_H
 #define SVCLINK_ENGINE_H
 
+#include <stdbool.h>
+
 #include "cfg.h"
+#include "clink.h"
 
 /* Runs until SIGTERM or SIGINT; returns the process exit status (0 after a signal, 1
  * when the main cluster's configuration cannot be loaded). */
 int engine_run(const cfg_options *opts);
+
+/* Links not backed by ClusterLink objects (svclink mirror, --kubeconfig-dir) are added by a
+ * hook, called once with the links' environment before any watch starts; it may keep env
+ * and l to add, change and remove static links later (clink_static_upsert/remove). It
+ * returns 0, or -1 to stop start-up (it has logged why). */
+typedef int (*engine_links_fn)(void *arg, const clink_env *env, loop *l);
+
+typedef struct {
+    bool no_clusterlinks;   /* do not watch ClusterLinks (no CRD needed) */
+    engine_links_fn add_links;
+    void *arg;
+} engine_hooks;
+
+int engine_run_with(const cfg_options *opts, const engine_hooks *hooks);
 
 #endif

@@ -70,16 +70,19 @@ void clink_mark_all(clink *lk)
     }
 }
 
-void clink_release_if_clean(clink *lk)
+bool clink_release_if_clean(clink *lk)
 {
-    if (!lk->have_spec || !lk->spec.deleting || !lk->spec.has_finalizer || lk->finalizer_inflight)
-        return;
+    if (!lk->have_spec || !lk->spec.deleting || lk->finalizer_inflight || (!lk->is_static && !lk->spec.has_finalizer))
+        return false;
     for (smap_iter s = smap_iter_start(&lk->env->view->slices); smap_iter_ok(&s); smap_iter_next(&s)) {
         if (strcmp(((lview_slice *)s.e->value)->link, lk->name) == 0)
-            return;
+            return false;
     }
     log_kv(LOG_INFO, "link cleaned up, releasing it", "link", lk->name, NULL);
+    if (lk->is_static)
+        return true;
     clstatus_patch_finalizers(lk, false);
+    return false;
 }
 
 /* ---- remote connection ---- */
@@ -290,7 +293,7 @@ static void clink_use_kubeconfig(clink *lk, const char *text, size_t len)
         return;
     clink_disconnect(lk);
     kcfg_error kerr;
-    if (kcfg_parse(text, len, NULL, KCFG_UNTRUSTED, NULL, &lk->kcfg, &kerr) != 0) {
+    if (kcfg_parse(text, len, lk->context, lk->trust, lk->base_dir, &lk->kcfg, &kerr) != 0) {
         clstatus_set_health(lk, false, kerr.kind == KCFG_ERR_REFUSED ? "KubeconfigRefused" : "KubeconfigInvalid",
                             "kubeconfig: %s", kerr.msg);
         return;
@@ -428,6 +431,11 @@ void clink_destroy(clink *lk)
     if (lk->have_spec)
         linkspec_free(&lk->spec);
     clink_free_list(&lk->other_finalizers);
+    if (lk->static_text != NULL)
+        txt_wipe(lk->static_text, lk->static_len);
+    free(lk->static_text);
+    free(lk->context);
+    free(lk->base_dir);
     smap_free(&lk->counts);
     clink_forget_metrics(lk->name);
     smap_del(env->links, lk->name);
@@ -509,10 +517,12 @@ static void clink_apply(clink *lk, linkspec *spec)
         }
         return;
     }
-    if (!lk->spec.has_finalizer)
+    if (!lk->spec.has_finalizer && !lk->is_static)
         clstatus_patch_finalizers(lk, true);
     clink_restore_health(lk);
-    if (same && (lk->connected || !lk->spec.enabled))
+    /* A static link's kubeconfig is not in its spec: it is looked at below every time
+     * (clink_use_kubeconfig reconnects only when it changed). */
+    if (same && !lk->is_static && (lk->connected || !lk->spec.enabled))
         return;
     if (!lk->spec.enabled) {
         clink_disconnect(lk);
@@ -522,7 +532,9 @@ static void clink_apply(clink *lk, linkspec *spec)
     }
     if (selector_changed && lk->connected && lk->nrefls > 0)
         clink_restart_reflectors(lk);
-    if (lk->spec.has_secret_ref) {
+    if (lk->is_static) {
+        clink_use_kubeconfig(lk, lk->static_text, lk->static_len);
+    } else if (lk->spec.has_secret_ref) {
         clink_watch_secret(lk);
     } else {
         clink_stop_secret(lk);
@@ -533,12 +545,97 @@ static void clink_apply(clink *lk, linkspec *spec)
         clink_mark_all(lk);
 }
 
+static bool clink_str_same(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+static int clink_dup_opt(const char *src, char **out)
+{
+    *out = NULL;
+    return src != NULL && (*out = strdup(src)) == NULL ? -1 : 0;
+}
+
+/* Takes a new kubeconfig source; the hash check in clink_use_kubeconfig then decides
+ * whether to reconnect (a new context or trust forces it). */
+static int clink_static_source(clink *lk, const clink_source *src)
+{
+    bool same_reading = lk->trust == src->trust && clink_str_same(lk->context, src->context) &&
+                        clink_str_same(lk->base_dir, src->base_dir);
+    char *text = malloc(src->kubeconfig_len + 1);
+    char *context = NULL, *base_dir = NULL;
+    if (text == NULL || clink_dup_opt(src->context, &context) != 0 || clink_dup_opt(src->base_dir, &base_dir) != 0) {
+        free(text);
+        free(context);
+        free(base_dir);
+        return -1;
+    }
+    memcpy(text, src->kubeconfig, src->kubeconfig_len);
+    text[src->kubeconfig_len] = '\0';
+    if (lk->static_text != NULL)
+        txt_wipe(lk->static_text, lk->static_len);
+    free(lk->static_text);
+    free(lk->context);
+    free(lk->base_dir);
+    lk->static_text = text;
+    lk->static_len = src->kubeconfig_len;
+    lk->context = context;
+    lk->base_dir = base_dir;
+    lk->trust = src->trust;
+    if (!same_reading)
+        lk->kubeconfig_hash = 0;
+    return 0;
+}
+
+clink *clink_static_upsert(const clink_env *env, const char *name, linkspec *spec, const clink_source *src)
+{
+    clink *lk = smap_get(env->links, name);
+    if (lk != NULL && !lk->is_static) {
+        log_kv(LOG_WARN, "a ClusterLink of that name exists: it is used, not this kubeconfig", "link", name, NULL);
+        linkspec_free(spec);
+        return NULL;
+    }
+    bool fresh = lk == NULL;
+    if (fresh && (lk = clink_new(env, name)) == NULL) {
+        linkspec_free(spec);
+        return NULL;
+    }
+    lk->is_static = true;
+    free(spec->name);
+    spec->name = strdup(name);
+    if (spec->name == NULL || clink_static_source(lk, src) != 0) {
+        linkspec_free(spec);
+        if (fresh)
+            clink_destroy(lk);
+        return NULL;
+    }
+    clink_apply(lk, spec);
+    return lk;
+}
+
+void clink_static_remove(clink *lk)
+{
+    if (!lk->have_spec || lk->spec.deleting)
+        return;
+    lk->spec.deleting = true;
+    log_kv(LOG_INFO, "link removed: removing its slices", "link", lk->name, NULL);
+    clink_disconnect(lk);
+    clink_mark_all(lk);
+}
+
 clink *clink_upsert(const clink_env *env, const json_doc *doc, int obj, uint32_t gen)
 {
     char name[254];
     if (linkspec_name(doc, obj, name, sizeof name) != 0)
         return NULL;
     clink *lk = smap_get(env->links, name);
+    if (lk != NULL && lk->is_static) {
+        /* The ClusterLink wins over a kubeconfig file of the same name. */
+        log_kv(LOG_WARN, "a ClusterLink replaces the kubeconfig-file link of the same name", "link", name, NULL);
+        clink_mark_all(lk);
+        clink_destroy(lk);
+        lk = NULL;
+    }
     if (lk == NULL && (lk = clink_new(env, name)) == NULL)
         return NULL;
     lk->gen = gen;

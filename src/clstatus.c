@@ -24,7 +24,8 @@ void clstatus_now(char out[32])
 
 static void clstatus_event(clink *lk, bool warning, const char *reason, const char *message)
 {
-    if (!lk->env->writes->leading)
+    /* A link without a ClusterLink has no object for an Event: its log line says it. */
+    if (!lk->env->writes->leading || lk->is_static)
         return;
     char now[32];
     clstatus_now(now);
@@ -148,7 +149,8 @@ static void clstatus_write(clink *lk)
 {
     /* A link whose spec never parsed has no spec, but must still say why. */
     bool refused = !lk->have_spec && strcmp(lk->reason, "SpecInvalid") == 0;
-    if (!lk->env->writes->leading || (!lk->have_spec && !refused) || lk->spec.deleting || lk->status_inflight)
+    if (!lk->env->writes->leading || (!lk->have_spec && !refused) || lk->spec.deleting || lk->status_inflight ||
+        lk->is_static)
         return;
     /* A restarted controller reconnecting to a link the object calls ready says nothing
      * until it knows more: otherwise every restart would flap the status. */
@@ -244,7 +246,7 @@ void clstatus_count(clink *lk, const char *key, int64_t neps)
 
 void clstatus_patch_finalizers(clink *lk, bool add)
 {
-    if (lk->finalizer_inflight || !lk->env->writes->leading)
+    if (lk->finalizer_inflight || !lk->env->writes->leading || lk->is_static)
         return;
     json_writer w;
     json_writer_init(&w);

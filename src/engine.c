@@ -73,6 +73,7 @@ struct engine {
     int exit_status;
     uint64_t drain_deadline_ms;
     hsrv *http;
+    engine_hooks hooks;
 };
 
 static void engine_schedule_pass(engine *e);
@@ -419,7 +420,7 @@ static void main_refl_end(void *arg)
             again = false;
             for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it)) {
                 clink *lk = it.e->value;
-                if (lk->gen != e->links_gen) {
+                if (!lk->is_static && lk->gen != e->links_gen) {
                     engine_link_gone(e, lk);
                     again = true;
                     break;
@@ -468,8 +469,18 @@ static void engine_on_resync(loop *l, void *arg)
 static void engine_on_tick(loop *l, void *arg)
 {
     engine *e = arg;
-    for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it))
-        clink_release_if_clean(it.e->value);
+    /* A static link that is clean is destroyed; that changes the map, so start over. */
+    bool again = true;
+    while (again) {
+        again = false;
+        for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it)) {
+            if (clink_release_if_clean(it.e->value)) {
+                clink_destroy(it.e->value);
+                again = true;
+                break;
+            }
+        }
+    }
     loop_timer_add(l, 1000, engine_on_tick, e);
 }
 
@@ -669,14 +680,20 @@ static int engine_start_main(engine *e)
     for (int i = 0; i < 3; i++) {
         e->mrefl[i].e = e;
         e->mrefl[i].kind = kinds[i];
+        if (kinds[i] == 'l' && e->hooks.no_clusterlinks) {
+            e->links_synced = true; /* the hook's links are all there are */
+            continue;
+        }
         refl_config rc = {.path = paths[i],
                           .label_selector = kinds[i] == 'e' ? SLICE_LABEL_MANAGED_BY "=" SLICE_MANAGED_BY : NULL};
         e->main_refls[i] = refl_new(e->l, e->main.api, &rc, &main_refl_handlers, &e->mrefl[i]);
         if (e->main_refls[i] == NULL)
             return -1;
     }
-    for (int i = 0; i < 3; i++)
-        refl_start(e->main_refls[i]);
+    for (int i = 0; i < 3; i++) {
+        if (e->main_refls[i] != NULL)
+            refl_start(e->main_refls[i]);
+    }
     return 0;
 }
 
@@ -711,9 +728,16 @@ static void engine_cleanup(engine *e)
 
 int engine_run(const cfg_options *opts)
 {
+    engine_hooks none = {0};
+    return engine_run_with(opts, &none);
+}
+
+int engine_run_with(const cfg_options *opts, const engine_hooks *hooks)
+{
     engine e;
     memset(&e, 0, sizeof e);
     e.opts = opts;
+    e.hooks = *hooks;
     e.global_included.items = opts->included_namespaces;
     e.global_included.count = opts->included_namespace_count;
     smap_init(&e.links);
@@ -736,7 +760,9 @@ int engine_run(const cfg_options *opts)
         snprintf(interval, sizeof interval, "%llums", (unsigned long long)opts->sync_interval_ms);
         log_kv(LOG_INFO, "svclink starting", "server", e.main_cfg.server, "syncInterval", interval,
                "syncServicesToLocalCluster", opts->sync_services_to_local_cluster ? "true" : "false", NULL);
-        if (engine_start_http(&e) == 0 && engine_start_lease(&e) == 0 && engine_start_main(&e) == 0) {
+        if (engine_start_http(&e) == 0 && engine_start_lease(&e) == 0 &&
+            (hooks->add_links == NULL || hooks->add_links(hooks->arg, &e.env, e.l) == 0) &&
+            engine_start_main(&e) == 0) {
             e.resync_timer = loop_timer_add(e.l, opts->sync_interval_ms, engine_on_resync, &e);
             loop_timer_add(e.l, 1000, engine_on_tick, &e);
             status = loop_run(e.l) == 0 ? e.exit_status : 1;
