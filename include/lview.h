@@ -18,7 +18,8 @@ typedef struct {
     char uid[64];
     char rv[32];
     bool created_by_us;     /* carries LVIEW_CREATED_BY_LABEL=svclink */
-    bool unsyncable;        /* headless or ExternalName: never gets slices */
+    bool unsyncable;        /* ExternalName: never gets slices */
+    bool headless;          /* clusterIP None: slices get per-link hostnames */
     uint64_t ports_hash;    /* of spec.ports as svclink would write them */
     bool external;          /* type ExternalName */
     uint64_t external_hash; /* of spec.externalName; 0 when none */

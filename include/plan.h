@@ -84,7 +84,7 @@ int plan_service(const plan_input *in, plan_output *out);
 void plan_output_free(plan_output *out);
 
 /* The remote Service a link exports into local ns/svc, or NULL: the namespace does not map
- * there, the filters refuse it, it is absent, or it is headless. *remote_ns is set to the
+ * there, the filters refuse it, or it is absent. *remote_ns is set to the
  * remote namespace when not NULL. */
 const rc_group *plan_exported(const plan_link *lk, const char *ns, const char *svc, const char **remote_ns);
 /* The local namespace a link writes a remote namespace into (NULL: not synced). */

@@ -87,7 +87,14 @@ typedef struct {
     size_t nports;
     const slice_ep *const *eps; /* borrowed pointers, in the order to write */
     size_t neps;
+    const char *hostname_suffix; /* non-NULL for a headless Service: hostnames get "-<suffix>" */
 } slice_desc;
+
+/* The hostname written for a remote endpoint of a headless Service: "<hostname>-<link>"
+ * (dots of the link turned into '-'), so db-0 of two clusters stay two names; when that is
+ * longer than 63, "<hostname, at most 40>-<10 hex of a hash of both>". A DNS label. out
+ * must hold 64 bytes. */
+void slice_hostname(char out[64], const char *hostname, const char *suffix);
 
 /* A hash of everything svclink manages in a slice (labels, owner, type, ports, endpoints),
  * computed the same way for what we want and for what we observe. */

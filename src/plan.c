@@ -112,7 +112,7 @@ const rc_group *plan_exported(const plan_link *lk, const char *ns, const char *s
     if (rns == NULL || filter_check(lk->rules, rns, svc) != FILTER_ALLOW)
         return NULL;
     const rc_group *g = rcache_group(lk->cache, rns, svc);
-    if (g == NULL || g->svc == NULL || (g->svc->flags & RC_HEADLESS))
+    if (g == NULL || g->svc == NULL)
         return NULL;
     return g;
 }
@@ -165,7 +165,8 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
             size_t n = set->neps - off < SLICE_MAX_ENDPOINTS ? set->neps - off : SLICE_MAX_ENDPOINTS;
             a->desc = (slice_desc){.ns = in->ns, .service = in->svc, .link = lk->name, .owner_uid = local->uid,
                                    .addr_type = set->type, .ports = set->ports, .nports = set->nports,
-                                   .eps = set->eps + off, .neps = n};
+                                   .eps = set->eps + off, .neps = n,
+                                   .hostname_suffix = local->headless ? lk->name : NULL};
             a->desc.name = a->name;
             a->observed = lview_slice_get(in->view, in->ns, a->name);
         }
@@ -265,8 +266,9 @@ static int plan_local_service(const plan_input *in, const lview_svc *local, plan
             kind = PLAN_CREATE_SERVICE;
         else if (!local->created_by_us)
             return 0;
-        else if (local->external != ((g->svc->flags & RC_EXTERNAL_NAME) != 0))
-            kind = PLAN_DELETE_SERVICE; /* ClusterIP <-> ExternalName: made again afterwards */
+        else if (local->external != ((g->svc->flags & RC_EXTERNAL_NAME) != 0) ||
+                 (!local->external && local->headless != ((g->svc->flags & RC_HEADLESS) != 0)))
+            kind = PLAN_DELETE_SERVICE; /* type or clusterIP None changes: made again afterwards */
         else if (plan_service_differs(local, g->svc))
             kind = PLAN_PATCH_SERVICE;
         else

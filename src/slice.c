@@ -210,6 +210,39 @@ int slice_ep_cmp(const void *pa, const void *pb)
 
 /* The hash covers what we write; source is the source-cluster label (equal to link in
  * what we want; whatever is there in what we observe). */
+void slice_hostname(char out[64], const char *hostname, const char *suffix)
+{
+    char sfx[64];
+    size_t n = 0;
+    for (; suffix[n] != '\0' && n < 63; n++)
+        sfx[n] = suffix[n] == '.' ? '-' : suffix[n];
+    sfx[n] = '\0';
+    size_t hl = strlen(hostname);
+    if (hl + 1 + n <= 63) {
+        memcpy(out, hostname, hl);
+        out[hl] = '-';
+        memcpy(out + hl + 1, sfx, n + 1);
+        return;
+    }
+    uint64_t h = smap_fnv(SMAP_FNV_OFFSET, hostname, hl + 1);
+    h = smap_fnv(h, suffix, strlen(suffix) + 1);
+    size_t keep = hl < 40 ? hl : 40;
+    while (keep > 0 && hostname[keep - 1] == '-')
+        keep--;
+    snprintf(out, 64, "%.*s-%010llx", (int)keep, hostname, (unsigned long long)(h & 0xffffffffffULL));
+}
+
+/* The hostname an endpoint is written with ("\x01" for none, which hashes apart from ""). */
+static const char *slice_ep_hostname(const slice_desc *d, const slice_ep *e, char buf[64])
+{
+    if (e->hostname == NULL)
+        return "\x01";
+    if (d->hostname_suffix == NULL)
+        return e->hostname;
+    slice_hostname(buf, e->hostname, d->hostname_suffix);
+    return buf;
+}
+
 static uint64_t slice_hash_parts(const slice_desc *d, const char *source, const char *owner_name)
 {
     uint64_t h = SMAP_FNV_OFFSET;
@@ -230,7 +263,8 @@ static uint64_t slice_hash_parts(const slice_desc *d, const char *source, const 
     for (size_t i = 0; i < d->neps; i++) {
         h = smap_fnv(h, d->eps[i]->addr, alen);
         h = smap_fnv(h, &d->eps[i]->cond, 1);
-        h = slice_hash_str(h, d->eps[i]->hostname != NULL ? d->eps[i]->hostname : "\x01");
+        char host[64];
+        h = slice_hash_str(h, slice_ep_hostname(d, d->eps[i], host));
     }
     return h;
 }
@@ -252,8 +286,9 @@ const char *slice_protocol_name(uint8_t protocol)
     return protocol < 3 ? names[protocol] : "TCP";
 }
 
-static void slice_write_endpoint(json_writer *w, slice_addr_type t, const slice_ep *e)
+static void slice_write_endpoint(json_writer *w, const slice_desc *d, const slice_ep *e)
 {
+    slice_addr_type t = d->addr_type;
     char text[INET6_ADDRSTRLEN];
     inet_ntop(t == SLICE_ADDR_IPV6 ? AF_INET6 : AF_INET, e->addr, text, sizeof text);
     json_writer_object_begin(w);
@@ -277,8 +312,9 @@ static void slice_write_endpoint(json_writer *w, slice_addr_type t, const slice_
     }
     json_writer_object_end(w);
     if (e->hostname != NULL) {
+        char host[64];
         json_writer_key(w, "hostname");
-        json_writer_string(w, e->hostname);
+        json_writer_string(w, slice_ep_hostname(d, e, host));
     }
     json_writer_object_end(w);
 }
@@ -317,7 +353,7 @@ int slice_desc_write(const slice_desc *d, const char *rv, char **body, size_t *l
     json_writer_key(&w, "endpoints");
     json_writer_array_begin(&w);
     for (size_t i = 0; i < d->neps; i++)
-        slice_write_endpoint(&w, d->addr_type, d->eps[i]);
+        slice_write_endpoint(&w, d, d->eps[i]);
     json_writer_array_end(&w);
     json_writer_key(&w, "ports");
     json_writer_array_begin(&w);

@@ -1,6 +1,7 @@
 /* Unit tests for plan, the pure reconcile step: one case per row of the sync contract, fed
  * real JSON through rcache and lview, and each plan applied to the view to check convergence. */
 #include "plan.h"
+#include "svcbody.h"
 #include "unit.h"
 
 #include <stdlib.h>
@@ -469,6 +470,77 @@ UNIT_TEST(plan_per_link_create_services)
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
     plan_output_free(&out);
     CHECK(tp_plan(&w, "other", "api", &out) == 0 && tp_count(&out, PLAN_CREATE_SERVICE) == 1);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+/* ---- headless Services ---- */
+
+#define TP_HEADLESS(ns, name, extra)                                                                   \
+    "{\"metadata\":{\"namespace\":\"" ns "\",\"name\":\"" name "\",\"uid\":\"u-" name "\"" extra "},"      \
+    "\"spec\":{\"clusterIP\":\"None\",\"ports\":[{\"port\":80,\"targetPort\":8080}]}}"
+#define TP_HOST_EP(ip, host) "{\"addresses\":[\"" ip "\"],\"hostname\":\"" host "\"}"
+
+UNIT_TEST(plan_headless_gives_each_pod_of_each_cluster_its_own_name)
+{
+    tp_world w;
+    tp_init(&w, 2);
+    tp_local(&w, 's', TP_HEADLESS("demo", "db", ""));
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(tp_remote(&w, i, 's', TP_HEADLESS("demo", "db", "")) == 0);
+        CHECK(tp_remote(&w, i, 'e', TP_SLICE("demo", "db", "db-x", TP_HOST_EP("10.1.0.1", "db-0"))) == 0);
+    }
+    /* The two clusters' db-0 would be one DNS name; they become db-0-cluster-a and -b. */
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0 && out.nactions == 2);
+    char *body = NULL;
+    size_t len = 0;
+    CHECK(out.nactions == 2 && slice_desc_write(&out.actions[0].desc, NULL, &body, &len) == 0);
+    CHECK(body != NULL && strstr(body, "\"hostname\":\"db-0-cluster-a\"") != NULL);
+    free(body);
+    CHECK(out.nactions == 2 && slice_desc_write(&out.actions[1].desc, NULL, &body, &len) == 0);
+    CHECK(body != NULL && strstr(body, "\"hostname\":\"db-0-cluster-b\"") != NULL);
+    free(body);
+    plan_output_free(&out);
+    /* What was written hashes as wanted: nothing more to do. */
+    CHECK(tp_converge(&w, "demo", "db"));
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_headless_hostnames_stay_dns_labels)
+{
+    char out[64];
+    slice_hostname(out, "db-0", "cluster.a");
+    CHECK_STR_EQ(out, "db-0-cluster-a");
+    char host[64], link[64];
+    memset(host, 'h', 60);
+    host[60] = '\0';
+    memset(link, 'l', 40);
+    link[40] = '\0';
+    slice_hostname(out, host, link);
+    CHECK(strlen(out) <= 63 && strlen(out) == 51 && out[40] == '-');
+    char other[64];
+    slice_hostname(other, host, "m");
+    CHECK(strcmp(out, other) != 0);
+}
+
+UNIT_TEST(plan_creates_headless_and_replaces_on_a_clusterip_change)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    w.links[0].create_services = true;
+    CHECK(tp_remote(&w, 0, 's', TP_HEADLESS("demo", "db", "")) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0);
+    const plan_action *a = tp_first(&out, PLAN_CREATE_SERVICE);
+    CHECK(a != NULL);
+    char *body = a != NULL ? svcbody_service("demo", "db", a->rsvc, NULL, false, &(size_t){0}) : NULL;
+    CHECK(body != NULL && strstr(body, "\"clusterIP\":\"None\"") != NULL);
+    free(body);
+    plan_output_free(&out);
+    /* clusterIP is immutable: a ClusterIP one svclink made is deleted and made again. */
+    tp_local(&w, 's', TP_CREATED("demo", "db", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
     plan_output_free(&out);
     tp_free(&w);
 }
