@@ -73,12 +73,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# link_yaml NAME SPEC_LINE...: a ClusterLink of this run, each SPEC_LINE one line under spec.
-link_yaml() {
-  local name=$1 l; shift
-  printf -- '---\napiVersion: svclink.cloudpilot.ai/v1alpha1\nkind: ClusterLink\nmetadata:\n  name: %s\n  labels: {%s: "%s"}\nspec:\n' "$name" "$RUN_LABEL" "$sfx"
-  for l in "$@"; do printf '  %s\n' "$l"; done
-}
 KA_B64=$(b64 "$E2E_STATE/cluster-a/kubeconfig")
 api_url() { sed -n 's/^API_URL=//p' "$E2E_STATE/$1/cluster.env"; }
 cluster_var() { sed -n "s/^$2=//p" "$E2E_STATE/$1/cluster.env"; }
