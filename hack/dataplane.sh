@@ -16,9 +16,9 @@ usage: hack/dataplane.sh COMMAND [ARGS]      (also: hack/clusters.sh dataplane C
   get N URL             N requests from the client, one line each: the body, or ERR
   dns NAME              the IPv4 addresses NAME resolves to from the client, sorted
 
-Environment: SVCLINK_STATE and SVCLINK_PORT_BASE as for hack/clusters.sh (the namespaces
-are named svl<PORT_BASE>-*, so two harnesses never share one); SVCLINK_DP_INTERVAL:
-seconds between two sandbox reconciles (default 0.5).
+Environment: SVCLINK_STATE as for hack/clusters.sh (the namespaces are named svl<hash of
+the state directory>-*, so two harnesses never share one); SVCLINK_DP_INTERVAL: seconds
+between two sandbox reconciles (default 0.5).
 Exit status 3: not root (no data plane; the clusters work as before).
 EOF
 }
@@ -29,8 +29,8 @@ STATE_ROOT=${SVCLINK_STATE:-$repo/.state}
 case $STATE_ROOT in /*) ;; *) STATE_ROOT=$PWD/$STATE_ROOT ;; esac
 CLUSTERS=$STATE_ROOT/clusters
 DP=$STATE_ROOT/dataplane
-PORT_BASE=${SVCLINK_PORT_BASE:-27100}
-P=svl$PORT_BASE
+# Namespace prefix: a hash of the state directory, so two harnesses never share one.
+P=svl$(printf '%s' "$DP" | sha1sum | cut -c1-6)
 ROUTER=$P-r NODE=$P-node CLIENT=$P-client DNSNS=$P-dns
 INTERVAL=${SVCLINK_DP_INTERVAL:-0.5}
 PODHTTP=$repo/build/tools/podhttp
@@ -150,7 +150,7 @@ launch() {
 ours() {
   [[ $1 =~ ^[0-9]+$ ]] && [ -d "/proc/$1" ] || return 1
   case "$(ip netns identify "$1" 2>/dev/null)" in "$P"-*) return 0 ;; esac
-  tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$DP"
+  tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline" | grep -qF -- "$DP"
 }
 
 # stop_pid PID: TERM, then KILL after 5 s; its children too (socat forks one per
@@ -227,6 +227,8 @@ reconcile_once() {
 }
 
 cmd_reconcile() {
+  [ "${1:-}" = "$DP" ] || die "usage: reconcile STATE_DIR CLUSTER... (started by up)"
+  shift
   trap 'exit 0' TERM INT
   while :; do
     reconcile_once "$@"
@@ -381,7 +383,8 @@ EOF
     --conntrack-tcp-timeout-established 0 --conntrack-tcp-timeout-close-wait 0 \
     --healthz-bind-address 127.0.0.1:10256 --metrics-bind-address 127.0.0.1:10249 \
     --v 1
-  launch reconcile "$0" reconcile "$@"
+  # The state path on its command line makes it recognisably ours (see `ours`).
+  launch reconcile "$0" reconcile "$DP" "$@"
 
   cat >"$DP/env" <<EOF
 DP_PREFIX=$P
