@@ -350,8 +350,10 @@ cmd_up() {
   new_ns "$DNSNS"
   wire "$DNSNS" "$DNS_IP" "$ROUTER" dns
   # ip netns exec bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf.
+  # single-request-reopen: glibc sends A and AAAA from one socket at once, and the second
+  # can lose the conntrack race at kube-proxy's DNAT (a 1 s timeout per lookup otherwise).
   mkdir -p "/etc/netns/$CLIENT"
-  printf 'nameserver %s\nsearch svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:2\n' "$DNS_SVC_IP" >"/etc/netns/$CLIENT/resolv.conf"
+  printf 'nameserver %s\nsearch svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:2 single-request-reopen\n' "$DNS_SVC_IP" >"/etc/netns/$CLIENT/resolv.conf"
 
   # The API server listens on the host's loopback only: a relay per namespace, joined to
   # one on the host by a unix socket (file system paths cross network namespaces).
