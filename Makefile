@@ -104,6 +104,11 @@ build/unit-musl: $(VENDOR_MUSL) $(UNIT_MUSL_OBJ)
 build/unit-asan: $(VENDOR_HOST) $(UNIT_ASAN_OBJ)
 	$(HOST_CC) $(ASAN_FLAGS) -pie -o $@ $(UNIT_ASAN_OBJ) $(VENDOR_LIBS)
 
+# The pod stand-in of the local data plane (hack/dataplane.sh): libc only, static.
+build/tools/podhttp: tests/tools/podhttp.c
+	@mkdir -p $(@D)
+	$(MUSL_CC) -std=c11 $(WARN) $(HARDEN) -Os $(MUSL_LDFLAGS) -o $@ $<
+
 # Seed-corpus replayers: the fuzz entry points under gcc's ASan+UBSan, run by make test.
 build/replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_ASAN_OBJ) $(VENDOR_HOST)
 	@mkdir -p $(@D)
@@ -128,14 +133,14 @@ fuzz: $(FUZZ_BINS)
 unit: build/unit-musl build/unit-asan
 	tests/run.sh --only unit
 
-e2e: bin/svclink
+e2e: bin/svclink build/tools/podhttp
 	tests/run.sh --only e2e
 
-test: bin/svclink build/unit-musl build/unit-asan build/svclink-asan $(REPLAY_BINS)
+test: bin/svclink build/unit-musl build/unit-asan build/svclink-asan build/tools/podhttp $(REPLAY_BINS)
 	tests/run.sh
 
 # Three local clusters, two ClusterLinks, svclink, and a remote scale-up followed locally.
-demo:
+demo: bin/svclink build/tools/podhttp
 	hack/demo.sh
 
 # Delete the EndpointSlices svclink wrote, in every namespace (asks first; ARGS=--yes to

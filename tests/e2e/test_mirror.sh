@@ -30,7 +30,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-link_yaml() { run_link_yaml "$@"; }
 mirror_link() { # NAME CLUSTER [EXTRA_SPEC_LINE...]
   local name=$1 cluster=$2; shift 2
   link_yaml "$name" "kubeconfig: $(b64 "$E2E_STATE/$cluster/kubeconfig")" "createServices: true" \
