@@ -20,6 +20,8 @@ typedef struct {
     bool created_by_us;     /* carries LVIEW_CREATED_BY_LABEL=svclink */
     bool unsyncable;        /* ExternalName: never gets slices */
     bool headless;          /* clusterIP None: slices get per-link hostnames */
+    bool prefer_close;      /* spec.trafficDistribution PreferClose: remote endpoints are hinted
+                               for SLICE_REMOTE_ZONE, so local ones are preferred */
     uint64_t ports_hash;    /* of spec.ports as svclink would write them */
     bool external;          /* type ExternalName */
     uint64_t external_hash; /* of spec.externalName; 0 when none */

@@ -88,7 +88,13 @@ typedef struct {
     const slice_ep *const *eps; /* borrowed pointers, in the order to write */
     size_t neps;
     const char *hostname_suffix; /* non-NULL for a headless Service: hostnames get "-<suffix>" */
+    const char *zone_hint;       /* non-NULL: every endpoint gets hints.forZones [{name: zone_hint}] */
 } slice_desc;
+
+/* The zone svclink hints remote endpoints for when the local Service prefers close
+ * endpoints: no node is in it, so kube-proxy uses them only when no local endpoint is
+ * ready for its own zone. */
+#define SLICE_REMOTE_ZONE "svclink-remote"
 
 /* The hostname written for a remote endpoint of a headless Service: "<hostname>-<link>"
  * (dots of the link turned into '-'), so db-0 of two clusters stay two names; when that is

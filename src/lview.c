@@ -91,6 +91,8 @@ static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
         json_str_eq(doc, json_path(doc, meta, "labels", LVIEW_CREATED_BY_LABEL, NULL), "svclink");
     fresh.unsyncable = json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName");
     fresh.headless = json_str_eq(doc, json_obj_get(doc, spec, "clusterIP"), "None");
+    int td = json_obj_get(doc, spec, "trafficDistribution");
+    fresh.prefer_close = json_str_eq(doc, td, "PreferClose") || json_str_eq(doc, td, "PreferSameZone");
     if (rcache_ports_hash_json(doc, obj, &fresh.ports_hash) != 0)
         fresh.ports_hash = 0;
     fresh.external = json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName");
@@ -102,7 +104,7 @@ static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
     lview_svc *old = smap_get(&v->svcs, key);
     if (old != NULL) {
         bool changed = strcmp(old->uid, fresh.uid) != 0 || old->unsyncable != fresh.unsyncable ||
-                       old->headless != fresh.headless ||
+                       old->headless != fresh.headless || old->prefer_close != fresh.prefer_close ||
                        old->created_by_us != fresh.created_by_us || old->ports_hash != fresh.ports_hash ||
                        old->external != fresh.external || old->external_hash != fresh.external_hash ||
                        strcmp(old->source, fresh.source) != 0;

@@ -166,7 +166,8 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
             a->desc = (slice_desc){.ns = in->ns, .service = in->svc, .link = lk->name, .owner_uid = local->uid,
                                    .addr_type = set->type, .ports = set->ports, .nports = set->nports,
                                    .eps = set->eps + off, .neps = n,
-                                   .hostname_suffix = local->headless ? lk->name : NULL};
+                                   .hostname_suffix = local->headless ? lk->name : NULL,
+                                   .zone_hint = local->prefer_close ? SLICE_REMOTE_ZONE : NULL};
             a->desc.name = a->name;
             a->observed = lview_slice_get(in->view, in->ns, a->name);
         }

@@ -259,6 +259,7 @@ static uint64_t slice_hash_parts(const slice_desc *d, const char *source, const 
     h = smap_fnv(h, &ph, sizeof ph);
     uint64_t ne = d->neps;
     h = smap_fnv(h, &ne, sizeof ne);
+    h = slice_hash_str(h, d->zone_hint != NULL ? d->zone_hint : "\x01");
     size_t alen = slice_addr_len(d->addr_type);
     for (size_t i = 0; i < d->neps; i++) {
         h = smap_fnv(h, d->eps[i]->addr, alen);
@@ -315,6 +316,17 @@ static void slice_write_endpoint(json_writer *w, const slice_desc *d, const slic
         char host[64];
         json_writer_key(w, "hostname");
         json_writer_string(w, slice_ep_hostname(d, e, host));
+    }
+    if (d->zone_hint != NULL) {
+        json_writer_key(w, "hints");
+        json_writer_object_begin(w);
+        json_writer_key(w, "forZones");
+        json_writer_array_begin(w);
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "name", d->zone_hint);
+        json_writer_object_end(w);
+        json_writer_array_end(w);
+        json_writer_object_end(w);
     }
     json_writer_object_end(w);
 }
@@ -419,6 +431,33 @@ static int slice_label(const json_doc *doc, int labels, const char *key, char *b
     return json_str_copy(doc, json_obj_get(doc, labels, key), buf, len, NULL);
 }
 
+/* The one zone every endpoint of an observed slice is hinted for, copied into buf; NULL
+ * when none is; a value no desc has when they differ (so a hand edit is repaired). */
+static const char *slice_observed_hint(const json_doc *doc, int obj, char *buf, size_t cap)
+{
+    int eps = json_obj_get(doc, obj, "endpoints");
+    bool first = true, none = false;
+    buf[0] = '\0';
+    for (int e = json_arr_first(doc, eps); e >= 0; e = json_next(doc, e)) {
+        int zones = json_path(doc, e, "hints", "forZones", NULL);
+        char zone[64] = "";
+        bool one = json_len(doc, zones) == 1 &&
+                   json_str_copy(doc, json_obj_get(doc, json_arr_first(doc, zones), "name"), zone, sizeof zone,
+                                 NULL) == 0;
+        if (first) {
+            none = !one && zones < 0;
+            if (one)
+                snprintf(buf, cap, "%s", zone);
+            else if (!none)
+                return "\x02";
+            first = false;
+        } else if (none ? zones >= 0 : (!one || strcmp(zone, buf) != 0)) {
+            return "\x02";
+        }
+    }
+    return first || none ? NULL : buf;
+}
+
 int slice_observe(const json_doc *doc, int obj, const char *ns, const char *name, slice_observed *out)
 {
     memset(out, 0, sizeof *out);
@@ -450,9 +489,11 @@ int slice_observe(const json_doc *doc, int obj, const char *ns, const char *name
     }
     for (uint32_t i = 0; i < data.neps; i++)
         eps[i] = &data.eps[i];
+    char hint[64];
     slice_desc d = {.ns = ns, .name = name, .service = out->service, .link = out->link,
                     .owner_uid = out->owner_uid, .addr_type = data.addr_type, .ports = data.ports,
-                    .nports = data.nports, .eps = eps, .neps = data.neps};
+                    .nports = data.nports, .eps = eps, .neps = data.neps,
+                    .zone_hint = slice_observed_hint(doc, obj, hint, sizeof hint)};
     /* Endpoints a hand edit added with an unsafe address were kept above, so they count. */
     out->hash = slice_hash_parts(&d, source, owner_name) ^ (data.dropped ? 0x5a5a5a5aull : 0);
     out->neps = data.neps;

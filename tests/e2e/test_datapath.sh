@@ -228,6 +228,66 @@ expect "datapath: deleted link: cluster-b gets no requests" 30 'hits 20 http://$
   eval 'quiet_of 30 "cluster=cluster-b| ERR"'
 echo "-- cluster-b traffic stopped $(ms_to_s $(($(now_ms) - t_del))) s after its link was deleted"
 
+# === 7. prefer local: trafficDistribution PreferClose, remote endpoints hinted away ============
+# main's pod pinned to kube-proxy's zone (zone-0): kube-proxy keeps traffic on ready endpoints
+# hinted for its zone and falls back to all of them when there are none.
+km -n "$NS" patch deployment web --type merge \
+  -p '{"spec":{"template":{"spec":{"nodeSelector":{"topology.kubernetes.io/zone":"zone-0"}}}}}' >/dev/null
+km -n "$NS" patch service web --type merge -p '{"spec":{"trafficDistribution":"PreferClose"}}' >/dev/null
+main_pinned() { [ "$(km -n "$NS" get pods -l app=web --field-selector status.phase=Running -o jsonpath='{range .items[*]}{.spec.nodeSelector.topology\.kubernetes\.io/zone}{"\n"}{end}' | grep -c zone-0)" -eq 1 ] && [ "$(pods_of main | grep -c .)" -eq 1 ]; }
+remote_hinted() { km -n "$NS" get endpointslices -l "$(local_sel web "$LA")" -o jsonpath='{..hints.forZones[*].name}' | grep -qw svclink-remote; }
+local_hinted() { km -n "$NS" get endpointslices -l "kubernetes.io/service-name=web,endpointslice.kubernetes.io/managed-by=endpointslice-controller.k8s.io" -o jsonpath='{..hints.forZones[*].name}' | grep -qw zone-0; }
+expect "datapath: PreferClose: svclink hints remote endpoints for zone svclink-remote, the controller hints main's for zone-0" 60 \
+  'km -n $NS get endpointslices -o yaml | grep -A3 hints' eval 'main_pinned && remote_hinted && local_hinted && [ "$(sandboxes)" -ge 2 ]'
+sleep 2
+f=$work/hits-local
+hits 40 "http://$WEB_IP/" >"$f"
+if [ "$(answers "$f" main)" -eq 40 ]; then
+  e2e_pass "datapath: prefer local: while main's pod is ready, 40 of 40 requests stay in main"
+else
+  fail "datapath: prefer local: requests stay in main while a local pod is ready" "$(tr '\n' ' ' <"$f")"
+fi
+stream_start "$work/failover.stream"
+sleep 1
+t_fo=$(now_ms)
+km -n "$NS" scale deployment web --replicas 0 >/dev/null
+first_remote() { awk -v t="$t_fo" '$1 > t && $3 == "cluster=cluster-a" {print $1; exit}' "$work/failover.stream"; }
+e2e_wait 30 eval '[ -n "$(first_remote)" ]'
+fo=$(first_remote)
+if [ -n "$fo" ]; then
+  e2e_pass "datapath: failover: main scaled to 0, cluster-a answers $(ms_to_s $((fo - t_fo))) s later ($(awk -v t="$t_fo" -v u="$fo" '$1 > t && $1 < u && $2 == "ERR"' "$work/failover.stream" | wc -l) failed requests in between)"
+  echo "# failover: $((fo - t_fo)) ms"
+else
+  fail "datapath: failover to the remote when no local pod is ready" "$(tail -n 5 "$work/failover.stream" | tr '\n' ' ')"
+fi
+t_fb=$(now_ms)
+km -n "$NS" scale deployment web --replicas 1 >/dev/null
+# Back: 20 answers in a row from main.
+back_local() { awk -v t="$t_fb" '$1 > t' "$work/failover.stream" | tail -n 20 | awk '$3 != "cluster=main" {bad=1} END {exit bad || NR < 20}'; }
+e2e_wait 60 back_local
+stream_stop
+fb=$(awk -v t="$t_fb" '$1 > t && $3 == "cluster=main" {print $1; exit}' "$work/failover.stream")
+if back_local && [ -n "$fb" ]; then
+  e2e_pass "datapath: failback: main's pod back, requests return to main $(ms_to_s $((fb - t_fb))) s after the scale-up"
+  echo "# failback: $((fb - t_fb)) ms (includes the pod starting)"
+else
+  fail "datapath: failback to main" "$(tail -n 5 "$work/failover.stream" | tr '\n' ' ')"
+fi
+km -n "$NS" patch service web --type json -p '[{"op":"remove","path":"/spec/trafficDistribution"}]' >/dev/null
+
+# === 8. headless: every remote pod by the Service's name, and each one by its own ==============
+a_pods=($(ka -n "$NS" get pods -l app=web -o jsonpath='{range .items[*]}{.status.podIP}{"\n"}{end}' | sort))
+{
+  printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: %s}\nspec: {clusterIP: None, ports: [{name: http, port: 80, targetPort: 8080}]}\n' "$NS"
+  printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: db-1, namespace: %s, labels: {kubernetes.io/service-name: db}}\naddressType: IPv4\nports: [{name: http, port: 8080, protocol: TCP}]\nendpoints:\n- {addresses: [%s], hostname: db-0, conditions: {ready: true}}\n' "$NS" "${a_pods[0]}"
+} | ka apply -f - >/dev/null
+printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: %s}\nspec: {clusterIP: None, ports: [{name: http, port: 80, targetPort: 8080}]}\n' "$NS" | km apply -f - >/dev/null
+expect "datapath: headless: db.$NS.svc.cluster.local answers the remote pod" 30 'dp dns db.$NS.svc.cluster.local' \
+  eval '[ "$(dp dns db.$NS.svc.cluster.local)" = "${a_pods[0]}" ]'
+expect "datapath: headless: db-0-$LA.db.$NS.svc.cluster.local names that pod alone" 30 "dp dns db-0-$LA.db.$NS.svc.cluster.local" \
+  eval '[ "$(dp dns db-0-$LA.db.$NS.svc.cluster.local)" = "${a_pods[0]}" ]'
+echo "# DNS: db.$NS.svc.cluster.local -> $(dp dns db.$NS.svc.cluster.local | tr '\n' ' '); db-0-$LA.db.$NS.svc.cluster.local -> $(dp dns db-0-$LA.db.$NS.svc.cluster.local | tr '\n' ' ')"
+
 # === down leaves nothing ======================================================================
 km delete clusterlinks -l "$RUN_LABEL=$sfx" --wait=true --timeout 20s >/dev/null 2>&1
 svc_stop

@@ -544,3 +544,53 @@ UNIT_TEST(plan_creates_headless_and_replaces_on_a_clusterip_change)
     plan_output_free(&out);
     tp_free(&w);
 }
+
+/* ---- prefer local: trafficDistribution PreferClose ---- */
+
+UNIT_TEST(plan_prefer_close_hints_remote_endpoints_for_a_zone_no_node_is_in)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    tp_local(&w, 's', "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u-web\"},\"spec\":{"
+                      "\"trafficDistribution\":\"PreferClose\",\"ports\":[{\"port\":80,\"targetPort\":8080}]}}");
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1") "," TP_EP("10.1.0.2"))) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 1);
+    char *body = NULL;
+    size_t len = 0;
+    CHECK(out.nactions == 1 && slice_desc_write(&out.actions[0].desc, NULL, &body, &len) == 0);
+    CHECK(body != NULL && strstr(body, "\"hints\":{\"forZones\":[{\"name\":\"" SLICE_REMOTE_ZONE "\"}]}") != NULL);
+    free(body);
+    plan_output_free(&out);
+    /* Read back, the hints hash the same: no write loop. */
+    CHECK(tp_converge(&w, "demo", "web"));
+    /* Turned off on the Service: the hints go. */
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_WRITE_SLICE) == 1);
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "demo", "web"));
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_a_hand_edited_hint_is_repaired)
+{
+    /* One endpoint hinted for another zone: observed differs from wanted. */
+    const char *edited =
+        "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s1\",\"labels\":{\"kubernetes.io/service-name\":\"web\","
+        "\"endpointslice.kubernetes.io/managed-by\":\"svclink.cloudpilot.ai\",\"svclink.cloudpilot.ai/cluster\":\"a\"}},"
+        "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.1.0.1\"],\"hints\":{\"forZones\":[{\"name\":"
+        "\"svclink-remote\"}]}},{\"addresses\":[\"10.1.0.2\"],\"hints\":{\"forZones\":[{\"name\":\"zone-0\"}]}}]}";
+    const char *clean =
+        "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s1\",\"labels\":{\"kubernetes.io/service-name\":\"web\","
+        "\"endpointslice.kubernetes.io/managed-by\":\"svclink.cloudpilot.ai\",\"svclink.cloudpilot.ai/cluster\":\"a\"}},"
+        "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.1.0.1\"],\"hints\":{\"forZones\":[{\"name\":"
+        "\"svclink-remote\"}]}},{\"addresses\":[\"10.1.0.2\"],\"hints\":{\"forZones\":[{\"name\":\"svclink-remote\"}]}}]}";
+    json_doc d1, d2;
+    slice_observed o1, o2;
+    CHECK(tp_doc(&d1, edited) == 0 && tp_doc(&d2, clean) == 0);
+    CHECK(slice_observe(&d1, 0, "demo", "s1", &o1) == 0 && slice_observe(&d2, 0, "demo", "s1", &o2) == 0);
+    CHECK(o1.hash != o2.hash);
+    json_doc_free(&d1);
+    json_doc_free(&d2);
+}
