@@ -549,6 +549,9 @@ static void engine_sync_link(engine *e, clink *lk, const char *ns, const char *s
     char (*names)[64] = NULL;
     size_t nnames = 0, cap = 0;
     int64_t total = 0;
+    /* svclink (Go)'s slices go only once ours are all there as wanted: never a moment
+     * without endpoints. A write of ours requeues the Service, so the pass after it deletes. */
+    bool ours_current = true;
     for (size_t i = 0; i < ss.n; i++) {
         slice_set *set = &ss.sets[i];
         slice_set_finish(set);
@@ -568,16 +571,20 @@ static void engine_sync_link(engine *e, clink *lk, const char *ns, const char *s
                             .nports = set->nports, .eps = set->eps + off, .neps = n};
             nnames++;
             lview_slice *o = lview_slice_get(&e->view, ns, d.name);
-            if ((o != NULL && o->pending) || engine_slice_busy(e, ns, d.name, false))
+            if ((o != NULL && o->pending) || engine_slice_busy(e, ns, d.name, false)) {
+                ours_current = false;
                 continue;
-            if (o == NULL || o->hash != slice_desc_hash(&d) || strcmp(o->service, svc) != 0)
+            }
+            if (o == NULL || o->foreign || o->hash != slice_desc_hash(&d) || strcmp(o->service, svc) != 0) {
+                ours_current = false;
                 engine_write_slice(e, &d, o, key);
+            }
         }
     }
     for (lview_slice *s = lview_slices_of(&e->view, ns, svc); s != NULL; s = s->next) {
         if (strcmp(s->link, lk->name) != 0 || s->pending)
             continue;
-        bool keep = false;
+        bool keep = s->foreign && !ours_current;
         for (size_t i = 0; i < nnames && !keep; i++)
             keep = strcmp(names[i], s->name) == 0;
         if (!keep)
