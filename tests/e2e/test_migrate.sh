@@ -248,8 +248,10 @@ else
   fail "$name" "rc=$rc scope=$(crd_scope) $(tail -n 3 "$work/run0.err")"
 fi
 # ... and running it again (now with the right CRD) resumes.
+t0=$(now_ms)
 migrate >"$work/run1.out" 2>"$work/run1.err"
 rc=$?
+echo "-- the resumed migration took $(ms_to_s $(($(now_ms) - t0))) s"
 name="migrate: the migration resumes, succeeds and leaves the CRD cluster-scoped"
 if [ "$rc" = 0 ] && [ "$(crd_scope)" = Cluster ]; then e2e_pass "$name"; else fail "$name" "rc=$rc scope=$(crd_scope) $(tail -n 5 "$work/run1.err")"; fi
 name="migrate: the links are cluster-scoped with the same name, labels and spec"
@@ -377,5 +379,13 @@ if out=$(KUBECTL=$E2E_KUBECTL "$MIGRATE" --kubeconfig "$E2E_STATE/main/kubeconfi
 else
   fail "$name" "$out"
 fi
+
+# === the migrated links behave as svclink's own =====================================================
+km delete clusterlink "$LA" "$LB" --wait=false >/dev/null 2>&1
+all_gone() { links_gone && no_local_slices "$NS" web "$LA" && no_local_slices "$NS" api "$LB"; }
+expect "migrate: deleting the migrated links removes their slices (finalizer) and the links" 30 \
+  'km get clusterlinks "$LA" "$LB"; km -n "$NS" get endpointslices' all_gone
+svc_stop
+check "migrate: svclink exits 0 on SIGTERM (rc=$SVC_RC)" 'svc_tail 5' test "$SVC_RC" = 0
 
 e2e_finish
