@@ -12,6 +12,8 @@
 #define CFG_DEFAULT_LEASE_DURATION_MS 15000u
 #define CFG_DEFAULT_RENEW_DEADLINE_MS 10000u
 #define CFG_DEFAULT_RETRY_PERIOD_MS 2000u
+/* klog flags remembered for the start-up warning; more are accepted but not listed. */
+#define CFG_MAX_KLOG_FLAGS 8
 
 typedef enum {
     CFG_RUN = 0,     /* run the controller with the parsed settings */
@@ -41,6 +43,14 @@ typedef struct {
     const char *http_address;
     int log_level;  /* a log_level value */
     bool log_json;
+    /* klog flags a svclink (Go) Deployment may carry (-v=2, --logtostderr, ...): accepted
+     * and ignored, so the old args keep working; main.c warns about each. The strings are
+     * the argv entries as given (borrowed); value is NULL for a bare boolean. */
+    struct {
+        const char *arg;
+        const char *value;
+    } klog_flags[CFG_MAX_KLOG_FLAGS];
+    size_t klog_flag_count; /* how many were seen; at most CFG_MAX_KLOG_FLAGS are listed */
 } cfg_options;
 
 /* Parses argv[1..argc-1] into *out (always initialised, even on error). On CFG_ERROR,
@@ -68,6 +78,9 @@ void cfg_namespace_list_free(char ***names, size_t *count);
 
 /* True when name is a valid Kubernetes namespace name (an RFC 1123 DNS label). */
 bool cfg_is_dns_label(const char *name, size_t len);
+
+/* True when flag ("--name", with '-' or '_' between words) is one klog registers. */
+bool cfg_is_klog_flag(const char *flag);
 
 /* Writes the --help text to buf (NUL-terminated, truncated to buflen). */
 void cfg_usage(char *buf, size_t buflen);

@@ -170,15 +170,16 @@ void cfg_namespace_list_free(char ***names, size_t *count)
     *count = 0;
 }
 
+/* Go's strconv.ParseBool set, which pflag uses: a Go Deployment's "=True" keeps working. */
 static int cfg_parse_bool(const char *flag, const char *value, bool *out, char *err, size_t errlen)
 {
-    if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
-        *out = true;
-        return 0;
-    }
-    if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0) {
-        *out = false;
-        return 0;
+    static const char *const yes[] = {"true", "1", "t", "T", "TRUE", "True"};
+    static const char *const no[] = {"false", "0", "f", "F", "FALSE", "False"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
+            *out = strcmp(value, yes[i]) == 0;
+            return 0;
+        }
     }
     txt_errorf(err, errlen, "%s: \"%s\" is not a boolean (use true or false)", flag, value);
     return -1;
@@ -238,6 +239,76 @@ static const struct {
     {"--log-format", CFG_FLAG_STRING},
     {"--log-level", CFG_FLAG_STRING},
 };
+
+/* The flags klog.InitFlags registers (svclink (Go) calls it, so its Deployments may pass
+ * them). Names with '_', as klog spells them; '-' is accepted too. */
+static const struct {
+    const char *name;
+    cfg_flag_kind kind;
+} cfg_klog_flags[] = {
+    {"v", CFG_FLAG_STRING},
+    {"vmodule", CFG_FLAG_STRING},
+    {"logtostderr", CFG_FLAG_BOOL},
+    {"alsologtostderr", CFG_FLAG_BOOL},
+    {"log_dir", CFG_FLAG_STRING},
+    {"log_file", CFG_FLAG_STRING},
+    {"log_file_max_size", CFG_FLAG_STRING},
+    {"stderrthreshold", CFG_FLAG_STRING},
+    {"skip_headers", CFG_FLAG_BOOL},
+    {"skip_log_headers", CFG_FLAG_BOOL},
+    {"add_dir_header", CFG_FLAG_BOOL},
+    {"one_output", CFG_FLAG_BOOL},
+    {"log_backtrace_at", CFG_FLAG_STRING},
+    {"legacy_stderr_threshold_behavior", CFG_FLAG_BOOL},
+};
+
+/* Index into cfg_klog_flags, or -1. flag is "--name". */
+static int cfg_klog_index(const char *flag)
+{
+    if (strncmp(flag, "--", 2) != 0)
+        return -1;
+    const char *name = flag + 2;
+    for (size_t f = 0; f < sizeof cfg_klog_flags / sizeof cfg_klog_flags[0]; f++) {
+        const char *k = cfg_klog_flags[f].name;
+        size_t i = 0;
+        while (k[i] != '\0' && (name[i] == k[i] || (k[i] == '_' && name[i] == '-')))
+            i++;
+        if (k[i] == '\0' && name[i] == '\0')
+            return (int)f;
+    }
+    return -1;
+}
+
+bool cfg_is_klog_flag(const char *flag)
+{
+    return cfg_klog_index(flag) >= 0;
+}
+
+/* Checks a klog flag's value the way klog would (so "-v --kubeconfig" does not silently
+ * eat the next flag) and remembers it for the warning. */
+static int cfg_klog_apply(cfg_options *opts, int f, const char *name, const char *arg, const char *value,
+                          bool bare, char *err, size_t errlen)
+{
+    bool b;
+    if (cfg_klog_flags[f].kind == CFG_FLAG_BOOL && cfg_parse_bool(name, value, &b, err, errlen) != 0)
+        return -1;
+    if (strcmp(cfg_klog_flags[f].name, "v") == 0) {
+        size_t len = strlen(value);
+        bool ok = len > 0 && len <= 9;
+        for (size_t i = 0; ok && i < len; i++)
+            ok = value[i] >= '0' && value[i] <= '9';
+        if (!ok) {
+            txt_errorf(err, errlen, "%s: \"%.40s\" is not a klog verbosity (a number such as 2)", name, value);
+            return -1;
+        }
+    }
+    if (opts->klog_flag_count < CFG_MAX_KLOG_FLAGS) {
+        opts->klog_flags[opts->klog_flag_count].arg = arg;
+        opts->klog_flags[opts->klog_flag_count].value = bare ? NULL : value;
+    }
+    opts->klog_flag_count++;
+    return 0;
+}
 
 static int cfg_duration(const char *flag, const char *value, uint64_t min_ms, uint64_t max_ms, uint64_t *out,
                         char *err, size_t errlen)
@@ -410,14 +481,16 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
             if (strcmp(cfg_flags[f].name, name) == 0)
                 break;
         }
-        if (f == sizeof cfg_flags / sizeof cfg_flags[0]) {
+        int klog = f == sizeof cfg_flags / sizeof cfg_flags[0] ? cfg_klog_index(name) : -1;
+        if (f == sizeof cfg_flags / sizeof cfg_flags[0] && klog < 0) {
             txt_errorf(err, errlen, "unknown flag \"%s\" (see --help)", name);
             return CFG_ERROR;
         }
+        cfg_flag_kind kind = klog >= 0 ? cfg_klog_flags[klog].kind : cfg_flags[f].kind;
         const char *value;
         if (eq != NULL) {
             value = eq + 1;
-        } else if (cfg_flags[f].kind == CFG_FLAG_BOOL) {
+        } else if (kind == CFG_FLAG_BOOL) {
             value = "true";
         } else if (i + 1 < argc) {
             value = argv[++i];
@@ -425,7 +498,10 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
             txt_errorf(err, errlen, "%s needs a value", name);
             return CFG_ERROR;
         }
-        if (cfg_apply(out, name, value, err, errlen) != 0)
+        int rc = klog >= 0 ? cfg_klog_apply(out, klog, name, arg, value, eq == NULL && kind == CFG_FLAG_BOOL, err,
+                                            errlen)
+                           : cfg_apply(out, name, value, err, errlen);
+        if (rc != 0)
             return CFG_ERROR;
     }
     if (cfg_check_leader(out, err, errlen) != 0)
@@ -469,6 +545,8 @@ void cfg_usage(char *buf, size_t buflen)
              "                                    (default: no listener; the Deployment uses :8080)\n"
              "  --log-format text|json            key=value lines or JSON objects (default text)\n"
              "  --log-level LEVEL                 debug, info, warn or error (default info)\n"
+             "  -v=N, --logtostderr, ... (klog)   accepted from svclink (Go) Deployments and ignored,\n"
+             "                                    with a warning\n"
              "  --version                         print the version and exit\n"
              "  -h, --help                        print this help and exit\n"
              "  check --kubeconfig FILE ...       try a ClusterLink kubeconfig (svclink check --help)\n");

@@ -172,9 +172,18 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
             a->observed = lview_slice_get(in->view, in->ns, a->name);
         }
     }
+    /* svclink (Go)'s slices go only once ours are all there as wanted: never a moment
+     * without endpoints. Our write requeues the Service, so the pass after it deletes. */
+    bool ours_current = true;
+    for (plan_action *a = out->actions + first; a < out->actions + out->nactions && ours_current; a++) {
+        const lview_slice *o = a->observed;
+        a->desc.name = a->name; /* the array may have moved since it was set */
+        ours_current = o != NULL && !o->pending && !o->foreign && o->hash == slice_desc_hash(&a->desc) &&
+                       strcmp(o->service, a->desc.service) == 0;
+    }
     /* Everything else of this link for this Service goes. */
     for (lview_slice *s = lview_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
-        if (strcmp(s->link, lk->name) != 0 || s->pending)
+        if (strcmp(s->link, lk->name) != 0 || s->pending || (s->foreign && !ours_current))
             continue;
         if (plan_name_in(out->actions + first, out->actions + out->nactions, s->name))
             continue;
@@ -299,7 +308,7 @@ static void plan_drop_unchanged(plan_output *out)
     for (size_t r = 0; r < out->nactions; r++) {
         plan_action *a = &out->actions[r];
         a->desc.name = a->name; /* the array may have moved since it was set */
-        if (a->kind == PLAN_WRITE_SLICE && a->observed != NULL &&
+        if (a->kind == PLAN_WRITE_SLICE && a->observed != NULL && !a->observed->foreign &&
             (a->observed->pending ||
              (a->observed->hash == slice_desc_hash(&a->desc) && strcmp(a->observed->service, a->desc.service) == 0)))
             continue;

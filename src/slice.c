@@ -501,3 +501,63 @@ int slice_observe(const json_doc *doc, int obj, const char *ns, const char *name
     slice_data_free(&data);
     return 0;
 }
+
+/* ---- classification ---- */
+
+static bool slice_label_ok(const char *v)
+{
+    return v != NULL && v[0] != '\0' && strlen(v) <= 63;
+}
+
+/* svclink (Go) names its slice "<service>-svclink-<cluster>", never shortened. */
+static bool slice_go_name(const char *name, const char *service, const char *cluster)
+{
+    size_t ls = strlen(service), li = strlen(SLICE_GO_NAME_INFIX);
+    return strncmp(name, service, ls) == 0 && strncmp(name + ls, SLICE_GO_NAME_INFIX, li) == 0 &&
+           strcmp(name + ls + li, cluster) == 0;
+}
+
+slice_class slice_classify_labels(const char *name, const char *managed_by, const char *service,
+                                  const char *cluster, const char *go_cluster)
+{
+    if (managed_by == NULL || strcmp(managed_by, SLICE_MANAGED_BY) != 0)
+        return SLICE_CLASS_OTHER;
+    if (!slice_label_ok(service))
+        return SLICE_CLASS_UNKNOWN;
+    if (slice_label_ok(cluster))
+        return SLICE_CLASS_OURS;
+    if (name != NULL && slice_label_ok(go_cluster) && slice_go_name(name, service, go_cluster))
+        return SLICE_CLASS_GO;
+    return SLICE_CLASS_UNKNOWN;
+}
+
+/* A label's value, or NULL when absent or not a string short enough to be one. */
+static const char *slice_label_value(const json_doc *doc, int labels, const char *key, char *buf, size_t len)
+{
+    return slice_label(doc, labels, key, buf, len) == 0 ? buf : NULL;
+}
+
+slice_class slice_classify(const json_doc *doc, int obj, char service[64], char link[64])
+{
+    service[0] = link[0] = '\0';
+    int meta = json_obj_get(doc, obj, "metadata");
+    int labels = json_obj_get(doc, meta, "labels");
+    char name[254], mb[64], svc[64], cl[64], go[64];
+    const char *n = json_str_copy(doc, json_obj_get(doc, meta, "name"), name, sizeof name, NULL) == 0 ? name : NULL;
+    const char *c = slice_label_value(doc, labels, SLICE_LABEL_CLUSTER, cl, sizeof cl);
+    const char *g = slice_label_value(doc, labels, SLICE_GO_LABEL_CLUSTER, go, sizeof go);
+    const char *s = slice_label_value(doc, labels, SLICE_LABEL_SERVICE, svc, sizeof svc);
+    slice_class k = slice_classify_labels(n, slice_label_value(doc, labels, SLICE_LABEL_MANAGED_BY, mb, sizeof mb),
+                                          s, c, g);
+    if (k == SLICE_CLASS_OURS || k == SLICE_CLASS_GO) {
+        memcpy(service, svc, sizeof svc);
+        memcpy(link, k == SLICE_CLASS_OURS ? cl : go, 64);
+    }
+    return k;
+}
+
+const char *slice_class_name(slice_class c)
+{
+    static const char *const names[] = {"other", "ours", "svclink-go", "unknown"};
+    return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "?";
+}
