@@ -353,7 +353,7 @@ cmd_up() {
   # single-request-reopen: glibc sends A and AAAA from one socket at once, and the second
   # can lose the conntrack race at kube-proxy's DNAT (a 1 s timeout per lookup otherwise).
   mkdir -p "/etc/netns/$CLIENT"
-  printf 'nameserver %s\nsearch svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:2 single-request-reopen\n' "$DNS_SVC_IP" >"/etc/netns/$CLIENT/resolv.conf"
+  printf 'nameserver %s\nsearch svc.cluster.local cluster.local\noptions ndots:5 timeout:2 attempts:3 single-request-reopen\n' "$DNS_SVC_IP" >"/etc/netns/$CLIENT/resolv.conf"
 
   # The API server listens on the host's loopback only: a relay per namespace, joined to
   # one on the host by a unix socket (file system paths cross network namespaces).
@@ -457,7 +457,7 @@ cmd_get() {
   [ $# -eq 2 ] && [[ $1 =~ ^[0-9]+$ ]] || die "usage: get N URL"
   # One process for all N: a fresh connection each time (kube-proxy picks per connection).
   nsx "$CLIENT" bash -c 'for ((i = 0; i < $1; i++)); do
-      curl -sS --noproxy "*" --max-time 2 "$2" 2>/dev/null || echo ERR
+      curl -sS --noproxy "*" --max-time "${DP_CURL_TIMEOUT:-5}" "$2" 2>/dev/null || echo ERR
     done' _ "$1" "$2"
 }
 

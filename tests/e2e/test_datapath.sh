@@ -127,7 +127,7 @@ expect "datapath: links Ready, 6 web sandboxes" 60 'echo "$(cl_summary "$LA") | 
         [ "$(local_eps "$NS" web "$LA" | grep -c .)" -eq 3 ] && [ "$(local_eps "$NS" web "$LB" | grep -c .)" -eq 2 ]'
 
 # === 1. by DNS name and by ClusterIP, every pod answers ======================================
-expect "datapath: web.$NS.svc.cluster.local resolves to the ClusterIP $WEB_IP from the client" 30 \
+expect "datapath: web.$NS.svc.cluster.local resolves to the ClusterIP $WEB_IP from the client" 60 \
   'dp dns web.$NS.svc.cluster.local' eval '[ "$(dp dns web.$NS.svc.cluster.local)" = "$WEB_IP" ]'
 spread "datapath: by DNS name every pod of main, cluster-a and cluster-b answers" "http://web.$NS.svc.cluster.local/"
 spread "datapath: by ClusterIP every pod answers" "http://$WEB_IP/"
