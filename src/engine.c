@@ -64,6 +64,9 @@ struct engine {
     wq writes;
     smap pending_svc; /* "ns/svc" -> 1 while a Service or Namespace create is in flight */
     smap inflight;    /* "ns/slice" -> 1 while a write of that slice is in flight */
+    smap retry;       /* "ns/svc" -> 1: a write for it failed; tried again by the retry timer */
+    loop_timer_id retry_timer;
+    uint64_t retry_ms; /* the retry timer's delay: doubles while writes keep failing */
     int sig_pipe[2];
     json_doc scratch;
     /* Leader election: only a replica with leading set writes anything. */
@@ -344,6 +347,37 @@ static void engine_slice_written(engine *e, const wq_op *op, const kapi_response
         metrics_observe(METRICS_PROPAGATION, "", (double)(loop_now_ms() - op->since_ms) / 1000.0);
 }
 
+#define ENGINE_RETRY_MIN_MS 500
+#define ENGINE_RETRY_MAX_MS 30000
+
+static void engine_on_retry(loop *l, void *arg)
+{
+    (void)l;
+    engine *e = arg;
+    e->retry_timer = 0;
+    while (smap_count(&e->retry) > 0) {
+        smap_iter it = smap_iter_start(&e->retry);
+        char key[WQ_KEY_MAX];
+        snprintf(key, sizeof key, "%s", it.e->key);
+        smap_del(&e->retry, key);
+        engine_requeue_key(e, key);
+    }
+}
+
+/* A write the server refused (403, 422, 5xx, no answer) is not resent at once: that would
+ * be a tight loop against a server that says no. Its Service is tried again after a delay
+ * that doubles while failures go on (0.5 s to 30 s) and resets after a success. */
+static void engine_retry_later(engine *e, const char *key)
+{
+    if (key[0] == '\0' || smap_put(&e->retry, key, (void *)1, NULL) != 0)
+        return;
+    if (e->retry_timer == 0) {
+        e->retry_ms = e->retry_ms == 0 ? ENGINE_RETRY_MIN_MS
+                                       : (e->retry_ms * 2 > ENGINE_RETRY_MAX_MS ? ENGINE_RETRY_MAX_MS : e->retry_ms * 2);
+        e->retry_timer = loop_timer_add(e->l, e->retry_ms, engine_on_retry, e);
+    }
+}
+
 static void engine_on_written(void *arg, const wq_op *op, const kapi_response *resp)
 {
     engine *e = arg;
@@ -364,7 +398,15 @@ static void engine_on_written(void *arg, const wq_op *op, const kapi_response *r
         log_kv(resp->status == 409 ? LOG_INFO : LOG_WARN, "write failed", "verb", op->method, "kind", op->kind,
                "ns", op->ns, "name", op->name, "error", resp->error, NULL);
     }
-    engine_requeue_key(e, op->key);
+    /* Success, a conflict (the watch brings the newer object) or a delete of something gone:
+     * look again now. Anything else: later. */
+    bool again_now = ok || resp->status == 409 || (resp->status == 404 && strcmp(op->method, "DELETE") == 0);
+    if (ok && smap_count(&e->retry) == 0)
+        e->retry_ms = 0;
+    if (again_now)
+        engine_requeue_key(e, op->key);
+    else
+        engine_retry_later(e, op->key);
 }
 
 /* ---- main-cluster reflectors ---- */
@@ -711,6 +753,7 @@ static void engine_cleanup(engine *e)
     wq_free(&e->writes);
     smap_free(&e->pending_svc);
     smap_free(&e->inflight);
+    smap_free(&e->retry);
     smap_free(&e->dirty);
     lview_free(&e->view);
     json_doc_free(&e->scratch);
@@ -744,6 +787,7 @@ int engine_run_with(const cfg_options *opts, const engine_hooks *hooks)
     smap_init(&e.dirty);
     smap_init(&e.pending_svc);
     smap_init(&e.inflight);
+    smap_init(&e.retry);
     lview_init(&e.view, engine_mark_dirty, &e);
     json_doc_init(&e.scratch);
     log_setup((log_level)opts->log_level, opts->log_json);
