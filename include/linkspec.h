@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrpol.h"
 #include "json.h"
 
 #define LINKSPEC_FINALIZER "svclink.cloudpilot.ai/cleanup"
@@ -48,6 +49,7 @@ typedef struct {
     linkspec_list excluded_services;      /* "namespace/name" */
     linkspec_list excluded_service_names;
     uint32_t stale_timeout_s;             /* default LINKSPEC_DEFAULT_STALE_TIMEOUT_S */
+    addrpol_set allowed_cidrs;            /* spec.allowedCIDRs; empty: no allow-list */
 } linkspec;
 
 /* Decodes the ClusterLink at token obj of doc. Returns 0 and fills *out (caller frees with

@@ -365,6 +365,7 @@ static clink *clink_new(const clink_env *env, const char *name)
     lk->env = env;
     lk->name = strdup(name);
     smap_init(&lk->counts);
+    dropnote_init(&lk->drops);
     rcache_init(&lk->cache, env->mark_dirty, env->arg);
     if (lk->name == NULL || smap_put(env->links, name, lk, NULL) != 0) {
         free(lk->name);
@@ -394,6 +395,7 @@ void clink_destroy(clink *lk)
         linkspec_free(&lk->spec);
     clink_free_list(&lk->other_finalizers);
     smap_free(&lk->counts);
+    dropnote_free(&lk->drops);
     clink_forget_metrics(lk->name);
     smap_del(env->links, lk->name);
     free(lk->name);
