@@ -190,7 +190,7 @@ static void pw_on_rebuild(loop *l, void *arg)
         char nodes[32], apis[32];
         snprintf(nodes, sizeof nodes, "%zu", pw->sets[ADDRPOL_NODE].n);
         snprintf(apis, sizeof apis, "%zu", pw->sets[ADDRPOL_APISERVER].n);
-        log_kv(LOG_INFO, "address policy", "serviceCIDRs", cidrs, "nodeAddresses", nodes, "apiServerAddresses", apis,
+        log_kv(LOG_INFO, "address policy in use", "serviceCIDRs", cidrs, "nodeAddresses", nodes, "apiServerAddresses", apis,
                "ready", ready ? "true" : "false", NULL);
     }
     if (ready && (changed || !pw->was_ready)) {
