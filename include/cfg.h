@@ -7,7 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrpol.h"
+
 #define CFG_DEFAULT_SYNC_INTERVAL_MS 30000u
+/* Count-only ClusterLink status changes are written at most this often (clstatus_pace). */
+#define CFG_DEFAULT_STATUS_INTERVAL_MS 10000u
 /* client-go's leader-election defaults, which operators already know. */
 #define CFG_DEFAULT_LEASE_DURATION_MS 15000u
 #define CFG_DEFAULT_RENEW_DEADLINE_MS 10000u
@@ -51,6 +55,10 @@ typedef struct {
         const char *value;
     } klog_flags[CFG_MAX_KLOG_FLAGS];
     size_t klog_flag_count; /* how many were seen; at most CFG_MAX_KLOG_FLAGS are listed */
+    /* The address policy's global parts, owned by this struct (cfg_free). */
+    addrpol_set service_cidrs;   /* --service-cidrs: denied besides what the API tells */
+    addrpol_set allowed_cidrs;   /* --allowed-cidrs: when not empty, only endpoints inside pass */
+    uint64_t status_interval_ms; /* --status-interval */
 } cfg_options;
 
 /* Parses argv[1..argc-1] into *out (always initialised, even on error). On CFG_ERROR,

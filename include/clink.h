@@ -8,6 +8,7 @@
 
 #include "clstatus.h"
 #include "dns.h"
+#include "dropnote.h"
 #include "filter.h"
 #include "json.h"
 #include "kcfg.h"
@@ -31,6 +32,7 @@ typedef struct {
     wq *writes;                          /* writes to the main cluster; ->leading gates them */
     lview *view;                         /* the main cluster's Services and our slices */
     const linkspec_list *global_included; /* --included-namespaces */
+    uint64_t status_interval_ms;         /* --status-interval (clstatus_pace) */
     smap *links;                         /* name -> clink*, where links register themselves */
     void (*mark_dirty)(void *arg, const char *ns, const char *svc);
     void *arg;
@@ -94,6 +96,8 @@ struct clink {
     loop_timer_id status_timer;
     bool status_inflight;
     bool finalizer_inflight;
+    clstatus_pace pace;        /* when status may be written again (clstatus) */
+    dropnote drops;            /* what the address policy refused, per Service (clstatus) */
     smap counts;               /* "ns/svc" -> endpoints written from this link (+1) */
     linkspec_list other_finalizers; /* metadata.finalizers except ours (owned) */
     int64_t total_endpoints;

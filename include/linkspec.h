@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrpol.h"
 #include "json.h"
 
 #define LINKSPEC_FINALIZER "svclink.cloudpilot.ai/cleanup"
@@ -63,6 +64,7 @@ typedef struct {
     char *service_selector;   /* spec.serviceSelector as a labelSelector query; NULL: every Service */
     linkspec_nsmap namespace_mapping; /* no two entries share a from or a to; never kube-system */
     int create_services;      /* spec.createServices: 0, 1, or LINKSPEC_UNSET (the global flag decides) */
+    addrpol_set allowed_cidrs;            /* spec.allowedCIDRs; empty: no allow-list */
 } linkspec;
 
 /* The local namespace a remote namespace is written into: its `to` when mapped, itself when

@@ -238,6 +238,9 @@ static const struct {
     {"--http-address", CFG_FLAG_STRING},
     {"--log-format", CFG_FLAG_STRING},
     {"--log-level", CFG_FLAG_STRING},
+    {"--service-cidrs", CFG_FLAG_STRING},
+    {"--allowed-cidrs", CFG_FLAG_STRING},
+    {"--status-interval", CFG_FLAG_STRING},
 };
 
 /* The flags klog.InitFlags registers (svclink (Go) calls it, so its Deployments may pass
@@ -416,6 +419,11 @@ static int cfg_apply(cfg_options *opts, const char *flag, const char *value, cha
         opts->log_json = strcmp(value, "json") == 0;
         return 0;
     }
+    if (strcmp(flag, "--service-cidrs") == 0 || strcmp(flag, "--allowed-cidrs") == 0)
+        return addrpol_set_add_list(strcmp(flag, "--service-cidrs") == 0 ? &opts->service_cidrs : &opts->allowed_cidrs,
+                                    value, flag, err, errlen);
+    if (strcmp(flag, "--status-interval") == 0)
+        return cfg_duration(flag, value, 100, 3600000, &opts->status_interval_ms, err, errlen);
     if (strcmp(flag, "--log-level") == 0) {
         int level = log_level_parse(value);
         if (level < 0) {
@@ -452,6 +460,7 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
     out->renew_deadline_ms = CFG_DEFAULT_RENEW_DEADLINE_MS;
     out->retry_period_ms = CFG_DEFAULT_RETRY_PERIOD_MS;
     out->log_level = LOG_INFO;
+    out->status_interval_ms = CFG_DEFAULT_STATUS_INTERVAL_MS;
     if (err != NULL && errlen > 0)
         err[0] = '\0';
 
@@ -515,6 +524,8 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
 void cfg_free(cfg_options *opts)
 {
     cfg_namespace_list_free(&opts->included_namespaces, &opts->included_namespace_count);
+    addrpol_set_free(&opts->service_cidrs);
+    addrpol_set_free(&opts->allowed_cidrs);
 }
 
 void cfg_usage(char *buf, size_t buflen)
@@ -543,6 +554,12 @@ void cfg_usage(char *buf, size_t buflen)
              "  --leader-elect-retry-period D     time between attempts to acquire or renew (default 2s)\n"
              "  --http-address HOST:PORT          serve /healthz, /readyz, /leader and /metrics\n"
              "                                    (default: no listener; the Deployment uses :8080)\n"
+             "  --service-cidrs CIDR[,CIDR...]    the main cluster's Service ranges, never written as\n"
+             "                                    endpoints (besides the ServiceCIDR objects it serves)\n"
+             "  --allowed-cidrs CIDR[,CIDR...]    write only remote endpoints inside these ranges\n"
+             "                                    (each link's spec.allowedCIDRs narrows further)\n"
+             "  --status-interval DURATION        ClusterLink status writes for count changes alone at\n"
+             "                                    most this often (default 10s; 100ms to 1h)\n"
              "  --log-format text|json            key=value lines or JSON objects (default text)\n"
              "  --log-level LEVEL                 debug, info, warn or error (default info)\n"
              "  -v=N, --logtostderr, ... (klog)   accepted from svclink (Go) Deployments and ignored,\n"

@@ -403,6 +403,7 @@ static clink *clink_new(const clink_env *env, const char *name)
     lk->env = env;
     lk->name = strdup(name);
     smap_init(&lk->counts);
+    dropnote_init(&lk->drops);
     rcache_init(&lk->cache, clink_remote_dirty, lk);
     if (lk->name == NULL || smap_put(env->links, name, lk, NULL) != 0) {
         free(lk->name);
@@ -437,6 +438,7 @@ void clink_destroy(clink *lk)
     free(lk->context);
     free(lk->base_dir);
     smap_free(&lk->counts);
+    dropnote_free(&lk->drops);
     clink_forget_metrics(lk->name);
     smap_del(env->links, lk->name);
     free(lk->name);

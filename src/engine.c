@@ -23,6 +23,7 @@
 #include "lview.h"
 #include "metrics.h"
 #include "plan.h"
+#include "polwatch.h"
 #include "probe.h"
 #include "refl.h"
 #include "slice.h"
@@ -55,6 +56,7 @@ struct engine {
     bool main_failing[3];
     bool links_synced;
     lview view;
+    polwatch *pw;     /* the main cluster's own addresses, for the address policy */
     smap links;       /* name -> clink* (each owned by this map: clink_destroy) */
     uint32_t links_gen;
     clink_env env;    /* what links borrow from us */
@@ -238,20 +240,32 @@ static int engine_cmp_links(const void *a, const void *b)
     return strcmp(((const plan_link *)a)->name, ((const plan_link *)b)->name);
 }
 
-static size_t engine_plan_links(engine *e, plan_link **out)
+/* The links as plan sees them, each with its address policy (pols[i]: the main cluster's
+ * deny sets, --allowed-cidrs and the link's spec.allowedCIDRs). */
+static size_t engine_plan_links(engine *e, plan_link **out, addrpol **pols)
 {
     size_t n = smap_count(&e->links), i = 0;
     *out = calloc(n ? n : 1, sizeof **out);
-    if (*out == NULL)
+    *pols = calloc(n ? n : 1, sizeof **pols);
+    if (*out == NULL || *pols == NULL) {
+        free(*out);
+        free(*pols);
+        *out = NULL;
+        *pols = NULL;
         return 0;
+    }
     for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it)) {
         const clink *lk = it.e->value;
+        addrpol *p = &(*pols)[i];
+        polwatch_policy(e->pw, p);
+        p->allow_global = &e->opts->allowed_cidrs;
+        p->allow_link = lk->have_spec ? &lk->spec.allowed_cidrs : NULL;
         int create = lk->have_spec ? lk->spec.create_services : LINKSPEC_UNSET;
         (*out)[i++] = (plan_link){.name = lk->name, .mode = clink_mode(lk), .rules = &lk->rules,
                                   .cache = &lk->cache,
                                   .create_services = create == LINKSPEC_UNSET ? e->opts->sync_services_to_local_cluster
                                                                               : create == 1,
-                                  .nsmap = lk->have_spec ? &lk->spec.namespace_mapping : NULL};
+                                  .nsmap = lk->have_spec ? &lk->spec.namespace_mapping : NULL, .policy = p};
     }
     qsort(*out, n, sizeof **out, engine_cmp_links);
     return n;
@@ -266,13 +280,15 @@ static void engine_reconcile(engine *e, const char *key)
     snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
     snprintf(svc, sizeof svc, "%s", slash + 1);
     plan_link *links = NULL;
-    size_t n = engine_plan_links(e, &links);
+    addrpol *pols = NULL;
+    size_t n = engine_plan_links(e, &links, &pols);
     plan_input in = {.ns = ns, .svc = svc, .view = &e->view, .links = links, .nlinks = n,
                      .links_known = e->links_synced};
     plan_output out;
     if (links == NULL || plan_service(&in, &out) != 0) {
         log_kv(LOG_ERROR, "out of memory reconciling a Service", "ns", ns, "service", svc, NULL);
         free(links);
+        free(pols);
         return;
     }
     for (size_t i = 0; i < out.nactions; i++) {
@@ -289,11 +305,14 @@ static void engine_reconcile(engine *e, const char *key)
                "service", svc, "link", out.ignored_link, NULL);
     for (size_t i = 0; i < out.ncounts; i++) {
         clink *lk = smap_get(&e->links, out.counts[i].link);
-        if (lk != NULL)
+        if (lk != NULL) {
             clstatus_count(lk, key, out.counts[i].endpoints);
+            clstatus_drops(lk, key, out.drops, out.ndrops);
+        }
     }
     plan_output_free(&out);
     free(links);
+    free(pols);
 }
 
 static void engine_on_pass(loop *l, void *arg)
@@ -302,7 +321,7 @@ static void engine_on_pass(loop *l, void *arg)
     engine *e = arg;
     e->pass_timer = 0;
     /* Nothing is written before the main cluster's own view is complete. */
-    if (!e->view.svcs_synced || !e->view.slices_synced || !e->links_synced)
+    if (!e->view.svcs_synced || !e->view.slices_synced || !e->links_synced || !polwatch_ready(e->pw))
         return;
     if (!e->leading)
         return; /* stopping: what is queued is the next leader's */
@@ -433,6 +452,8 @@ static void main_refl_object(void *arg, refl_op op, const json_doc *doc, int obj
     main_refl *mr = arg;
     engine *e = mr->e;
     if (mr->kind != 'l') {
+        if (mr->kind == 's')
+            polwatch_service(e->pw, op, doc, obj);
         if (op == REFL_DELETE)
             lview_delete(&e->view, mr->kind, doc, obj);
         else
@@ -688,6 +709,13 @@ static int engine_signals(engine *e)
 
 /* ---- start and stop ---- */
 
+/* The main cluster's own addresses changed (or became known): plan everything again. */
+static void engine_on_policy(void *arg)
+{
+    engine *e = arg;
+    engine_mark_everything(e);
+}
+
 static int engine_load_main(engine *e)
 {
     kcfg_error kerr;
@@ -706,8 +734,16 @@ static int engine_load_main(engine *e)
     }
     wq_init(&e->writes, e->main.api, engine_on_written, e);
     e->env = (clink_env){.l = e->l, .dns = e->dns, .main_api = e->main.api, .writes = &e->writes,
-                         .view = &e->view, .global_included = &e->global_included, .links = &e->links,
+                         .view = &e->view, .global_included = &e->global_included,
+                         .status_interval_ms = e->opts->status_interval_ms, .links = &e->links,
                          .mark_dirty = engine_mark_dirty, .arg = e};
+    polwatch_config pc = {.service_cidrs = &e->opts->service_cidrs, .server = &e->main_cfg.url.host,
+                          .changed = engine_on_policy, .arg = e};
+    e->pw = polwatch_new(e->l, e->main.api, &pc);
+    if (e->pw == NULL) {
+        log_kv(LOG_ERROR, "out of memory at start-up", NULL);
+        return -1;
+    }
     return 0;
 }
 
@@ -736,6 +772,7 @@ static int engine_start_main(engine *e)
         if (e->main_refls[i] != NULL)
             refl_start(e->main_refls[i]);
     }
+    polwatch_start(e->pw);
     return 0;
 }
 
@@ -750,6 +787,7 @@ static void engine_cleanup(engine *e)
     smap_free(&e->links);
     for (int i = 0; i < 3; i++)
         refl_free(e->main_refls[i]);
+    polwatch_free(e->pw);
     wq_free(&e->writes);
     smap_free(&e->pending_svc);
     smap_free(&e->inflight);

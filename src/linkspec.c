@@ -480,6 +480,38 @@ static int ls_parse_mapping(const ls_ctx *c, int spec, linkspec *out)
     return 0;
 }
 
+/* spec.allowedCIDRs: addresses or ranges; each entry is checked and named when wrong. */
+static int ls_parse_cidrs(const ls_ctx *c, int spec, linkspec *out)
+{
+    char q[JSON_QUOTE_SIZE], buf[LS_BUF], path[64], why[200];
+    int arr = json_obj_get(c->doc, spec, "allowedCIDRs");
+    if (!ls_present(c->doc, arr))
+        return 0;
+    int n = json_len(c->doc, arr);
+    if (!json_is_array(c->doc, arr) || n < 0 || (size_t)n > LINKSPEC_MAX_LIST) {
+        txt_errorf(c->err, c->errlen, "spec.allowedCIDRs: %s is not a list of at most %u entries",
+                   json_quote(c->doc, arr, q), LINKSPEC_MAX_LIST);
+        return -1;
+    }
+    size_t i = 0;
+    for (int t = json_arr_first(c->doc, arr); t >= 0; t = json_next(c->doc, t), i++) {
+        size_t len = 0;
+        addrpol_cidr cidr;
+        snprintf(path, sizeof path, "spec.allowedCIDRs[%zu]", i);
+        if (ls_copy(c, t, path, ADDRPOL_TEXT_MAX - 1, buf, &len) < 0)
+            return -1;
+        if (addrpol_cidr_parse(buf, len, &cidr, why, sizeof why) != 0) {
+            txt_errorf(c->err, c->errlen, "%s: %s", path, why);
+            return -1;
+        }
+        if (addrpol_set_add(&out->allowed_cidrs, &cidr) != 0) {
+            txt_errorf(c->err, c->errlen, "%s: out of memory", path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int ls_parse_mirror(const ls_ctx *c, int spec, linkspec *out)
 {
     char q[JSON_QUOTE_SIZE];
@@ -521,7 +553,8 @@ static int ls_parse_spec(const ls_ctx *c, int obj, linkspec *out)
         ls_parse_list(c, spec, "excludedServices", LS_SERVICE_REF, &out->excluded_services) < 0 ||
         ls_parse_list(c, spec, "excludedServiceNames", LS_SERVICE_NAME,
                       &out->excluded_service_names) < 0 ||
-        ls_parse_mirror(c, spec, out) < 0)
+        ls_parse_mirror(c, spec, out) < 0 ||
+        ls_parse_cidrs(c, spec, out) < 0)
         return -1;
     return 0;
 }
@@ -589,6 +622,7 @@ void linkspec_free(linkspec *s)
         free(s->namespace_mapping.items[i].to);
     }
     free(s->namespace_mapping.items);
+    addrpol_set_free(&s->allowed_cidrs);
     memset(s, 0, sizeof *s);
 }
 
@@ -633,7 +667,8 @@ bool linkspec_same_spec(const linkspec *a, const linkspec *b)
            ls_list_same(&a->excluded_services, &b->excluded_services) &&
            ls_list_same(&a->excluded_service_names, &b->excluded_service_names) &&
            a->stale_timeout_s == b->stale_timeout_s && ls_str_same(a->service_selector, b->service_selector) &&
-           a->create_services == b->create_services && ls_map_same(&a->namespace_mapping, &b->namespace_mapping);
+           a->create_services == b->create_services && ls_map_same(&a->namespace_mapping, &b->namespace_mapping) &&
+           addrpol_set_equal(&a->allowed_cidrs, &b->allowed_cidrs);
 }
 
 const char *linkspec_local_ns(const linkspec_nsmap *m, const char *remote_ns)

@@ -133,6 +133,31 @@ static bool plan_name_in(const plan_action *from, const plan_action *to, const c
     return false;
 }
 
+/* 1 when the link's address policy refuses ep (recorded in out->drops), 0 when it may be
+ * written, -1 when out of memory. */
+static int plan_policy_drop(const plan_link *lk, const slice_data *d, const slice_ep *ep, plan_output *out)
+{
+    int family = d->addr_type == SLICE_ADDR_IPV4 ? 4 : 6;
+    addrpol_reason r = lk->policy != NULL ? addrpol_check(lk->policy, family, ep->addr) : ADDRPOL_PASS;
+    if (r == ADDRPOL_PASS)
+        return 0;
+    if (out->ndrops == out->dcap) {
+        size_t cap = out->dcap ? out->dcap * 2 : 8;
+        plan_drop *grown = realloc(out->drops, cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        out->drops = grown;
+        out->dcap = cap;
+    }
+    plan_drop *dr = &out->drops[out->ndrops++];
+    memset(dr, 0, sizeof *dr);
+    dr->link = lk->name;
+    dr->family = (uint8_t)family;
+    dr->reason = (uint8_t)r;
+    memcpy(dr->addr, ep->addr, 16);
+    return 1;
+}
+
 /* The wanted slices of one link for the Service, as slice descs (written or not: the
  * names matter for what to delete). Wanted slices equal to what is there give no action
  * but are still listed, marked by a NULL link, until plan_drop_unchanged. */
@@ -148,7 +173,8 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
         if (set == NULL)
             return -1;
         for (uint32_t i = 0; i < rs->data.neps; i++) {
-            if (plan_set_add(set, &rs->data.eps[i]) != 0)
+            int drop = plan_policy_drop(lk, &rs->data, &rs->data.eps[i], out);
+            if (drop < 0 || (drop == 0 && plan_set_add(set, &rs->data.eps[i]) != 0))
                 return -1;
         }
     }
@@ -367,5 +393,6 @@ void plan_output_free(plan_output *out)
     free(out->sets);
     free(out->actions);
     free(out->counts);
+    free(out->drops);
     memset(out, 0, sizeof *out);
 }

@@ -139,10 +139,11 @@ UNIT_TEST(cfg_help_and_version)
     cfg_free(&o);
     CHECK(cfg_parse(ARGC(v), v, &o, err, sizeof err) == CFG_VERSION);
     cfg_free(&o);
-    char usage[2048];
+    char usage[4096];
     cfg_usage(usage, sizeof usage);
     const char *flags[] = {"--sync-interval", "--kubeconfig", "--included-namespaces",
-                           "--sync-services-to-local-cluster", "--version", "--help"};
+                           "--sync-services-to-local-cluster", "--service-cidrs", "--allowed-cidrs",
+                           "--status-interval", "--version", "--help"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         CHECK(strstr(usage, flags[i]) != NULL);
 }
@@ -292,4 +293,27 @@ UNIT_TEST(cfg_klog_flag_values_checked)
     expect_error(ARGC(a4), a4, "needs a value");
     char *a5[] = {"svclink", "--vmodules=x"};
     expect_error(ARGC(a5), a5, "unknown flag");
+}
+UNIT_TEST(cfg_address_policy_and_status_interval_flags)
+{
+    cfg_options o;
+    char err[256];
+    char *none[] = {"svclink"};
+    CHECK(cfg_parse(ARGC(none), none, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.status_interval_ms == CFG_DEFAULT_STATUS_INTERVAL_MS && o.service_cidrs.n == 0 && o.allowed_cidrs.n == 0);
+    cfg_free(&o);
+    char *a[] = {"svclink", "--service-cidrs=10.96.0.0/12,fd00:96::/112", "--allowed-cidrs", "10.244.0.0/14",
+                 "--allowed-cidrs=192.0.2.7", "--status-interval=250ms"};
+    CHECK(cfg_parse(ARGC(a), a, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.service_cidrs.n == 2 && o.allowed_cidrs.n == 2 && o.status_interval_ms == 250);
+    cfg_free(&o);
+    CHECK(o.service_cidrs.n == 0 && o.service_cidrs.v == NULL);
+    char *b1[] = {"svclink", "--service-cidrs=10.96.0.0/33"};
+    expect_error(ARGC(b1), b1, "--service-cidrs");
+    char *b2[] = {"svclink", "--allowed-cidrs=10.0.0.0/8,,10.1.0.0/16"};
+    expect_error(ARGC(b2), b2, "empty");
+    char *b3[] = {"svclink", "--status-interval=50ms"};
+    expect_error(ARGC(b3), b3, "range");
+    char *b4[] = {"svclink", "--status-interval=2h"};
+    expect_error(ARGC(b4), b4, "range");
 }
