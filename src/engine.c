@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "clink.h"
 #include "dns.h"
 #include "hsrv.h"
@@ -28,7 +29,6 @@
 #include "refl.h"
 #include "slice.h"
 #include "smap.h"
-#include "svcbody.h"
 #include "version.h"
 #include "wq.h"
 
@@ -64,13 +64,8 @@ struct engine {
     loop_timer_id pass_timer;
     loop_timer_id resync_timer;
     wq writes;
-    smap pending_svc; /* "ns/svc" -> 1 while a Service or Namespace create is in flight */
-    smap inflight;    /* "ns/slice" -> 1 while a write of that slice is in flight */
-    smap retry;       /* "ns/svc" -> 1: a write for it failed; tried again by the retry timer */
-    loop_timer_id retry_timer;
-    uint64_t retry_ms; /* the retry timer's delay: doubles while writes keep failing */
+    apply apply;      /* runs plans as writes and books the answers */
     int sig_pipe[2];
-    json_doc scratch;
     /* Leader election: only a replica with leading set writes anything. */
     lease *lease;     /* NULL when --leader-elect is off */
     bool leading;
@@ -123,116 +118,8 @@ static void engine_mark_everything(engine *e)
     lview_mark_created(&e->view);
 }
 
-static void engine_requeue_key(engine *e, const char *key)
-{
-    const char *slash = strchr(key, '/');
-    if (slash == NULL)
-        return;
-    char ns[64];
-    snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
-    engine_mark_dirty(e, ns, slash + 1);
-}
 
 /* ---- running a plan ---- */
-
-/* One write per slice at a time: a second reconcile before the answer must not repeat it. */
-static bool engine_slice_busy(engine *e, const char *ns, const char *name, bool claim)
-{
-    char skey[WQ_KEY_MAX];
-    if (engine_key(skey, ns, name) != 0)
-        return true;
-    if (smap_get(&e->inflight, skey) != NULL)
-        return true;
-    if (claim)
-        smap_put(&e->inflight, skey, (void *)1, NULL);
-    return false;
-}
-
-static void engine_write_slice(engine *e, const plan_action *a, const char *key)
-{
-    const slice_desc *d = &a->desc;
-    if (engine_slice_busy(e, d->ns, d->name, true))
-        return;
-    char *body = NULL;
-    size_t len = 0;
-    if (slice_desc_write(d, a->observed != NULL ? a->observed->rv : NULL, &body, &len) != 0)
-        return;
-    char path[600];
-    if (a->observed == NULL)
-        snprintf(path, sizeof path, "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices", d->ns);
-    else
-        snprintf(path, sizeof path, "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices/%s", d->ns, d->name);
-    if (a->observed != NULL)
-        a->observed->pending = true;
-    wq_request r = {.what = WQ_SLICE, .method = a->observed == NULL ? "POST" : "PUT", .path = path,
-                    .ctype = "application/json", .kind = "EndpointSlice", .ns = d->ns, .name = d->name, .key = key,
-                    .link = d->link};
-    wq_write(&e->writes, &r, body, len);
-}
-
-static void engine_delete_slice(engine *e, lview_slice *s, const char *key)
-{
-    if (engine_slice_busy(e, s->ns, s->name, true))
-        return;
-    char path[600];
-    snprintf(path, sizeof path, "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices/%s", s->ns, s->name);
-    s->pending = true;
-    wq_request r = {.what = WQ_SLICE, .method = "DELETE", .path = path, .kind = "EndpointSlice", .ns = s->ns,
-                    .name = s->name, .key = key, .link = s->link};
-    wq_write(&e->writes, &r, NULL, 0);
-}
-
-/* Deletes a Service svclink created, only that very object (uid precondition): one made
- * again meanwhile by someone else is left alone. */
-static void engine_delete_service(engine *e, const plan_action *a, const char *ns, const char *svc, const char *key)
-{
-    char *body = svcbody_delete(a->local->uid, NULL);
-    if (body == NULL)
-        return;
-    char path[600];
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
-    smap_put(&e->pending_svc, key, (void *)1, NULL);
-    wq_request r = {.what = WQ_SERVICE, .method = "DELETE", .path = path, .ctype = "application/json",
-                    .kind = "Service", .ns = ns, .name = svc, .key = key, .link = a->link};
-    wq_write(&e->writes, &r, body, strlen(body));
-}
-
-/* Creates the Namespace (409 AlreadyExists is fine) and then the Service, patches one
- * svclink created, or deletes it. One Service write at a time per Service. */
-static void engine_write_service(engine *e, const plan_action *a, const char *ns, const char *svc, const char *key)
-{
-    if (smap_get(&e->pending_svc, key) != NULL)
-        return;
-    if (a->kind == PLAN_DELETE_SERVICE) {
-        engine_delete_service(e, a, ns, svc, key);
-        return;
-    }
-    size_t len = 0;
-    char path[600];
-    if (a->kind == PLAN_CREATE_SERVICE) {
-        char *nsbody = svcbody_namespace(ns, &len);
-        if (nsbody == NULL)
-            return;
-        smap_put(&e->pending_svc, key, (void *)1, NULL);
-        wq_request nr = {.what = WQ_NAMESPACE, .method = "POST", .path = "/api/v1/namespaces",
-                         .ctype = "application/json", .kind = "Namespace", .name = ns, .link = a->link};
-        wq_write(&e->writes, &nr, nsbody, len);
-    }
-    bool patch = a->kind == PLAN_PATCH_SERVICE;
-    svcbody_source src = {.link = a->link, .ns = a->remote_ns};
-    char *body = svcbody_service(ns, svc, a->rsvc, &src, patch, &len);
-    if (body == NULL)
-        return;
-    smap_put(&e->pending_svc, key, (void *)1, NULL);
-    if (patch)
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
-    else
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/services", ns);
-    wq_request r = {.what = WQ_SERVICE, .method = patch ? "PATCH" : "POST", .path = path,
-                    .ctype = patch ? "application/merge-patch+json" : "application/json", .kind = "Service",
-                    .ns = ns, .name = svc, .key = key, .link = a->link};
-    wq_write(&e->writes, &r, body, len);
-}
 
 /* Sorted by name, so every pass visits links in the same order. */
 static int engine_cmp_links(const void *a, const void *b)
@@ -291,15 +178,8 @@ static void engine_reconcile(engine *e, const char *key)
         free(pols);
         return;
     }
-    for (size_t i = 0; i < out.nactions; i++) {
-        plan_action *a = &out.actions[i];
-        if (a->kind == PLAN_WRITE_SLICE)
-            engine_write_slice(e, a, key);
-        else if (a->kind == PLAN_DELETE_SLICE)
-            engine_delete_slice(e, a->observed, key);
-        else
-            engine_write_service(e, a, ns, svc, key);
-    }
+    for (size_t i = 0; i < out.nactions; i++)
+        apply_action(&e->apply, &out.actions[i], ns, svc, key);
     if (out.ignored_link != NULL)
         log_kv(LOG_INFO, "ExternalName differs between links: the creating link's target is kept", "ns", ns,
                "service", svc, "link", out.ignored_link, NULL);
@@ -346,86 +226,15 @@ static void engine_schedule_pass(engine *e)
 
 /* ---- answers to our writes ---- */
 
-static void engine_slice_written(engine *e, const wq_op *op, const kapi_response *resp, bool ok)
-{
-    char skey[WQ_KEY_MAX];
-    if (engine_key(skey, op->ns, op->name) == 0)
-        smap_del(&e->inflight, skey);
-    lview_slice *s = lview_slice_get(&e->view, op->ns, op->name);
-    if (s != NULL)
-        s->pending = false;
-    bool deleted = strcmp(op->method, "DELETE") == 0;
-    if ((ok || resp->status == 404) && deleted) {
-        lview_record_slice(&e->view, op->ns, op->name, NULL, -1);
-    } else if (ok) {
-        char jerr[64];
-        if (json_parse(&e->scratch, resp->body, resp->body_len, jerr, sizeof jerr) == 0)
-            lview_record_slice(&e->view, op->ns, op->name, &e->scratch, 0);
-    }
-    if (ok && op->since_ms != 0)
-        metrics_observe(METRICS_PROPAGATION, "", (double)(loop_now_ms() - op->since_ms) / 1000.0);
-}
-
-#define ENGINE_RETRY_MIN_MS 500
-#define ENGINE_RETRY_MAX_MS 30000
-
-static void engine_on_retry(loop *l, void *arg)
-{
-    (void)l;
-    engine *e = arg;
-    e->retry_timer = 0;
-    while (smap_count(&e->retry) > 0) {
-        smap_iter it = smap_iter_start(&e->retry);
-        char key[WQ_KEY_MAX];
-        snprintf(key, sizeof key, "%s", it.e->key);
-        smap_del(&e->retry, key);
-        engine_requeue_key(e, key);
-    }
-}
-
-/* A write the server refused (403, 422, 5xx, no answer) is not resent at once: that would
- * be a tight loop against a server that says no. Its Service is tried again after a delay
- * that doubles while failures go on (0.5 s to 30 s) and resets after a success. */
-static void engine_retry_later(engine *e, const char *key)
-{
-    if (key[0] == '\0' || smap_put(&e->retry, key, (void *)1, NULL) != 0)
-        return;
-    if (e->retry_timer == 0) {
-        e->retry_ms = e->retry_ms == 0 ? ENGINE_RETRY_MIN_MS
-                                       : (e->retry_ms * 2 > ENGINE_RETRY_MAX_MS ? ENGINE_RETRY_MAX_MS : e->retry_ms * 2);
-        e->retry_timer = loop_timer_add(e->l, e->retry_ms, engine_on_retry, e);
-    }
-}
-
 static void engine_on_written(void *arg, const wq_op *op, const kapi_response *resp)
 {
     engine *e = arg;
-    bool ok = resp->status >= 200 && resp->status < 300;
-    if (op->what == WQ_SLICE) {
-        engine_slice_written(e, op, resp, ok);
-    } else if (op->what == WQ_SERVICE || op->what == WQ_NAMESPACE) {
-        if (op->what == WQ_SERVICE || !ok)
-            smap_del(&e->pending_svc, op->key);
-    } else if (op->what == WQ_STATUS || op->what == WQ_FINALIZER) {
+    if (op->what == WQ_STATUS || op->what == WQ_FINALIZER) {
         clink *lk = smap_get(&e->links, op->link);
         if (lk != NULL)
-            clstatus_written(lk, op->what == WQ_FINALIZER, ok);
+            clstatus_written(lk, op->what == WQ_FINALIZER, resp->status >= 200 && resp->status < 300);
     }
-    if (!ok && !(resp->status == 409 && op->what == WQ_NAMESPACE) &&
-        !(resp->status == 404 && strcmp(op->method, "DELETE") == 0)) {
-        /* 409 on a slice or Service: the watch brings the newer state, then we retry. */
-        log_kv(resp->status == 409 ? LOG_INFO : LOG_WARN, "write failed", "verb", op->method, "kind", op->kind,
-               "ns", op->ns, "name", op->name, "error", resp->error, NULL);
-    }
-    /* Success, a conflict (the watch brings the newer object) or a delete of something gone:
-     * look again now. Anything else: later. */
-    bool again_now = ok || resp->status == 409 || (resp->status == 404 && strcmp(op->method, "DELETE") == 0);
-    if (ok && smap_count(&e->retry) == 0)
-        e->retry_ms = 0;
-    if (again_now)
-        engine_requeue_key(e, op->key);
-    else
-        engine_retry_later(e, op->key);
+    apply_written(&e->apply, op, resp);
 }
 
 /* ---- main-cluster reflectors ---- */
@@ -733,6 +542,7 @@ static int engine_load_main(engine *e)
         return -1;
     }
     wq_init(&e->writes, e->main.api, engine_on_written, e);
+    apply_init(&e->apply, e->l, &e->writes, &e->view, engine_mark_dirty, e);
     e->env = (clink_env){.l = e->l, .dns = e->dns, .main_api = e->main.api, .writes = &e->writes,
                          .view = &e->view, .global_included = &e->global_included,
                          .status_interval_ms = e->opts->status_interval_ms, .links = &e->links,
@@ -789,12 +599,9 @@ static void engine_cleanup(engine *e)
         refl_free(e->main_refls[i]);
     polwatch_free(e->pw);
     wq_free(&e->writes);
-    smap_free(&e->pending_svc);
-    smap_free(&e->inflight);
-    smap_free(&e->retry);
+    apply_free(&e->apply);
     smap_free(&e->dirty);
     lview_free(&e->view);
-    json_doc_free(&e->scratch);
     if (e->main.api != NULL)
         kconn_close(&e->main);
     kcfg_free(&e->main_cfg);
@@ -823,11 +630,7 @@ int engine_run_with(const cfg_options *opts, const engine_hooks *hooks)
     e.global_included.count = opts->included_namespace_count;
     smap_init(&e.links);
     smap_init(&e.dirty);
-    smap_init(&e.pending_svc);
-    smap_init(&e.inflight);
-    smap_init(&e.retry);
     lview_init(&e.view, engine_mark_dirty, &e);
-    json_doc_init(&e.scratch);
     log_setup((log_level)opts->log_level, opts->log_json);
     char build[200];
     metrics_labels(build, sizeof build, "version", SVCLINK_VERSION, NULL);
