@@ -12,6 +12,10 @@
 #define CFG_DEFAULT_LEASE_DURATION_MS 15000u
 #define CFG_DEFAULT_RENEW_DEADLINE_MS 10000u
 #define CFG_DEFAULT_RETRY_PERIOD_MS 2000u
+/* Per-link cache budgets: room for 10,000 Services and 100,000 endpoints per remote,
+ * about 10 MiB of cache per link at full budget (see README, Limits). */
+#define CFG_DEFAULT_MAX_SERVICES_PER_LINK 10000u
+#define CFG_DEFAULT_MAX_ENDPOINTS_PER_LINK 100000u
 
 typedef enum {
     CFG_RUN = 0,     /* run the controller with the parsed settings */
@@ -41,6 +45,9 @@ typedef struct {
     const char *http_address;
     int log_level;  /* a log_level value */
     bool log_json;
+    /* Budgets of each link's cache (1..100,000,000). */
+    uint64_t max_services_per_link;
+    uint64_t max_endpoints_per_link;
 } cfg_options;
 
 /* Parses argv[1..argc-1] into *out (always initialised, even on error). On CFG_ERROR,

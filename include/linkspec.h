@@ -23,6 +23,7 @@
 #define LINKSPEC_MAX_KUBECONFIG_B64 1572864u /* spec.kubeconfig: etcd's default request limit */
 #define LINKSPEC_MAX_UID 128u
 #define LINKSPEC_MAX_RESOURCE_VERSION 64u
+#define LINKSPEC_MAX_BUDGET 100000000u    /* spec.maxServices, spec.maxEndpoints */
 
 /* Every pointer is owned by the struct (linkspec_free); lists are arrays of owned strings. */
 typedef struct {
@@ -48,6 +49,9 @@ typedef struct {
     linkspec_list excluded_services;      /* "namespace/name" */
     linkspec_list excluded_service_names;
     uint32_t stale_timeout_s;             /* default LINKSPEC_DEFAULT_STALE_TIMEOUT_S */
+    /* Cache budgets of this link (1..LINKSPEC_MAX_BUDGET); 0 when absent: the flags
+     * --max-services-per-link / --max-endpoints-per-link apply. */
+    uint64_t max_services, max_endpoints;
 } linkspec;
 
 /* Decodes the ClusterLink at token obj of doc. Returns 0 and fills *out (caller frees with

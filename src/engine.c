@@ -61,6 +61,7 @@ typedef struct {
     refl *r;
     bool synced;
     bool listing;
+    bool over_budget; /* its cache refused an object: the failure is LimitExceeded */
 } link_refl;
 
 typedef struct {
@@ -1081,6 +1082,15 @@ static void engine_release_finalizers(engine *e)
 
 /* ---- remote connection of a link ---- */
 
+/* The link's cache budgets: its spec's, else the flags'. */
+static void link_set_budgets(clink *lk)
+{
+    const cfg_options *o = lk->e->opts;
+    rcache_limits lim = {lk->spec.max_services ? lk->spec.max_services : o->max_services_per_link,
+                         lk->spec.max_endpoints ? lk->spec.max_endpoints : o->max_endpoints_per_link};
+    rcache_set_limits(&lk->cache, &lim);
+}
+
 static void link_disconnect(clink *lk)
 {
     for (size_t i = 0; i < lk->nrefls; i++)
@@ -1096,6 +1106,7 @@ static void link_disconnect(clink *lk)
     lk->cache_ready = false;
     rcache_free(&lk->cache);
     rcache_init(&lk->cache, engine_mark_dirty, lk->e);
+    link_set_budgets(lk);
     if (lk->have_kcfg)
         kcfg_free(&lk->kcfg);
     lk->have_kcfg = false;
@@ -1136,6 +1147,13 @@ static void link_refl_state(void *arg, refl_state st, int status, conn_error tra
         return;
     lr->synced = false;
     lr->listing = false;
+    if (lr->over_budget) {
+        /* Reachable but too big: no stale timer, so what was written stays. */
+        if (lk->failing_since == 0)
+            lk->failing_since = loop_now_ms();
+        link_set_health(lk, false, "LimitExceeded", "%s; the link keeps what it had and retries", reason);
+        return;
+    }
     if (lk->failing_since == 0) {
         lk->failing_since = loop_now_ms();
         if (lk->spec.stale_timeout_s > 0 && lk->stale_timer == 0 && !lk->stale)
@@ -1153,6 +1171,7 @@ static void link_refl_begin(void *arg)
 {
     link_refl *lr = arg;
     lr->listing = true;
+    lr->over_budget = false;
     rcache_list_begin(&lr->lk->cache, lr->kind);
 }
 
@@ -1160,10 +1179,15 @@ static void link_refl_object(void *arg, refl_op op, const json_doc *doc, int obj
 {
     link_refl *lr = arg;
     char err[256];
+    int rc;
     if (op == REFL_DELETE)
         rcache_delete(&lr->lk->cache, lr->kind, doc, obj);
-    else if (rcache_upsert(&lr->lk->cache, lr->kind, doc, obj, err, sizeof err) != 0)
+    else if ((rc = rcache_upsert(&lr->lk->cache, lr->kind, doc, obj, err, sizeof err)) == RCACHE_OVER_BUDGET) {
+        lr->over_budget = true; /* stops here, keeping what the cache holds */
+        refl_refuse(lr->r, err);
+    } else if (rc != 0) {
         log_kv(LOG_WARN, "remote object ignored", "link", lr->lk->name, "error", err, NULL);
+    }
 }
 
 static void link_on_synced(clink *lk)
@@ -1428,6 +1452,7 @@ static void link_apply(clink *lk, linkspec *spec)
     lk->spec = *spec;
     lk->have_spec = true;
     filter_rules_init(&lk->rules, &lk->spec, &lk->e->global_included);
+    link_set_budgets(lk);
 
     if (lk->spec.deleting) {
         if (!was_deleting) {

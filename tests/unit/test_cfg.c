@@ -139,10 +139,11 @@ UNIT_TEST(cfg_help_and_version)
     cfg_free(&o);
     CHECK(cfg_parse(ARGC(v), v, &o, err, sizeof err) == CFG_VERSION);
     cfg_free(&o);
-    char usage[2048];
+    char usage[4096];
     cfg_usage(usage, sizeof usage);
     const char *flags[] = {"--sync-interval", "--kubeconfig", "--included-namespaces",
-                           "--sync-services-to-local-cluster", "--version", "--help"};
+                           "--sync-services-to-local-cluster", "--max-services-per-link",
+                           "--max-endpoints-per-link", "--version", "--help"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         CHECK(strstr(usage, flags[i]) != NULL);
 }
@@ -215,4 +216,27 @@ UNIT_TEST(cfg_split_host_port_forms)
     CHECK(cfg_split_host_port("x:8a", host, sizeof host, &port) == -1);
     CHECK(cfg_split_host_port("host-name-that-is-too-long-for-the-buffer-of-this-test-0123456789:1", host,
                               sizeof host, &port) == -1);
+}
+
+UNIT_TEST(cfg_link_budgets)
+{
+    cfg_options o;
+    char err[256];
+    char *const defaults[] = {"svclink"};
+    CHECK(cfg_parse(1, defaults, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.max_services_per_link == 10000 && o.max_endpoints_per_link == 100000);
+    cfg_free(&o);
+    char *const set[] = {"svclink", "--max-services-per-link=5", "--max-endpoints-per-link", "100000000"};
+    CHECK(cfg_parse(ARGC(set), set, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.max_services_per_link == 5 && o.max_endpoints_per_link == 100000000);
+    cfg_free(&o);
+    const char *bad[] = {"--max-services-per-link=0", "--max-services-per-link=-1", "--max-services-per-link=1k",
+                         "--max-endpoints-per-link=100000001", "--max-endpoints-per-link=99999999999999999999",
+                         "--max-endpoints-per-link="};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *const argv[] = {"svclink", (char *)bad[i]};
+        if (cfg_parse(2, argv, &o, err, sizeof err) != CFG_ERROR || strstr(err, "is not a count from 1") == NULL)
+            unit_fail(__FILE__, __LINE__, bad[i]);
+        cfg_free(&o);
+    }
 }
