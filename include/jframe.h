@@ -7,14 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Limits. An item is one Kubernetes object: the API server stores at most about 1.5 MiB
- * per object (etcd's request limit), so 2 MiB holds any object it can send while bounding
- * what a hostile server can make us hold. The list's own metadata is a few hundred bytes
+/* Limits. An item is one Service or EndpointSlice. The API server caps an object's
+ * annotations at 256 KiB and a slice at 1,000 endpoints (about 250 KiB as JSON), so 1 MiB
+ * holds any such object with room for its managedFields, while bounding what a hostile
+ * server can make us hold (etcd's own limit, about 1.5 MiB per object, would allow more).
+ * The list's own metadata is a few hundred bytes
  * (resourceVersion, continue token, remainingItemCount). Bytes outside items and metadata
  * (kind, apiVersion, whitespace, unknown members, which are skipped without being held)
  * are capped too, so a body cannot go on forever between items. Nesting beyond
  * JFRAME_MAX_DEPTH (counted from the body's root) is refused, as json_parse would. */
-#define JFRAME_ITEM_MAX_DEFAULT ((size_t)2 * 1024 * 1024)
+#define JFRAME_ITEM_MAX_DEFAULT ((size_t)1024 * 1024)
 #define JFRAME_META_MAX ((size_t)64 * 1024)
 #define JFRAME_GAP_MAX ((size_t)64 * 1024)
 #define JFRAME_MAX_DEPTH 64

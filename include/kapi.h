@@ -46,11 +46,11 @@ typedef void (*kapi_line_cb)(void *arg, const char *line, size_t len);
  * 0, transport CONN_ERR_IO and "cluster: GET path: why". */
 typedef int (*kapi_body_cb)(void *arg, const char *data, size_t len, char *why, size_t whylen);
 
-/* Bounds on what one request holds. A stream line is one watch event: one object (the
- * API server stores at most about 1.5 MiB each) in a small envelope. A body kept whole
+/* Bounds on what one request holds. A stream line is one watch event: one object (at
+ * most JFRAME_ITEM_MAX_DEFAULT, 1 MiB, for the reasons given in jframe.h) in a small envelope. A body kept whole
  * (kapi_request) is one object too: lists go through kapi_get_body and are never held
  * whole. An error answer is a metav1.Status. Over a bound the request fails and says so. */
-#define KAPI_LINE_MAX ((size_t)2 * 1024 * 1024 + 16 * 1024)
+#define KAPI_LINE_MAX ((size_t)1024 * 1024 + 16 * 1024)
 
 /* Caller owns the client (kapi_free). NULL with err set on failure. */
 kapi_client *kapi_new(loop *l, dns_resolver *dns, const kapi_config *cfg, char *err, size_t errlen);
