@@ -120,19 +120,21 @@ peak=$(hwm)
 echo "hostile: all ${#modes[@]} modes at once beside a healthy link of 1,000 Services: VmHWM ${peak} KiB"
 if [ -n "$peak" ] && [ "$peak" -lt 8192 ]; then e2e_pass "hostile-all-at-once-under-8-MiB (${peak} KiB)"; else
   e2e_fail hostile-all-at-once-under-8-MiB "VmHWM ${peak} KiB"; fi
+# Deleted while svclink runs, so that it releases their finalizers.
+km delete clusterlink -l "hostile-test=$sfx" --timeout=30s >/dev/null 2>&1 ||
+  e2e_fail hostile-links-deleted "the links' finalizers were not released within 30 s"
 svc_stop
 
 # --- each mode alone: its own peak ----------------------------------------------------------
-km delete clusterlink -l "hostile-test=$sfx" >/dev/null
 for m in "${modes[@]}"; do
   mode_link "$m"
   svc_start "$work/svclink-hostile-$m.log"
-  sync_wait 75 named "$m" || e2e_fail "hostile-$m-alone" "not named: $(message "$m-$sfx" | cut -c1-200)"
-  sleep 3
+  sync_wait 50 named "$m" || e2e_fail "hostile-$m-alone" "not named: $(message "$m-$sfx" | cut -c1-200)"
+  sleep 2
   peak=$(hwm)
   echo "hostile: $m alone: VmHWM ${peak} KiB"
+  km delete clusterlink "$m-$sfx" --timeout=30s >/dev/null 2>&1
   svc_stop
-  km delete clusterlink "$m-$sfx" >/dev/null
   [ -n "$peak" ] && [ "$peak" -lt 8192 ] && e2e_pass "hostile-$m-alone-under-8-MiB (${peak} KiB)" ||
     e2e_fail "hostile-$m-alone-under-8-MiB" "VmHWM ${peak} KiB"
 done
