@@ -121,6 +121,12 @@ build/fuzz/%: tests/fuzz/fuzz_%.c $(LIB_CLANG_OBJ) $(VENDOR_HOST)
 	@echo "LD(clang) $@"
 	$(Q)$(CLANG) $(CLANG_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_CLANG_OBJ) -Lvendor/build/host/lib -lbearssl -lyaml
 
+# The misbehaving stand-in API server of tests/e2e/test_hostile.sh (glibc, host BearSSL).
+build/hostile-apiserver: tests/tools/hostile_apiserver.c $(VENDOR_HOST)
+	@mkdir -p $(@D)
+	@echo "CC(host) $@"
+	$(Q)$(HOST_CC) -std=c11 -O2 $(WARN) -Ivendor/build/host/include -o $@ $< -Lvendor/build/host/lib -lbearssl
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)
@@ -133,10 +139,10 @@ fuzz: $(FUZZ_BINS)
 unit: build/unit-musl build/unit-asan
 	tests/run.sh --only unit
 
-e2e: bin/svclink build/tools/podhttp
+e2e: bin/svclink build/tools/podhttp build/hostile-apiserver
 	tests/run.sh --only e2e
 
-test: bin/svclink build/unit-musl build/unit-asan build/svclink-asan build/tools/podhttp $(REPLAY_BINS)
+test: bin/svclink build/unit-musl build/unit-asan build/svclink-asan build/tools/podhttp build/hostile-apiserver $(REPLAY_BINS)
 	tests/run.sh
 
 # Three local clusters, two ClusterLinks, svclink, and a remote scale-up followed locally.

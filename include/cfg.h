@@ -18,6 +18,10 @@
 #define CFG_DEFAULT_RETRY_PERIOD_MS 2000u
 /* klog flags remembered for the start-up warning; more are accepted but not listed. */
 #define CFG_MAX_KLOG_FLAGS 8
+/* Per-link cache budgets: room for 10,000 Services and 100,000 endpoints per remote,
+ * about 10 MiB of cache per link at full budget (see README, Limits). */
+#define CFG_DEFAULT_MAX_SERVICES_PER_LINK 10000u
+#define CFG_DEFAULT_MAX_ENDPOINTS_PER_LINK 100000u
 
 typedef enum {
     CFG_RUN = 0,     /* run the controller with the parsed settings */
@@ -59,6 +63,9 @@ typedef struct {
     addrpol_set service_cidrs;   /* --service-cidrs: denied besides what the API tells */
     addrpol_set allowed_cidrs;   /* --allowed-cidrs: when not empty, only endpoints inside pass */
     uint64_t status_interval_ms; /* --status-interval */
+    /* Budgets of each link's cache (1..100,000,000). */
+    uint64_t max_services_per_link;
+    uint64_t max_endpoints_per_link;
 } cfg_options;
 
 /* Parses argv[1..argc-1] into *out (always initialised, even on error). On CFG_ERROR,

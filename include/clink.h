@@ -36,6 +36,7 @@ typedef struct {
     smap *links;                         /* name -> clink*, where links register themselves */
     void (*mark_dirty)(void *arg, const char *ns, const char *svc);
     void *arg;
+    uint64_t max_services, max_endpoints; /* --max-*-per-link: a link's budgets unless its spec says */
 } clink_env;
 
 /* One reflector of a link, so its callbacks know which link and which kind. */
@@ -45,6 +46,7 @@ typedef struct {
     refl *r;
     bool synced;
     bool listing;
+    bool over_budget; /* its cache refused an object: the failure is LimitExceeded */
 } clink_refl;
 
 /* Owned by env->links (clink_destroy frees it and unregisters it). */

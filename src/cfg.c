@@ -241,6 +241,8 @@ static const struct {
     {"--service-cidrs", CFG_FLAG_STRING},
     {"--allowed-cidrs", CFG_FLAG_STRING},
     {"--status-interval", CFG_FLAG_STRING},
+    {"--max-services-per-link", CFG_FLAG_STRING},
+    {"--max-endpoints-per-link", CFG_FLAG_STRING},
 };
 
 /* The flags klog.InitFlags registers (svclink (Go) calls it, so its Deployments may pass
@@ -310,6 +312,22 @@ static int cfg_klog_apply(cfg_options *opts, int f, const char *name, const char
         opts->klog_flags[opts->klog_flag_count].value = bare ? NULL : value;
     }
     opts->klog_flag_count++;
+    return 0;
+}
+
+/* A budget: a decimal count from 1 to 100,000,000 (beyond that no edge node has the
+ * memory anyway, and the sums stay far from overflow). */
+static int cfg_count(const char *flag, const char *value, uint64_t *out, char *err, size_t errlen)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; value[i] >= '0' && value[i] <= '9' && i < 10; i++)
+        v = v * 10 + (uint64_t)(value[i] - '0');
+    if (i == 0 || value[i] != '\0' || v < 1 || v > 100000000) {
+        txt_errorf(err, errlen, "%s: \"%.40s\" is not a count from 1 to 100000000", flag, value);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 
@@ -400,6 +418,10 @@ static int cfg_apply(cfg_options *opts, const char *flag, const char *value, cha
                                       &opts->included_namespace_count, err, errlen);
     if (strncmp(flag, "--leader-elect", 14) == 0)
         return cfg_apply_leader(opts, flag, value, err, errlen);
+    if (strcmp(flag, "--max-services-per-link") == 0)
+        return cfg_count(flag, value, &opts->max_services_per_link, err, errlen);
+    if (strcmp(flag, "--max-endpoints-per-link") == 0)
+        return cfg_count(flag, value, &opts->max_endpoints_per_link, err, errlen);
     if (strcmp(flag, "--http-address") == 0) {
         char host[256];
         uint16_t port;
@@ -461,6 +483,8 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
     out->retry_period_ms = CFG_DEFAULT_RETRY_PERIOD_MS;
     out->log_level = LOG_INFO;
     out->status_interval_ms = CFG_DEFAULT_STATUS_INTERVAL_MS;
+    out->max_services_per_link = CFG_DEFAULT_MAX_SERVICES_PER_LINK;
+    out->max_endpoints_per_link = CFG_DEFAULT_MAX_ENDPOINTS_PER_LINK;
     if (err != NULL && errlen > 0)
         err[0] = '\0';
 
@@ -564,6 +588,9 @@ void cfg_usage(char *buf, size_t buflen)
              "  --log-level LEVEL                 debug, info, warn or error (default info)\n"
              "  -v=N, --logtostderr, ... (klog)   accepted from svclink (Go) Deployments and ignored,\n"
              "                                    with a warning\n"
+             "  --max-services-per-link N         Services cached per link; over it the link stops\n"
+             "                                    with reason LimitExceeded (default 10000)\n"
+             "  --max-endpoints-per-link N        endpoints cached per link, likewise (default 100000)\n"
              "  --version                         print the version and exit\n"
              "  -h, --help                        print this help and exit\n"
              "  check --kubeconfig FILE ...       try a ClusterLink kubeconfig (svclink check --help)\n");

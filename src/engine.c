@@ -546,7 +546,9 @@ static int engine_load_main(engine *e)
     e->env = (clink_env){.l = e->l, .dns = e->dns, .main_api = e->main.api, .writes = &e->writes,
                          .view = &e->view, .global_included = &e->global_included,
                          .status_interval_ms = e->opts->status_interval_ms, .links = &e->links,
-                         .mark_dirty = engine_mark_dirty, .arg = e};
+                         .mark_dirty = engine_mark_dirty, .arg = e,
+                         .max_services = e->opts->max_services_per_link,
+                         .max_endpoints = e->opts->max_endpoints_per_link};
     polwatch_config pc = {.service_cidrs = &e->opts->service_cidrs, .server = &e->main_cfg.url.host,
                           .changed = engine_on_policy, .arg = e};
     e->pw = polwatch_new(e->l, e->main.api, &pc);

@@ -375,6 +375,23 @@ static int ls_parse_sources(const ls_ctx *c, int spec, linkspec *out)
     return has_kc ? ls_parse_kubeconfig(c, kc, out) : ls_parse_secret_ref(c, ref, out);
 }
 
+/* An optional per-link budget; absent means the controller's flag applies. */
+static int ls_parse_budget(const ls_ctx *c, int spec, const char *field, uint64_t *out)
+{
+    char q[JSON_QUOTE_SIZE];
+    int t = json_obj_get(c->doc, spec, field);
+    if (!ls_present(c->doc, t))
+        return 0;
+    int64_t v = 0;
+    if (json_int64(c->doc, t, &v) != JSON_OK || v < 1 || v > LINKSPEC_MAX_BUDGET) {
+        txt_errorf(c->err, c->errlen, "spec.%s: %s is not an integer from 1 to %u", field,
+                   json_quote(c->doc, t, q), LINKSPEC_MAX_BUDGET);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
 static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
 {
     char q[JSON_QUOTE_SIZE];
@@ -395,6 +412,9 @@ static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
         }
         out->stale_timeout_s = (uint32_t)v;
     }
+    if (ls_parse_budget(c, spec, "maxServices", &out->max_services) < 0 ||
+        ls_parse_budget(c, spec, "maxEndpoints", &out->max_endpoints) < 0)
+        return -1;
     return 0;
 }
 
@@ -668,7 +688,8 @@ bool linkspec_same_spec(const linkspec *a, const linkspec *b)
            ls_list_same(&a->excluded_service_names, &b->excluded_service_names) &&
            a->stale_timeout_s == b->stale_timeout_s && ls_str_same(a->service_selector, b->service_selector) &&
            a->create_services == b->create_services && ls_map_same(&a->namespace_mapping, &b->namespace_mapping) &&
-           addrpol_set_equal(&a->allowed_cidrs, &b->allowed_cidrs);
+           addrpol_set_equal(&a->allowed_cidrs, &b->allowed_cidrs) && a->max_services == b->max_services &&
+           a->max_endpoints == b->max_endpoints;
 }
 
 const char *linkspec_local_ns(const linkspec_nsmap *m, const char *remote_ns)

@@ -143,7 +143,8 @@ UNIT_TEST(cfg_help_and_version)
     cfg_usage(usage, sizeof usage);
     const char *flags[] = {"--sync-interval", "--kubeconfig", "--included-namespaces",
                            "--sync-services-to-local-cluster", "--service-cidrs", "--allowed-cidrs",
-                           "--status-interval", "--version", "--help"};
+                           "--status-interval", "--max-services-per-link",
+                           "--max-endpoints-per-link", "--version", "--help"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         CHECK(strstr(usage, flags[i]) != NULL);
 }
@@ -316,4 +317,26 @@ UNIT_TEST(cfg_address_policy_and_status_interval_flags)
     expect_error(ARGC(b3), b3, "range");
     char *b4[] = {"svclink", "--status-interval=2h"};
     expect_error(ARGC(b4), b4, "range");
+}
+UNIT_TEST(cfg_link_budgets)
+{
+    cfg_options o;
+    char err[256];
+    char *const defaults[] = {"svclink"};
+    CHECK(cfg_parse(1, defaults, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.max_services_per_link == 10000 && o.max_endpoints_per_link == 100000);
+    cfg_free(&o);
+    char *const set[] = {"svclink", "--max-services-per-link=5", "--max-endpoints-per-link", "100000000"};
+    CHECK(cfg_parse(ARGC(set), set, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.max_services_per_link == 5 && o.max_endpoints_per_link == 100000000);
+    cfg_free(&o);
+    const char *bad[] = {"--max-services-per-link=0", "--max-services-per-link=-1", "--max-services-per-link=1k",
+                         "--max-endpoints-per-link=100000001", "--max-endpoints-per-link=99999999999999999999",
+                         "--max-endpoints-per-link="};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *const argv[] = {"svclink", (char *)bad[i]};
+        if (cfg_parse(2, argv, &o, err, sizeof err) != CFG_ERROR || strstr(err, "is not a count from 1") == NULL)
+            unit_fail(__FILE__, __LINE__, bad[i]);
+        cfg_free(&o);
+    }
 }

@@ -119,7 +119,21 @@ UNIT_TEST(linkspec_defaults)
                         "\"includedNamespaces\":null,\"kubeconfigSecretRef\":null",
                      &s, err, sizeof err) == 0);
     CHECK(s.enabled && s.stale_timeout_s == 300 && !s.has_secret_ref);
+    CHECK(s.max_services == 0 && s.max_endpoints == 0);
     linkspec_free(&s);
+
+    /* Budgets: 1..LINKSPEC_MAX_BUDGET, and part of the spec's identity. */
+    linkspec t;
+    CHECK(parse_spec(KC ",\"maxServices\":20,\"maxEndpoints\":100000000", &s, err, sizeof err) == 0);
+    CHECK(s.max_services == 20 && s.max_endpoints == 100000000);
+    CHECK(parse_spec(KC ",\"maxServices\":21", &t, err, sizeof err) == 0);
+    CHECK(!linkspec_same_spec(&s, &t));
+    linkspec_free(&t);
+    linkspec_free(&s);
+    CHECK(parse_spec(KC ",\"maxServices\":0", &s, err, sizeof err) == -1);
+    CHECK(strstr(err, "spec.maxServices: 0 is not an integer from 1 to 100000000") != NULL);
+    CHECK(parse_spec(KC ",\"maxEndpoints\":\"many\"", &s, err, sizeof err) == -1);
+    CHECK(strstr(err, "spec.maxEndpoints") != NULL);
 
     CHECK(parse_spec(KC ",\"enabled\":false,\"staleEndpointTimeoutSeconds\":0,"
                         "\"includedNamespaces\":[]",
