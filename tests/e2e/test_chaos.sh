@@ -138,7 +138,9 @@ leader() {
 }
 has_leader() { leader >/dev/null; }
 all_logs() { ls "$work"/r[12].*.log 2>/dev/null; }
-write_lines() { cat $(all_logs) 2>/dev/null | grep -cE 'msg="?write"? '; }
+# One line per API write attempt ("write failed" lines, which follow their write, excluded).
+WRITE_RE='msg="?write"? verb='
+write_lines() { cat $(all_logs) 2>/dev/null | grep -cE "$WRITE_RE"; }
 
 # --- remote churn and the disruptions --------------------------------------------------------
 # churn: scales a random Deployment of a random remote to 0..4 every 0.4 s until churn.stop;
@@ -313,7 +315,7 @@ IDLE=$((w1 - w0))
 if [ -n "$lpid" ] && [ "$lpid" = "$lpid2" ] && [ "$IDLE" = 0 ] && [ "$m0" = "$m1" ]; then
   e2e_pass "chaos-idle-writes-nothing (${QUIET_S} s, leader $ls.$ln, svclink_writes_total $m1)"
 else
-  e2e_fail chaos-idle-writes-nothing "leader [$ls $lpid] then [$ls2 $lpid2], $IDLE write lines, writes_total $m0 -> $m1: $(cat $(all_logs) | grep -E 'msg="?write"? ' | tail -n 3 | tr '\n' ' ')"
+  e2e_fail chaos-idle-writes-nothing "leader [$ls $lpid] then [$ls2 $lpid2], $IDLE write lines, writes_total $m0 -> $m1: $(cat $(all_logs) | grep -E "$WRITE_RE" | tail -n 3 | tr '\n' ' ')"
 fi
 
 # --- nobody wrote while not leading ------------------------------------------------------------
@@ -335,7 +337,7 @@ for path in sys.argv[1:]:
             became = became or ts
         elif 'msg="leader election lost"' in line:
             lost = lost or ts
-        elif re.search(r'msg="?write"? ', line):
+        elif re.search(r'msg="?write"? verb=', line):
             writes += 1
             if became is None or lost is not None:
                 bad.append(f"{name} wrote at {ts} while not leading (became {became}, lost {lost})")
@@ -400,7 +402,7 @@ fi
 # Write attempts per second, per process: a main outage must not turn failed writes into a
 # busy loop (known engine bug: a failed write is queued again at once, so an unreachable main
 # API server gets thousands of attempts a second). Measured always, enforced with CHAOS_STRICT=1.
-PEAK=$(for f in $(all_logs); do grep -E 'msg="?write"? ' "$f" | cut -c4-22 | uniq -c | sort -rn | head -n1 | sed "s|\$| ${f##*/}|"; done |
+PEAK=$(for f in $(all_logs); do grep -E "$WRITE_RE" "$f" | cut -c4-22 | uniq -c | sort -rn | head -n1 | sed "s|\$| ${f##*/}|"; done |
   sort -rn | head -n1)
 PEAK=$(echo $PEAK) # "COUNT SECOND LOG"
 PEAK_N=${PEAK%% *}
@@ -438,7 +440,7 @@ if [ "${CHAOS_WRITES_TEST:-0}" = 1 ]; then
   expect chaos-burst-initial-sync 30 "eps_diff cluster-a $WNS burst $LW" eps_match cluster-a "$WNS" burst "$LW"
   sync_wait 20 cl_is "$LW" True Connected
   sleep "$SETTLE_S"
-  wl0=$(grep -cE 'msg="?write"? ' "$SVC_LOG") wm0=$(metric_writes "$wport")
+  wl0=$(grep -cE "$WRITE_RE" "$SVC_LOG") wm0=$(metric_writes "$wport")
   tb=$(now_ms) sent=0
   for i in $(seq 1 60); do
     apatch "[{\"op\":\"add\",\"path\":\"/endpoints/-\",\"value\":{\"addresses\":[\"10.250.1.$i\"],\"conditions\":{\"ready\":true,\"serving\":true,\"terminating\":false}}}]" &&
@@ -454,9 +456,9 @@ if [ "${CHAOS_WRITES_TEST:-0}" = 1 ]; then
   expect chaos-burst-followed 30 "eps_diff cluster-a $WNS burst $LW" burst25
   # Coalesced status counts are written up to 10 s later: they belong to the burst.
   sleep "$SETTLE_S"
-  wl=$(($(grep -cE 'msg="?write"? ' "$SVC_LOG") - wl0)) wm=$(($(metric_writes "$wport") - wm0))
-  ws=$(grep -E 'msg="?write"? ' "$SVC_LOG" | tail -n "$wl" | grep -c 'kind=EndpointSlice')
-  wc=$(grep -E 'msg="?write"? ' "$SVC_LOG" | tail -n "$wl" | grep -c 'kind=ClusterLink')
+  wl=$(($(grep -cE "$WRITE_RE" "$SVC_LOG") - wl0)) wm=$(($(metric_writes "$wport") - wm0))
+  ws=$(grep -E "$WRITE_RE" "$SVC_LOG" | tail -n "$wl" | grep -c 'kind=EndpointSlice')
+  wc=$(grep -E "$WRITE_RE" "$SVC_LOG" | tail -n "$wl" | grep -c 'kind=ClusterLink')
   per=$(awk -v w="$wl" -v n="$sent" 'BEGIN {printf "%.2f", n ? w / n : 0}')
   echo "# writes per change: $per ($wl write lines for $sent changes in $(ms_to_s "$burst_ms") s: $ws EndpointSlice, $wc ClusterLink; svclink_writes_total +$wm)"
   if [ "$sent" = 100 ] && [ "$ws" -ge 1 ] && [ "$wl" -le "$sent" ] && [ "$wm" = "$wl" ]; then
