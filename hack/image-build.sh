@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make image`: builds Dockerfile.scratch with podman exactly as `docker build` would, on a
+# locally bootstrapped debian:bookworm; tags it svclink:TAG. Usage: image-build.sh TAG VERSION
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+tag=${1:?usage: image-build.sh TAG VERSION}
+version=${2:?usage: image-build.sh TAG VERSION}
+
+"$here/image-base.sh"
+# The build stage's apt and vendor/fetch.sh need the machine's apt source: host network.
+"$here/podman.sh" build --network host --pull=never -f "$repo/Dockerfile.scratch" \
+  --build-arg "SVCLINK_VERSION=$version" -t "svclink:$tag" "$repo"
+"$here/podman.sh" image inspect --format '{{.Id}} {{.Size}}' "svclink:$tag" |
+  awk -v t="svclink:$tag" '{ printf "[image-build] %s: image id %s, %d bytes\n", t, $1, $2 }' >&2
