@@ -24,7 +24,6 @@ HOST_CC ?= gcc
 # arm64: Debian's cross gcc with musl-dev:arm64, through the same specs made for aarch64.
 ARM64_SPECS := build/gen/musl-static-pie-aarch64.specs
 MUSL_CC_ARM64 ?= aarch64-linux-gnu-gcc -specs $(CURDIR)/$(ARM64_SPECS)
-QEMU_ARM64 ?= qemu-aarch64-static
 CLANG ?= clang-14
 
 # Our code: strict warnings, C11, hardening. Fortify is left out on musl (no __*_chk).
