@@ -14,9 +14,10 @@ usage: hack/bench.sh [--links N] [--services N] [--endpoints N] [--samples N] [-
   --samples N     single remote changes timed from the remote's watch to main's (default 100)
   --burst N       remote slices changed at once for the burst row (default 200)
   --idle SECONDS  the idle window for CPU and API requests (default 60)
-  --keep          leave the clusters running (state in .state/bench)
+  --keep          leave the clusters running (state in $BENCH_STATE)
 
-Environment: SVCLINK_PORT_BASE (the clusters' ports), BENCH_BIN (default bin/svclink).
+Environment: SVCLINK_PORT_BASE (the clusters' ports), BENCH_BIN (default bin/svclink),
+BENCH_STATE (default .state/bench).
 The 100,000-endpoint size: --links 10 --services 1000 --endpoints 10.
 EOF
 }
@@ -47,9 +48,11 @@ done
 [ "$samples" -le "$services" ] || samples=$services
 
 bin=${BENCH_BIN:-$repo/bin/svclink}
-export SVCLINK_STATE=$repo/.state/bench
+export SVCLINK_STATE=${BENCH_STATE:-$repo/.state/bench}
 state=$SVCLINK_STATE/clusters
-work=$(mktemp -d)
+# Under the state directory rather than /tmp: a long run's files must outlive tmp cleaners.
+mkdir -p "$SVCLINK_STATE"
+work=$(mktemp -d "$SVCLINK_STATE/work.XXXXXX")
 pid="" watchers=()
 log() { printf '[bench] %s\n' "$*" >&2; }
 cleanup() {
@@ -108,8 +111,9 @@ for ((l = 0; l < links; l++)); do
   for c in main "$r"; do k "$c" create namespace "$ns" --dry-run=client -o yaml | k "$c" apply -f - >/dev/null; done
   objects "$work/main-$l.json" "$ns" 0 "$l" 0
   objects "$work/remote-$l.json" "$ns" 1 "$l" 0
-  k main apply --server-side -f "$work/main-$l.json" >/dev/null
-  k "$r" apply --server-side -f "$work/remote-$l.json" >/dev/null
+  # Each link's objects go in parallel with the next link's (the API servers, not kubectl, bound it).
+  k main apply --server-side -f "$work/main-$l.json" >/dev/null &
+  k "$r" apply --server-side -f "$work/remote-$l.json" >/dev/null &
   k main apply -f - >/dev/null <<EOF
 apiVersion: svclink.cloudpilot.ai/v1alpha1
 kind: ClusterLink
@@ -119,6 +123,7 @@ spec:
   kubeconfig: $(base64 -w0 "$state/$r/kubeconfig")
 EOF
 done
+wait
 
 # A kubectl watch per cluster: every event stamped with this machine's clock on arrival.
 # Lines: EPOCH NAMESPACE NAME ADDRESS...

@@ -14,3 +14,8 @@ version=${2:?usage: image-build.sh TAG VERSION}
   --build-arg "SVCLINK_VERSION=$version" -t "svclink:$tag" "$repo"
 "$here/podman.sh" image inspect --format '{{.Id}} {{.Size}}' "svclink:$tag" |
   awk -v t="svclink:$tag" '{ printf "[image-build] %s: image id %s, %d bytes\n", t, $1, $2 }' >&2
+# The build stage is tagged too (every step cached, so this takes a second), so pruning
+# the untagged images of earlier builds keeps the package layer the next build reuses.
+"$here/podman.sh" build --network host --pull=never -f "$repo/Dockerfile.scratch" --target build \
+  --build-arg "SVCLINK_VERSION=$version" -t "svclink-build:$tag" "$repo" >/dev/null
+"$here/podman.sh" image prune -f >/dev/null
