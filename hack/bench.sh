@@ -243,7 +243,7 @@ sleep 10
 writes_restart=$(metric_sum svclink_writes_total)
 # Which writes a restart made, as kind/verb=count (none is the goal).
 restart_kinds=$(curl -s -m 5 "http://$http/metrics" |
-  sed -n 's/^svclink_writes_total{\(.*\)} \([0-9]*\)$/\1=\2/p' | tr -d '"' | grep -v '=0$' | tr '\n' ' ')
+  sed -n 's/^svclink_writes_total{\(.*\)} \([0-9]*\)$/\1 \2/p' | tr -d '"' | awk '$2 != 0 { printf "%s%s %s", sep, $1, $2; sep = ", " }')
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 eps=$((wanted * endpoints))
@@ -257,5 +257,5 @@ printf '| CPU over %d idle seconds | %s s |\n' "$idle" "$cpu_idle"
 printf '| API requests over %d idle seconds, counted by svclink | main %d, remotes %d |\n' "$idle" "$req_main" "$req_remote"
 printf '| API requests over %d idle seconds, apiserver_request_total (services, endpointslices, clusterlinks, leases, secrets; all clients) | main %d, remotes %d |\n' "$idle" "$srv_main" "$srv_remote"
 printf '| writes for a burst of %d remote slice changes | %d |\n' "$burst" "$writes_burst"
-printf '| writes after a restart (10 s after every link is connected) | %d %s|\n' "$writes_restart" "${restart_kinds:+($restart_kinds)}"
+printf '| writes after a restart (10 s after every link is connected) | %d %s|\n' "$writes_restart" "${restart_kinds:+($restart_kinds) }"
 printf '| machine load average at the end (1, 5, 15 min; %d cores) | %s |\n' "$(nproc)" "$load"
