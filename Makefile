@@ -5,6 +5,14 @@ VERSION_BASE := 0.1.0
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 GIT_DIRTY := $(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo .dirty)
 SVCLINK_VERSION := $(VERSION_BASE)$(if $(GIT_REV),+g$(GIT_REV)$(GIT_DIRTY))
+# Image archives carry the commit's time, so two builds of one commit are byte-identical.
+SOURCE_DATE_EPOCH ?= $(or $(shell git log -1 --format=%ct 2>/dev/null),0)
+# ARCH=arm64 makes the default goal and image-tar the arm64 ones (cross-built; amd64 host).
+ARCH ?= amd64
+# Go (the test control planes, helm) is usually unpacked in /usr/local/go, off PATH.
+ifeq ($(shell command -v go 2>/dev/null),)
+export PATH := $(PATH):/usr/local/go/bin
+endif
 BEARSSL_VERSION := 0.6
 JSMN_VERSION := 1.1.0
 
@@ -13,6 +21,9 @@ JSMN_VERSION := 1.1.0
 Q := $(if $(V),,@)
 MUSL_CC ?= gcc -specs $(CURDIR)/hack/musl-static-pie.specs
 HOST_CC ?= gcc
+# arm64: Debian's cross gcc with musl-dev:arm64, through the same specs made for aarch64.
+ARM64_SPECS := build/gen/musl-static-pie-aarch64.specs
+MUSL_CC_ARM64 ?= aarch64-linux-gnu-gcc -specs $(CURDIR)/$(ARM64_SPECS)
 CLANG ?= clang-14
 
 # Our code: strict warnings, C11, hardening. Fortify is left out on musl (no __*_chk).
@@ -22,6 +33,9 @@ CFLAGS_COMMON := -std=c11 -D_DEFAULT_SOURCE $(WARN) $(HARDEN) -Iinclude -Ibuild/
 VENDOR_CFLAGS := -O2 -fPIE -fstack-protector-strong -ffunction-sections -fdata-sections -w
 
 MUSL_CFLAGS := $(CFLAGS_COMMON) -Os -ffunction-sections -fdata-sections -Ivendor/build/musl/include
+# arm64 has no -fcf-protection (x86 CET); branch protection (PAC/BTI) is its counterpart.
+MUSL_CFLAGS_ARM64 := $(filter-out -fcf-protection,$(CFLAGS_COMMON)) -mbranch-protection=standard \
+  -Os -ffunction-sections -fdata-sections -Ivendor/build/musl-arm64/include
 MUSL_LDFLAGS := -static-pie -Wl,-z,relro,-z,now -Wl,--gc-sections -Wl,-z,noexecstack -s
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_CFLAGS := $(CFLAGS_COMMON) -O1 -g $(ASAN_FLAGS) -Ivendor/build/host/include
@@ -34,6 +48,8 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
 
 MUSL_OBJ := $(patsubst %.c,build/musl/%.o,$(SRC))
+ARM64_OBJ := $(patsubst %.c,build/musl-arm64/%.o,$(SRC))
+UNIT_ARM64_OBJ := $(patsubst %.c,build/musl-arm64/%.o,$(LIB_SRC) $(UNIT_SRC))
 UNIT_MUSL_OBJ := $(patsubst %.c,build/musl/%.o,$(LIB_SRC) $(UNIT_SRC))
 UNIT_ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC) $(UNIT_SRC))
 LIB_ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
@@ -45,11 +61,16 @@ CLANG_CFLAGS := $(filter-out -fstack-clash-protection -fcf-protection,$(CFLAGS_C
 
 VENDOR_MUSL := vendor/build/musl/.stamp
 VENDOR_HOST := vendor/build/host/.stamp
+VENDOR_ARM64 := vendor/build/musl-arm64/.stamp
+VENDOR_CC_musl = $(MUSL_CC)
+VENDOR_CC_host = $(HOST_CC)
+VENDOR_CC_musl-arm64 = $(MUSL_CC_ARM64)
 VENDOR_LIBS = -L$(dir $<)lib -lbearssl -lyaml
 
-.PHONY: all deps fetch test unit e2e fuzz fuzz-build demo chaos clean distclean check-static \
-  cleanup-endpointslices cleanup-endpointslices-dry
-all: bin/svclink
+.PHONY: all deps fetch test test-suites unit e2e fuzz fuzz-build demo chaos clean distclean check-static \
+  cleanup-endpointslices cleanup-endpointslices-dry arm64 image image-tar dist bench
+all: $(if $(filter arm64,$(ARCH)),bin/svclink-arm64,bin/svclink)
+arm64: bin/svclink-arm64
 
 fetch:
 	vendor/fetch.sh
@@ -63,8 +84,13 @@ vendor/src/.pins: vendor/fetch.sh vendor/SHA256SUMS
 	touch $@
 
 vendor/build/%/.stamp: vendor/src/.pins vendor/build.sh
-	vendor/build.sh $* "$(if $(filter musl,$*),$(MUSL_CC),$(HOST_CC))" $(VENDOR_CFLAGS)
+	vendor/build.sh $* "$(VENDOR_CC_$*)" $(VENDOR_CFLAGS)
 	touch $@
+$(VENDOR_ARM64): $(ARM64_SPECS)
+
+$(ARM64_SPECS): hack/musl-static-pie.specs
+	@mkdir -p $(@D)
+	sed 's/x86_64/aarch64/g' $< > $@
 
 # Rewritten only when the text changes, so an unchanged tree rebuilds nothing.
 build/gen/version.h: FORCE
@@ -78,6 +104,11 @@ build/musl/%.o: %.c $(VENDOR_MUSL) | build/gen/version.h
 	@mkdir -p $(@D)
 	@echo "CC(musl) $<"
 	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
+
+build/musl-arm64/%.o: %.c $(VENDOR_ARM64) | build/gen/version.h
+	@mkdir -p $(@D)
+	@echo "CC(musl-arm64) $<"
+	$(Q)$(MUSL_CC_ARM64) $(MUSL_CFLAGS_ARM64) -c $< -o $@
 
 build/asan/%.o: %.c $(VENDOR_HOST) | build/gen/version.h
 	@mkdir -p $(@D)
@@ -93,6 +124,10 @@ bin/svclink: $(VENDOR_MUSL) $(MUSL_OBJ)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(MUSL_OBJ) $(VENDOR_LIBS)
 
+bin/svclink-arm64: $(VENDOR_ARM64) $(ARM64_OBJ)
+	@mkdir -p $(@D)
+	$(MUSL_CC_ARM64) $(MUSL_LDFLAGS) -o $@ $(ARM64_OBJ) -Lvendor/build/musl-arm64/lib -lbearssl -lyaml
+
 # The whole program under ASan+UBSan (glibc), for hunting memory errors in e2e runs.
 build/svclink-asan: $(VENDOR_HOST) $(LIB_ASAN_OBJ) build/asan/src/main.o
 	@echo "LD(asan) $@"
@@ -100,6 +135,10 @@ build/svclink-asan: $(VENDOR_HOST) $(LIB_ASAN_OBJ) build/asan/src/main.o
 
 build/unit-musl: $(VENDOR_MUSL) $(UNIT_MUSL_OBJ)
 	$(MUSL_CC) -static-pie -o $@ $(UNIT_MUSL_OBJ) $(VENDOR_LIBS)
+
+# The unit tests built for arm64; tests/run.sh runs them under qemu-user.
+build/unit-musl-arm64: $(VENDOR_ARM64) $(UNIT_ARM64_OBJ)
+	$(MUSL_CC_ARM64) -static-pie -o $@ $(UNIT_ARM64_OBJ) -Lvendor/build/musl-arm64/lib -lbearssl -lyaml
 
 build/unit-asan: $(VENDOR_HOST) $(UNIT_ASAN_OBJ)
 	$(HOST_CC) $(ASAN_FLAGS) -pie -o $@ $(UNIT_ASAN_OBJ) $(VENDOR_LIBS)
@@ -142,7 +181,15 @@ unit: build/unit-musl build/unit-asan
 e2e: bin/svclink build/tools/podhttp build/hostile-apiserver
 	tests/run.sh --only e2e
 
-test: bin/svclink build/unit-musl build/unit-asan build/svclink-asan build/tools/podhttp build/hostile-apiserver $(REPLAY_BINS)
+# `make test` and `make demo` work as the first command on a fresh clone: the project's
+# install script adds what is missing (as root; otherwise it prints what to run), then the
+# pinned sources are fetched and built.
+test:
+	@hack/install-deps.sh
+	@$(MAKE) --no-print-directory test-suites
+
+test-suites: bin/svclink bin/svclink-arm64 build/unit-musl build/unit-musl-arm64 build/unit-asan \
+  build/svclink-asan build/tools/podhttp build/hostile-apiserver $(REPLAY_BINS)
 	tests/run.sh
 
 # The chaos suite at length, not in CI: CHAOS_ROUNDS rounds of 5 restarts (20: 100 restarts,
@@ -153,8 +200,35 @@ chaos: bin/svclink build/svclink-asan
 	CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_WRITES_TEST=$(CHAOS_WRITES_TEST) E2E_SUITES=test_chaos tests/run.sh --only e2e
 
 # Three local clusters, two ClusterLinks, svclink, and a remote scale-up followed locally.
-demo: bin/svclink build/tools/podhttp
+demo:
+	@hack/install-deps.sh --demo
 	hack/demo.sh
+
+# The shipped image from Dockerfile.scratch, built by podman as `docker build` would
+# (the build stage's debian:bookworm is bootstrapped locally by hack/image-base.sh).
+image:
+	hack/image-build.sh $(VERSION_BASE) $(SVCLINK_VERSION)
+
+# The same image written directly from the static binary as a reproducible archive that
+# docker load, podman load, ctr import and kind load image-archive all read.
+IMAGE_TAR_amd64 := build/svclink-$(VERSION_BASE)-amd64.tar
+IMAGE_TAR_arm64 := build/svclink-$(VERSION_BASE)-arm64.tar
+image-tar: $(IMAGE_TAR_$(ARCH))
+
+build/svclink-$(VERSION_BASE)-%.tar: hack/image-tar.py FORCE
+	@$(MAKE) --no-print-directory $(if $(filter arm64,$*),bin/svclink-arm64,bin/svclink)
+	python3 hack/image-tar.py --binary $(if $(filter arm64,$*),bin/svclink-arm64,bin/svclink) \
+	  --arch $* --tag svclink:$(VERSION_BASE) --version $(SVCLINK_VERSION) \
+	  --epoch $(SOURCE_DATE_EPOCH) --out $@
+
+# The air-gapped bundle: dist/svclink-VERSION/ (binaries, image archives, manifests, chart,
+# scripts, SHA256SUMS, SPDX SBOM).
+dist: bin/svclink bin/svclink-arm64 $(IMAGE_TAR_amd64) $(IMAGE_TAR_arm64)
+	hack/dist.sh $(VERSION_BASE) $(SVCLINK_VERSION)
+
+# A benchmark on the local clusters (not a test); BENCH_ARGS="--links 10" etc.
+bench: bin/svclink
+	hack/bench.sh $(BENCH_ARGS)
 
 # Delete the EndpointSlices svclink wrote, in every namespace (asks first; ARGS=--yes to
 # skip, ARGS="--context CTX" to pick a context). kubectl honours the KUBECONFIG environment variable.
@@ -172,6 +246,6 @@ clean:
 	rm -rf build bin
 
 distclean: clean
-	rm -rf vendor/build vendor/src vendor/dl vendor/.apt
+	rm -rf vendor/build vendor/src vendor/dl vendor/.apt dist
 
--include $(shell find build/musl build/asan build/clang -name '*.d' 2>/dev/null)
+-include $(shell find build/musl build/musl-arm64 build/asan build/clang -name '*.d' 2>/dev/null)

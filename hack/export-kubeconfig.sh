@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run against a REMOTE cluster: gives svclink read-only access there (manifests/remote-rbac.yaml,
+# Run against a REMOTE cluster: gives svclink read-only access there (manifests/remote/remote-rbac.yaml,
 # a ServiceAccount, a long-lived token) and prints a kubeconfig for a ClusterLink.
 set -euo pipefail
 
@@ -8,7 +8,7 @@ usage() {
 usage: hack/export-kubeconfig.sh [options] >OUTPUT
 
 Run with a kubeconfig that administers a REMOTE cluster. Applies the read-only ClusterRole
-svclink-remote-reader (manifests/remote-rbac.yaml), a ServiceAccount bound to it, and a
+svclink-remote-reader (manifests/remote/remote-rbac.yaml), a ServiceAccount bound to it, and a
 long-lived token Secret (type kubernetes.io/service-account-token) for that ServiceAccount;
 then prints a kubeconfig that uses the token:
 
@@ -50,7 +50,7 @@ die() { log "error: $*"; exit 1; }
 usage_error() { log "error: $*"; echo "run with -h for help" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
-RBAC_FILE="$here/../manifests/remote-rbac.yaml"
+RBAC_FILE="$here/../manifests/remote/remote-rbac.yaml"
 KUBECTL=${KUBECTL:-kubectl}
 TOKEN_TIMEOUT=${EXPORT_TOKEN_TIMEOUT:-30}
 

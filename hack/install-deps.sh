@@ -1,12 +1,32 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian machine lacks to build and test svclink: musl, the tools
-# vendor/fetch.sh and the harness call, and clang for the fuzzers. Checks Go is present.
+# Installs what a fresh Debian machine lacks to build, test and demo svclink (musl, the
+# arm64 cross toolchain, podman, qemu, clang, the harness's tools) and checks Go is present.
 set -euo pipefail
 
-# --build-only: just what building bin/svclink needs (the image build stage): no clang,
-# no Go check.
-build_only=0
-[ "${1:-}" = "--build-only" ] && build_only=1
+usage() {
+  cat <<'EOF'
+usage: hack/install-deps.sh [--build-only | --demo] [--check]
+
+  (default)     everything `make test` needs
+  --demo        what `make demo` needs: the amd64 build, Go for the control planes
+  --build-only  just what building bin/svclink needs (the image's build stage): no Go
+  --check       install nothing: exit 0 when all is present, else 1 with the command to run
+
+Run as root (or with sudo). `make test` and `make demo` call it themselves.
+EOF
+}
+
+mode=test
+check=0
+for a in "$@"; do
+  case $a in
+    --build-only) mode=build ;;
+    --demo) mode=demo ;;
+    --check) check=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 
@@ -23,27 +43,62 @@ needs=(
   "git:git"
   "curl:curl"
 )
-[ "$build_only" = 1 ] || needs+=("clang-14:clang-14")
-# hack/dataplane.sh (the traffic tests, as root): namespaces, nftables, relays, JSON.
-[ "$build_only" = 1 ] || needs+=("ip:iproute2" "nft:nftables" "socat:socat" "jq:jq")
+# make test also builds and runs: the fuzzers (clang), the arm64 binary and its unit tests
+# (cross gcc, qemu), the image (podman with runc, debootstrap for the build stage's base,
+# skopeo to read the image archives in both formats).
+if [ "$mode" = test ]; then
+  needs+=(
+    "clang-14:clang-14"
+    "aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu"
+    "qemu-aarch64-static:qemu-user-static"
+    "podman:podman"
+    "runc:runc"
+    "debootstrap:debootstrap"
+    "skopeo:skopeo"
+  )
+fi
+# hack/dataplane.sh (the traffic tests and the demo, as root): namespaces, nftables, relays, JSON.
+[ "$mode" = build ] || needs+=("ip:iproute2" "nft:nftables" "socat:socat" "jq:jq")
 missing=()
 for pair in "${needs[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
-# tests/e2e/test_manifests.sh parses kind/*.yaml with PyYAML; Debian's package serves
-# /usr/bin/python3 (a python3 earlier on PATH may lack it).
-[ "$build_only" = 1 ] || { [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import yaml' 2>/dev/null; } || missing+=(python3-yaml)
-# The sanitizer runtimes come with gcc; libFuzzer's comes with clang's runtime package.
-[ "$build_only" = 1 ] || [ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] || \
+arm64=0
+if [ "$mode" = test ]; then
+  # tests/e2e/test_manifests.sh parses kind/*.yaml with PyYAML; Debian's package serves
+  # /usr/bin/python3 (a python3 earlier on PATH may lack it).
+  { [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import yaml' 2>/dev/null; } || missing+=(python3-yaml)
+  # The sanitizer runtimes come with gcc; libFuzzer's comes with clang's runtime package.
   compgen -G '/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null || \
-  missing+=(libclang-rt-14-dev)
+    missing+=(libclang-rt-14-dev)
+  # musl for arm64 is the same Debian package in the arm64 architecture (multiarch).
+  if [ ! -e /usr/lib/aarch64-linux-musl/rcrt1.o ]; then
+    missing+=(musl-dev:arm64)
+    dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64 || arm64=1
+  fi
+fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
-  log "installing: ${missing[*]}"
+  self="hack/install-deps.sh${1:+ $*}"
+  self=${self/ --check/}
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { log "not root and no sudo: install these by hand: ${missing[*]}"; exit 1; }
-    sudo=sudo
+    if [ "$check" = 0 ] && command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+      sudo=sudo
+    else
+      log "missing: ${missing[*]}"
+      log "run this once as root, then the make command again:  sudo $self"
+      exit 1
+    fi
+  fi
+  if [ "$check" = 1 ]; then
+    log "missing: ${missing[*]}; run: $self"
+    exit 1
+  fi
+  log "installing: ${missing[*]}"
+  if [ "$arm64" = 1 ]; then
+    log "adding the arm64 architecture to dpkg (for musl-dev:arm64)"
+    $sudo dpkg --add-architecture arm64
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -51,17 +106,18 @@ else
   log "all apt packages present"
 fi
 
-[ "$build_only" = 0 ] || exit 0
+[ "$mode" != build ] || exit 0
 
-# Go builds the test control planes (kube-apiserver and friends) from pinned modules.
-if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
-  log "go is at /usr/local/go/bin but not on PATH; add it: export PATH=\$PATH:/usr/local/go/bin"
-fi
-if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
-  log "Go 1.24 or newer is required to build the test control planes (https://go.dev/doc/install)"
+# Go builds the test control planes (kube-apiserver and friends) and helm from pinned
+# modules. The Makefile adds /usr/local/go/bin to PATH itself.
+go=$(command -v go 2>/dev/null || true)
+[ -n "$go" ] || { [ -x /usr/local/go/bin/go ] && go=/usr/local/go/bin/go; } || true
+if [ -z "$go" ]; then
+  log "Go 1.24 or newer is required to build the test control planes; it is not packaged in"
+  log "this Debian release: unpack the official go1.24 linux tarball into /usr/local/go"
   exit 1
 fi
-gov=$( (command -v go >/dev/null && go env GOVERSION) || /usr/local/go/bin/go env GOVERSION)
+gov=$("$go" env GOVERSION)
 case "$gov" in
   go1.2[4-9]*|go1.[3-9][0-9]*) log "Go $gov" ;;
   *) log "Go $gov is too old: 1.24 or newer is needed"; exit 1 ;;

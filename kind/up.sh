@@ -98,7 +98,7 @@ kc "$MAIN" -n cloudpilot rollout status deployment/svclink --timeout=180s
 
 for r in "${REMOTES[@]}"; do
   log "read-only access for svclink in $r, and ClusterLink $r in $MAIN"
-  kc "$r" apply -f "$repo/manifests/remote-rbac.yaml"
+  kc "$r" apply -f "$repo/manifests/remote/remote-rbac.yaml"
   # The kubeconfig kind writes for this machine names a port on localhost; svclink's pods
   # reach the remote API server by its node's name on the docker network instead (the
   # address `kind get kubeconfig --internal` gives; the API server's certificate names it).

@@ -33,6 +33,15 @@ run_suite() {
 
 if [ -z "$only" ] || [ "$only" = unit ]; then
   run_suite unit-musl build/unit-musl
+  # The same tests built for arm64, run by qemu's user-mode emulator.
+  if [ -x build/unit-musl-arm64 ]; then
+    if command -v qemu-aarch64-static >/dev/null; then
+      run_suite unit-musl-arm64 qemu-aarch64-static build/unit-musl-arm64
+    else
+      echo "FAIL unit-musl-arm64: qemu-aarch64-static is missing (hack/install-deps.sh installs it)"
+      failed=$((failed + 1))
+    fi
+  fi
   # halt_on_error keeps a sanitizer report from being mistaken for a pass.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite unit-asan build/unit-asan

@@ -162,12 +162,12 @@ fi
 # namespace.yaml, the CRD and rbac.yaml before deployment.yaml; remote-rbac.yaml goes to a remote.
 order=("$MDIR/namespace.yaml" "$MDIR"/crds/*.yaml "$MDIR/rbac.yaml" "$MDIR/deployment.yaml")
 while IFS= read -r f; do
-  case " ${order[*]} $MDIR/remote-rbac.yaml " in *" $f "*) ;; *) order+=("$f") ;; esac
-done < <(find "$MDIR" -name '*.yaml' | sort)
-for f in "${order[@]}" "$MDIR/remote-rbac.yaml"; do
+  case " ${order[*]} $MDIR/remote/remote-rbac.yaml " in *" $f "*) ;; *) order+=("$f") ;; esac
+done < <(find "$MDIR" -name '*.yaml' ! -name kustomization.yaml ! -path "$MDIR/helm/*" | sort)
+for f in "${order[@]}" "$MDIR/remote/remote-rbac.yaml"; do
   rel=${f#"$E2E_ROOT"/}
   c=main
-  [ "$rel" = manifests/remote-rbac.yaml ] && c="cluster-a"
+  [ "$rel" = manifests/remote/remote-rbac.yaml ] && c="cluster-a"
   name="manifests: $rel applies to $c (strict validation, no warnings)"
   if [ ! -f "$f" ]; then e2e_fail "$name" "missing"; continue; fi
   remember_new "$c" "$f"
