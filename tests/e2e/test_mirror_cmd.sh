@@ -177,6 +177,9 @@ if e2e_wait 20 svc_gone web; then
   took=$(($(now_ms) - t0))
   e2e_pass "mirror-cmd: removing the sync label deletes the created Service and its slices"
   echo "# label removal to local Service and slices gone (kubectl polling every 0.2 s): $(ms_to_s "$took") s"
+  # The same from svclink's side: the label change to its DELETE of the Service (log ts).
+  del_ts=$(grep -E 'msg="?write"? .*verb=DELETE kind=Service ns='"$DST"' name=web ' "$work/$L.log" | tail -n1 | grep -o 'ts=[^ ]*' | cut -d= -f2)
+  [ -n "$del_ts" ] && echo "# label removal to svclink's DELETE of the Service: $(($(date -d "$del_ts" +%s%3N) - t0)) ms"
 else
   fail "mirror-cmd: removing the sync label deletes the created Service and its slices" "$(km -n "$DST" get svc,endpointslices 2>&1)"
 fi
