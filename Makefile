@@ -104,6 +104,11 @@ build/unit-musl: $(VENDOR_MUSL) $(UNIT_MUSL_OBJ)
 build/unit-asan: $(VENDOR_HOST) $(UNIT_ASAN_OBJ)
 	$(HOST_CC) $(ASAN_FLAGS) -pie -o $@ $(UNIT_ASAN_OBJ) $(VENDOR_LIBS)
 
+# The pod stand-in of the local data plane (hack/dataplane.sh): libc only, static.
+build/tools/podhttp: tests/tools/podhttp.c
+	@mkdir -p $(@D)
+	$(MUSL_CC) -std=c11 $(WARN) $(HARDEN) -Os $(MUSL_LDFLAGS) -o $@ $<
+
 # Seed-corpus replayers: the fuzz entry points under gcc's ASan+UBSan, run by make test.
 build/replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_ASAN_OBJ) $(VENDOR_HOST)
 	@mkdir -p $(@D)
@@ -115,6 +120,12 @@ build/fuzz/%: tests/fuzz/fuzz_%.c $(LIB_CLANG_OBJ) $(VENDOR_HOST)
 	@mkdir -p $(@D)
 	@echo "LD(clang) $@"
 	$(Q)$(CLANG) $(CLANG_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_CLANG_OBJ) -Lvendor/build/host/lib -lbearssl -lyaml
+
+# The misbehaving stand-in API server of tests/e2e/test_hostile.sh (glibc, host BearSSL).
+build/hostile-apiserver: tests/tools/hostile_apiserver.c $(VENDOR_HOST)
+	@mkdir -p $(@D)
+	@echo "CC(host) $@"
+	$(Q)$(HOST_CC) -std=c11 -O2 $(WARN) -Ivendor/build/host/include -o $@ $< -Lvendor/build/host/lib -lbearssl
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -128,14 +139,14 @@ fuzz: $(FUZZ_BINS)
 unit: build/unit-musl build/unit-asan
 	tests/run.sh --only unit
 
-e2e: bin/svclink
+e2e: bin/svclink build/tools/podhttp build/hostile-apiserver
 	tests/run.sh --only e2e
 
-test: bin/svclink build/unit-musl build/unit-asan build/svclink-asan $(REPLAY_BINS)
+test: bin/svclink build/unit-musl build/unit-asan build/svclink-asan build/tools/podhttp build/hostile-apiserver $(REPLAY_BINS)
 	tests/run.sh
 
 # Three local clusters, two ClusterLinks, svclink, and a remote scale-up followed locally.
-demo:
+demo: bin/svclink build/tools/podhttp
 	hack/demo.sh
 
 # Delete the EndpointSlices svclink wrote, in every namespace (asks first; ARGS=--yes to

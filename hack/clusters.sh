@@ -13,6 +13,8 @@ usage: hack/clusters.sh COMMAND [ARGS]
   env NAME                  print shell export lines (KUBECONFIG, KUBECTL, SVCLINK_API_SERVER)
   token NAME [NS/]SA [DUR]  print a service-account bearer token (TokenRequest; default default/default, 1h)
   apiserver NAME stop|start kill (SIGKILL) or restart only that cluster's kube-apiserver (outage tests)
+  dataplane up MAIN [NAME...] | down | status | ...
+                            opt-in data plane (root): pod sandboxes, kube-proxy, CoreDNS (hack/dataplane.sh)
 
 Environment:
   SVCLINK_STATE            state root (default <repo>/.state); clusters live in $SVCLINK_STATE/clusters
@@ -668,6 +670,7 @@ case $cmd in
   env) cmd_env "$@" ;;
   token) cmd_token "$@" ;;
   apiserver) cmd_apiserver "$@" ;;
+  dataplane) exec "$here/dataplane.sh" "$@" ;;
   -h|--help|help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The one-command demo (make demo): three local clusters, a web app in both remotes, two
-# ClusterLinks, svclink running, and a remote scale-up followed in the main cluster.
+# The one-command demo (make demo): three local clusters, web in both remotes, two links,
+# svclink, a remote scale-up followed in main and, as root, requests showing who answered.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,8 +11,10 @@ svclink_pid=""
 keep=${DEMO_KEEP:-0}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+dataplane=0
 cleanup() {
   [ -n "$svclink_pid" ] && kill -TERM "$svclink_pid" 2>/dev/null && wait "$svclink_pid" 2>/dev/null
+  if [ "$dataplane" = 1 ] && [ "$keep" != 1 ]; then "$here/dataplane.sh" down >/dev/null 2>&1 || true; fi
   if [ "$keep" = 1 ]; then
     say "clusters left running (DEMO_KEEP=1); stop them with: SVCLINK_STATE=$SVCLINK_STATE hack/clusters.sh down"
   else
@@ -24,7 +26,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say "building svclink"
-make -C "$repo" -s bin/svclink
+make -C "$repo" -s bin/svclink build/tools/podhttp
 say "starting three local clusters: main, cluster-a, cluster-b (the first run builds Kubernetes: many minutes)"
 "$here/clusters.sh" up main cluster-a cluster-b
 kubectl="$(cat "$state/bin-dir")/kubectl"
@@ -47,7 +49,8 @@ k main apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: demo}
-spec: {ports: [{port: 80, targetPort: 8080}]}
+# kube-proxy pairs Service and slice ports by name: the remotes' is 80-8080 (kubectl's).
+spec: {ports: [{name: 80-8080, port: 80, targetPort: 8080}]}
 YAML
 
 say "exporting read-only kubeconfigs from the remotes (hack/export-kubeconfig.sh) and declaring ClusterLinks"
@@ -98,6 +101,23 @@ if [ -n "$port" ]; then
   curl -s "http://127.0.0.1:$port/metrics" | grep -E '^svclink_(leader|link_connected|link_endpoints)|^process_resident' || true
 fi
 
+# traffic N: N requests from main's client namespace to web.demo by name, counted per pod.
+traffic() {
+  "$here/dataplane.sh" get "$1" http://web.demo.svc.cluster.local/ | awk '{print $2, $1}' | sort | uniq -c |
+    awk '{printf "  %3d requests answered by %-28s (%s)\n", $1, $3, $2}'
+}
+if [ "$(id -u)" -eq 0 ]; then
+  say "data plane: a sandbox per pod, kube-proxy (nftables) and CoreDNS in main (hack/dataplane.sh)"
+  dataplane=1
+  "$here/dataplane.sh" up main cluster-a cluster-b
+  # The sandboxes follow the pods within a second; wait until all four answer.
+  for _ in $(seq 1 40); do [ "$(traffic 20 | grep -c 'pod=')" -ge 4 ] && break; sleep 0.25; done
+  say "web.demo.svc.cluster.local from main's client resolves to $("$here/dataplane.sh" dns web.demo.svc.cluster.local | tr '\n' ' ')(main's ClusterIP); 20 requests:"
+  traffic 20
+else
+  say "not root: no data plane (network namespaces need root), so no traffic is shown; the objects follow"
+fi
+
 say "scaling web in cluster-a from 2 to 4 pods and timing the main cluster"
 start=$(date +%s%N)
 k cluster-a -n demo scale deployment web --replicas=4 >/dev/null
@@ -105,6 +125,11 @@ count() { k main -n demo get endpointslices -l svclink.cloudpilot.ai/cluster=clu
 for _ in $(seq 1 200); do [ "$(count)" = 4 ] && break; sleep 0.05; done
 echo "main cluster shows $(count) endpoints from cluster-a, $(( ($(date +%s%N) - start) / 1000000 )) ms after the scale command"
 k main -n demo get endpointslices -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai
+if [ "$dataplane" = 1 ]; then
+  for _ in $(seq 1 40); do [ "$(traffic 30 | grep -c 'cluster=cluster-a')" -ge 4 ] && break; sleep 0.25; done
+  say "the same 20 requests now: cluster-a's 4 pods share the traffic with cluster-b's 2"
+  traffic 20
+fi
 
 if [ -t 0 ] && [ "$keep" != 1 ]; then
   say "press Enter (or Ctrl-C) to stop and clean up"

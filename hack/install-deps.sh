@@ -24,6 +24,8 @@ needs=(
   "curl:curl"
 )
 [ "$build_only" = 1 ] || needs+=("clang-14:clang-14")
+# hack/dataplane.sh (the traffic tests, as root): namespaces, nftables, relays, JSON.
+[ "$build_only" = 1 ] || needs+=("ip:iproute2" "nft:nftables" "socat:socat" "jq:jq")
 missing=()
 for pair in "${needs[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+dataplane=0   # --dataplane: kube-proxy and CoreDNS too (the block at the end)
+[ "${1:-}" = "--dataplane" ] && dataplane=1
 K8S_VERSION=$(awk '$1=="k8s.io/kubernetes"{print $2; exit}' "$here/k8s-tools/go.mod")
 ETCD_VERSION=$(awk '$1=="go.etcd.io/etcd/server/v3"{print $2; exit}' "$here/k8s-tools/go.mod")
 KWOK_VERSION=v0.7.0
@@ -54,5 +56,16 @@ if [ ! -x "$bin_dir/kwok" ]; then
   start=$SECONDS
   GOBIN="$bin_dir" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
   log "built kwok in $((SECONDS - start))s"
+fi
+# --dataplane (hack/dataplane.sh): also kube-proxy from the same pinned Kubernetes, and
+# CoreDNS from its own wrapper module (hack/coredns-tools), cached per CoreDNS version and
+# linked into the bin directory.
+if [ "$dataplane" = 1 ]; then
+  build_one kube-proxy k8s.io/kubernetes/cmd/kube-proxy "$here/k8s-tools" "$vflags"
+  COREDNS_VERSION=$(awk '$1=="require" && $2=="github.com/coredns/coredns"{print $3; exit}' "$here/coredns-tools/go.mod")
+  coredns_dir="$cache_root/coredns-$COREDNS_VERSION"
+  mkdir -p "$coredns_dir"
+  bin_dir=$coredns_dir build_one coredns . "$here/coredns-tools" "-s -w"
+  ln -sfn "$coredns_dir/coredns" "$bin_dir/coredns"
 fi
 echo "$bin_dir"

@@ -7,11 +7,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrpol.h"
+
 #define CFG_DEFAULT_SYNC_INTERVAL_MS 30000u
+/* Count-only ClusterLink status changes are written at most this often (clstatus_pace). */
+#define CFG_DEFAULT_STATUS_INTERVAL_MS 10000u
 /* client-go's leader-election defaults, which operators already know. */
 #define CFG_DEFAULT_LEASE_DURATION_MS 15000u
 #define CFG_DEFAULT_RENEW_DEADLINE_MS 10000u
 #define CFG_DEFAULT_RETRY_PERIOD_MS 2000u
+/* klog flags remembered for the start-up warning; more are accepted but not listed. */
+#define CFG_MAX_KLOG_FLAGS 8
+/* Per-link cache budgets: room for 10,000 Services and 100,000 endpoints per remote,
+ * about 10 MiB of cache per link at full budget (see README, Limits). */
+#define CFG_DEFAULT_MAX_SERVICES_PER_LINK 10000u
+#define CFG_DEFAULT_MAX_ENDPOINTS_PER_LINK 100000u
 
 typedef enum {
     CFG_RUN = 0,     /* run the controller with the parsed settings */
@@ -44,6 +54,21 @@ typedef struct {
     const char *http_address;
     int log_level;  /* a log_level value */
     bool log_json;
+    /* klog flags a svclink (Go) Deployment may carry (-v=2, --logtostderr, ...): accepted
+     * and ignored, so the old args keep working; main.c warns about each. The strings are
+     * the argv entries as given (borrowed); value is NULL for a bare boolean. */
+    struct {
+        const char *arg;
+        const char *value;
+    } klog_flags[CFG_MAX_KLOG_FLAGS];
+    size_t klog_flag_count; /* how many were seen; at most CFG_MAX_KLOG_FLAGS are listed */
+    /* The address policy's global parts, owned by this struct (cfg_free). */
+    addrpol_set service_cidrs;   /* --service-cidrs: denied besides what the API tells */
+    addrpol_set allowed_cidrs;   /* --allowed-cidrs: when not empty, only endpoints inside pass */
+    uint64_t status_interval_ms; /* --status-interval */
+    /* Budgets of each link's cache (1..100,000,000). */
+    uint64_t max_services_per_link;
+    uint64_t max_endpoints_per_link;
 } cfg_options;
 
 /* Parses argv[1..argc-1] into *out (always initialised, even on error). On CFG_ERROR,
@@ -92,6 +117,9 @@ void cfg_namespace_list_free(char ***names, size_t *count);
 
 /* True when name is a valid Kubernetes namespace name (an RFC 1123 DNS label). */
 bool cfg_is_dns_label(const char *name, size_t len);
+
+/* True when flag ("--name", with '-' or '_' between words) is one klog registers. */
+bool cfg_is_klog_flag(const char *flag);
 
 /* Writes the --help text to buf (NUL-terminated, truncated to buflen). */
 void cfg_usage(char *buf, size_t buflen);

@@ -8,6 +8,7 @@
 
 #include "clstatus.h"
 #include "dns.h"
+#include "dropnote.h"
 #include "filter.h"
 #include "json.h"
 #include "kcfg.h"
@@ -31,9 +32,11 @@ typedef struct {
     wq *writes;                          /* writes to the main cluster; ->leading gates them */
     lview *view;                         /* the main cluster's Services and our slices */
     const linkspec_list *global_included; /* --included-namespaces */
+    uint64_t status_interval_ms;         /* --status-interval (clstatus_pace) */
     smap *links;                         /* name -> clink*, where links register themselves */
     void (*mark_dirty)(void *arg, const char *ns, const char *svc);
     void *arg;
+    uint64_t max_services, max_endpoints; /* --max-*-per-link: a link's budgets unless its spec says */
 } clink_env;
 
 /* One reflector of a link, so its callbacks know which link and which kind. */
@@ -43,6 +46,7 @@ typedef struct {
     refl *r;
     bool synced;
     bool listing;
+    bool over_budget; /* its cache refused an object: the failure is LimitExceeded */
 } clink_refl;
 
 /* Owned by env->links (clink_destroy frees it and unregisters it). */
@@ -94,6 +98,8 @@ struct clink {
     loop_timer_id status_timer;
     bool status_inflight;
     bool finalizer_inflight;
+    clstatus_pace pace;        /* when status may be written again (clstatus) */
+    dropnote drops;            /* what the address policy refused, per Service (clstatus) */
     smap counts;               /* "ns/svc" -> endpoints written from this link (+1) */
     linkspec_list other_finalizers; /* metadata.finalizers except ours (owned) */
     int64_t total_endpoints;

@@ -7,14 +7,26 @@
 #include <stdint.h>
 
 #include "json.h"
+#include "plan.h"
 
 typedef struct clink clink;
+
+/* Status writes of one link: a change of the Ready condition (status, reason, message),
+ * the generation, remoteVersion or lastSyncTime is written at the next batch (300 ms);
+ * a change of counts alone (syncedServices, syncedEndpoints, the address-policy note) at
+ * most once per env->status_interval_ms, so a stream of endpoint changes costs one
+ * EndpointSlice write each and not a status write each. */
+typedef struct {
+    uint64_t last_write_ms; /* loop ms of the last status PATCH sent; 0: none yet */
+    bool urgent;            /* the health changed since that write */
+    bool deferred;          /* status_timer waits for the end of the interval */
+} clstatus_pace;
 
 /* A ClusterLink's status as written or observed; plain values, nothing owned. */
 typedef struct {
     bool ready;
     char reason[32];
-    char message[512];
+    char message[1024]; /* the link's message, and the address-policy note when Ready */
     char transition[32];
     char remote_version[64];
     char last_sync[32];
@@ -35,6 +47,10 @@ void clstatus_build(const clink *lk, clstatus *st);
 void clstatus_parse(clstatus *st, const json_doc *doc, int obj);
 /* Records that key ("ns/svc") now gets neps endpoints from the link. */
 void clstatus_count(clink *lk, const char *key, int64_t neps);
+/* Records what the address policy refused of key for this link (its drops among
+ * drops[0..n)): new ones are counted in svclink_endpoints_dropped_total{link,reason}, and
+ * the Ready message names them (first few, with a count). */
+void clstatus_drops(clink *lk, const char *key, const plan_drop *drops, size_t n);
 /* Adds (add) or removes the cleanup finalizer, keeping the others; a compare-and-swap on
  * the link's resourceVersion. */
 void clstatus_patch_finalizers(clink *lk, bool add);

@@ -41,6 +41,16 @@ typedef struct {
 typedef void (*kapi_done_cb)(void *arg, const kapi_response *resp);
 /* One line of a stream (without its newline), valid only during the call. */
 typedef void (*kapi_line_cb)(void *arg, const char *line, size_t len);
+/* A piece of a 2xx body, in arrival order, valid only during the call. Return 0 to go on,
+ * or -1 to stop the request with why (the callback fills it): done then runs with status
+ * 0, transport CONN_ERR_IO and "cluster: GET path: why". */
+typedef int (*kapi_body_cb)(void *arg, const char *data, size_t len, char *why, size_t whylen);
+
+/* Bounds on what one request holds. A stream line is one watch event: one object (at
+ * most JFRAME_ITEM_MAX_DEFAULT, 1 MiB, for the reasons given in jframe.h) in a small envelope. A body kept whole
+ * (kapi_request) is one object too: lists go through kapi_get_body and are never held
+ * whole. An error answer is a metav1.Status. Over a bound the request fails and says so. */
+#define KAPI_LINE_MAX ((size_t)1024 * 1024 + 16 * 1024)
 
 /* Caller owns the client (kapi_free). NULL with err set on failure. */
 kapi_client *kapi_new(loop *l, dns_resolver *dns, const kapi_config *cfg, char *err, size_t errlen);
@@ -52,6 +62,10 @@ void kapi_free(kapi_client *c);
  * owned by the client (valid until done runs or kapi_cancel), or NULL on OOM. */
 kapi_req *kapi_request(kapi_client *c, const char *method, const char *path, const char *content_type,
                        const char *body, size_t body_len, kapi_done_cb done, void *arg);
+/* A GET whose 2xx body goes to on_body piece by piece as it is decoded (for LISTs), so
+ * it is never held; done runs once as for kapi_request, with an empty body on success.
+ * An error answer (status >= 300) is held (bounded) for done, as for kapi_request. */
+kapi_req *kapi_get_body(kapi_client *c, const char *path, kapi_body_cb on_body, kapi_done_cb done, void *arg);
 /* Starts a streaming GET: each newline-terminated line of a 200 response goes to
  * on_line; done runs once when the stream ends (status 200 and transport CONN_OK for
  * an orderly end), fails, or is refused (status >= 400 with the body). idle_timeout_ms

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrpol.h"
 #include "json.h"
 
 #define LINKSPEC_FINALIZER "svclink.cloudpilot.ai/cleanup"
@@ -23,6 +24,7 @@
 #define LINKSPEC_MAX_KUBECONFIG_B64 1572864u /* spec.kubeconfig: etcd's default request limit */
 #define LINKSPEC_MAX_UID 128u
 #define LINKSPEC_MAX_RESOURCE_VERSION 64u
+#define LINKSPEC_MAX_BUDGET 100000000u    /* spec.maxServices, spec.maxEndpoints */
 
 /* Every pointer is owned by the struct (linkspec_free); lists are arrays of owned strings. */
 typedef struct {
@@ -63,6 +65,10 @@ typedef struct {
     char *service_selector;   /* spec.serviceSelector as a labelSelector query; NULL: every Service */
     linkspec_nsmap namespace_mapping; /* no two entries share a from or a to; never kube-system */
     int create_services;      /* spec.createServices: 0, 1, or LINKSPEC_UNSET (the global flag decides) */
+    addrpol_set allowed_cidrs;            /* spec.allowedCIDRs; empty: no allow-list */
+    /* Cache budgets of this link (1..LINKSPEC_MAX_BUDGET); 0 when absent: the flags
+     * --max-services-per-link / --max-endpoints-per-link apply. */
+    uint64_t max_services, max_endpoints;
 } linkspec;
 
 /* The local namespace a remote namespace is written into: its `to` when mapped, itself when

@@ -1,5 +1,6 @@
 /* lview: the main cluster as svclink needs to see it: its Services (uid, whether svclink
- * created them) and the EndpointSlices svclink manages, indexed by Service. */
+ * created them) and the EndpointSlices svclink manages (its own and svclink (Go)'s),
+ * indexed by Service. */
 #ifndef SVCLINK_LVIEW_H
 #define SVCLINK_LVIEW_H
 
@@ -19,7 +20,10 @@ typedef struct {
     char rv[32];
     bool created_by_us;     /* carries LVIEW_CREATED_BY_LABEL=svclink (and, with only_source
                                set, LVIEW_SOURCE_CLUSTER_LABEL=only_source) */
-    bool unsyncable;        /* headless or ExternalName: never gets slices */
+    bool unsyncable;        /* ExternalName: never gets slices */
+    bool headless;          /* clusterIP None: slices get per-link hostnames */
+    bool prefer_close;      /* spec.trafficDistribution PreferClose: remote endpoints are hinted
+                               for SLICE_REMOTE_ZONE, so local ones are preferred */
     uint64_t ports_hash;    /* of spec.ports as svclink would write them */
     bool external;          /* type ExternalName */
     uint64_t external_hash; /* of spec.externalName; 0 when none */
@@ -40,6 +44,8 @@ typedef struct lview_slice {
     uint32_t neps;
     uint32_t gen;
     bool pending;             /* a write of ours for it is in flight */
+    bool foreign;             /* svclink (Go)'s layout (SLICE_CLASS_GO): hash is 0, and it
+                               * goes once this link's own slices for the Service are written */
     char strs[];
 } lview_slice;
 
@@ -49,6 +55,8 @@ typedef struct {
     smap svcs;       /* "ns/name" -> lview_svc* */
     smap slices;     /* "ns/name" -> lview_slice* */
     smap by_service; /* "ns/service" -> lview_slice* (list head) */
+    smap unknown;    /* "ns/name" -> list generation: slices with our managed-by value in
+                      * neither layout, remembered so each is logged once */
     uint32_t gen_svc, gen_slice;
     bool svcs_synced, slices_synced;
     lview_dirty_cb dirty;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrpol.h"
 #include "filter.h"
 #include "linkspec.h"
 #include "lview.h"
@@ -28,6 +29,7 @@ typedef struct {
     const rcache *cache;
     bool create_services;   /* create (and keep in line) missing local Services */
     const linkspec_nsmap *nsmap; /* remote -> local namespaces; NULL: names kept */
+    const addrpol *policy;  /* endpoints it refuses are left out (plan_drop); NULL: none */
 } plan_link;
 
 typedef struct {
@@ -65,6 +67,15 @@ typedef struct {
     int64_t endpoints;
 } plan_count;
 
+/* An endpoint of a link that the address policy refused; the engine reports these (metric,
+ * status message). One per remote endpoint: the same address in two remote slices twice. */
+typedef struct {
+    const char *link;
+    uint8_t family;  /* 4 or 6 */
+    uint8_t reason;  /* addrpol_reason */
+    uint8_t addr[16];
+} plan_drop;
+
 typedef struct plan_sets plan_sets;
 
 /* Owns its arrays and the endpoint pointer arrays the descs borrow (plan_output_free). */
@@ -76,6 +87,8 @@ typedef struct {
     plan_sets *sets;         /* one per link: the gathered endpoints the descs point into */
     size_t nsets;
     const char *ignored_link; /* a link whose differing externalName lost to the creator's, or NULL */
+    plan_drop *drops;        /* refused by the address policy, links in order */
+    size_t ndrops, dcap;
 } plan_output;
 
 /* Computes what to write for in->ns/in->svc. Slices with a write in flight (pending) are
@@ -84,7 +97,7 @@ int plan_service(const plan_input *in, plan_output *out);
 void plan_output_free(plan_output *out);
 
 /* The remote Service a link exports into local ns/svc, or NULL: the namespace does not map
- * there, the filters refuse it, it is absent, or it is headless. *remote_ns is set to the
+ * there, the filters refuse it, or it is absent. *remote_ns is set to the
  * remote namespace when not NULL. */
 const rc_group *plan_exported(const plan_link *lk, const char *ns, const char *svc, const char **remote_ns);
 /* The local namespace a link writes a remote namespace into (NULL: not synced). */

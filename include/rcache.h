@@ -55,6 +55,17 @@ struct rc_slice {
 /* Called for every Service whose view changed (a real change, not a repeat). */
 typedef void (*rcache_dirty_cb)(void *arg, const char *ns, const char *name);
 
+/* Budgets of one link's cache; 0 means none. A change that would take the cache over
+ * one is refused (RCACHE_OVER_BUDGET) and leaves the cache as it was. During a (re)list
+ * only the objects restated by that list count, so a relist that replaces objects is
+ * not refused for holding old and new ones until its end sweeps the old. */
+typedef struct {
+    uint64_t max_services;
+    uint64_t max_endpoints;
+} rcache_limits;
+
+#define RCACHE_OVER_BUDGET (-2)
+
 typedef struct {
     smap groups;            /* "ns/name" -> rc_group* */
     smap slices;            /* "ns/slice" -> rc_slice* */
@@ -62,15 +73,23 @@ typedef struct {
     rcache_dirty_cb dirty;
     void *arg;
     uint64_t endpoints;     /* endpoints held, for accounting */
+    uint64_t services;      /* Services held */
+    rcache_limits limits;
+    bool listing_svc, listing_eps;  /* between list_begin and list_end */
+    uint64_t listed_svc, listed_eps; /* Services / endpoints restated by that list so far */
 } rcache;
 
 void rcache_init(rcache *c, rcache_dirty_cb dirty, void *arg);
 void rcache_free(rcache *c);
+/* Sets the budgets (the cache starts with none); applies to changes from now on. */
+void rcache_set_limits(rcache *c, const rcache_limits *lim);
 
 /* Reflector events for Services (kind 's') and EndpointSlices (kind 'e'). */
 void rcache_list_begin(rcache *c, char kind);
 void rcache_list_end(rcache *c, char kind);
-/* Applies one object. 0, or -1 when it could not be decoded (err says why; nothing changed). */
+/* Applies one object. 0; -1 when it could not be decoded; RCACHE_OVER_BUDGET when it
+ * would take the cache over a budget (err names the budget and the flag that raises it).
+ * On failure nothing changed. */
 int rcache_upsert(rcache *c, char kind, const json_doc *doc, int obj, char *err, size_t errlen);
 void rcache_delete(rcache *c, char kind, const json_doc *doc, int obj);
 

@@ -23,7 +23,7 @@ typedef struct {
     /* A (re)list starts: every live object will be restated by on_object(UPSERT). */
     void (*on_list_begin)(void *arg);
     /* An object was added or changed (UPSERT) or deleted (DELETE). doc and obj are valid
-     * only during the call. */
+     * only during the call. It may call refl_refuse to stop there. */
     void (*on_object)(void *arg, refl_op op, const json_doc *doc, int obj);
     /* The list is complete: objects not restated since on_list_begin no longer exist. */
     void (*on_list_end)(void *arg);
@@ -60,6 +60,12 @@ void refl_start_from(refl *r, const char *rv);
 /* Stops everything; no callback runs after this. Not to be called from inside a callback
  * of this reflector (use a 0-delay timer). */
 void refl_free(refl *r);
+/* Only from inside on_object: stops at this object (over a budget, say). The list or
+ * watch in progress is abandoned once on_object returns; on_list_end does not run for
+ * it, so what the owner holds stays as it was; the reflector reports REFL_FAILING
+ * (status 0, transport CONN_OK) with "cluster: VERB path: reason" and retries later with
+ * backoff. reason is copied. */
+void refl_refuse(refl *r, const char *reason);
 refl_state refl_get_state(const refl *r);
 const char *refl_resource_version(const refl *r);
 const refl_stats *refl_get_stats(const refl *r);

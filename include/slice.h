@@ -87,7 +87,20 @@ typedef struct {
     size_t nports;
     const slice_ep *const *eps; /* borrowed pointers, in the order to write */
     size_t neps;
+    const char *hostname_suffix; /* non-NULL for a headless Service: hostnames get "-<suffix>" */
+    const char *zone_hint;       /* non-NULL: every endpoint gets hints.forZones [{name: zone_hint}] */
 } slice_desc;
+
+/* The zone svclink hints remote endpoints for when the local Service prefers close
+ * endpoints: no node is in it, so kube-proxy uses them only when no local endpoint is
+ * ready for its own zone. */
+#define SLICE_REMOTE_ZONE "svclink-remote"
+
+/* The hostname written for a remote endpoint of a headless Service: "<hostname>-<link>"
+ * (dots of the link turned into '-'), so db-0 of two clusters stay two names; when that is
+ * longer than 63, "<hostname, at most 40>-<10 hex of a hash of both>". A DNS label. out
+ * must hold 64 bytes. */
+void slice_hostname(char out[64], const char *hostname, const char *suffix);
 
 /* A hash of everything svclink manages in a slice (labels, owner, type, ports, endpoints),
  * computed the same way for what we want and for what we observe. */
@@ -116,5 +129,31 @@ typedef struct {
 int slice_observe(const json_doc *doc, int obj, const char *ns, const char *name, slice_observed *out);
 
 const char *slice_addr_type_name(slice_addr_type t);
+
+/* ---- whose slice is it ----
+ * svclink (Go), the seed's implementation, wrote slices with our managed-by value but its
+ * own cluster label and names "<service>-svclink-<cluster>" (cloudpilot-ai/svclink,
+ * pkg/updater). svclink takes those over: they are its link's slices in another layout. */
+#define SLICE_GO_LABEL_CLUSTER "cloudpilot.ai/svclink-cluster"
+#define SLICE_GO_NAME_INFIX "-svclink-"
+
+typedef enum {
+    SLICE_CLASS_OTHER = 0, /* another controller's (managed-by is not ours): never touched */
+    SLICE_CLASS_OURS,      /* our layout: service and SLICE_LABEL_CLUSTER labels */
+    SLICE_CLASS_GO,        /* svclink (Go)'s layout: replaced once its link is synced */
+    SLICE_CLASS_UNKNOWN    /* our managed-by value in neither layout: left alone */
+} slice_class;
+
+/* The decision alone, over the slice's name and label values (NULL: label absent). Our
+ * labels win over svclink (Go)'s when both are there. A label value must be 1 to 63
+ * characters (the API's own limit) to count. */
+slice_class slice_classify_labels(const char *name, const char *managed_by, const char *service,
+                                  const char *cluster, const char *go_cluster);
+
+/* The same for an EndpointSlice object; for OURS and GO, service and link receive the
+ * Service and link (cluster) names, else "". */
+slice_class slice_classify(const json_doc *doc, int obj, char service[64], char link[64]);
+
+const char *slice_class_name(slice_class c);
 
 #endif

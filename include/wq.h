@@ -35,6 +35,8 @@ typedef struct wq_op {
  * after the callback returns. */
 typedef void (*wq_done_fn)(void *arg, const wq_op *op, const kapi_response *resp);
 
+typedef struct wq_ctx wq_ctx;
+
 typedef struct {
     kapi_client *api;         /* borrowed: the main cluster's client */
     wq_done_fn done;
@@ -43,6 +45,7 @@ typedef struct {
     int in_flight;
     uint64_t since_ms;        /* stamped on writes queued from now on (see wq_set_since) */
     wq_op *head, *tail;
+    wq_ctx *sent;             /* writes in flight (owned: freed by wq_free if never answered) */
 } wq;
 
 /* One write to queue. Strings are copied; key, ns, name and link may be NULL. */
@@ -52,7 +55,8 @@ typedef struct {
 } wq_request;
 
 void wq_init(wq *q, kapi_client *api, wq_done_fn done, void *arg);
-/* Drops what is queued (writes in flight are the client's to cancel). */
+/* Drops what is queued and what is in flight; call it before the client is freed (the
+ * client cancels in-flight requests without calling back). */
 void wq_free(wq *q);
 /* Queues a write and sends what may be sent. body is taken over (freed with the op, also
  * on failure). 0, or -1 when out of memory (nothing queued). */

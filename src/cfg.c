@@ -170,15 +170,16 @@ void cfg_namespace_list_free(char ***names, size_t *count)
     *count = 0;
 }
 
+/* Go's strconv.ParseBool set, which pflag uses: a Go Deployment's "=True" keeps working. */
 static int cfg_parse_bool(const char *flag, const char *value, bool *out, char *err, size_t errlen)
 {
-    if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
-        *out = true;
-        return 0;
-    }
-    if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0) {
-        *out = false;
-        return 0;
+    static const char *const yes[] = {"true", "1", "t", "T", "TRUE", "True"};
+    static const char *const no[] = {"false", "0", "f", "F", "FALSE", "False"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
+            *out = strcmp(value, yes[i]) == 0;
+            return 0;
+        }
     }
     txt_errorf(err, errlen, "%s: \"%s\" is not a boolean (use true or false)", flag, value);
     return -1;
@@ -237,7 +238,98 @@ static const struct {
     {"--http-address", CFG_FLAG_STRING},
     {"--log-format", CFG_FLAG_STRING},
     {"--log-level", CFG_FLAG_STRING},
+    {"--service-cidrs", CFG_FLAG_STRING},
+    {"--allowed-cidrs", CFG_FLAG_STRING},
+    {"--status-interval", CFG_FLAG_STRING},
+    {"--max-services-per-link", CFG_FLAG_STRING},
+    {"--max-endpoints-per-link", CFG_FLAG_STRING},
 };
+
+/* The flags klog.InitFlags registers (svclink (Go) calls it, so its Deployments may pass
+ * them). Names with '_', as klog spells them; '-' is accepted too. */
+static const struct {
+    const char *name;
+    cfg_flag_kind kind;
+} cfg_klog_flags[] = {
+    {"v", CFG_FLAG_STRING},
+    {"vmodule", CFG_FLAG_STRING},
+    {"logtostderr", CFG_FLAG_BOOL},
+    {"alsologtostderr", CFG_FLAG_BOOL},
+    {"log_dir", CFG_FLAG_STRING},
+    {"log_file", CFG_FLAG_STRING},
+    {"log_file_max_size", CFG_FLAG_STRING},
+    {"stderrthreshold", CFG_FLAG_STRING},
+    {"skip_headers", CFG_FLAG_BOOL},
+    {"skip_log_headers", CFG_FLAG_BOOL},
+    {"add_dir_header", CFG_FLAG_BOOL},
+    {"one_output", CFG_FLAG_BOOL},
+    {"log_backtrace_at", CFG_FLAG_STRING},
+    {"legacy_stderr_threshold_behavior", CFG_FLAG_BOOL},
+};
+
+/* Index into cfg_klog_flags, or -1. flag is "--name". */
+static int cfg_klog_index(const char *flag)
+{
+    if (strncmp(flag, "--", 2) != 0)
+        return -1;
+    const char *name = flag + 2;
+    for (size_t f = 0; f < sizeof cfg_klog_flags / sizeof cfg_klog_flags[0]; f++) {
+        const char *k = cfg_klog_flags[f].name;
+        size_t i = 0;
+        while (k[i] != '\0' && (name[i] == k[i] || (k[i] == '_' && name[i] == '-')))
+            i++;
+        if (k[i] == '\0' && name[i] == '\0')
+            return (int)f;
+    }
+    return -1;
+}
+
+bool cfg_is_klog_flag(const char *flag)
+{
+    return cfg_klog_index(flag) >= 0;
+}
+
+/* Checks a klog flag's value the way klog would (so "-v --kubeconfig" does not silently
+ * eat the next flag) and remembers it for the warning. */
+static int cfg_klog_apply(cfg_options *opts, int f, const char *name, const char *arg, const char *value,
+                          bool bare, char *err, size_t errlen)
+{
+    bool b;
+    if (cfg_klog_flags[f].kind == CFG_FLAG_BOOL && cfg_parse_bool(name, value, &b, err, errlen) != 0)
+        return -1;
+    if (strcmp(cfg_klog_flags[f].name, "v") == 0) {
+        size_t len = strlen(value);
+        bool ok = len > 0 && len <= 9;
+        for (size_t i = 0; ok && i < len; i++)
+            ok = value[i] >= '0' && value[i] <= '9';
+        if (!ok) {
+            txt_errorf(err, errlen, "%s: \"%.40s\" is not a klog verbosity (a number such as 2)", name, value);
+            return -1;
+        }
+    }
+    if (opts->klog_flag_count < CFG_MAX_KLOG_FLAGS) {
+        opts->klog_flags[opts->klog_flag_count].arg = arg;
+        opts->klog_flags[opts->klog_flag_count].value = bare ? NULL : value;
+    }
+    opts->klog_flag_count++;
+    return 0;
+}
+
+/* A budget: a decimal count from 1 to 100,000,000 (beyond that no edge node has the
+ * memory anyway, and the sums stay far from overflow). */
+static int cfg_count(const char *flag, const char *value, uint64_t *out, char *err, size_t errlen)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; value[i] >= '0' && value[i] <= '9' && i < 10; i++)
+        v = v * 10 + (uint64_t)(value[i] - '0');
+    if (i == 0 || value[i] != '\0' || v < 1 || v > 100000000) {
+        txt_errorf(err, errlen, "%s: \"%.40s\" is not a count from 1 to 100000000", flag, value);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
 
 static int cfg_duration(const char *flag, const char *value, uint64_t min_ms, uint64_t max_ms, uint64_t *out,
                         char *err, size_t errlen)
@@ -326,6 +418,10 @@ static int cfg_apply(cfg_options *opts, const char *flag, const char *value, cha
                                       &opts->included_namespace_count, err, errlen);
     if (strncmp(flag, "--leader-elect", 14) == 0)
         return cfg_apply_leader(opts, flag, value, err, errlen);
+    if (strcmp(flag, "--max-services-per-link") == 0)
+        return cfg_count(flag, value, &opts->max_services_per_link, err, errlen);
+    if (strcmp(flag, "--max-endpoints-per-link") == 0)
+        return cfg_count(flag, value, &opts->max_endpoints_per_link, err, errlen);
     if (strcmp(flag, "--http-address") == 0) {
         char host[256];
         uint16_t port;
@@ -345,6 +441,11 @@ static int cfg_apply(cfg_options *opts, const char *flag, const char *value, cha
         opts->log_json = strcmp(value, "json") == 0;
         return 0;
     }
+    if (strcmp(flag, "--service-cidrs") == 0 || strcmp(flag, "--allowed-cidrs") == 0)
+        return addrpol_set_add_list(strcmp(flag, "--service-cidrs") == 0 ? &opts->service_cidrs : &opts->allowed_cidrs,
+                                    value, flag, err, errlen);
+    if (strcmp(flag, "--status-interval") == 0)
+        return cfg_duration(flag, value, 100, 3600000, &opts->status_interval_ms, err, errlen);
     if (strcmp(flag, "--log-level") == 0) {
         int level = log_level_parse(value);
         if (level < 0) {
@@ -372,11 +473,12 @@ static int cfg_check_leader(const cfg_options *opts, char *err, size_t errlen)
     return 0;
 }
 
-/* Finds flag name among the common flags (not those cmd refuses) and cmd's own; *own
- * tells which table it is in and *is_bool how its value is given. -1: unknown, -2: a
- * common flag cmd refuses. */
-static int cfg_find_flag(const cfg_command *cmd, const char *name, bool *own, bool *is_bool)
+/* Finds flag name among the common flags (not those cmd refuses), cmd's own, and (svclink
+ * itself only) klog's; *own tells which table it is in, *klog its klog index (else -1) and
+ * *is_bool how its value is given. -1: unknown, -2: a common flag cmd refuses. */
+static int cfg_find_flag(const cfg_command *cmd, const char *name, bool *own, int *klog, bool *is_bool)
 {
+    *klog = -1;
     for (size_t f = 0; cmd != NULL && f < cmd->nflags; f++) {
         if (strcmp(cmd->flags[f].name, name) == 0) {
             *own = true;
@@ -394,6 +496,12 @@ static int cfg_find_flag(const cfg_command *cmd, const char *name, bool *own, bo
             *is_bool = cfg_flags[f].kind == CFG_FLAG_BOOL;
             return 0;
         }
+    }
+    /* klog's flags come from svclink (Go) Deployments; a command has no such past. */
+    if (cmd == NULL && (*klog = cfg_klog_index(name)) >= 0) {
+        *own = false;
+        *is_bool = cfg_klog_flags[*klog].kind == CFG_FLAG_BOOL;
+        return 0;
     }
     return -1;
 }
@@ -424,7 +532,8 @@ static int cfg_parse_arg(int argc, char *const argv[], int *i, const cfg_command
     }
     snprintf(name, sizeof name, "--%.*s", (int)name_len, body);
     bool own = false, is_bool = false;
-    int found = cfg_find_flag(cmd, name, &own, &is_bool);
+    int klog = -1;
+    int found = cfg_find_flag(cmd, name, &own, &klog, &is_bool);
     if (found == -2) {
         txt_errorf(err, errlen, "%s is not a flag of %s (see %s --help)", name, prog, prog);
         return -1;
@@ -444,7 +553,11 @@ static int cfg_parse_arg(int argc, char *const argv[], int *i, const cfg_command
         txt_errorf(err, errlen, "%s needs a value", name);
         return -1;
     }
-    return own ? cmd->apply(cmd->arg, name, value, err, errlen) : cfg_apply(out, name, value, err, errlen);
+    if (own)
+        return cmd->apply(cmd->arg, name, value, err, errlen);
+    if (klog >= 0)
+        return cfg_klog_apply(out, klog, name, arg, value, eq == NULL && is_bool, err, errlen);
+    return cfg_apply(out, name, value, err, errlen);
 }
 
 cfg_action cfg_parse_command(int argc, char *const argv[], const cfg_command *cmd, cfg_options *out, char *err,
@@ -458,6 +571,9 @@ cfg_action cfg_parse_command(int argc, char *const argv[], const cfg_command *cm
     out->renew_deadline_ms = CFG_DEFAULT_RENEW_DEADLINE_MS;
     out->retry_period_ms = CFG_DEFAULT_RETRY_PERIOD_MS;
     out->log_level = LOG_INFO;
+    out->status_interval_ms = CFG_DEFAULT_STATUS_INTERVAL_MS;
+    out->max_services_per_link = CFG_DEFAULT_MAX_SERVICES_PER_LINK;
+    out->max_endpoints_per_link = CFG_DEFAULT_MAX_ENDPOINTS_PER_LINK;
     if (err != NULL && errlen > 0)
         err[0] = '\0';
 
@@ -486,6 +602,8 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
 void cfg_free(cfg_options *opts)
 {
     cfg_namespace_list_free(&opts->included_namespaces, &opts->included_namespace_count);
+    addrpol_set_free(&opts->service_cidrs);
+    addrpol_set_free(&opts->allowed_cidrs);
 }
 
 void cfg_usage(char *buf, size_t buflen)
@@ -514,8 +632,19 @@ void cfg_usage(char *buf, size_t buflen)
              "  --leader-elect-retry-period D     time between attempts to acquire or renew (default 2s)\n"
              "  --http-address HOST:PORT          serve /healthz, /readyz, /leader and /metrics\n"
              "                                    (default: no listener; the Deployment uses :8080)\n"
+             "  --service-cidrs CIDR[,CIDR...]    the main cluster's Service ranges, never written as\n"
+             "                                    endpoints (besides the ServiceCIDR objects it serves)\n"
+             "  --allowed-cidrs CIDR[,CIDR...]    write only remote endpoints inside these ranges\n"
+             "                                    (each link's spec.allowedCIDRs narrows further)\n"
+             "  --status-interval DURATION        ClusterLink status writes for count changes alone at\n"
+             "                                    most this often (default 10s; 100ms to 1h)\n"
              "  --log-format text|json            key=value lines or JSON objects (default text)\n"
              "  --log-level LEVEL                 debug, info, warn or error (default info)\n"
+             "  -v=N, --logtostderr, ... (klog)   accepted from svclink (Go) Deployments and ignored,\n"
+             "                                    with a warning\n"
+             "  --max-services-per-link N         Services cached per link; over it the link stops\n"
+             "                                    with reason LimitExceeded (default 10000)\n"
+             "  --max-endpoints-per-link N        endpoints cached per link, likewise (default 100000)\n"
              "  --version                         print the version and exit\n"
              "  -h, --help                        print this help and exit\n"
              "  check --kubeconfig FILE ...       try a ClusterLink kubeconfig (svclink check --help)\n"

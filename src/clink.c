@@ -87,6 +87,14 @@ bool clink_release_if_clean(clink *lk)
 
 /* ---- remote connection ---- */
 
+/* The link's cache budgets: its spec's, else the flags'. */
+static void clink_set_budgets(clink *lk)
+{
+    rcache_limits lim = {lk->spec.max_services ? lk->spec.max_services : lk->env->max_services,
+                         lk->spec.max_endpoints ? lk->spec.max_endpoints : lk->env->max_endpoints};
+    rcache_set_limits(&lk->cache, &lim);
+}
+
 static void clink_disconnect(clink *lk)
 {
     for (size_t i = 0; i < lk->nrefls; i++)
@@ -102,6 +110,7 @@ static void clink_disconnect(clink *lk)
     lk->cache_ready = false;
     rcache_free(&lk->cache);
     rcache_init(&lk->cache, clink_remote_dirty, lk);
+    clink_set_budgets(lk);
     if (lk->have_kcfg)
         kcfg_free(&lk->kcfg);
     lk->have_kcfg = false;
@@ -142,6 +151,13 @@ static void clink_refl_state(void *arg, refl_state st, int status, conn_error tr
         return;
     lr->synced = false;
     lr->listing = false;
+    if (lr->over_budget) {
+        /* Reachable but too big: no stale timer, so what was written stays. */
+        if (lk->failing_since == 0)
+            lk->failing_since = loop_now_ms();
+        clstatus_set_health(lk, false, "LimitExceeded", "%s; the link keeps what it had and retries", reason);
+        return;
+    }
     if (lk->failing_since == 0) {
         lk->failing_since = loop_now_ms();
         if (lk->spec.stale_timeout_s > 0 && lk->stale_timer == 0 && !lk->stale)
@@ -160,6 +176,7 @@ static void clink_refl_begin(void *arg)
 {
     clink_refl *lr = arg;
     lr->listing = true;
+    lr->over_budget = false;
     rcache_list_begin(&lr->lk->cache, lr->kind);
 }
 
@@ -167,10 +184,15 @@ static void clink_refl_object(void *arg, refl_op op, const json_doc *doc, int ob
 {
     clink_refl *lr = arg;
     char err[256];
+    int rc;
     if (op == REFL_DELETE)
         rcache_delete(&lr->lk->cache, lr->kind, doc, obj);
-    else if (rcache_upsert(&lr->lk->cache, lr->kind, doc, obj, err, sizeof err) != 0)
+    else if ((rc = rcache_upsert(&lr->lk->cache, lr->kind, doc, obj, err, sizeof err)) == RCACHE_OVER_BUDGET) {
+        lr->over_budget = true; /* stops here, keeping what the cache holds */
+        refl_refuse(lr->r, err);
+    } else if (rc != 0) {
         log_kv(LOG_WARN, "remote object ignored", "link", lr->lk->name, "error", err, NULL);
+    }
 }
 
 static void clink_on_synced(clink *lk)
@@ -277,6 +299,7 @@ static void clink_restart_reflectors(clink *lk)
     clink_mark_all(lk);
     rcache_free(&lk->cache);
     rcache_init(&lk->cache, clink_remote_dirty, lk);
+    clink_set_budgets(lk);
     clstatus_set_health(lk, false, "Syncing", "Listing again from %s with the new serviceSelector", lk->kcfg.server);
     if (clink_start_reflectors(lk) != 0) {
         clstatus_set_health(lk, false, "Unreachable", "out of memory starting the watches");
@@ -403,7 +426,9 @@ static clink *clink_new(const clink_env *env, const char *name)
     lk->env = env;
     lk->name = strdup(name);
     smap_init(&lk->counts);
+    dropnote_init(&lk->drops);
     rcache_init(&lk->cache, clink_remote_dirty, lk);
+    clink_set_budgets(lk);
     if (lk->name == NULL || smap_put(env->links, name, lk, NULL) != 0) {
         free(lk->name);
         free(lk);
@@ -437,6 +462,7 @@ void clink_destroy(clink *lk)
     free(lk->context);
     free(lk->base_dir);
     smap_free(&lk->counts);
+    dropnote_free(&lk->drops);
     clink_forget_metrics(lk->name);
     smap_del(env->links, lk->name);
     free(lk->name);
@@ -507,6 +533,7 @@ static void clink_apply(clink *lk, linkspec *spec)
     lk->spec = *spec;
     lk->have_spec = true;
     filter_rules_init(&lk->rules, &lk->spec, lk->env->global_included);
+    clink_set_budgets(lk);
 
     if (lk->spec.deleting) {
         if (!was_deleting) {

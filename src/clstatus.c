@@ -10,6 +10,7 @@
 
 #include "clink.h"
 #include "log.h"
+#include "metrics.h"
 
 #define CLSTATUS_EVENTS_NS "default"
 #define CLSTATUS_BATCH_MS 300
@@ -93,6 +94,7 @@ void clstatus_set_health(clink *lk, bool ready, const char *reason, const char *
     /* Connecting is a step, not news: no Event for it. */
     if (reason_changed && !already && !syncing)
         clstatus_event(lk, !ready && strcmp(reason, "Disabled") != 0, reason, message);
+    lk->pace.urgent = true;
     clstatus_schedule(lk);
 }
 
@@ -102,7 +104,15 @@ void clstatus_build(const clink *lk, clstatus *st)
     st->present = true;
     st->ready = lk->ready;
     snprintf(st->reason, sizeof st->reason, "%s", lk->reason[0] ? lk->reason : "Syncing");
-    snprintf(st->message, sizeof st->message, "%s", lk->message);
+    char note[600];
+    dropnote_format(&lk->drops, note, sizeof note);
+    /* The note describes a synced link's endpoints; another state has its own message. */
+    if (lk->ready && note[0] != '\0') {
+        /* A cut note still names the first addresses; the message stays one line. */
+        if (snprintf(st->message, sizeof st->message, "%s; %s", lk->message, note) >= (int)sizeof st->message)
+            st->message[sizeof st->message - 1] = '\0';
+    } else
+        snprintf(st->message, sizeof st->message, "%s", lk->message);
     snprintf(st->remote_version, sizeof st->remote_version, "%s", lk->remote_version);
     snprintf(st->last_sync, sizeof st->last_sync, "%s", lk->last_sync);
     st->observed_generation = lk->generation;
@@ -145,6 +155,27 @@ static int clstatus_send_patch(clink *lk, json_writer *w, wq_what what, const ch
     return wq_write(lk->env->writes, &r, body, len);
 }
 
+static void clstatus_on_timer(loop *l, void *arg);
+
+/* Whether st may be written now; when only counts changed within the interval since the
+ * last write, the timer is set for the end of it instead. */
+static bool clstatus_due(clink *lk, const clstatus *st)
+{
+    const clstatus *ref = lk->status_written ? &lk->written : &lk->observed;
+    bool counts_only = ref->present && !lk->pace.urgent && ref->ready == st->ready &&
+                       strcmp(ref->reason, st->reason) == 0 && ref->observed_generation == st->observed_generation &&
+                       strcmp(ref->remote_version, st->remote_version) == 0 &&
+                       strcmp(ref->last_sync, st->last_sync) == 0;
+    uint64_t now = loop_now_ms(), next = lk->pace.last_write_ms + lk->env->status_interval_ms;
+    if (!counts_only || lk->pace.last_write_ms == 0 || now >= next)
+        return true;
+    if (lk->status_timer == 0) {
+        lk->status_timer = loop_timer_add(lk->env->l, next - now, clstatus_on_timer, lk);
+        lk->pace.deferred = true;
+    }
+    return false;
+}
+
 static void clstatus_write(clink *lk)
 {
     /* A link whose spec never parsed has no spec, but must still say why. */
@@ -158,7 +189,11 @@ static void clstatus_write(clink *lk)
         return;
     clstatus st;
     clstatus_build(lk, &st);
-    if (clstatus_equal(&st, &lk->observed) || (lk->status_written && clstatus_equal(&st, &lk->written)))
+    if (clstatus_equal(&st, &lk->observed) || (lk->status_written && clstatus_equal(&st, &lk->written))) {
+        lk->pace.urgent = false;
+        return;
+    }
+    if (!clstatus_due(lk, &st))
         return;
     json_writer w;
     json_writer_init(&w);
@@ -189,6 +224,8 @@ static void clstatus_write(clink *lk)
         lk->written = st;
         lk->status_written = true;
         lk->status_inflight = true;
+        lk->pace.last_write_ms = loop_now_ms();
+        lk->pace.urgent = false;
     }
 }
 
@@ -197,13 +234,19 @@ static void clstatus_on_timer(loop *l, void *arg)
     (void)l;
     clink *lk = arg;
     lk->status_timer = 0;
+    lk->pace.deferred = false;
     clstatus_write(lk);
 }
 
 void clstatus_schedule(clink *lk)
 {
-    if (lk->status_timer == 0)
-        lk->status_timer = loop_timer_add(lk->env->l, CLSTATUS_BATCH_MS, clstatus_on_timer, lk);
+    /* A health change does not wait for a count write put off to the end of the interval. */
+    if (lk->status_timer != 0 && !(lk->pace.deferred && lk->pace.urgent))
+        return;
+    if (lk->status_timer != 0)
+        loop_timer_cancel(lk->env->l, lk->status_timer);
+    lk->pace.deferred = false;
+    lk->status_timer = loop_timer_add(lk->env->l, CLSTATUS_BATCH_MS, clstatus_on_timer, lk);
 }
 
 void clstatus_parse(clstatus *st, const json_doc *doc, int obj)
@@ -240,6 +283,31 @@ void clstatus_count(clink *lk, const char *key, int64_t neps)
     int64_t before = old != NULL ? (int64_t)(uintptr_t)old - 1 : 0;
     if (before != neps) {
         lk->total_endpoints += neps - before;
+        clstatus_schedule(lk);
+    }
+}
+
+void clstatus_drops(clink *lk, const char *key, const plan_drop *drops, size_t n)
+{
+    uint64_t fresh[ADDRPOL_REASONS] = {0};
+    int changed = dropnote_record(&lk->drops, key, lk->name, drops, n, fresh);
+    if (changed < 0) {
+        log_kv(LOG_ERROR, "out of memory recording dropped endpoints", "link", lk->name, "service", key, NULL);
+        return;
+    }
+    for (int r = ADDRPOL_SERVICE_CIDR; r < ADDRPOL_REASONS; r++) {
+        if (fresh[r] == 0)
+            continue;
+        char labels[300];
+        metrics_labels(labels, sizeof labels, "link", lk->name, "reason", addrpol_reason_label((addrpol_reason)r),
+                       NULL);
+        metrics_add(METRICS_ENDPOINTS_DROPPED, labels, (double)fresh[r]);
+    }
+    if (changed > 0) {
+        char note[600];
+        dropnote_format(&lk->drops, note, sizeof note);
+        log_kv(LOG_WARN, "address policy dropped endpoints", "link", lk->name, "service", key, "note",
+               note[0] ? note : "none any more", NULL);
         clstatus_schedule(lk);
     }
 }

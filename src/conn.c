@@ -318,9 +318,15 @@ static void conn_engine_closed(conn *c, br_ssl_engine_context *eng)
     }
 }
 
+/* Socket bytes one pump may take before it yields to the loop: a remote that sends as
+ * fast as we read must not starve the other connections and the timers (poll is level-
+ * triggered, so what is left wakes us again on the next round). */
+#define CONN_PUMP_RECV_MAX ((size_t)64 * 1024)
+
 static void conn_pump(conn *c)
 {
     br_ssl_engine_context *eng = tls_session_engine(c->tls);
+    size_t received = 0;
     bool progress = true;
     bool want_read = false, want_write = false;
     while (progress && c->state != CONN_CLOSED) {
@@ -380,12 +386,15 @@ static void conn_pump(conn *c)
             progress = true;
             continue;
         }
-        if (st & BR_SSL_RECVREC) {
+        if ((st & BR_SSL_RECVREC) && received >= CONN_PUMP_RECV_MAX) {
+            want_read = true; /* yield: the rest is read on the next round */
+        } else if (st & BR_SSL_RECVREC) {
             size_t len;
             unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
             ssize_t n = recv(c->fd, buf, len, 0);
             if (n > 0) {
                 br_ssl_engine_recvrec_ack(eng, (size_t)n);
+                received += (size_t)n;
                 progress = true;
             } else if (n == 0) {
                 /* TCP EOF without close_notify: Go servers do this; treat as an end. */

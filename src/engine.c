@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "clink.h"
 #include "dns.h"
 #include "hsrv.h"
@@ -23,11 +24,11 @@
 #include "lview.h"
 #include "metrics.h"
 #include "plan.h"
+#include "polwatch.h"
 #include "probe.h"
 #include "refl.h"
 #include "slice.h"
 #include "smap.h"
-#include "svcbody.h"
 #include "version.h"
 #include "wq.h"
 
@@ -55,6 +56,7 @@ struct engine {
     bool main_failing[3];
     bool links_synced;
     lview view;
+    polwatch *pw;     /* the main cluster's own addresses, for the address policy */
     smap links;       /* name -> clink* (each owned by this map: clink_destroy) */
     uint32_t links_gen;
     clink_env env;    /* what links borrow from us */
@@ -62,10 +64,8 @@ struct engine {
     loop_timer_id pass_timer;
     loop_timer_id resync_timer;
     wq writes;
-    smap pending_svc; /* "ns/svc" -> 1 while a Service or Namespace create is in flight */
-    smap inflight;    /* "ns/slice" -> 1 while a write of that slice is in flight */
+    apply apply;      /* runs plans as writes and books the answers */
     int sig_pipe[2];
-    json_doc scratch;
     /* Leader election: only a replica with leading set writes anything. */
     lease *lease;     /* NULL when --leader-elect is off */
     bool leading;
@@ -118,117 +118,8 @@ static void engine_mark_everything(engine *e)
     lview_mark_created(&e->view);
 }
 
-static void engine_requeue_key(engine *e, const char *key)
-{
-    const char *slash = strchr(key, '/');
-    if (slash == NULL)
-        return;
-    char ns[64];
-    snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
-    engine_mark_dirty(e, ns, slash + 1);
-}
 
 /* ---- running a plan ---- */
-
-/* One write per slice at a time: a second reconcile before the answer must not repeat it. */
-static bool engine_slice_busy(engine *e, const char *ns, const char *name, bool claim)
-{
-    char skey[WQ_KEY_MAX];
-    if (engine_key(skey, ns, name) != 0)
-        return true;
-    if (smap_get(&e->inflight, skey) != NULL)
-        return true;
-    if (claim)
-        smap_put(&e->inflight, skey, (void *)1, NULL);
-    return false;
-}
-
-static void engine_write_slice(engine *e, const plan_action *a, const char *key)
-{
-    const slice_desc *d = &a->desc;
-    if (engine_slice_busy(e, d->ns, d->name, true))
-        return;
-    char *body = NULL;
-    size_t len = 0;
-    if (slice_desc_write(d, a->observed != NULL ? a->observed->rv : NULL, &body, &len) != 0)
-        return;
-    char path[600];
-    if (a->observed == NULL)
-        snprintf(path, sizeof path, "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices", d->ns);
-    else
-        snprintf(path, sizeof path, "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices/%s", d->ns, d->name);
-    if (a->observed != NULL)
-        a->observed->pending = true;
-    wq_request r = {.what = WQ_SLICE, .method = a->observed == NULL ? "POST" : "PUT", .path = path,
-                    .ctype = "application/json", .kind = "EndpointSlice", .ns = d->ns, .name = d->name, .key = key,
-                    .link = d->link};
-    wq_write(&e->writes, &r, body, len);
-}
-
-static void engine_delete_slice(engine *e, lview_slice *s, const char *key)
-{
-    if (engine_slice_busy(e, s->ns, s->name, true))
-        return;
-    char path[600];
-    snprintf(path, sizeof path, "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices/%s", s->ns, s->name);
-    s->pending = true;
-    wq_request r = {.what = WQ_SLICE, .method = "DELETE", .path = path, .kind = "EndpointSlice", .ns = s->ns,
-                    .name = s->name, .key = key, .link = s->link};
-    wq_write(&e->writes, &r, NULL, 0);
-}
-
-/* Deletes a Service svclink created, only that very object (uid precondition): one made
- * again meanwhile by someone else is left alone. */
-static void engine_delete_service(engine *e, const plan_action *a, const char *ns, const char *svc, const char *key)
-{
-    char *body = svcbody_delete(a->local->uid, NULL);
-    if (body == NULL)
-        return;
-    char path[600];
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
-    smap_put(&e->pending_svc, key, (void *)1, NULL);
-    wq_request r = {.what = WQ_SERVICE, .method = "DELETE", .path = path, .ctype = "application/json",
-                    .kind = "Service", .ns = ns, .name = svc, .key = key, .link = a->link};
-    wq_write(&e->writes, &r, body, strlen(body));
-}
-
-/* Creates the Namespace (409 AlreadyExists is fine) and then the Service, patches one
- * svclink created, or deletes it. One Service write at a time per Service. */
-static void engine_write_service(engine *e, const plan_action *a, const char *ns, const char *svc, const char *key)
-{
-    if (smap_get(&e->pending_svc, key) != NULL)
-        return;
-    if (a->kind == PLAN_DELETE_SERVICE) {
-        engine_delete_service(e, a, ns, svc, key);
-        return;
-    }
-    size_t len = 0;
-    char path[600];
-    if (a->kind == PLAN_CREATE_SERVICE) {
-        char *nsbody = svcbody_namespace(ns, &len);
-        if (nsbody == NULL)
-            return;
-        smap_put(&e->pending_svc, key, (void *)1, NULL);
-        wq_request nr = {.what = WQ_NAMESPACE, .method = "POST", .path = "/api/v1/namespaces",
-                         .ctype = "application/json", .kind = "Namespace", .name = ns, .link = a->link};
-        wq_write(&e->writes, &nr, nsbody, len);
-    }
-    bool patch = a->kind == PLAN_PATCH_SERVICE;
-    svcbody_source src = {.link = a->link, .ns = a->remote_ns, .extra_key = e->hooks.service_label_key,
-                          .extra_value = e->hooks.service_label_value};
-    char *body = svcbody_service(ns, svc, a->rsvc, &src, patch, &len);
-    if (body == NULL)
-        return;
-    smap_put(&e->pending_svc, key, (void *)1, NULL);
-    if (patch)
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
-    else
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/services", ns);
-    wq_request r = {.what = WQ_SERVICE, .method = patch ? "PATCH" : "POST", .path = path,
-                    .ctype = patch ? "application/merge-patch+json" : "application/json", .kind = "Service",
-                    .ns = ns, .name = svc, .key = key, .link = a->link};
-    wq_write(&e->writes, &r, body, len);
-}
 
 /* Sorted by name, so every pass visits links in the same order. */
 static int engine_cmp_links(const void *a, const void *b)
@@ -236,20 +127,32 @@ static int engine_cmp_links(const void *a, const void *b)
     return strcmp(((const plan_link *)a)->name, ((const plan_link *)b)->name);
 }
 
-static size_t engine_plan_links(engine *e, plan_link **out)
+/* The links as plan sees them, each with its address policy (pols[i]: the main cluster's
+ * deny sets, --allowed-cidrs and the link's spec.allowedCIDRs). */
+static size_t engine_plan_links(engine *e, plan_link **out, addrpol **pols)
 {
     size_t n = smap_count(&e->links), i = 0;
     *out = calloc(n ? n : 1, sizeof **out);
-    if (*out == NULL)
+    *pols = calloc(n ? n : 1, sizeof **pols);
+    if (*out == NULL || *pols == NULL) {
+        free(*out);
+        free(*pols);
+        *out = NULL;
+        *pols = NULL;
         return 0;
+    }
     for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it)) {
         const clink *lk = it.e->value;
+        addrpol *p = &(*pols)[i];
+        polwatch_policy(e->pw, p);
+        p->allow_global = &e->opts->allowed_cidrs;
+        p->allow_link = lk->have_spec ? &lk->spec.allowed_cidrs : NULL;
         int create = lk->have_spec ? lk->spec.create_services : LINKSPEC_UNSET;
         (*out)[i++] = (plan_link){.name = lk->name, .mode = clink_mode(lk), .rules = &lk->rules,
                                   .cache = &lk->cache,
                                   .create_services = create == LINKSPEC_UNSET ? e->opts->sync_services_to_local_cluster
                                                                               : create == 1,
-                                  .nsmap = lk->have_spec ? &lk->spec.namespace_mapping : NULL};
+                                  .nsmap = lk->have_spec ? &lk->spec.namespace_mapping : NULL, .policy = p};
     }
     qsort(*out, n, sizeof **out, engine_cmp_links);
     return n;
@@ -264,34 +167,32 @@ static void engine_reconcile(engine *e, const char *key)
     snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
     snprintf(svc, sizeof svc, "%s", slash + 1);
     plan_link *links = NULL;
-    size_t n = engine_plan_links(e, &links);
+    addrpol *pols = NULL;
+    size_t n = engine_plan_links(e, &links, &pols);
     plan_input in = {.ns = ns, .svc = svc, .view = &e->view, .links = links, .nlinks = n,
                      .links_known = e->links_synced};
     plan_output out;
     if (links == NULL || plan_service(&in, &out) != 0) {
         log_kv(LOG_ERROR, "out of memory reconciling a Service", "ns", ns, "service", svc, NULL);
         free(links);
+        free(pols);
         return;
     }
-    for (size_t i = 0; i < out.nactions; i++) {
-        plan_action *a = &out.actions[i];
-        if (a->kind == PLAN_WRITE_SLICE)
-            engine_write_slice(e, a, key);
-        else if (a->kind == PLAN_DELETE_SLICE)
-            engine_delete_slice(e, a->observed, key);
-        else
-            engine_write_service(e, a, ns, svc, key);
-    }
+    for (size_t i = 0; i < out.nactions; i++)
+        apply_action(&e->apply, &out.actions[i], ns, svc, key);
     if (out.ignored_link != NULL)
         log_kv(LOG_INFO, "ExternalName differs between links: the creating link's target is kept", "ns", ns,
                "service", svc, "link", out.ignored_link, NULL);
     for (size_t i = 0; i < out.ncounts; i++) {
         clink *lk = smap_get(&e->links, out.counts[i].link);
-        if (lk != NULL)
+        if (lk != NULL) {
             clstatus_count(lk, key, out.counts[i].endpoints);
+            clstatus_drops(lk, key, out.drops, out.ndrops);
+        }
     }
     plan_output_free(&out);
     free(links);
+    free(pols);
 }
 
 static void engine_on_pass(loop *l, void *arg)
@@ -300,7 +201,7 @@ static void engine_on_pass(loop *l, void *arg)
     engine *e = arg;
     e->pass_timer = 0;
     /* Nothing is written before the main cluster's own view is complete. */
-    if (!e->view.svcs_synced || !e->view.slices_synced || !e->links_synced)
+    if (!e->view.svcs_synced || !e->view.slices_synced || !e->links_synced || !polwatch_ready(e->pw))
         return;
     if (!e->leading)
         return; /* stopping: what is queued is the next leader's */
@@ -325,47 +226,15 @@ static void engine_schedule_pass(engine *e)
 
 /* ---- answers to our writes ---- */
 
-static void engine_slice_written(engine *e, const wq_op *op, const kapi_response *resp, bool ok)
-{
-    char skey[WQ_KEY_MAX];
-    if (engine_key(skey, op->ns, op->name) == 0)
-        smap_del(&e->inflight, skey);
-    lview_slice *s = lview_slice_get(&e->view, op->ns, op->name);
-    if (s != NULL)
-        s->pending = false;
-    bool deleted = strcmp(op->method, "DELETE") == 0;
-    if ((ok || resp->status == 404) && deleted) {
-        lview_record_slice(&e->view, op->ns, op->name, NULL, -1);
-    } else if (ok) {
-        char jerr[64];
-        if (json_parse(&e->scratch, resp->body, resp->body_len, jerr, sizeof jerr) == 0)
-            lview_record_slice(&e->view, op->ns, op->name, &e->scratch, 0);
-    }
-    if (ok && op->since_ms != 0)
-        metrics_observe(METRICS_PROPAGATION, "", (double)(loop_now_ms() - op->since_ms) / 1000.0);
-}
-
 static void engine_on_written(void *arg, const wq_op *op, const kapi_response *resp)
 {
     engine *e = arg;
-    bool ok = resp->status >= 200 && resp->status < 300;
-    if (op->what == WQ_SLICE) {
-        engine_slice_written(e, op, resp, ok);
-    } else if (op->what == WQ_SERVICE || op->what == WQ_NAMESPACE) {
-        if (op->what == WQ_SERVICE || !ok)
-            smap_del(&e->pending_svc, op->key);
-    } else if (op->what == WQ_STATUS || op->what == WQ_FINALIZER) {
+    if (op->what == WQ_STATUS || op->what == WQ_FINALIZER) {
         clink *lk = smap_get(&e->links, op->link);
         if (lk != NULL)
-            clstatus_written(lk, op->what == WQ_FINALIZER, ok);
+            clstatus_written(lk, op->what == WQ_FINALIZER, resp->status >= 200 && resp->status < 300);
     }
-    if (!ok && !(resp->status == 409 && op->what == WQ_NAMESPACE) &&
-        !(resp->status == 404 && strcmp(op->method, "DELETE") == 0)) {
-        /* 409 on a slice or Service: the watch brings the newer state, then we retry. */
-        log_kv(resp->status == 409 ? LOG_INFO : LOG_WARN, "write failed", "verb", op->method, "kind", op->kind,
-               "ns", op->ns, "name", op->name, "error", resp->error, NULL);
-    }
-    engine_requeue_key(e, op->key);
+    apply_written(&e->apply, op, resp);
 }
 
 /* ---- main-cluster reflectors ---- */
@@ -392,6 +261,8 @@ static void main_refl_object(void *arg, refl_op op, const json_doc *doc, int obj
     main_refl *mr = arg;
     engine *e = mr->e;
     if (mr->kind != 'l') {
+        if (mr->kind == 's')
+            polwatch_service(e->pw, op, doc, obj);
         if (op == REFL_DELETE)
             lview_delete(&e->view, mr->kind, doc, obj);
         else
@@ -647,6 +518,13 @@ static int engine_signals(engine *e)
 
 /* ---- start and stop ---- */
 
+/* The main cluster's own addresses changed (or became known): plan everything again. */
+static void engine_on_policy(void *arg)
+{
+    engine *e = arg;
+    engine_mark_everything(e);
+}
+
 static int engine_load_main(engine *e)
 {
     kcfg_error kerr;
@@ -665,9 +543,22 @@ static int engine_load_main(engine *e)
         return -1;
     }
     wq_init(&e->writes, e->main.api, engine_on_written, e);
+    apply_init(&e->apply, e->l, &e->writes, &e->view, engine_mark_dirty, e);
+    e->apply.label_key = e->hooks.service_label_key;
+    e->apply.label_value = e->hooks.service_label_value;
     e->env = (clink_env){.l = e->l, .dns = e->dns, .main_api = e->main.api, .writes = &e->writes,
-                         .view = &e->view, .global_included = &e->global_included, .links = &e->links,
-                         .mark_dirty = engine_mark_dirty, .arg = e};
+                         .view = &e->view, .global_included = &e->global_included,
+                         .status_interval_ms = e->opts->status_interval_ms, .links = &e->links,
+                         .mark_dirty = engine_mark_dirty, .arg = e,
+                         .max_services = e->opts->max_services_per_link,
+                         .max_endpoints = e->opts->max_endpoints_per_link};
+    polwatch_config pc = {.service_cidrs = &e->opts->service_cidrs, .server = &e->main_cfg.url.host,
+                          .changed = engine_on_policy, .arg = e};
+    e->pw = polwatch_new(e->l, e->main.api, &pc);
+    if (e->pw == NULL) {
+        log_kv(LOG_ERROR, "out of memory at start-up", NULL);
+        return -1;
+    }
     return 0;
 }
 
@@ -714,6 +605,7 @@ static int engine_start_main(engine *e)
         if (e->main_refls[i] != NULL)
             refl_start(e->main_refls[i]);
     }
+    polwatch_start(e->pw);
     return 0;
 }
 
@@ -728,12 +620,11 @@ static void engine_cleanup(engine *e)
     smap_free(&e->links);
     for (int i = 0; i < 3; i++)
         refl_free(e->main_refls[i]);
+    polwatch_free(e->pw);
     wq_free(&e->writes);
-    smap_free(&e->pending_svc);
-    smap_free(&e->inflight);
+    apply_free(&e->apply);
     smap_free(&e->dirty);
     lview_free(&e->view);
-    json_doc_free(&e->scratch);
     if (e->main.api != NULL)
         kconn_close(&e->main);
     kcfg_free(&e->main_cfg);
@@ -762,11 +653,8 @@ int engine_run_with(const cfg_options *opts, const engine_hooks *hooks)
     e.global_included.count = opts->included_namespace_count;
     smap_init(&e.links);
     smap_init(&e.dirty);
-    smap_init(&e.pending_svc);
-    smap_init(&e.inflight);
     lview_init(&e.view, engine_mark_dirty, &e);
     e.view.only_source = hooks->own_link;
-    json_doc_init(&e.scratch);
     log_setup((log_level)opts->log_level, opts->log_json);
     char build[200];
     metrics_labels(build, sizeof build, "version", SVCLINK_VERSION, NULL);

@@ -16,8 +16,13 @@
 #include "txt.h"
 #include "version.h"
 
-/* A watch line is one object; etcd caps objects at 1.5 MiB, so 8 MiB is ample. */
-#define KAPI_MAX_LINE ((size_t)8 * 1024 * 1024)
+/* A one-shot answer is one object (the API server stores at most about 1.5 MiB each);
+ * lists go through kapi_get_body and are framed as they arrive, never held whole. */
+#define KAPI_BODY_MAX ((uint64_t)4 * 1024 * 1024)
+/* Error answers carry a metav1.Status: a few hundred bytes. */
+#define KAPI_ERROR_BODY_MAX ((uint64_t)64 * 1024)
+/* A line buffer grown for one large event is released after it. */
+#define KAPI_LINE_KEEP ((size_t)64 * 1024)
 #define KAPI_MAX_IDLE_CONNS 2
 #define KAPI_TOKEN_MAX 16384
 #define KAPI_ERROR_MAX 1024
@@ -44,6 +49,7 @@ struct kapi_req {
     size_t body_len;
     kapi_done_cb done;
     kapi_line_cb on_line;
+    kapi_body_cb on_body; /* kapi_get_body: 2xx body bytes go here, not into out */
     void *arg;
     kapi_link *link;
     bool retried;
@@ -52,7 +58,9 @@ struct kapi_req {
     http_response resp;
     http_body framing;
     http_buf in;          /* raw response bytes not yet parsed */
-    http_buf out;         /* decoded body (one-shot) or the partial line (stream) */
+    http_buf out;         /* decoded body of a one-shot request or of an error answer */
+    char *line;           /* stream: the partial line (owned; plain memory, not secret) */
+    size_t line_len, line_cap;
     loop_timer_id timer;
     uint32_t idle_timeout_ms;
     int in_callback;
@@ -215,6 +223,7 @@ static void kapi_req_release(kapi_req *r)
     free(r->body);
     http_buf_free(&r->in);
     http_buf_free(&r->out);
+    free(r->line);
     free(r);
 }
 
@@ -305,40 +314,114 @@ static void kapi_detach_link(kapi_req *r, bool reusable)
     c->idle = k;
 }
 
-/* Hands complete lines of a stream to the owner. Returns -1 when the request is gone. */
-static int kapi_emit_lines(kapi_req *r)
+/* Runs on_line once; -1 when the owner cancelled the request (which is then gone). */
+static int kapi_emit_line(kapi_req *r, const char *line, size_t len)
 {
-    size_t start = 0;
-    for (size_t i = 0; i < r->out.len; i++) {
-        if (r->out.data[i] != '\n')
-            continue;
-        size_t len = i - start;
-        if (len > 0 && r->out.data[start + len - 1] == '\r')
-            len--;
-        if (len > 0) {
-            r->in_callback++;
-            r->on_line(r->arg, r->out.data + start, len);
-            r->in_callback--;
-            if (r->cancelled) {
-                kapi_req_release(r);
-                return -1;
-            }
-        }
-        start = i + 1;
-    }
-    if (start > 0) {
-        memmove(r->out.data, r->out.data + start, r->out.len - start);
-        r->out.len -= start;
-        r->out.data[r->out.len] = '\0';
-    }
-    if (r->out.len > KAPI_MAX_LINE) {
-        kapi_fail(r, CONN_ERR_IO, "a stream line exceeds %zu bytes", KAPI_MAX_LINE);
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    if (len == 0)
+        return 0;
+    r->in_callback++;
+    r->on_line(r->arg, line, len);
+    r->in_callback--;
+    if (r->cancelled) {
+        kapi_req_release(r);
         return -1;
     }
     return 0;
 }
 
+/* Appends to the partial line, refusing to let it pass KAPI_LINE_MAX. */
+static int kapi_line_append(kapi_req *r, const char *data, size_t n)
+{
+    if (n > KAPI_LINE_MAX - r->line_len) {
+        kapi_fail(r, CONN_ERR_IO, "a stream line exceeds %zu bytes", KAPI_LINE_MAX);
+        return -1;
+    }
+    if (r->line_len + n > r->line_cap) {
+        size_t cap = r->line_cap < 4096 ? 4096 : r->line_cap;
+        while (cap < r->line_len + n)
+            cap *= 2;
+        if (cap > KAPI_LINE_MAX)
+            cap = KAPI_LINE_MAX;
+        char *grown = realloc(r->line, cap);
+        if (grown == NULL) {
+            kapi_fail(r, CONN_ERR_NOMEM, "out of memory for a stream line of %zu bytes", r->line_len + n);
+            return -1;
+        }
+        r->line = grown;
+        r->line_cap = cap;
+    }
+    memcpy(r->line + r->line_len, data, n);
+    r->line_len += n;
+    return 0;
+}
+
+/* Hands the complete lines in a decoded piece of a stream to the owner, as they are, and
+ * keeps only the unfinished last line. Returns -1 when the request is gone. */
+static int kapi_stream_piece(kapi_req *r, const char *data, size_t len)
+{
+    while (len > 0) {
+        const char *nl = memchr(data, '\n', len);
+        if (nl == NULL)
+            return kapi_line_append(r, data, len);
+        size_t n = (size_t)(nl - data);
+        if (r->line_len == 0) {
+            if (n > KAPI_LINE_MAX) {
+                kapi_fail(r, CONN_ERR_IO, "a stream line exceeds %zu bytes", KAPI_LINE_MAX);
+                return -1;
+            }
+            if (kapi_emit_line(r, data, n) != 0)
+                return -1;
+        } else {
+            if (kapi_line_append(r, data, n) != 0)
+                return -1;
+            size_t whole = r->line_len;
+            r->line_len = 0;
+            if (kapi_emit_line(r, r->line, whole) != 0)
+                return -1;
+            if (r->line_cap > KAPI_LINE_KEEP) {
+                free(r->line);
+                r->line = NULL;
+                r->line_cap = 0;
+            }
+        }
+        data = nl + 1;
+        len -= n + 1;
+    }
+    return 0;
+}
+
 static void kapi_arm_idle_timer(kapi_req *r);
+
+/* The body of this answer goes to the owner piece by piece rather than into out. */
+static bool kapi_passes_body(const kapi_req *r)
+{
+    if (r->resp.status < 200 || r->resp.status >= 300)
+        return false;
+    return (r->kind == KAPI_STREAM && r->resp.status == 200) || r->on_body != NULL;
+}
+
+/* Hands the n decoded bytes at the front of in to the stream's line splitter or to
+ * on_body. Returns -1 when the request ended (and is gone). */
+static int kapi_pass_body(kapi_req *r, size_t n)
+{
+    if (r->kind == KAPI_STREAM)
+        return kapi_stream_piece(r, r->in.data, n);
+    char why[KAPI_ERROR_MAX / 2] = "";
+    r->in_callback++;
+    int rc = r->on_body(r->arg, r->in.data, n, why, sizeof why);
+    r->in_callback--;
+    if (r->cancelled) {
+        kapi_req_release(r);
+        return -1;
+    }
+    if (rc != 0) {
+        kapi_fail(r, CONN_ERR_IO, "%s", why[0] ? why : "the body was refused");
+        return -1;
+    }
+    return 0;
+}
 
 /* Parses what has arrived. Returns -1 when the request ended (and is gone). */
 static int kapi_process(kapi_req *r)
@@ -359,8 +442,11 @@ static int kapi_process(kapi_req *r)
             return kapi_process(r);
         }
         r->head_done = true;
-        /* Streams are unlimited only when the server accepted them; error bodies are small. */
-        uint64_t max = r->kind == KAPI_STREAM && r->resp.status == 200 ? HTTP_BODY_UNLIMITED : lim.body_max;
+        /* A stream or a body handed on as it arrives is unlimited here (its owner bounds
+         * what it keeps); a body kept whole is one object; error bodies are small. */
+        uint64_t max = r->resp.status >= 300          ? KAPI_ERROR_BODY_MAX
+                       : kapi_passes_body(r)          ? HTTP_BODY_UNLIMITED
+                                                      : KAPI_BODY_MAX;
         if (http_body_init(&r->framing, &r->resp, r->method, max) != 0) {
             kapi_fail(r, CONN_ERR_IO, "%s", r->framing.error);
             return -1;
@@ -372,15 +458,16 @@ static int kapi_process(kapi_req *r)
         kapi_fail(r, CONN_ERR_IO, "bad HTTP body: %s", r->framing.error);
         return -1;
     }
-    if (out_len > 0 && http_buf_append(&r->out, r->in.data, out_len) != 0) {
+    bool streaming = r->kind == KAPI_STREAM && r->resp.status == 200;
+    if (out_len > 0 && kapi_passes_body(r)) {
+        if (kapi_pass_body(r, out_len) != 0)
+            return -1;
+    } else if (out_len > 0 && http_buf_append(&r->out, r->in.data, out_len) != 0) {
         kapi_fail(r, CONN_ERR_NOMEM, "out of memory for the response body");
         return -1;
     }
     memmove(r->in.data, r->in.data + consumed, r->in.len - consumed);
     r->in.len -= consumed;
-    bool streaming = r->kind == KAPI_STREAM && r->resp.status == 200;
-    if (streaming && kapi_emit_lines(r) != 0)
-        return -1;
     if (st != HTTP_BODY_DONE)
         return 0;
     /* Leftover bytes after a complete response mean the peer misbehaves: do not reuse. */
@@ -457,7 +544,7 @@ static void kapi_on_close(conn *cn, conn_error err, const char *reason, void *ar
         kapi_link_free(k);
         r->framing.done = true;
         bool streaming = r->kind == KAPI_STREAM && r->resp.status == 200;
-        if (streaming && r->out.len > 0 && http_buf_append(&r->out, "\n", 1) == 0 && kapi_emit_lines(r) != 0)
+        if (streaming && r->line_len > 0 && kapi_stream_piece(r, "\n", 1) != 0)
             return;
         if (r->resp.status >= 400) {
             char msg[KAPI_ERROR_MAX];
@@ -538,6 +625,7 @@ static void kapi_send(kapi_req *r)
     http_response_init(&r->resp);
     http_buf_reset(&r->in);
     http_buf_reset(&r->out);
+    r->line_len = 0;
 
     kapi_refresh_token(c);
     http_buf wire;
@@ -617,6 +705,16 @@ kapi_req *kapi_request(kapi_client *c, const char *method, const char *path, con
         r->body[body_len] = '\0';
         r->body_len = body_len;
     }
+    kapi_send(r);
+    return r;
+}
+
+kapi_req *kapi_get_body(kapi_client *c, const char *path, kapi_body_cb on_body, kapi_done_cb done, void *arg)
+{
+    kapi_req *r = kapi_req_new(c, KAPI_ONESHOT, "GET", path, done, arg);
+    if (r == NULL)
+        return NULL;
+    r->on_body = on_body;
     kapi_send(r);
     return r;
 }

@@ -375,6 +375,23 @@ static int ls_parse_sources(const ls_ctx *c, int spec, linkspec *out)
     return has_kc ? ls_parse_kubeconfig(c, kc, out) : ls_parse_secret_ref(c, ref, out);
 }
 
+/* An optional per-link budget; absent means the controller's flag applies. */
+static int ls_parse_budget(const ls_ctx *c, int spec, const char *field, uint64_t *out)
+{
+    char q[JSON_QUOTE_SIZE];
+    int t = json_obj_get(c->doc, spec, field);
+    if (!ls_present(c->doc, t))
+        return 0;
+    int64_t v = 0;
+    if (json_int64(c->doc, t, &v) != JSON_OK || v < 1 || v > LINKSPEC_MAX_BUDGET) {
+        txt_errorf(c->err, c->errlen, "spec.%s: %s is not an integer from 1 to %u", field,
+                   json_quote(c->doc, t, q), LINKSPEC_MAX_BUDGET);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
 static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
 {
     char q[JSON_QUOTE_SIZE];
@@ -395,6 +412,9 @@ static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
         }
         out->stale_timeout_s = (uint32_t)v;
     }
+    if (ls_parse_budget(c, spec, "maxServices", &out->max_services) < 0 ||
+        ls_parse_budget(c, spec, "maxEndpoints", &out->max_endpoints) < 0)
+        return -1;
     return 0;
 }
 
@@ -480,6 +500,38 @@ static int ls_parse_mapping(const ls_ctx *c, int spec, linkspec *out)
     return 0;
 }
 
+/* spec.allowedCIDRs: addresses or ranges; each entry is checked and named when wrong. */
+static int ls_parse_cidrs(const ls_ctx *c, int spec, linkspec *out)
+{
+    char q[JSON_QUOTE_SIZE], buf[LS_BUF], path[64], why[200];
+    int arr = json_obj_get(c->doc, spec, "allowedCIDRs");
+    if (!ls_present(c->doc, arr))
+        return 0;
+    int n = json_len(c->doc, arr);
+    if (!json_is_array(c->doc, arr) || n < 0 || (size_t)n > LINKSPEC_MAX_LIST) {
+        txt_errorf(c->err, c->errlen, "spec.allowedCIDRs: %s is not a list of at most %u entries",
+                   json_quote(c->doc, arr, q), LINKSPEC_MAX_LIST);
+        return -1;
+    }
+    size_t i = 0;
+    for (int t = json_arr_first(c->doc, arr); t >= 0; t = json_next(c->doc, t), i++) {
+        size_t len = 0;
+        addrpol_cidr cidr;
+        snprintf(path, sizeof path, "spec.allowedCIDRs[%zu]", i);
+        if (ls_copy(c, t, path, ADDRPOL_TEXT_MAX - 1, buf, &len) < 0)
+            return -1;
+        if (addrpol_cidr_parse(buf, len, &cidr, why, sizeof why) != 0) {
+            txt_errorf(c->err, c->errlen, "%s: %s", path, why);
+            return -1;
+        }
+        if (addrpol_set_add(&out->allowed_cidrs, &cidr) != 0) {
+            txt_errorf(c->err, c->errlen, "%s: out of memory", path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int ls_parse_mirror(const ls_ctx *c, int spec, linkspec *out)
 {
     char q[JSON_QUOTE_SIZE];
@@ -521,7 +573,8 @@ static int ls_parse_spec(const ls_ctx *c, int obj, linkspec *out)
         ls_parse_list(c, spec, "excludedServices", LS_SERVICE_REF, &out->excluded_services) < 0 ||
         ls_parse_list(c, spec, "excludedServiceNames", LS_SERVICE_NAME,
                       &out->excluded_service_names) < 0 ||
-        ls_parse_mirror(c, spec, out) < 0)
+        ls_parse_mirror(c, spec, out) < 0 ||
+        ls_parse_cidrs(c, spec, out) < 0)
         return -1;
     return 0;
 }
@@ -589,6 +642,7 @@ void linkspec_free(linkspec *s)
         free(s->namespace_mapping.items[i].to);
     }
     free(s->namespace_mapping.items);
+    addrpol_set_free(&s->allowed_cidrs);
     memset(s, 0, sizeof *s);
 }
 
@@ -633,7 +687,9 @@ bool linkspec_same_spec(const linkspec *a, const linkspec *b)
            ls_list_same(&a->excluded_services, &b->excluded_services) &&
            ls_list_same(&a->excluded_service_names, &b->excluded_service_names) &&
            a->stale_timeout_s == b->stale_timeout_s && ls_str_same(a->service_selector, b->service_selector) &&
-           a->create_services == b->create_services && ls_map_same(&a->namespace_mapping, &b->namespace_mapping);
+           a->create_services == b->create_services && ls_map_same(&a->namespace_mapping, &b->namespace_mapping) &&
+           addrpol_set_equal(&a->allowed_cidrs, &b->allowed_cidrs) && a->max_services == b->max_services &&
+           a->max_endpoints == b->max_endpoints;
 }
 
 const char *linkspec_local_ns(const linkspec_nsmap *m, const char *remote_ns)

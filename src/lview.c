@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "rcache.h"
 #include "slice.h"
 
@@ -23,6 +24,7 @@ void lview_init(lview *v, lview_dirty_cb dirty, void *arg)
     smap_init(&v->svcs);
     smap_init(&v->slices);
     smap_init(&v->by_service);
+    smap_init(&v->unknown);
     v->dirty = dirty;
     v->arg = arg;
 }
@@ -36,13 +38,17 @@ void lview_free(lview *v)
     smap_free(&v->svcs);
     smap_free(&v->slices);
     smap_free(&v->by_service);
+    smap_free(&v->unknown);
 }
+
+/* name must hold LV_NAME_MAX bytes: svclink (Go)'s slice names can be that long. */
+#define LV_NAME_MAX 254
 
 static int lv_meta(const json_doc *doc, int obj, char *ns, char *name, char *rv)
 {
     int meta = json_obj_get(doc, obj, "metadata");
     if (json_str_copy(doc, json_obj_get(doc, meta, "namespace"), ns, 64, NULL) != 0 ||
-        json_str_copy(doc, json_obj_get(doc, meta, "name"), name, 64, NULL) != 0 || ns[0] == '\0' ||
+        json_str_copy(doc, json_obj_get(doc, meta, "name"), name, LV_NAME_MAX, NULL) != 0 || ns[0] == '\0' ||
         name[0] == '\0')
         return -1;
     if (rv != NULL && json_str_copy(doc, json_obj_get(doc, meta, "resourceVersion"), rv, 32, NULL) != 0)
@@ -80,7 +86,7 @@ uint64_t lview_external_hash(const char *external_name)
 
 static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
 {
-    char ns[64], name[64], rv[32], key[LV_KEY_MAX];
+    char ns[64], name[LV_NAME_MAX], rv[32], key[LV_KEY_MAX];
     if (lv_meta(doc, obj, ns, name, rv) != 0 || lv_key(key, ns, name) != 0)
         return;
     lview_svc fresh = {.gen = v->gen_svc};
@@ -89,8 +95,10 @@ static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
     json_str_copy(doc, json_obj_get(doc, meta, "uid"), fresh.uid, sizeof fresh.uid, NULL);
     fresh.created_by_us =
         json_str_eq(doc, json_path(doc, meta, "labels", LVIEW_CREATED_BY_LABEL, NULL), "svclink");
-    fresh.unsyncable = json_str_eq(doc, json_obj_get(doc, spec, "clusterIP"), "None") ||
-                       json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName");
+    fresh.unsyncable = json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName");
+    fresh.headless = json_str_eq(doc, json_obj_get(doc, spec, "clusterIP"), "None");
+    int td = json_obj_get(doc, spec, "trafficDistribution");
+    fresh.prefer_close = json_str_eq(doc, td, "PreferClose") || json_str_eq(doc, td, "PreferSameZone");
     if (rcache_ports_hash_json(doc, obj, &fresh.ports_hash) != 0)
         fresh.ports_hash = 0;
     fresh.external = json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName");
@@ -105,6 +113,7 @@ static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
     lview_svc *old = smap_get(&v->svcs, key);
     if (old != NULL) {
         bool changed = strcmp(old->uid, fresh.uid) != 0 || old->unsyncable != fresh.unsyncable ||
+                       old->headless != fresh.headless || old->prefer_close != fresh.prefer_close ||
                        old->created_by_us != fresh.created_by_us || old->ports_hash != fresh.ports_hash ||
                        old->external != fresh.external || old->external_hash != fresh.external_hash ||
                        strcmp(old->source, fresh.source) != 0;
@@ -171,20 +180,57 @@ static void lv_drop_slice(lview *v, const char *key, lview_slice *s)
     free(s);
 }
 
+/* A slice with our managed-by value that is in neither layout is not touched; saying so
+ * once per slice (not at every relist) keeps the log readable. */
+static void lv_note_unknown(lview *v, const char *ns, const char *name, const char *key)
+{
+    bool known = smap_get(&v->unknown, key) != NULL;
+    if (smap_put(&v->unknown, key, (void *)(uintptr_t)(v->gen_slice + 1u), NULL) != 0 || known)
+        return;
+    log_kv(LOG_WARN, "EndpointSlice has svclink's managed-by label but neither svclink's labels nor svclink (Go)'s "
+                     "name and labels: leaving it alone",
+           "ns", ns, "name", name, NULL);
+}
+
+/* What lv_upsert_slice keeps of a slice: ours are hashed (slice_observe); svclink (Go)'s
+ * only need their Service and link, since they are never kept as they are. 0, or -1 when
+ * the slice is not one svclink manages. */
+static int lv_observe(lview *v, const json_doc *doc, int obj, const char *ns, const char *name, const char *key,
+                      slice_observed *o, bool *foreign)
+{
+    char service[64], link[64];
+    slice_class c = slice_classify(doc, obj, service, link);
+    *foreign = c == SLICE_CLASS_GO;
+    if (c == SLICE_CLASS_UNKNOWN)
+        lv_note_unknown(v, ns, name, key);
+    else
+        smap_del(&v->unknown, key);
+    if (c == SLICE_CLASS_OURS)
+        return slice_observe(doc, obj, ns, name, o);
+    if (c != SLICE_CLASS_GO)
+        return -1;
+    memset(o, 0, sizeof *o);
+    memcpy(o->service, service, sizeof o->service);
+    memcpy(o->link, link, sizeof o->link);
+    return 0;
+}
+
 static void lv_upsert_slice(lview *v, const json_doc *doc, int obj)
 {
-    char ns[64], name[64], rv[32], key[LV_KEY_MAX];
+    char ns[64], name[LV_NAME_MAX], rv[32], key[LV_KEY_MAX];
     if (lv_meta(doc, obj, ns, name, rv) != 0 || lv_key(key, ns, name) != 0)
         return;
     lview_slice *old = smap_get(&v->slices, key);
     slice_observed o;
-    if (slice_observe(doc, obj, ns, name, &o) != 0) {
+    bool foreign = false;
+    if (lv_observe(v, doc, obj, ns, name, key, &o, &foreign) != 0) {
         /* No longer one of ours (labels edited away): forget it. */
         if (old != NULL)
             lv_drop_slice(v, key, old);
         return;
     }
-    if (old != NULL && strcmp(old->service, o.service) == 0 && strcmp(old->link, o.link) == 0) {
+    if (old != NULL && strcmp(old->service, o.service) == 0 && strcmp(old->link, o.link) == 0 &&
+        old->foreign == foreign) {
         bool changed = old->hash != o.hash;
         old->hash = o.hash;
         old->neps = o.neps;
@@ -212,6 +258,7 @@ static void lv_upsert_slice(lview *v, const json_doc *doc, int obj)
     s->hash = o.hash;
     s->neps = o.neps;
     s->gen = v->gen_slice;
+    s->foreign = foreign;
     if (smap_put(&v->slices, key, s, NULL) != 0) {
         free(s);
         return;
@@ -244,6 +291,10 @@ void lview_list_end(lview *v, char kind)
             if (s->gen != v->gen_slice && !s->pending)
                 lv_drop_slice(v, it.e->key, s);
         }
+        for (smap_iter it = smap_iter_start(&v->unknown); smap_iter_ok(&it); smap_iter_next(&it)) {
+            if ((uintptr_t)it.e->value != (uintptr_t)(v->gen_slice + 1u))
+                smap_del(&v->unknown, it.e->key);
+        }
         v->slices_synced = true;
     }
 }
@@ -258,7 +309,7 @@ void lview_upsert(lview *v, char kind, const json_doc *doc, int obj)
 
 void lview_delete(lview *v, char kind, const json_doc *doc, int obj)
 {
-    char ns[64], name[64], key[LV_KEY_MAX];
+    char ns[64], name[LV_NAME_MAX], key[LV_KEY_MAX];
     if (lv_meta(doc, obj, ns, name, NULL) != 0 || lv_key(key, ns, name) != 0)
         return;
     if (kind == 's') {
@@ -266,6 +317,7 @@ void lview_delete(lview *v, char kind, const json_doc *doc, int obj)
             lv_drop_svc(v, key);
         return;
     }
+    smap_del(&v->unknown, key);
     lview_slice *s = smap_get(&v->slices, key);
     if (s != NULL)
         lv_drop_slice(v, key, s);

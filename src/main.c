@@ -10,6 +10,7 @@
 #include "cfg.h"
 #include "check.h"
 #include "engine.h"
+#include "log.h"
 #include "mirror.h"
 #include "mirrorcfg.h"
 #include "version.h"
@@ -19,6 +20,30 @@ static void main_print_version(void)
     /* libyaml reports its own version, which also proves it is linked in statically. */
     printf("svclink %s (BearSSL %s, libyaml %s, jsmn %s)\n", SVCLINK_VERSION, SVCLINK_BEARSSL_VERSION,
            yaml_get_version_string(), SVCLINK_JSMN_VERSION);
+}
+
+/* A Deployment carried over from svclink (Go) may pass klog flags: they start svclink
+ * but change nothing, and the log says so once per flag. */
+static void main_warn_klog(const cfg_options *opts)
+{
+    if (opts->klog_flag_count == 0)
+        return;
+    log_setup((log_level)opts->log_level, opts->log_json);
+    for (size_t i = 0; i < opts->klog_flag_count && i < CFG_MAX_KLOG_FLAGS; i++) {
+        char shown[160];
+        const char *arg = opts->klog_flags[i].arg, *value = opts->klog_flags[i].value;
+        if (value != NULL && strchr(arg, '=') == NULL)
+            snprintf(shown, sizeof shown, "%s %s", arg, value);
+        else
+            snprintf(shown, sizeof shown, "%s", arg);
+        log_kv(LOG_WARN, "ignoring a klog flag (from svclink (Go)): svclink logs by --log-level and --log-format",
+               "flag", shown, NULL);
+    }
+    if (opts->klog_flag_count > CFG_MAX_KLOG_FLAGS) {
+        char more[32];
+        snprintf(more, sizeof more, "%zu", opts->klog_flag_count - CFG_MAX_KLOG_FLAGS);
+        log_kv(LOG_WARN, "ignoring more klog flags", "count", more, NULL);
+    }
 }
 
 /* The answer to a command line that does not run anything: help, version or a usage
@@ -68,8 +93,10 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "mirror") == 0)
         return main_mirror(argc - 1, argv + 1);
     int status = main_act(cfg_parse(argc, argv, &opts, err, sizeof err), "svclink", cfg_usage, err);
-    if (status < 0)
+    if (status < 0) {
+        main_warn_klog(&opts);
         status = engine_run(&opts);
+    }
     cfg_free(&opts);
     return status;
 }

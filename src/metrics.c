@@ -26,6 +26,9 @@ static const struct {
                                 "Endpoints written into the main cluster from this link."},
     [METRICS_LINK_SERVICES] = {"svclink_link_services", METRICS_GAUGE,
                                "Services that have endpoints written from this link."},
+    [METRICS_ENDPOINTS_DROPPED] = {"svclink_endpoints_dropped_total", METRICS_COUNTER,
+                                   "Remote endpoints the address policy refused, each counted once when it "
+                                   "appears, per link and reason."},
     [METRICS_LINK_LAST_SYNC] = {"svclink_link_last_sync_timestamp_seconds", METRICS_GAUGE,
                                 "Unix time of the link's last complete, successful sync."},
     [METRICS_WATCH_RESTARTS] = {"svclink_watch_restarts_total", METRICS_COUNTER,

@@ -17,8 +17,10 @@ static const cfg_command_flag mirrorcfg_flags[] = {
     {"--dst-ns", false},      {"--sync-label", false},  {"--link-name", false},
 };
 
-/* Common flags that make no sense here: the namespace pair and createServices are fixed. */
-static const char *const mirrorcfg_refused[] = {"--included-namespaces", "--sync-services-to-local-cluster", NULL};
+/* Common flags that make no sense here: the namespace pair and createServices are fixed,
+ * and there is no ClusterLink status to pace. */
+static const char *const mirrorcfg_refused[] = {"--included-namespaces", "--sync-services-to-local-cluster",
+                                                "--status-interval", NULL};
 
 void mirrorcfg_link_name(const char *context, char out[64])
 {
@@ -245,5 +247,7 @@ void mirrorcfg_usage(char *buf, size_t buflen)
              "  --http-address HOST:PORT          serve /health, /ready, /healthz, /readyz, /leader, /metrics\n"
              "  --log-format text|json            (default text)\n"
              "  --log-level LEVEL                 debug, info, warn or error (default info)\n"
+             "  --service-cidrs, --allowed-cidrs, --max-services-per-link, --max-endpoints-per-link\n"
+             "                                    the address policy and budgets, as for svclink\n"
              "  -h, --help                        print this help and exit\n");
 }

@@ -112,7 +112,7 @@ const rc_group *plan_exported(const plan_link *lk, const char *ns, const char *s
     if (rns == NULL || filter_check(lk->rules, rns, svc) != FILTER_ALLOW)
         return NULL;
     const rc_group *g = rcache_group(lk->cache, rns, svc);
-    if (g == NULL || g->svc == NULL || (g->svc->flags & RC_HEADLESS))
+    if (g == NULL || g->svc == NULL)
         return NULL;
     return g;
 }
@@ -133,6 +133,31 @@ static bool plan_name_in(const plan_action *from, const plan_action *to, const c
     return false;
 }
 
+/* 1 when the link's address policy refuses ep (recorded in out->drops), 0 when it may be
+ * written, -1 when out of memory. */
+static int plan_policy_drop(const plan_link *lk, const slice_data *d, const slice_ep *ep, plan_output *out)
+{
+    int family = d->addr_type == SLICE_ADDR_IPV4 ? 4 : 6;
+    addrpol_reason r = lk->policy != NULL ? addrpol_check(lk->policy, family, ep->addr) : ADDRPOL_PASS;
+    if (r == ADDRPOL_PASS)
+        return 0;
+    if (out->ndrops == out->dcap) {
+        size_t cap = out->dcap ? out->dcap * 2 : 8;
+        plan_drop *grown = realloc(out->drops, cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        out->drops = grown;
+        out->dcap = cap;
+    }
+    plan_drop *dr = &out->drops[out->ndrops++];
+    memset(dr, 0, sizeof *dr);
+    dr->link = lk->name;
+    dr->family = (uint8_t)family;
+    dr->reason = (uint8_t)r;
+    memcpy(dr->addr, ep->addr, 16);
+    return 1;
+}
+
 /* The wanted slices of one link for the Service, as slice descs (written or not: the
  * names matter for what to delete). Wanted slices equal to what is there give no action
  * but are still listed, marked by a NULL link, until plan_drop_unchanged. */
@@ -148,7 +173,8 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
         if (set == NULL)
             return -1;
         for (uint32_t i = 0; i < rs->data.neps; i++) {
-            if (plan_set_add(set, &rs->data.eps[i]) != 0)
+            int drop = plan_policy_drop(lk, &rs->data, &rs->data.eps[i], out);
+            if (drop < 0 || (drop == 0 && plan_set_add(set, &rs->data.eps[i]) != 0))
                 return -1;
         }
     }
@@ -165,14 +191,25 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
             size_t n = set->neps - off < SLICE_MAX_ENDPOINTS ? set->neps - off : SLICE_MAX_ENDPOINTS;
             a->desc = (slice_desc){.ns = in->ns, .service = in->svc, .link = lk->name, .owner_uid = local->uid,
                                    .addr_type = set->type, .ports = set->ports, .nports = set->nports,
-                                   .eps = set->eps + off, .neps = n};
+                                   .eps = set->eps + off, .neps = n,
+                                   .hostname_suffix = local->headless ? lk->name : NULL,
+                                   .zone_hint = local->prefer_close ? SLICE_REMOTE_ZONE : NULL};
             a->desc.name = a->name;
             a->observed = lview_slice_get(in->view, in->ns, a->name);
         }
     }
+    /* svclink (Go)'s slices go only once ours are all there as wanted: never a moment
+     * without endpoints. Our write requeues the Service, so the pass after it deletes. */
+    bool ours_current = true;
+    for (plan_action *a = out->actions + first; a < out->actions + out->nactions && ours_current; a++) {
+        const lview_slice *o = a->observed;
+        a->desc.name = a->name; /* the array may have moved since it was set */
+        ours_current = o != NULL && !o->pending && !o->foreign && o->hash == slice_desc_hash(&a->desc) &&
+                       strcmp(o->service, a->desc.service) == 0;
+    }
     /* Everything else of this link for this Service goes. */
     for (lview_slice *s = lview_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
-        if (strcmp(s->link, lk->name) != 0 || s->pending)
+        if (strcmp(s->link, lk->name) != 0 || s->pending || (s->foreign && !ours_current))
             continue;
         if (plan_name_in(out->actions + first, out->actions + out->nactions, s->name))
             continue;
@@ -265,8 +302,9 @@ static int plan_local_service(const plan_input *in, const lview_svc *local, plan
             kind = PLAN_CREATE_SERVICE;
         else if (!local->created_by_us)
             return 0;
-        else if (local->external != ((g->svc->flags & RC_EXTERNAL_NAME) != 0))
-            kind = PLAN_DELETE_SERVICE; /* ClusterIP <-> ExternalName: made again afterwards */
+        else if (local->external != ((g->svc->flags & RC_EXTERNAL_NAME) != 0) ||
+                 (!local->external && local->headless != ((g->svc->flags & RC_HEADLESS) != 0)))
+            kind = PLAN_DELETE_SERVICE; /* type or clusterIP None changes: made again afterwards */
         else if (plan_service_differs(local, g->svc))
             kind = PLAN_PATCH_SERVICE;
         else
@@ -296,7 +334,7 @@ static void plan_drop_unchanged(plan_output *out)
     for (size_t r = 0; r < out->nactions; r++) {
         plan_action *a = &out->actions[r];
         a->desc.name = a->name; /* the array may have moved since it was set */
-        if (a->kind == PLAN_WRITE_SLICE && a->observed != NULL &&
+        if (a->kind == PLAN_WRITE_SLICE && a->observed != NULL && !a->observed->foreign &&
             (a->observed->pending ||
              (a->observed->hash == slice_desc_hash(&a->desc) && strcmp(a->observed->service, a->desc.service) == 0)))
             continue;
@@ -355,5 +393,6 @@ void plan_output_free(plan_output *out)
     free(out->sets);
     free(out->actions);
     free(out->counts);
+    free(out->drops);
     memset(out, 0, sizeof *out);
 }

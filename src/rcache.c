@@ -19,6 +19,11 @@ void rcache_init(rcache *c, rcache_dirty_cb dirty, void *arg)
     c->arg = arg;
 }
 
+void rcache_set_limits(rcache *c, const rcache_limits *lim)
+{
+    c->limits = *lim;
+}
+
 static void rc_svc_free(rc_svc *s)
 {
     if (s == NULL)
@@ -220,6 +225,18 @@ static int rc_upsert_svc(rcache *c, const json_doc *doc, int obj, char *err, siz
         txt_errorf(err, errlen, "a Service without namespace or name");
         return -1;
     }
+    const rc_group *had = rc_group_get(c, ns, name, false);
+    bool fresh = had == NULL || had->svc == NULL;
+    /* During a list, what counts is the Services that list restated so far. */
+    bool counts = c->listing_svc ? fresh || had->svc->gen != c->gen_svc : fresh;
+    uint64_t held = c->listing_svc ? c->listed_svc : c->services;
+    if (counts && c->limits.max_services > 0 && held + 1 > c->limits.max_services) {
+        txt_errorf(err, errlen,
+                   "Service %s/%s is over the budget of %llu Services per link (raise --max-services-per-link "
+                   "or the link's spec.maxServices)",
+                   ns, name, (unsigned long long)c->limits.max_services);
+        return RCACHE_OVER_BUDGET;
+    }
     rc_svc *s = rc_parse_svc(doc, obj);
     rc_group *g = s != NULL ? rc_group_get(c, ns, name, true) : NULL;
     if (g == NULL) {
@@ -229,6 +246,10 @@ static int rc_upsert_svc(rcache *c, const json_doc *doc, int obj, char *err, siz
     }
     s->gen = c->gen_svc;
     bool changed = g->svc == NULL || g->svc->hash != s->hash;
+    if (g->svc == NULL)
+        c->services++;
+    if (counts && c->listing_svc)
+        c->listed_svc++;
     rc_svc_free(g->svc);
     g->svc = s;
     if (changed)
@@ -238,6 +259,9 @@ static int rc_upsert_svc(rcache *c, const json_doc *doc, int obj, char *err, siz
 
 static void rc_drop_svc(rcache *c, rc_group *g)
 {
+    c->services--;
+    if (c->listing_svc && g->svc->gen == c->gen_svc)
+        c->listed_svc--;
     rc_svc_free(g->svc);
     g->svc = NULL;
     rc_mark_dirty(c, g);
@@ -275,11 +299,34 @@ static void rc_unlink_slice(rc_slice *s)
 static void rc_drop_slice(rcache *c, const char *key, rc_slice *s)
 {
     rc_group *g = s->group;
+    if (c->listing_eps && s->gen == c->gen_slice)
+        c->listed_eps -= s->data.neps;
     smap_del(&c->slices, key);
     rc_unlink_slice(s);
     rc_slice_free(c, s);
     rc_mark_dirty(c, g);
     rc_group_maybe_drop(c, g);
+}
+
+/* Endpoints counted against the budget: all held, or during a list those it restated. */
+static uint64_t rc_slice_counted(const rcache *c, const rc_slice *old)
+{
+    if (old == NULL || (c->listing_eps && old->gen != c->gen_slice))
+        return 0;
+    return old->data.neps;
+}
+
+static bool rc_slice_over_budget(const rcache *c, const rc_slice *old, const rc_slice *s, const char *ns,
+                                 const char *name, char *err, size_t errlen)
+{
+    uint64_t held = (c->listing_eps ? c->listed_eps : c->endpoints) - rc_slice_counted(c, old);
+    if (c->limits.max_endpoints == 0 || held + s->data.neps <= c->limits.max_endpoints)
+        return false;
+    txt_errorf(err, errlen,
+               "EndpointSlice %s/%s is over the budget of %llu endpoints per link (raise --max-endpoints-per-link "
+               "or the link's spec.maxEndpoints)",
+               ns, name, (unsigned long long)c->limits.max_endpoints);
+    return true;
 }
 
 static int rc_upsert_slice(rcache *c, const json_doc *doc, int obj, char *err, size_t errlen)
@@ -304,9 +351,16 @@ static int rc_upsert_slice(rcache *c, const json_doc *doc, int obj, char *err, s
         return -1;
     }
     slice_ports_sort(s->data.ports, s->data.nports);
+    if (rc_slice_over_budget(c, old, s, ns, name, err, errlen)) {
+        slice_data_free(&s->data);
+        free(s);
+        return RCACHE_OVER_BUDGET;
+    }
     s->hash = rc_slice_hash(&s->data);
     s->gen = c->gen_slice;
     if (old != NULL && old->hash == s->hash && strcmp(old->group->name, svc) == 0) {
+        if (c->listing_eps && old->gen != s->gen)
+            c->listed_eps += old->data.neps;
         old->gen = s->gen; /* a repeat (resync, relist): nothing changed */
         slice_data_free(&s->data);
         free(s);
@@ -333,6 +387,8 @@ static int rc_upsert_slice(rcache *c, const json_doc *doc, int obj, char *err, s
     g->slices = s;
     g->nslices++;
     c->endpoints += s->data.neps;
+    if (c->listing_eps)
+        c->listed_eps += s->data.neps;
     rc_mark_dirty(c, g);
     return 0;
 }
@@ -341,14 +397,23 @@ static int rc_upsert_slice(rcache *c, const json_doc *doc, int obj, char *err, s
 
 void rcache_list_begin(rcache *c, char kind)
 {
-    if (kind == 's')
+    if (kind == 's') {
         c->gen_svc++;
-    else
+        c->listing_svc = true;
+        c->listed_svc = 0;
+    } else {
         c->gen_slice++;
+        c->listing_eps = true;
+        c->listed_eps = 0;
+    }
 }
 
 void rcache_list_end(rcache *c, char kind)
 {
+    if (kind == 's')
+        c->listing_svc = false;
+    else
+        c->listing_eps = false;
     if (kind == 's') {
         for (smap_iter it = smap_iter_start(&c->groups); smap_iter_ok(&it); smap_iter_next(&it)) {
             rc_group *g = it.e->value;

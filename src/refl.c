@@ -9,11 +9,16 @@
 
 #include "backoff.h"
 #include "http.h"
+#include "jframe.h"
 #include "metrics.h"
 #include "watchev.h"
 
 #define REFL_PATH_MAX 2048
 #define REFL_CONTINUE_MAX 4096
+/* Tokens of one item or watch event (20 bytes each). An EndpointSlice at its maximum of
+ * 1000 endpoints needs about 30,000, so this leaves room while keeping a hostile item of
+ * tiny tokens ("[0,0,0,...]") from costing more than about 1.3 MiB of tokens. */
+#define REFL_ITEM_TOKENS_MAX 65536
 
 struct refl {
     loop *l;
@@ -31,7 +36,12 @@ struct refl {
     loop_timer_id timer;
     backoff retry;
     bool listed_once;
-    json_doc doc;          /* reused for every page and event, so tokens are allocated once */
+    json_doc doc;          /* reused for every item and event, so tokens are allocated once */
+    jframe frame;          /* the LIST page being received */
+    char page_rv[WATCHEV_RV_SIZE]; /* the page's metadata, taken as it arrives */
+    char *page_continue;   /* owned, or NULL */
+    bool refused;          /* refl_refuse was called during on_object */
+    char refusal[256];
     refl_stats stats;
 };
 
@@ -69,35 +79,76 @@ static void refl_retry_later(refl *r, const kapi_response *resp)
 
 /* ---- LIST ---- */
 
-static int refl_take_list_page(refl *r, const kapi_response *resp, char *err, size_t errlen)
+/* The page's metadata: its resourceVersion and continue token, kept until the page ends. */
+static int refl_take_list_meta(refl *r, const char *text, size_t len, char *err, size_t errlen)
 {
-    if (json_parse(&r->doc, resp->body, resp->body_len, err, errlen) != 0)
+    char jerr[160];
+    if (json_parse(&r->doc, text, len, jerr, sizeof jerr) != 0) {
+        snprintf(err, errlen, "the list's metadata: %s", jerr);
         return -1;
-    int rv = json_path(&r->doc, 0, "metadata", "resourceVersion", NULL);
-    int items = json_obj_get(&r->doc, 0, "items");
-    if (json_str_copy(&r->doc, rv, r->rv, sizeof r->rv, NULL) != 0 || r->rv[0] == '\0') {
+    }
+    if (json_str_copy(&r->doc, json_obj_get(&r->doc, 0, "resourceVersion"), r->page_rv, sizeof r->page_rv, NULL) != 0) {
         snprintf(err, errlen, "the list has no usable metadata.resourceVersion");
         return -1;
     }
-    if (!json_is_array(&r->doc, items) && !json_is_null(&r->doc, items)) {
-        snprintf(err, errlen, "the list has no items array");
-        return -1;
-    }
     char token[REFL_CONTINUE_MAX];
-    int cont = json_path(&r->doc, 0, "metadata", "continue", NULL);
-    free(r->continue_token);
-    r->continue_token = NULL;
+    int cont = json_obj_get(&r->doc, 0, "continue");
     if (cont >= 0 && json_str_copy(&r->doc, cont, token, sizeof token, NULL) == 0 && token[0] != '\0') {
-        r->continue_token = strdup(token);
-        if (r->continue_token == NULL) {
+        r->page_continue = strdup(token);
+        if (r->page_continue == NULL) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
     }
-    for (int it = json_arr_first(&r->doc, items); it >= 0; it = json_next(&r->doc, it)) {
-        if (json_is_object(&r->doc, it))
-            r->h.on_object(r->arg, REFL_UPSERT, &r->doc, it);
+    return 0;
+}
+
+/* One framed piece of a LIST page: each item is parsed alone and handed on at once, so
+ * a page costs one item of memory, not one body. */
+static int refl_on_frame(void *arg, jframe_kind kind, const char *text, size_t len, char *err, size_t errlen)
+{
+    refl *r = arg;
+    if (kind == JFRAME_META)
+        return refl_take_list_meta(r, text, len, err, errlen);
+    char jerr[160];
+    if (json_parse(&r->doc, text, len, jerr, sizeof jerr) != 0) {
+        snprintf(err, errlen, "items[%llu]: %s", (unsigned long long)r->frame.items, jerr);
+        return -1;
     }
+    r->refused = false;
+    r->h.on_object(r->arg, REFL_UPSERT, &r->doc, 0);
+    if (r->refused) {
+        snprintf(err, errlen, "%s", r->refusal);
+        return -1;
+    }
+    return 0;
+}
+
+static int refl_on_body(void *arg, const char *data, size_t len, char *why, size_t whylen)
+{
+    refl *r = arg;
+    if (jframe_feed(&r->frame, data, len, refl_on_frame, r) != 0) {
+        snprintf(why, whylen, "%s", r->frame.error);
+        return -1;
+    }
+    return 0;
+}
+
+/* The page ended: it must have been a whole list with a resourceVersion. */
+static int refl_end_list_page(refl *r, char *err, size_t errlen)
+{
+    if (jframe_finish(&r->frame) != 0) {
+        snprintf(err, errlen, "%s", r->frame.error);
+        return -1;
+    }
+    if (r->page_rv[0] == '\0') {
+        snprintf(err, errlen, "the list has no usable metadata.resourceVersion");
+        return -1;
+    }
+    memcpy(r->rv, r->page_rv, sizeof r->rv);
+    free(r->continue_token);
+    r->continue_token = r->page_continue;
+    r->page_continue = NULL;
     return 0;
 }
 
@@ -118,7 +169,9 @@ static void refl_on_list(void *arg, const kapi_response *resp)
         return;
     }
     char err[256];
-    if (refl_take_list_page(r, resp, err, sizeof err) != 0) {
+    int rc = refl_end_list_page(r, err, sizeof err);
+    jframe_reset(&r->frame);
+    if (rc != 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s: LIST %s: %s", kapi_name(r->api), r->path, err);
         kapi_response bad = *resp;
@@ -130,8 +183,6 @@ static void refl_on_list(void *arg, const kapi_response *resp)
         refl_list(r);
         return;
     }
-    /* A list page needs many tokens, a watch event few: give the page-sized array back. */
-    json_doc_free(&r->doc);
     r->h.on_list_end(r->arg);
     r->listed_once = true;
     backoff_reset(&r->retry);
@@ -163,7 +214,11 @@ static void refl_list(refl *r)
         return;
     }
     r->stats.lists++;
-    r->req = kapi_request(r->api, "GET", path, NULL, NULL, 0, refl_on_list, r);
+    jframe_reset(&r->frame);
+    r->page_rv[0] = '\0';
+    free(r->page_continue);
+    r->page_continue = NULL;
+    r->req = kapi_get_body(r->api, path, refl_on_body, refl_on_list, r);
     if (r->req == NULL) {
         kapi_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1, .error = "out of memory"};
         refl_retry_later(r, &resp);
@@ -191,7 +246,17 @@ static void refl_on_line(void *arg, const char *line, size_t len)
     case WATCHEV_MODIFIED:
     case WATCHEV_DELETED:
         r->stats.events++;
+        r->refused = false;
         r->h.on_object(r->arg, ev.type == WATCHEV_DELETED ? REFL_DELETE : REFL_UPSERT, &r->doc, ev.object);
+        if (r->refused) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s: WATCH %s: %s", kapi_name(r->api), r->path, r->refusal);
+            kapi_cancel(r->req);
+            r->req = NULL;
+            kapi_response resp = {.status = 0, .transport = CONN_OK, .retry_after = -1, .error = msg};
+            refl_retry_later(r, &resp);
+            return;
+        }
         memcpy(r->rv, ev.resource_version, sizeof r->rv);
         break;
     case WATCHEV_BOOKMARK:
@@ -291,6 +356,8 @@ refl *refl_new(loop *l, kapi_client *api, const refl_config *cfg, const refl_han
     r->selector_q = strdup(sel.data != NULL ? sel.data : "");
     http_buf_free(&sel);
     json_doc_init(&r->doc);
+    r->doc.max_tokens = REFL_ITEM_TOKENS_MAX;
+    jframe_init(&r->frame, 0);
     if (r->path == NULL || r->selector_q == NULL) {
         refl_free(r);
         return NULL;
@@ -318,10 +385,18 @@ void refl_free(refl *r)
     if (r->timer != 0)
         loop_timer_cancel(r->l, r->timer);
     json_doc_free(&r->doc);
+    jframe_free(&r->frame);
+    free(r->page_continue);
     free(r->continue_token);
     free(r->path);
     free(r->selector_q);
     free(r);
+}
+
+void refl_refuse(refl *r, const char *reason)
+{
+    r->refused = true;
+    snprintf(r->refusal, sizeof r->refusal, "%s", reason);
 }
 
 refl_state refl_get_state(const refl *r)

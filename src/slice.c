@@ -210,6 +210,39 @@ int slice_ep_cmp(const void *pa, const void *pb)
 
 /* The hash covers what we write; source is the source-cluster label (equal to link in
  * what we want; whatever is there in what we observe). */
+void slice_hostname(char out[64], const char *hostname, const char *suffix)
+{
+    char sfx[64];
+    size_t n = 0;
+    for (; suffix[n] != '\0' && n < 63; n++)
+        sfx[n] = suffix[n] == '.' ? '-' : suffix[n];
+    sfx[n] = '\0';
+    size_t hl = strlen(hostname);
+    if (hl + 1 + n <= 63) {
+        memcpy(out, hostname, hl);
+        out[hl] = '-';
+        memcpy(out + hl + 1, sfx, n + 1);
+        return;
+    }
+    uint64_t h = smap_fnv(SMAP_FNV_OFFSET, hostname, hl + 1);
+    h = smap_fnv(h, suffix, strlen(suffix) + 1);
+    size_t keep = hl < 40 ? hl : 40;
+    while (keep > 0 && hostname[keep - 1] == '-')
+        keep--;
+    snprintf(out, 64, "%.*s-%010llx", (int)keep, hostname, (unsigned long long)(h & 0xffffffffffULL));
+}
+
+/* The hostname an endpoint is written with ("\x01" for none, which hashes apart from ""). */
+static const char *slice_ep_hostname(const slice_desc *d, const slice_ep *e, char buf[64])
+{
+    if (e->hostname == NULL)
+        return "\x01";
+    if (d->hostname_suffix == NULL)
+        return e->hostname;
+    slice_hostname(buf, e->hostname, d->hostname_suffix);
+    return buf;
+}
+
 static uint64_t slice_hash_parts(const slice_desc *d, const char *source, const char *owner_name)
 {
     uint64_t h = SMAP_FNV_OFFSET;
@@ -226,11 +259,13 @@ static uint64_t slice_hash_parts(const slice_desc *d, const char *source, const 
     h = smap_fnv(h, &ph, sizeof ph);
     uint64_t ne = d->neps;
     h = smap_fnv(h, &ne, sizeof ne);
+    h = slice_hash_str(h, d->zone_hint != NULL ? d->zone_hint : "\x01");
     size_t alen = slice_addr_len(d->addr_type);
     for (size_t i = 0; i < d->neps; i++) {
         h = smap_fnv(h, d->eps[i]->addr, alen);
         h = smap_fnv(h, &d->eps[i]->cond, 1);
-        h = slice_hash_str(h, d->eps[i]->hostname != NULL ? d->eps[i]->hostname : "\x01");
+        char host[64];
+        h = slice_hash_str(h, slice_ep_hostname(d, d->eps[i], host));
     }
     return h;
 }
@@ -252,8 +287,9 @@ const char *slice_protocol_name(uint8_t protocol)
     return protocol < 3 ? names[protocol] : "TCP";
 }
 
-static void slice_write_endpoint(json_writer *w, slice_addr_type t, const slice_ep *e)
+static void slice_write_endpoint(json_writer *w, const slice_desc *d, const slice_ep *e)
 {
+    slice_addr_type t = d->addr_type;
     char text[INET6_ADDRSTRLEN];
     inet_ntop(t == SLICE_ADDR_IPV6 ? AF_INET6 : AF_INET, e->addr, text, sizeof text);
     json_writer_object_begin(w);
@@ -277,8 +313,20 @@ static void slice_write_endpoint(json_writer *w, slice_addr_type t, const slice_
     }
     json_writer_object_end(w);
     if (e->hostname != NULL) {
+        char host[64];
         json_writer_key(w, "hostname");
-        json_writer_string(w, e->hostname);
+        json_writer_string(w, slice_ep_hostname(d, e, host));
+    }
+    if (d->zone_hint != NULL) {
+        json_writer_key(w, "hints");
+        json_writer_object_begin(w);
+        json_writer_key(w, "forZones");
+        json_writer_array_begin(w);
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "name", d->zone_hint);
+        json_writer_object_end(w);
+        json_writer_array_end(w);
+        json_writer_object_end(w);
     }
     json_writer_object_end(w);
 }
@@ -317,7 +365,7 @@ int slice_desc_write(const slice_desc *d, const char *rv, char **body, size_t *l
     json_writer_key(&w, "endpoints");
     json_writer_array_begin(&w);
     for (size_t i = 0; i < d->neps; i++)
-        slice_write_endpoint(&w, d->addr_type, d->eps[i]);
+        slice_write_endpoint(&w, d, d->eps[i]);
     json_writer_array_end(&w);
     json_writer_key(&w, "ports");
     json_writer_array_begin(&w);
@@ -383,6 +431,33 @@ static int slice_label(const json_doc *doc, int labels, const char *key, char *b
     return json_str_copy(doc, json_obj_get(doc, labels, key), buf, len, NULL);
 }
 
+/* The one zone every endpoint of an observed slice is hinted for, copied into buf; NULL
+ * when none is; a value no desc has when they differ (so a hand edit is repaired). */
+static const char *slice_observed_hint(const json_doc *doc, int obj, char *buf, size_t cap)
+{
+    int eps = json_obj_get(doc, obj, "endpoints");
+    bool first = true, none = false;
+    buf[0] = '\0';
+    for (int e = json_arr_first(doc, eps); e >= 0; e = json_next(doc, e)) {
+        int zones = json_path(doc, e, "hints", "forZones", NULL);
+        char zone[64] = "";
+        bool one = json_len(doc, zones) == 1 &&
+                   json_str_copy(doc, json_obj_get(doc, json_arr_first(doc, zones), "name"), zone, sizeof zone,
+                                 NULL) == 0;
+        if (first) {
+            none = !one && zones < 0;
+            if (one)
+                snprintf(buf, cap, "%s", zone);
+            else if (!none)
+                return "\x02";
+            first = false;
+        } else if (none ? zones >= 0 : (!one || strcmp(zone, buf) != 0)) {
+            return "\x02";
+        }
+    }
+    return first || none ? NULL : buf;
+}
+
 int slice_observe(const json_doc *doc, int obj, const char *ns, const char *name, slice_observed *out)
 {
     memset(out, 0, sizeof *out);
@@ -414,13 +489,75 @@ int slice_observe(const json_doc *doc, int obj, const char *ns, const char *name
     }
     for (uint32_t i = 0; i < data.neps; i++)
         eps[i] = &data.eps[i];
+    char hint[64];
     slice_desc d = {.ns = ns, .name = name, .service = out->service, .link = out->link,
                     .owner_uid = out->owner_uid, .addr_type = data.addr_type, .ports = data.ports,
-                    .nports = data.nports, .eps = eps, .neps = data.neps};
+                    .nports = data.nports, .eps = eps, .neps = data.neps,
+                    .zone_hint = slice_observed_hint(doc, obj, hint, sizeof hint)};
     /* Endpoints a hand edit added with an unsafe address were kept above, so they count. */
     out->hash = slice_hash_parts(&d, source, owner_name) ^ (data.dropped ? 0x5a5a5a5aull : 0);
     out->neps = data.neps;
     free(eps);
     slice_data_free(&data);
     return 0;
+}
+
+/* ---- classification ---- */
+
+static bool slice_label_ok(const char *v)
+{
+    return v != NULL && v[0] != '\0' && strlen(v) <= 63;
+}
+
+/* svclink (Go) names its slice "<service>-svclink-<cluster>", never shortened. */
+static bool slice_go_name(const char *name, const char *service, const char *cluster)
+{
+    size_t ls = strlen(service), li = strlen(SLICE_GO_NAME_INFIX);
+    return strncmp(name, service, ls) == 0 && strncmp(name + ls, SLICE_GO_NAME_INFIX, li) == 0 &&
+           strcmp(name + ls + li, cluster) == 0;
+}
+
+slice_class slice_classify_labels(const char *name, const char *managed_by, const char *service,
+                                  const char *cluster, const char *go_cluster)
+{
+    if (managed_by == NULL || strcmp(managed_by, SLICE_MANAGED_BY) != 0)
+        return SLICE_CLASS_OTHER;
+    if (!slice_label_ok(service))
+        return SLICE_CLASS_UNKNOWN;
+    if (slice_label_ok(cluster))
+        return SLICE_CLASS_OURS;
+    if (name != NULL && slice_label_ok(go_cluster) && slice_go_name(name, service, go_cluster))
+        return SLICE_CLASS_GO;
+    return SLICE_CLASS_UNKNOWN;
+}
+
+/* A label's value, or NULL when absent or not a string short enough to be one. */
+static const char *slice_label_value(const json_doc *doc, int labels, const char *key, char *buf, size_t len)
+{
+    return slice_label(doc, labels, key, buf, len) == 0 ? buf : NULL;
+}
+
+slice_class slice_classify(const json_doc *doc, int obj, char service[64], char link[64])
+{
+    service[0] = link[0] = '\0';
+    int meta = json_obj_get(doc, obj, "metadata");
+    int labels = json_obj_get(doc, meta, "labels");
+    char name[254], mb[64], svc[64], cl[64], go[64];
+    const char *n = json_str_copy(doc, json_obj_get(doc, meta, "name"), name, sizeof name, NULL) == 0 ? name : NULL;
+    const char *c = slice_label_value(doc, labels, SLICE_LABEL_CLUSTER, cl, sizeof cl);
+    const char *g = slice_label_value(doc, labels, SLICE_GO_LABEL_CLUSTER, go, sizeof go);
+    const char *s = slice_label_value(doc, labels, SLICE_LABEL_SERVICE, svc, sizeof svc);
+    slice_class k = slice_classify_labels(n, slice_label_value(doc, labels, SLICE_LABEL_MANAGED_BY, mb, sizeof mb),
+                                          s, c, g);
+    if (k == SLICE_CLASS_OURS || k == SLICE_CLASS_GO) {
+        memcpy(service, svc, sizeof svc);
+        memcpy(link, k == SLICE_CLASS_OURS ? cl : go, 64);
+    }
+    return k;
+}
+
+const char *slice_class_name(slice_class c)
+{
+    static const char *const names[] = {"other", "ours", "svclink-go", "unknown"};
+    return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "?";
 }

@@ -79,6 +79,9 @@ char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const sv
     json_writer_object_begin(&w);
     if (!patch) {
         json_writer_member_string(&w, "type", external ? "ExternalName" : "ClusterIP");
+        if (!external && (r->flags & RC_HEADLESS)) {
+            json_writer_member_string(&w, "clusterIP", "None");
+        }
         if (!external)
             svcbody_families(&w, r);
     }

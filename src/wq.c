@@ -9,10 +9,23 @@
 #include "log.h"
 #include "metrics.h"
 
-typedef struct {
+/* One write in flight; listed in its queue so that wq_free can free what the client never
+ * answers (kapi_free cancels requests without calling back, as on exit after a lost lease). */
+struct wq_ctx {
     wq *q;
     wq_op *op;
-} wq_ctx;
+    wq_ctx *prev, *next;
+};
+
+static void wq_unlist(wq *q, wq_ctx *ctx)
+{
+    if (ctx->prev != NULL)
+        ctx->prev->next = ctx->next;
+    else
+        q->sent = ctx->next;
+    if (ctx->next != NULL)
+        ctx->next->prev = ctx->prev;
+}
 
 static void wq_op_free(wq_op *op)
 {
@@ -28,6 +41,7 @@ static void wq_on_answer(void *arg, const kapi_response *resp)
     wq_ctx *ctx = arg;
     wq *q = ctx->q;
     wq_op *op = ctx->op;
+    wq_unlist(q, ctx);
     free(ctx);
     q->in_flight--;
     char labels[128];
@@ -49,6 +63,11 @@ static void wq_send(wq *q, wq_op *op)
     }
     ctx->q = q;
     ctx->op = op;
+    ctx->prev = NULL;
+    ctx->next = q->sent;
+    if (q->sent != NULL)
+        q->sent->prev = ctx;
+    q->sent = ctx;
     q->in_flight++;
     /* key is "ns/service" for writes made for a Service; "" for link status and Events. */
     const char *slash = strchr(op->key, '/');
@@ -88,6 +107,13 @@ void wq_free(wq *q)
         wq_op_free(op);
     }
     q->tail = NULL;
+    while (q->sent != NULL) {
+        wq_ctx *ctx = q->sent;
+        q->sent = ctx->next;
+        wq_op_free(ctx->op);
+        free(ctx);
+    }
+    q->in_flight = 0;
 }
 
 static void wq_copy(char *dst, size_t cap, const char *src)

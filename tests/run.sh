@@ -70,7 +70,10 @@ if [ -z "$only" ] || [ "$only" = e2e ]; then
   # The first run on a machine builds the control-plane binaries (many minutes): show
   # their progress here rather than only in a log.
   echo "== control-plane binaries (built once, then cached)"
-  hack/k8s-bin.sh 2>&1 >/dev/null | grep --line-buffered -v '^go: downloading' || true
+  # As root, kube-proxy and CoreDNS too: test_datapath builds its data plane with them.
+  dp_flag=""
+  [ "$(id -u)" -eq 0 ] && dp_flag=--dataplane
+  hack/k8s-bin.sh $dp_flag 2>&1 >/dev/null | grep --line-buffered -v '^go: downloading' || true
   echo "== starting test clusters (main, cluster-a, cluster-b)"
   start=$SECONDS
   if SVCLINK_STATE="$E2E_STATE_ROOT" hack/clusters.sh up main cluster-a cluster-b > "$logdir/clusters-up.log" 2>&1; then

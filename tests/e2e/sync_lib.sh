@@ -129,6 +129,13 @@ cl_gone() { ! km get clusterlink "$1" >/dev/null 2>&1 && km get clusterlinks >/d
 b64() { base64 -w0 <"$1"; }
 b64s() { printf '%s' "$1" | base64 -w0; }
 
+# link_yaml NAME SPEC_LINE...: a ClusterLink of this run (labelled RUN_LABEL=sfx, both set by the script), each SPEC_LINE one line under spec.
+link_yaml() {
+  local name=$1 l; shift
+  printf -- '---\napiVersion: svclink.cloudpilot.ai/v1alpha1\nkind: ClusterLink\nmetadata:\n  name: %s\n  labels: {%s: "%s"}\nspec:\n' "$name" "$RUN_LABEL" "$sfx"
+  for l in "$@"; do printf '  %s\n' "$l"; done
+}
+
 # --- EndpointSlices -------------------------------------------------------------------------
 # One line per endpoint: "addresses|ready|serving|terminating|hostname" (empty: not set).
 EP_TPL='{range .items[*]}{range .endpoints[*]}{.addresses[*]}|{.conditions.ready}|{.conditions.serving}|{.conditions.terminating}|{.hostname}{"\n"}{end}{end}'
@@ -218,12 +225,6 @@ slice_yaml() {
 }
 
 # --- links of one run (RUN_LABEL=sfx on each) ---------------------------------------------------
-# run_link_yaml NAME SPEC_LINE...: a ClusterLink of this run, each SPEC_LINE one line under spec.
-run_link_yaml() {
-  local name=$1 l; shift
-  printf -- '---\napiVersion: svclink.cloudpilot.ai/v1alpha1\nkind: ClusterLink\nmetadata:\n  name: %s\n  labels: {%s: "%s"}\nspec:\n' "$name" "$RUN_LABEL" "$sfx"
-  for l in "$@"; do printf '  %s\n' "$l"; done
-}
 # run_links_delete: deletes this run's links; without svclink nobody removes their
 # finalizer, so a failed run's links are released first.
 run_links_delete() {

@@ -261,12 +261,15 @@ GRANTED=("get clusterlinks" "list clusterlinks" "watch clusterlinks" "patch clus
   "create endpointslices -n x" "update endpointslices -n x" "delete endpointslices -n x"
   "create leases -n cloudpilot" "get leases/svclink -n cloudpilot" "update leases/svclink -n cloudpilot"
   "get secrets -n cloudpilot" "list secrets -n cloudpilot" "watch secrets -n cloudpilot"
-  "create events -n default")
+  "create events -n default" "list nodes" "watch nodes" "list servicecidrs.networking.k8s.io"
+  "watch servicecidrs.networking.k8s.io")
 REFUSED=("update clusterlinks" "delete clusterlinks" "create clusterlinks" "update services -n x"
   "delete services -n x" "get services -n x" "delete namespaces" "get namespaces" "get endpointslices -n x"
   "patch endpointslices -n x" "get leases/other -n cloudpilot" "list leases -n cloudpilot"
   "delete leases/svclink -n cloudpilot" "create leases -n default" "get secrets -n default"
-  "list secrets -A" "create secrets -n cloudpilot" "create events -n x" "create pods -n cloudpilot")
+  "list secrets -A" "create secrets -n cloudpilot" "create events -n x" "create pods -n cloudpilot"
+  "get nodes" "patch nodes" "update nodes/status" "get servicecidrs.networking.k8s.io"
+  "create servicecidrs.networking.k8s.io")
 if why=$(can_i_all yes "${GRANTED[@]}"); then e2e_pass "rbac: the ServiceAccount has each rule of rbac.yaml"; else e2e_fail "rbac: the ServiceAccount has each rule of rbac.yaml" "$why"; fi
 name="rbac: and nothing next to them (${#REFUSED[@]} neighbouring permissions refused)"
 if why=$(can_i_all no "${REFUSED[@]}"); then e2e_pass "$name"; else e2e_fail "$name" "$why"; fi

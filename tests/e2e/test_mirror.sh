@@ -30,7 +30,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-link_yaml() { run_link_yaml "$@"; }
 mirror_link() { # NAME CLUSTER [EXTRA_SPEC_LINE...]
   local name=$1 cluster=$2; shift 2
   link_yaml "$name" "kubeconfig: $(b64 "$E2E_STATE/$cluster/kubeconfig")" "createServices: true" \
@@ -56,6 +55,7 @@ addrs_are() { [ "$(local_eps "$DST" "$1" "$2" | cut -d'|' -f1 | tr '\n' ' ')" = 
 labels_are() { lsvc "$1" '{.metadata.labels.svclink\.cloudpilot\.ai/created-by}/{.metadata.labels.svclink\.cloudpilot\.ai/source-cluster}/{.metadata.labels.svclink\.cloudpilot\.ai/source-namespace}' | grep -qx "$2"; }
 slice_port_is() { [ "$(km -n "$DST" get endpointslices -l "$(local_sel "$1" "$2")" -o jsonpath='{.items[0].ports[0].port}')" = "$3" ]; }
 replaced() { [ "$(lsvc "$1" '{.spec.type}')" = "$2" ] && [ "$(lsvc "$1" '{.metadata.uid}')" != "$3" ]; }
+hosts_are() { [ "$(local_eps "$DST" "$1" "$2" | cut -d'|' -f5 | sort | tr '\n' ' ')" = "$3 " ]; }
 # cl_says LINK TEXT: "reason message" of the Ready condition starts with TEXT.
 cl_says() { [[ "$(cl_get "$1" "$cond_path.reason} $cond_path.message}")" == "$2"* ]]; }
 only_slices_of() { no_local_slices "$DST" "$1" "$2" && [ -n "$(local_eps "$DST" "$1" "$3")" ]; }
@@ -152,6 +152,17 @@ ka -n "$SRC" delete service mine >/dev/null
 expect "mirror: remote deleted -> slices go from the user's Service" 30 "local_slices $DST mine $LM" no_local_slices "$DST" mine "$LM"
 check "mirror: ... but the user's Service stays" "km -n $DST get svc mine" km -n "$DST" get service mine
 ka -n "$SRC" delete service other >/dev/null
+
+# Headless: created headless, each pod under its own per-link hostname.
+{
+  printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: %s, labels: {sync: "true"}}\nspec:\n  clusterIP: None\n  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP, appProtocol: http}]\n' "$SRC"
+  slice_yaml "$SRC" db db-1 10.200.3.1 10.200.3.2 |
+    sed 's/^- addresses: \[10.200.3.1\]/- addresses: [10.200.3.1]\n  hostname: db-0/; s/^- addresses: \[10.200.3.2\]/- addresses: [10.200.3.2]\n  hostname: db-1/'
+} | ka apply -f - >"$work/headless.out" 2>&1
+expect "mirror: a headless remote Service is created headless" 30 "lsvc db '{.spec}'; cat $work/headless.out" \
+  lsvc_is db '{.spec.clusterIP}' None
+expect "mirror: its pods keep their own names, suffixed with the link" 30 "local_eps $DST db $LM" \
+  hosts_are db "$LM" "db-0-$LM db-1-$LM"
 
 # Bad specs: refused with the field named; what is synced stays.
 mirror_link "$LM" cluster-a "namespaceMapping: [{from: $SRC, to: $DST}, {from: x-$sfx, to: $DST}]" |

@@ -68,8 +68,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# link_yaml NAME SPEC_LINE...: a ClusterLink of this run, each SPEC_LINE one line under spec.
-link_yaml() { run_link_yaml "$@"; }
 KA_B64=$(b64 "$E2E_STATE/cluster-a/kubeconfig")
 api_url() { sed -n 's/^API_URL=//p' "$E2E_STATE/$1/cluster.env"; }
 cluster_var() { sed -n "s/^$2=//p" "$E2E_STATE/$1/cluster.env"; }

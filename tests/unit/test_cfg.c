@@ -139,10 +139,12 @@ UNIT_TEST(cfg_help_and_version)
     cfg_free(&o);
     CHECK(cfg_parse(ARGC(v), v, &o, err, sizeof err) == CFG_VERSION);
     cfg_free(&o);
-    char usage[2048];
+    char usage[4096];
     cfg_usage(usage, sizeof usage);
     const char *flags[] = {"--sync-interval", "--kubeconfig", "--included-namespaces",
-                           "--sync-services-to-local-cluster", "--version", "--help"};
+                           "--sync-services-to-local-cluster", "--service-cidrs", "--allowed-cidrs",
+                           "--status-interval", "--max-services-per-link",
+                           "--max-endpoints-per-link", "--version", "--help"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         CHECK(strstr(usage, flags[i]) != NULL);
 }
@@ -215,4 +217,126 @@ UNIT_TEST(cfg_split_host_port_forms)
     CHECK(cfg_split_host_port("x:8a", host, sizeof host, &port) == -1);
     CHECK(cfg_split_host_port("host-name-that-is-too-long-for-the-buffer-of-this-test-0123456789:1", host,
                               sizeof host, &port) == -1);
+}
+
+/* svclink (Go)'s own Deployment args, as its manifest and README give them, start svclink
+ * with the same meaning. */
+UNIT_TEST(cfg_go_deployment_args_work)
+{
+    char *argv[] = {"svclink", "--sync-interval=30s", "--sync-services-to-local-cluster=false",
+                    "--kubeconfig=/etc/kc", "--included-namespaces=default,production,staging"};
+    cfg_options o;
+    char err[256];
+    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.sync_interval_ms == 30000 && !o.sync_services_to_local_cluster);
+    CHECK_STR_EQ(o.kubeconfig_path, "/etc/kc");
+    CHECK(o.included_namespace_count == 3 && o.klog_flag_count == 0);
+    cfg_free(&o);
+    /* pflag booleans take Go's strconv.ParseBool spellings. */
+    char *b[] = {"svclink", "--sync-services-to-local-cluster=True", "--sync-interval", "1m"};
+    CHECK(cfg_parse(ARGC(b), b, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.sync_services_to_local_cluster && o.sync_interval_ms == 60000);
+    cfg_free(&o);
+    char *c[] = {"svclink", "--sync-services-to-local-cluster=F"};
+    CHECK(cfg_parse(ARGC(c), c, &o, err, sizeof err) == CFG_RUN && !o.sync_services_to_local_cluster);
+    cfg_free(&o);
+}
+
+UNIT_TEST(cfg_klog_flags_accepted_and_listed)
+{
+    char *argv[] = {"svclink", "-v=4", "--v", "2", "--logtostderr", "--alsologtostderr=false",
+                    "-logtostderr=true", "--log-dir=/tmp", "--vmodule=foo=3", "--sync-interval=45s"};
+    cfg_options o;
+    char err[256];
+    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.sync_interval_ms == 45000);
+    CHECK(o.klog_flag_count == 7);
+    if (o.klog_flag_count == 7) {
+        CHECK_STR_EQ(o.klog_flags[0].arg, "-v=4");
+        CHECK_STR_EQ(o.klog_flags[0].value, "4");
+        CHECK_STR_EQ(o.klog_flags[1].arg, "--v");
+        CHECK_STR_EQ(o.klog_flags[1].value, "2");
+        CHECK_STR_EQ(o.klog_flags[2].arg, "--logtostderr");
+        CHECK(o.klog_flags[2].value == NULL);
+        CHECK_STR_EQ(o.klog_flags[3].value, "false");
+        CHECK_STR_EQ(o.klog_flags[5].arg, "--log-dir=/tmp");
+        CHECK_STR_EQ(o.klog_flags[6].value, "foo=3");
+    }
+    /* klog flags change nothing of svclink's own settings. */
+    CHECK(o.log_level == 1 && !o.log_json);
+    cfg_free(&o);
+    CHECK(cfg_is_klog_flag("--skip_headers") && cfg_is_klog_flag("--skip-headers"));
+    CHECK(!cfg_is_klog_flag("--vv") && !cfg_is_klog_flag("--log") && !cfg_is_klog_flag("v"));
+}
+
+UNIT_TEST(cfg_klog_flags_many_are_counted)
+{
+    char *argv[12] = {"svclink"};
+    for (int i = 1; i < 12; i++)
+        argv[i] = "-v=1";
+    cfg_options o;
+    char err[256];
+    CHECK(cfg_parse(12, argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.klog_flag_count == 11);
+    CHECK_STR_EQ(o.klog_flags[CFG_MAX_KLOG_FLAGS - 1].arg, "-v=1");
+    cfg_free(&o);
+}
+
+UNIT_TEST(cfg_klog_flag_values_checked)
+{
+    char *a1[] = {"svclink", "-v", "--kubeconfig=/x"};
+    expect_error(ARGC(a1), a1, "klog verbosity");
+    char *a2[] = {"svclink", "--v=high"};
+    expect_error(ARGC(a2), a2, "\"high\"");
+    char *a3[] = {"svclink", "--logtostderr=yes"};
+    expect_error(ARGC(a3), a3, "\"yes\"");
+    char *a4[] = {"svclink", "--v"};
+    expect_error(ARGC(a4), a4, "needs a value");
+    char *a5[] = {"svclink", "--vmodules=x"};
+    expect_error(ARGC(a5), a5, "unknown flag");
+}
+UNIT_TEST(cfg_address_policy_and_status_interval_flags)
+{
+    cfg_options o;
+    char err[256];
+    char *none[] = {"svclink"};
+    CHECK(cfg_parse(ARGC(none), none, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.status_interval_ms == CFG_DEFAULT_STATUS_INTERVAL_MS && o.service_cidrs.n == 0 && o.allowed_cidrs.n == 0);
+    cfg_free(&o);
+    char *a[] = {"svclink", "--service-cidrs=10.96.0.0/12,fd00:96::/112", "--allowed-cidrs", "10.244.0.0/14",
+                 "--allowed-cidrs=192.0.2.7", "--status-interval=250ms"};
+    CHECK(cfg_parse(ARGC(a), a, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.service_cidrs.n == 2 && o.allowed_cidrs.n == 2 && o.status_interval_ms == 250);
+    cfg_free(&o);
+    CHECK(o.service_cidrs.n == 0 && o.service_cidrs.v == NULL);
+    char *b1[] = {"svclink", "--service-cidrs=10.96.0.0/33"};
+    expect_error(ARGC(b1), b1, "--service-cidrs");
+    char *b2[] = {"svclink", "--allowed-cidrs=10.0.0.0/8,,10.1.0.0/16"};
+    expect_error(ARGC(b2), b2, "empty");
+    char *b3[] = {"svclink", "--status-interval=50ms"};
+    expect_error(ARGC(b3), b3, "range");
+    char *b4[] = {"svclink", "--status-interval=2h"};
+    expect_error(ARGC(b4), b4, "range");
+}
+UNIT_TEST(cfg_link_budgets)
+{
+    cfg_options o;
+    char err[256];
+    char *const defaults[] = {"svclink"};
+    CHECK(cfg_parse(1, defaults, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.max_services_per_link == 10000 && o.max_endpoints_per_link == 100000);
+    cfg_free(&o);
+    char *const set[] = {"svclink", "--max-services-per-link=5", "--max-endpoints-per-link", "100000000"};
+    CHECK(cfg_parse(ARGC(set), set, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.max_services_per_link == 5 && o.max_endpoints_per_link == 100000000);
+    cfg_free(&o);
+    const char *bad[] = {"--max-services-per-link=0", "--max-services-per-link=-1", "--max-services-per-link=1k",
+                         "--max-endpoints-per-link=100000001", "--max-endpoints-per-link=99999999999999999999",
+                         "--max-endpoints-per-link="};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *const argv[] = {"svclink", (char *)bad[i]};
+        if (cfg_parse(2, argv, &o, err, sizeof err) != CFG_ERROR || strstr(err, "is not a count from 1") == NULL)
+            unit_fail(__FILE__, __LINE__, bad[i]);
+        cfg_free(&o);
+    }
 }

@@ -119,7 +119,21 @@ UNIT_TEST(linkspec_defaults)
                         "\"includedNamespaces\":null,\"kubeconfigSecretRef\":null",
                      &s, err, sizeof err) == 0);
     CHECK(s.enabled && s.stale_timeout_s == 300 && !s.has_secret_ref);
+    CHECK(s.max_services == 0 && s.max_endpoints == 0);
     linkspec_free(&s);
+
+    /* Budgets: 1..LINKSPEC_MAX_BUDGET, and part of the spec's identity. */
+    linkspec t;
+    CHECK(parse_spec(KC ",\"maxServices\":20,\"maxEndpoints\":100000000", &s, err, sizeof err) == 0);
+    CHECK(s.max_services == 20 && s.max_endpoints == 100000000);
+    CHECK(parse_spec(KC ",\"maxServices\":21", &t, err, sizeof err) == 0);
+    CHECK(!linkspec_same_spec(&s, &t));
+    linkspec_free(&t);
+    linkspec_free(&s);
+    CHECK(parse_spec(KC ",\"maxServices\":0", &s, err, sizeof err) == -1);
+    CHECK(strstr(err, "spec.maxServices: 0 is not an integer from 1 to 100000000") != NULL);
+    CHECK(parse_spec(KC ",\"maxEndpoints\":\"many\"", &s, err, sizeof err) == -1);
+    CHECK(strstr(err, "spec.maxEndpoints") != NULL);
 
     CHECK(parse_spec(KC ",\"enabled\":false,\"staleEndpointTimeoutSeconds\":0,"
                         "\"includedNamespaces\":[]",
@@ -612,4 +626,32 @@ UNIT_TEST(linkspec_mirror_fields_refused_with_the_field_named)
     CHECK(rejects(KCM "\"createServices\":\"yes\"", "spec.createServices"));
     CHECK(rejects(KCM "\"serviceSelector\":{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Gt\"}]}",
                   "spec.serviceSelector.matchExpressions[0]"));
+}
+UNIT_TEST(linkspec_allowed_cidrs)
+{
+    linkspec s, t;
+    char err[512];
+    CHECK(parse_spec("\"kubeconfig\":\"eA==\",\"allowedCIDRs\":[\"10.245.0.0/16\",\"fd00::/8\",\"192.0.2.7\"]", &s,
+                     err, sizeof err) == 0);
+    CHECK(s.allowed_cidrs.n == 3);
+    uint8_t in[4] = {10, 245, 9, 9}, out[4] = {10, 246, 0, 1};
+    CHECK(addrpol_set_contains(&s.allowed_cidrs, 4, in) && !addrpol_set_contains(&s.allowed_cidrs, 4, out));
+    /* The same ranges in another order are the same spec; another range is not. */
+    CHECK(parse_spec("\"kubeconfig\":\"eA==\",\"allowedCIDRs\":[\"192.0.2.7\",\"fd00::/8\",\"10.245.0.0/16\"]", &t,
+                     err, sizeof err) == 0);
+    CHECK(linkspec_same_spec(&s, &t));
+    linkspec_free(&t);
+    CHECK(parse_spec("\"kubeconfig\":\"eA==\",\"allowedCIDRs\":[\"10.245.0.0/17\"]", &t, err, sizeof err) == 0);
+    CHECK(!linkspec_same_spec(&s, &t));
+    linkspec_free(&t);
+    linkspec_free(&s);
+    CHECK(s.allowed_cidrs.v == NULL);
+    CHECK(parse_spec("\"kubeconfig\":\"eA==\"", &s, err, sizeof err) == 0 && s.allowed_cidrs.n == 0);
+    linkspec_free(&s);
+    CHECK(rejects("\"kubeconfig\":\"eA==\",\"allowedCIDRs\":[\"10.0.0.0/8\",\"10.0.0.0/33\"]",
+                  "spec.allowedCIDRs[1]: \"10.0.0.0/33\" is not an IP address or CIDR"));
+    CHECK(rejects("\"kubeconfig\":\"eA==\",\"allowedCIDRs\":\"10.0.0.0/8\"", "spec.allowedCIDRs"));
+    CHECK(rejects("\"kubeconfig\":\"eA==\",\"allowedCIDRs\":[7]", "spec.allowedCIDRs[0]"));
+    CHECK(rejects("\"kubeconfig\":\"eA==\",\"allowedCIDRs\":[\"1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa\"]",
+                  "spec.allowedCIDRs[0]"));
 }

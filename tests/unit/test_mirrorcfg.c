@@ -65,6 +65,8 @@ UNIT_TEST(mirrorcfg_bad_values_name_their_flag)
         {"--src-context", "", "--src-context: "},
         {"--included-namespaces", "x", "--included-namespaces is not a flag of svclink mirror"},
         {"--sync-services-to-local-cluster", "true", "--sync-services-to-local-cluster is not a flag"},
+        {"--status-interval", "10s", "--status-interval is not a flag of svclink mirror"},
+        {"-v", "2", "unknown flag \"--v\""},
         {"--bogus", "1", "unknown flag \"--bogus\" (see svclink mirror --help)"},
         {"--src-context", "twice", "--src-context is given twice"},
     };

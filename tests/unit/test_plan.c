@@ -1,6 +1,7 @@
 /* Unit tests for plan, the pure reconcile step: one case per row of the sync contract, fed
  * real JSON through rcache and lview, and each plan applied to the view to check convergence. */
 #include "plan.h"
+#include "svcbody.h"
 #include "unit.h"
 
 #include <stdlib.h>
@@ -471,6 +472,255 @@ UNIT_TEST(plan_per_link_create_services)
     CHECK(tp_plan(&w, "other", "api", &out) == 0 && tp_count(&out, PLAN_CREATE_SERVICE) == 1);
     plan_output_free(&out);
     tp_free(&w);
+}
+
+/* ---- headless Services ---- */
+
+#define TP_HEADLESS(ns, name, extra)                                                                   \
+    "{\"metadata\":{\"namespace\":\"" ns "\",\"name\":\"" name "\",\"uid\":\"u-" name "\"" extra "},"      \
+    "\"spec\":{\"clusterIP\":\"None\",\"ports\":[{\"port\":80,\"targetPort\":8080}]}}"
+#define TP_HOST_EP(ip, host) "{\"addresses\":[\"" ip "\"],\"hostname\":\"" host "\"}"
+
+UNIT_TEST(plan_headless_gives_each_pod_of_each_cluster_its_own_name)
+{
+    tp_world w;
+    tp_init(&w, 2);
+    tp_local(&w, 's', TP_HEADLESS("demo", "db", ""));
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(tp_remote(&w, i, 's', TP_HEADLESS("demo", "db", "")) == 0);
+        CHECK(tp_remote(&w, i, 'e', TP_SLICE("demo", "db", "db-x", TP_HOST_EP("10.1.0.1", "db-0"))) == 0);
+    }
+    /* The two clusters' db-0 would be one DNS name; they become db-0-cluster-a and -b. */
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0 && out.nactions == 2);
+    char *body = NULL;
+    size_t len = 0;
+    CHECK(out.nactions == 2 && slice_desc_write(&out.actions[0].desc, NULL, &body, &len) == 0);
+    CHECK(body != NULL && strstr(body, "\"hostname\":\"db-0-cluster-a\"") != NULL);
+    free(body);
+    CHECK(out.nactions == 2 && slice_desc_write(&out.actions[1].desc, NULL, &body, &len) == 0);
+    CHECK(body != NULL && strstr(body, "\"hostname\":\"db-0-cluster-b\"") != NULL);
+    free(body);
+    plan_output_free(&out);
+    /* What was written hashes as wanted: nothing more to do. */
+    CHECK(tp_converge(&w, "demo", "db"));
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_headless_hostnames_stay_dns_labels)
+{
+    char out[64];
+    slice_hostname(out, "db-0", "cluster.a");
+    CHECK_STR_EQ(out, "db-0-cluster-a");
+    char host[64], link[64];
+    memset(host, 'h', 60);
+    host[60] = '\0';
+    memset(link, 'l', 40);
+    link[40] = '\0';
+    slice_hostname(out, host, link);
+    CHECK(strlen(out) <= 63 && strlen(out) == 51 && out[40] == '-');
+    char other[64];
+    slice_hostname(other, host, "m");
+    CHECK(strcmp(out, other) != 0);
+}
+
+UNIT_TEST(plan_creates_headless_and_replaces_on_a_clusterip_change)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    w.links[0].create_services = true;
+    CHECK(tp_remote(&w, 0, 's', TP_HEADLESS("demo", "db", "")) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0);
+    const plan_action *a = tp_first(&out, PLAN_CREATE_SERVICE);
+    CHECK(a != NULL);
+    char *body = a != NULL ? svcbody_service("demo", "db", a->rsvc, NULL, false, &(size_t){0}) : NULL;
+    CHECK(body != NULL && strstr(body, "\"clusterIP\":\"None\"") != NULL);
+    free(body);
+    plan_output_free(&out);
+    /* clusterIP is immutable: a ClusterIP one svclink made is deleted and made again. */
+    tp_local(&w, 's', TP_CREATED("demo", "db", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    CHECK(tp_plan(&w, "demo", "db", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+/* ---- prefer local: trafficDistribution PreferClose ---- */
+
+UNIT_TEST(plan_prefer_close_hints_remote_endpoints_for_a_zone_no_node_is_in)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    tp_local(&w, 's', "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u-web\"},\"spec\":{"
+                      "\"trafficDistribution\":\"PreferClose\",\"ports\":[{\"port\":80,\"targetPort\":8080}]}}");
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1") "," TP_EP("10.1.0.2"))) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 1);
+    char *body = NULL;
+    size_t len = 0;
+    CHECK(out.nactions == 1 && slice_desc_write(&out.actions[0].desc, NULL, &body, &len) == 0);
+    CHECK(body != NULL && strstr(body, "\"hints\":{\"forZones\":[{\"name\":\"" SLICE_REMOTE_ZONE "\"}]}") != NULL);
+    free(body);
+    plan_output_free(&out);
+    /* Read back, the hints hash the same: no write loop. */
+    CHECK(tp_converge(&w, "demo", "web"));
+    /* Turned off on the Service: the hints go. */
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_WRITE_SLICE) == 1);
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "demo", "web"));
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_a_hand_edited_hint_is_repaired)
+{
+    /* One endpoint hinted for another zone: observed differs from wanted. */
+    const char *edited =
+        "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s1\",\"labels\":{\"kubernetes.io/service-name\":\"web\","
+        "\"endpointslice.kubernetes.io/managed-by\":\"svclink.cloudpilot.ai\",\"svclink.cloudpilot.ai/cluster\":\"a\"}},"
+        "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.1.0.1\"],\"hints\":{\"forZones\":[{\"name\":"
+        "\"svclink-remote\"}]}},{\"addresses\":[\"10.1.0.2\"],\"hints\":{\"forZones\":[{\"name\":\"zone-0\"}]}}]}";
+    const char *clean =
+        "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s1\",\"labels\":{\"kubernetes.io/service-name\":\"web\","
+        "\"endpointslice.kubernetes.io/managed-by\":\"svclink.cloudpilot.ai\",\"svclink.cloudpilot.ai/cluster\":\"a\"}},"
+        "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.1.0.1\"],\"hints\":{\"forZones\":[{\"name\":"
+        "\"svclink-remote\"}]}},{\"addresses\":[\"10.1.0.2\"],\"hints\":{\"forZones\":[{\"name\":\"svclink-remote\"}]}}]}";
+    json_doc d1, d2;
+    slice_observed o1, o2;
+    CHECK(tp_doc(&d1, edited) == 0 && tp_doc(&d2, clean) == 0);
+    CHECK(slice_observe(&d1, 0, "demo", "s1", &o1) == 0 && slice_observe(&d2, 0, "demo", "s1", &o2) == 0);
+    CHECK(o1.hash != o2.hash);
+    json_doc_free(&d1);
+    json_doc_free(&d2);
+}
+/* ---- the address policy hook ---- */
+
+static void tp_set(addrpol_set *s, const char *list)
+{
+    char err[200];
+    addrpol_set_init(s);
+    if (addrpol_set_add_list(s, list, "test", err, sizeof err) != 0)
+        unit_fail(__FILE__, __LINE__, err);
+}
+
+static bool tp_has_drop(const plan_output *out, const char *link, const char *ip, addrpol_reason r)
+{
+    uint8_t a[16] = {0};
+    char text[ADDRPOL_ADDR_STR];
+    for (size_t i = 0; i < out->ndrops; i++) {
+        const plan_drop *d = &out->drops[i];
+        memcpy(a, d->addr, 16);
+        addrpol_addr_format(d->family, a, text);
+        if (strcmp(d->link, link) == 0 && strcmp(text, ip) == 0 && d->reason == r)
+            return true;
+    }
+    return false;
+}
+
+UNIT_TEST(plan_policy_leaves_denied_endpoints_out)
+{
+    tp_world w;
+    tp_init(&w, 2);
+    addrpol_set svc, nodes, api, allow;
+    tp_set(&svc, "10.96.0.0/16");
+    tp_set(&nodes, "172.18.0.2");
+    tp_set(&api, "172.18.0.10");
+    tp_set(&allow, "10.245.0.0/16");
+    addrpol pa = {.deny = {[ADDRPOL_SERVICE_CIDR] = &svc, [ADDRPOL_NODE] = &nodes, [ADDRPOL_APISERVER] = &api},
+                  .allow_link = &allow};
+    addrpol pb = pa;
+    pb.allow_link = NULL;
+    w.links[0].policy = &pa;
+    w.links[1].policy = &pb;
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    for (size_t l = 0; l < 2; l++) {
+        CHECK(tp_remote(&w, l, 's', TP_SVC("demo", "web", "")) == 0);
+        CHECK(tp_remote(&w, l, 'e',
+                        TP_SLICE("demo", "web", "web-x",
+                                 TP_EP("10.96.0.1") "," TP_EP("172.18.0.2") "," TP_EP("172.18.0.10") "," TP_EP(
+                                     "10.245.3.4") "," TP_EP("10.246.0.7"))) == 0);
+    }
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    /* cluster-a (allowedCIDRs 10.245.0.0/16) keeps one; cluster-b (no allow-list) two. */
+    CHECK(out.ncounts == 2 && out.counts[0].endpoints == 1 && out.counts[1].endpoints == 2);
+    CHECK(out.ndrops == 7);
+    CHECK(tp_has_drop(&out, "cluster-a", "10.96.0.1", ADDRPOL_SERVICE_CIDR));
+    CHECK(tp_has_drop(&out, "cluster-a", "172.18.0.2", ADDRPOL_NODE));
+    CHECK(tp_has_drop(&out, "cluster-a", "172.18.0.10", ADDRPOL_APISERVER));
+    CHECK(tp_has_drop(&out, "cluster-a", "10.246.0.7", ADDRPOL_NOT_ALLOWED));
+    CHECK(!tp_has_drop(&out, "cluster-b", "10.246.0.7", ADDRPOL_NOT_ALLOWED));
+    CHECK(tp_has_drop(&out, "cluster-b", "10.96.0.1", ADDRPOL_SERVICE_CIDR));
+    for (size_t i = 0; i < out.nactions; i++) {
+        const plan_action *a = &out.actions[i];
+        for (size_t e = 0; a->kind == PLAN_WRITE_SLICE && e < a->desc.neps; e++)
+            CHECK(a->desc.eps[e]->addr[0] == 10 && a->desc.eps[e]->addr[1] >= 245); /* only 10.245/10.246 */
+    }
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "demo", "web"));
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-a") == 1);
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-b") == 2);
+    tp_free(&w);
+    addrpol_set *sets[] = {&svc, &nodes, &api, &allow};
+    for (size_t i = 0; i < 4; i++)
+        addrpol_set_free(sets[i]);
+}
+
+UNIT_TEST(plan_policy_change_removes_what_is_now_denied)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    addrpol_set nodes;
+    addrpol_set_init(&nodes);
+    addrpol p = {.deny = {[ADDRPOL_NODE] = &nodes}};
+    w.links[0].policy = &p;
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1") "," TP_EP("10.1.0.2"))) == 0);
+    CHECK(tp_converge(&w, "demo", "web"));
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-a") == 2);
+    /* A main node now has 10.1.0.2: the next plan rewrites the slice without it. */
+    char err[100];
+    CHECK(addrpol_set_add_list(&nodes, "10.1.0.2", "n", err, sizeof err) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 1 && out.ndrops == 1 && out.counts[0].endpoints == 1);
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "demo", "web"));
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-a") == 1);
+    /* Every endpoint denied: the slice goes. */
+    CHECK(addrpol_set_add_list(&nodes, "10.1.0.1", "n", err, sizeof err) == 0);
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_DELETE_SLICE) == 1 && tp_count(&out, PLAN_WRITE_SLICE) == 0 && out.ndrops == 2);
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "demo", "web"));
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-a") == 0);
+    tp_free(&w);
+    addrpol_set_free(&nodes);
+}
+
+UNIT_TEST(plan_policy_on_ipv6_slices)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    addrpol_set svc;
+    tp_set(&svc, "fd00:96::/112");
+    addrpol p = {.deny = {[ADDRPOL_SERVICE_CIDR] = &svc}};
+    w.links[0].policy = &p;
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, 'e',
+                    "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-6\",\"labels\":{\"kubernetes.io/service-name\":"
+                    "\"web\"}},\"addressType\":\"IPv6\",\"endpoints\":[" TP_EP("fd00:96::1") "," TP_EP(
+                        "fd00:245::1") "],\"ports\":[{\"port\":8080}]}") == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(out.ndrops == 1 && out.drops[0].family == 6 && out.counts[0].endpoints == 1);
+    CHECK(tp_has_drop(&out, "cluster-a", "fd00:96::1", ADDRPOL_SERVICE_CIDR));
+    plan_output_free(&out);
+    tp_free(&w);
+    addrpol_set_free(&svc);
 }
 
 UNIT_TEST(plan_with_only_source_leaves_other_instances_services_alone)

@@ -84,3 +84,77 @@ UNIT_TEST(rcache_relist_drops_what_was_not_restated)
     CHECK(rcache_group(&c, "demo", "web") == NULL && c.endpoints == 0);
     rcache_free(&c);
 }
+
+static int rc_apply_svc(rcache *c, int i)
+{
+    char text[256];
+    snprintf(text, sizeof text,
+             "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s%d\"},\"spec\":{\"ports\":[{\"port\":80}]}}", i);
+    return rc_apply(c, 's', text);
+}
+
+/* A cache with a budget of 3 Services, holding s0..s2. */
+static void rc_three_of_three(rcache *c)
+{
+    rcache_init(c, rc_on_dirty, NULL);
+    rcache_limits lim = {3, 0};
+    rcache_set_limits(c, &lim);
+    for (int i = 0; i < 3; i++)
+        CHECK(rc_apply_svc(c, i) == 0);
+}
+
+UNIT_TEST(rcache_service_budget_refuses_one_more_and_keeps_the_rest)
+{
+    rcache c;
+    rc_three_of_three(&c);
+    char err[256];
+    json_doc doc;
+    json_doc_init(&doc);
+    const char *fourth = "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s3\"},\"spec\":{}}";
+    CHECK(json_parse(&doc, fourth, strlen(fourth), err, sizeof err) == 0);
+    CHECK(rcache_upsert(&c, 's', &doc, 0, err, sizeof err) == RCACHE_OVER_BUDGET);
+    CHECK(strstr(err, "budget of 3 Services") != NULL && strstr(err, "--max-services-per-link") != NULL);
+    json_doc_free(&doc);
+    CHECK(c.services == 3 && rcache_group(&c, "demo", "s3") == NULL);
+    /* A change to one already held is not one more. */
+    CHECK(rc_apply(&c, 's', "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s1\"},\"spec\":{}}") == 0);
+    rcache_free(&c);
+}
+
+UNIT_TEST(rcache_relist_counts_only_what_it_restated)
+{
+    /* Budget 3, holding s0..s2: a relist that replaces them with s3..s5 is within the
+     * budget (the old ones go at its end); a fourth one in that list is not. */
+    rcache c;
+    rc_three_of_three(&c);
+    rcache_list_begin(&c, 's');
+    for (int i = 3; i < 6; i++)
+        CHECK(rc_apply_svc(&c, i) == 0);
+    CHECK(rc_apply_svc(&c, 6) == RCACHE_OVER_BUDGET);
+    CHECK(rc_apply_svc(&c, 3) == 0); /* a repeat inside the list is not one more */
+    rcache_list_end(&c, 's');
+    CHECK(c.services == 3 && rcache_group(&c, "demo", "s0") == NULL && rcache_group(&c, "demo", "s5") != NULL);
+    rcache_free(&c);
+}
+
+UNIT_TEST(rcache_endpoint_budget)
+{
+    rcache c;
+    rcache_init(&c, rc_on_dirty, NULL);
+    rcache_limits lim = {0, 2};
+    rcache_set_limits(&c, &lim);
+    CHECK(rc_apply(&c, 'e', RC_SLICE("web-1", "10.0.0.1", "")) == 0);
+    CHECK(rc_apply(&c, 'e', RC_SLICE("web-2", "10.0.0.2", "")) == 0);
+    CHECK(rc_apply(&c, 'e', RC_SLICE("web-3", "10.0.0.3", "")) == RCACHE_OVER_BUDGET);
+    CHECK(c.endpoints == 2);
+    /* Replacing a slice's endpoint keeps the count. */
+    CHECK(rc_apply(&c, 'e', RC_SLICE("web-2", "10.0.0.9", "")) == 0);
+    /* During a relist only restated slices count: web-3 fits once web-1 is not restated. */
+    rcache_list_begin(&c, 'e');
+    CHECK(rc_apply(&c, 'e', RC_SLICE("web-2", "10.0.0.9", "")) == 0);
+    CHECK(rc_apply(&c, 'e', RC_SLICE("web-3", "10.0.0.3", "")) == 0);
+    CHECK(rc_apply(&c, 'e', RC_SLICE("web-4", "10.0.0.4", "")) == RCACHE_OVER_BUDGET);
+    rcache_list_end(&c, 'e');
+    CHECK(c.endpoints == 2 && c.listed_eps == 2);
+    rcache_free(&c);
+}

@@ -148,3 +148,82 @@ UNIT_TEST(slice_written_body_observes_to_the_same_hash)
     slice_data_free(&d);
     json_doc_free(&doc);
 }
+
+UNIT_TEST(slice_classify_labels_layouts)
+{
+    const char *mb = SLICE_MANAGED_BY;
+    /* another controller's slice, whatever else it carries */
+    CHECK(slice_classify_labels("web-abc", "endpointslice-controller.k8s.io", "web", "a", NULL) == SLICE_CLASS_OTHER);
+    CHECK(slice_classify_labels("web-svclink-a", NULL, "web", NULL, "a") == SLICE_CLASS_OTHER);
+    /* ours: the cluster label decides, whatever the name */
+    CHECK(slice_classify_labels("web-a-0123456789", mb, "web", "a", NULL) == SLICE_CLASS_OURS);
+    CHECK(slice_classify_labels("web-svclink-a", mb, "web", "a", "a") == SLICE_CLASS_OURS);
+    /* svclink (Go): its label and its exact name */
+    CHECK(slice_classify_labels("web-svclink-cluster-a", mb, "web", NULL, "cluster-a") == SLICE_CLASS_GO);
+    CHECK(slice_classify_labels("a-b-svclink-c", mb, "a-b", NULL, "c") == SLICE_CLASS_GO);
+    /* Go label but the name is not its layout: neither */
+    CHECK(slice_classify_labels("web-svclink-cluster-b", mb, "web", NULL, "cluster-a") == SLICE_CLASS_UNKNOWN);
+    CHECK(slice_classify_labels("web-svclink-cluster-a-x", mb, "web", NULL, "cluster-a") == SLICE_CLASS_UNKNOWN);
+    CHECK(slice_classify_labels("web-cluster-a", mb, "web", NULL, "cluster-a") == SLICE_CLASS_UNKNOWN);
+    CHECK(slice_classify_labels("api-svclink-cluster-a", mb, "web", NULL, "cluster-a") == SLICE_CLASS_UNKNOWN);
+    CHECK(slice_classify_labels(NULL, mb, "web", NULL, "cluster-a") == SLICE_CLASS_UNKNOWN);
+    /* no service label, empty or over-long values: neither */
+    CHECK(slice_classify_labels("web-svclink-a", mb, NULL, NULL, "a") == SLICE_CLASS_UNKNOWN);
+    CHECK(slice_classify_labels("-svclink-a", mb, "", NULL, "a") == SLICE_CLASS_UNKNOWN);
+    CHECK(slice_classify_labels("web-svclink-", mb, "web", "", "") == SLICE_CLASS_UNKNOWN);
+    CHECK(slice_classify_labels("x", mb, "web", NULL, NULL) == SLICE_CLASS_UNKNOWN);
+    char longv[70];
+    memset(longv, 'a', 64);
+    longv[64] = '\0';
+    CHECK(slice_classify_labels("web-a-0123456789", mb, "web", longv, NULL) == SLICE_CLASS_UNKNOWN);
+    CHECK_STR_EQ(slice_class_name(SLICE_CLASS_GO), "svclink-go");
+}
+
+static slice_class slice_classify_text(const char *text, char service[64], char link[64])
+{
+    json_doc doc;
+    slice_load(&doc, text);
+    slice_class c = slice_classify(&doc, 0, service, link);
+    json_doc_free(&doc);
+    return c;
+}
+
+UNIT_TEST(slice_classify_objects)
+{
+    char svc[64], link[64];
+    CHECK(slice_classify_text("{\"metadata\":{\"name\":\"web-svclink-cluster-a\",\"labels\":{"
+                              "\"endpointslice.kubernetes.io/managed-by\":\"svclink.cloudpilot.ai\","
+                              "\"cloudpilot.ai/svclink-cluster\":\"cluster-a\",\"kubernetes.io/service-name\":\"web\"}}}",
+                              svc, link) == SLICE_CLASS_GO);
+    CHECK_STR_EQ(svc, "web");
+    CHECK_STR_EQ(link, "cluster-a");
+    CHECK(slice_classify_text("{\"metadata\":{\"name\":\"web-b-0123456789\",\"labels\":{"
+                              "\"endpointslice.kubernetes.io/managed-by\":\"svclink.cloudpilot.ai\","
+                              "\"svclink.cloudpilot.ai/cluster\":\"b\",\"kubernetes.io/service-name\":\"web\"}}}",
+                              svc, link) == SLICE_CLASS_OURS);
+    CHECK_STR_EQ(link, "b");
+    /* hand-made slice with our managed-by value */
+    CHECK(slice_classify_text("{\"metadata\":{\"name\":\"web-manual\",\"labels\":{"
+                              "\"endpointslice.kubernetes.io/managed-by\":\"svclink.cloudpilot.ai\","
+                              "\"kubernetes.io/service-name\":\"web\"}}}",
+                              svc, link) == SLICE_CLASS_UNKNOWN);
+    CHECK(svc[0] == '\0' && link[0] == '\0');
+    /* labels of the wrong type, no metadata, not an object: total, never ours */
+    CHECK(slice_classify_text("{\"metadata\":{\"name\":7,\"labels\":{"
+                              "\"endpointslice.kubernetes.io/managed-by\":\"svclink.cloudpilot.ai\","
+                              "\"cloudpilot.ai/svclink-cluster\":[\"a\"],\"kubernetes.io/service-name\":\"web\"}}}",
+                              svc, link) == SLICE_CLASS_UNKNOWN);
+    CHECK(slice_classify_text("{}", svc, link) == SLICE_CLASS_OTHER);
+    CHECK(slice_classify_text("[1,2]", svc, link) == SLICE_CLASS_OTHER);
+    /* a Go name longer than 63 characters (its names are never cut) is still its layout */
+    char text[1024], name[200];
+    snprintf(name, sizeof name, "%s-svclink-%s", "service-name-of-forty-characters-exactly", "cluster-name-of-thirty-chars-x");
+    snprintf(text, sizeof text,
+             "{\"metadata\":{\"name\":\"%s\",\"labels\":{"
+             "\"endpointslice.kubernetes.io/managed-by\":\"svclink.cloudpilot.ai\","
+             "\"cloudpilot.ai/svclink-cluster\":\"cluster-name-of-thirty-chars-x\","
+             "\"kubernetes.io/service-name\":\"service-name-of-forty-characters-exactly\"}}}",
+             name);
+    CHECK(strlen(name) > 63);
+    CHECK(slice_classify_text(text, svc, link) == SLICE_CLASS_GO);
+}

@@ -1,0 +1,240 @@
+/* apply: runs a plan's actions as writes to the main cluster (one write per slice and per
+ * Service at a time) and books their answers: the view, retries, propagation. */
+#include "apply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "svcbody.h"
+
+static int apply_key(char *key, const char *ns, const char *name)
+{
+    int n = snprintf(key, WQ_KEY_MAX, "%s/%s", ns, name);
+    return n > 0 && n < WQ_KEY_MAX ? 0 : -1;
+}
+
+static void apply_requeue(apply *ap, const char *key)
+{
+    const char *slash = strchr(key, '/');
+    if (slash == NULL)
+        return;
+    char ns[64];
+    snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
+    ap->requeue(ap->arg, ns, slash + 1);
+}
+
+void apply_init(apply *ap, loop *l, wq *writes, lview *view, void (*requeue)(void *, const char *, const char *),
+                void *arg)
+{
+    memset(ap, 0, sizeof *ap);
+    ap->l = l;
+    ap->writes = writes;
+    ap->view = view;
+    ap->requeue = requeue;
+    ap->arg = arg;
+    smap_init(&ap->pending_svc);
+    smap_init(&ap->inflight);
+    smap_init(&ap->retry);
+    json_doc_init(&ap->scratch);
+}
+
+void apply_free(apply *ap)
+{
+    if (ap->retry_timer != 0)
+        loop_timer_cancel(ap->l, ap->retry_timer);
+    smap_free(&ap->pending_svc);
+    smap_free(&ap->inflight);
+    smap_free(&ap->retry);
+    json_doc_free(&ap->scratch);
+}
+
+/* One write per slice at a time: a second reconcile before the answer must not repeat it. */
+static bool apply_slice_busy(apply *ap, const char *ns, const char *name, bool claim)
+{
+    char skey[WQ_KEY_MAX];
+    if (apply_key(skey, ns, name) != 0)
+        return true;
+    if (smap_get(&ap->inflight, skey) != NULL)
+        return true;
+    if (claim)
+        smap_put(&ap->inflight, skey, (void *)1, NULL);
+    return false;
+}
+
+static void apply_write_slice(apply *ap, const plan_action *a, const char *key)
+{
+    const slice_desc *d = &a->desc;
+    if (apply_slice_busy(ap, d->ns, d->name, true))
+        return;
+    char *body = NULL;
+    size_t len = 0;
+    if (slice_desc_write(d, a->observed != NULL ? a->observed->rv : NULL, &body, &len) != 0)
+        return;
+    char path[600];
+    if (a->observed == NULL)
+        snprintf(path, sizeof path, "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices", d->ns);
+    else
+        snprintf(path, sizeof path, "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices/%s", d->ns, d->name);
+    if (a->observed != NULL)
+        a->observed->pending = true;
+    wq_request r = {.what = WQ_SLICE, .method = a->observed == NULL ? "POST" : "PUT", .path = path,
+                    .ctype = "application/json", .kind = "EndpointSlice", .ns = d->ns, .name = d->name, .key = key,
+                    .link = d->link};
+    wq_write(ap->writes, &r, body, len);
+}
+
+static void apply_delete_slice(apply *ap, lview_slice *s, const char *key)
+{
+    if (apply_slice_busy(ap, s->ns, s->name, true))
+        return;
+    char path[600];
+    snprintf(path, sizeof path, "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices/%s", s->ns, s->name);
+    s->pending = true;
+    wq_request r = {.what = WQ_SLICE, .method = "DELETE", .path = path, .kind = "EndpointSlice", .ns = s->ns,
+                    .name = s->name, .key = key, .link = s->link};
+    wq_write(ap->writes, &r, NULL, 0);
+}
+
+/* Deletes a Service svclink created, only that very object (uid precondition): one made
+ * again meanwhile by someone else is left alone. */
+static void apply_delete_service(apply *ap, const plan_action *a, const char *ns, const char *svc, const char *key)
+{
+    char *body = svcbody_delete(a->local->uid, NULL);
+    if (body == NULL)
+        return;
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
+    smap_put(&ap->pending_svc, key, (void *)1, NULL);
+    wq_request r = {.what = WQ_SERVICE, .method = "DELETE", .path = path, .ctype = "application/json",
+                    .kind = "Service", .ns = ns, .name = svc, .key = key, .link = a->link};
+    wq_write(ap->writes, &r, body, strlen(body));
+}
+
+/* Creates the Namespace (409 AlreadyExists is fine) and then the Service, patches one
+ * svclink created, or deletes it. One Service write at a time per Service. */
+static void apply_write_service(apply *ap, const plan_action *a, const char *ns, const char *svc, const char *key)
+{
+    if (smap_get(&ap->pending_svc, key) != NULL)
+        return;
+    if (a->kind == PLAN_DELETE_SERVICE) {
+        apply_delete_service(ap, a, ns, svc, key);
+        return;
+    }
+    size_t len = 0;
+    char path[600];
+    if (a->kind == PLAN_CREATE_SERVICE) {
+        char *nsbody = svcbody_namespace(ns, &len);
+        if (nsbody == NULL)
+            return;
+        smap_put(&ap->pending_svc, key, (void *)1, NULL);
+        wq_request nr = {.what = WQ_NAMESPACE, .method = "POST", .path = "/api/v1/namespaces",
+                         .ctype = "application/json", .kind = "Namespace", .name = ns, .link = a->link};
+        wq_write(ap->writes, &nr, nsbody, len);
+    }
+    bool patch = a->kind == PLAN_PATCH_SERVICE;
+    svcbody_source src = {.link = a->link, .ns = a->remote_ns, .extra_key = ap->label_key,
+                          .extra_value = ap->label_value};
+    char *body = svcbody_service(ns, svc, a->rsvc, &src, patch, &len);
+    if (body == NULL)
+        return;
+    smap_put(&ap->pending_svc, key, (void *)1, NULL);
+    if (patch)
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
+    else
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/services", ns);
+    wq_request r = {.what = WQ_SERVICE, .method = patch ? "PATCH" : "POST", .path = path,
+                    .ctype = patch ? "application/merge-patch+json" : "application/json", .kind = "Service",
+                    .ns = ns, .name = svc, .key = key, .link = a->link};
+    wq_write(ap->writes, &r, body, len);
+}
+
+
+static void apply_slice_written(apply *ap, const wq_op *op, const kapi_response *resp, bool ok)
+{
+    char skey[WQ_KEY_MAX];
+    if (apply_key(skey, op->ns, op->name) == 0)
+        smap_del(&ap->inflight, skey);
+    lview_slice *s = lview_slice_get(ap->view, op->ns, op->name);
+    if (s != NULL)
+        s->pending = false;
+    bool deleted = strcmp(op->method, "DELETE") == 0;
+    if ((ok || resp->status == 404) && deleted) {
+        lview_record_slice(ap->view, op->ns, op->name, NULL, -1);
+    } else if (ok) {
+        char jerr[64];
+        if (json_parse(&ap->scratch, resp->body, resp->body_len, jerr, sizeof jerr) == 0)
+            lview_record_slice(ap->view, op->ns, op->name, &ap->scratch, 0);
+    }
+    if (ok && op->since_ms != 0)
+        metrics_observe(METRICS_PROPAGATION, "", (double)(loop_now_ms() - op->since_ms) / 1000.0);
+}
+
+#define APPLY_RETRY_MIN_MS 500
+#define APPLY_RETRY_MAX_MS 30000
+
+static void apply_on_retry(loop *l, void *arg)
+{
+    (void)l;
+    apply *ap = arg;
+    ap->retry_timer = 0;
+    while (smap_count(&ap->retry) > 0) {
+        smap_iter it = smap_iter_start(&ap->retry);
+        char key[WQ_KEY_MAX];
+        snprintf(key, sizeof key, "%s", it.e->key);
+        smap_del(&ap->retry, key);
+        apply_requeue(ap, key);
+    }
+}
+
+/* A write the server refused (403, 422, 5xx, no answer) is not resent at once: that would
+ * be a tight loop against a server that says no. Its Service is tried again after a delay
+ * that doubles while failures go on (0.5 s to 30 s) and resets after a success. */
+static void apply_retry_later(apply *ap, const char *key)
+{
+    if (key[0] == '\0' || smap_put(&ap->retry, key, (void *)1, NULL) != 0)
+        return;
+    if (ap->retry_timer == 0) {
+        ap->retry_ms = ap->retry_ms == 0 ? APPLY_RETRY_MIN_MS
+                                       : (ap->retry_ms * 2 > APPLY_RETRY_MAX_MS ? APPLY_RETRY_MAX_MS : ap->retry_ms * 2);
+        ap->retry_timer = loop_timer_add(ap->l, ap->retry_ms, apply_on_retry, ap);
+    }
+}
+
+void apply_written(apply *ap, const wq_op *op, const kapi_response *resp)
+{
+    bool ok = resp->status >= 200 && resp->status < 300;
+    if (op->what == WQ_SLICE) {
+        apply_slice_written(ap, op, resp, ok);
+    } else if (op->what == WQ_SERVICE || op->what == WQ_NAMESPACE) {
+        if (op->what == WQ_SERVICE || !ok)
+            smap_del(&ap->pending_svc, op->key);
+    }
+    if (!ok && !(resp->status == 409 && op->what == WQ_NAMESPACE) &&
+        !(resp->status == 404 && strcmp(op->method, "DELETE") == 0)) {
+        /* 409 on a slice or Service: the watch brings the newer state, then we retry. */
+        log_kv(resp->status == 409 ? LOG_INFO : LOG_WARN, "write failed", "verb", op->method, "kind", op->kind,
+               "ns", op->ns, "name", op->name, "error", resp->error, NULL);
+    }
+    /* Success, a conflict (the watch brings the newer object) or a delete of something gone:
+     * look again now. Anything else: later. */
+    bool again_now = ok || resp->status == 409 || (resp->status == 404 && strcmp(op->method, "DELETE") == 0);
+    if (ok && smap_count(&ap->retry) == 0)
+        ap->retry_ms = 0;
+    if (again_now)
+        apply_requeue(ap, op->key);
+    else
+        apply_retry_later(ap, op->key);
+}
+
+void apply_action(apply *ap, const plan_action *a, const char *ns, const char *svc, const char *key)
+{
+    if (a->kind == PLAN_WRITE_SLICE)
+        apply_write_slice(ap, a, key);
+    else if (a->kind == PLAN_DELETE_SLICE)
+        apply_delete_slice(ap, a->observed, key);
+    else
+        apply_write_service(ap, a, ns, svc, key);
+}
