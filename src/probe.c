@@ -34,7 +34,8 @@ static bool probe_ready_all(const probe_view *v, const char **why, const char **
         return false;
     for (smap_iter it = smap_iter_start(v->links); smap_iter_ok(&it); smap_iter_next(&it)) {
         const clink *lk = it.e->value;
-        if (!lk->ready) {
+        /* A disabled link is meant to be disconnected. */
+        if (!lk->ready && strcmp(lk->reason, "Disabled") != 0) {
             *link = lk->name;
             *why = lk->reason;
             return false;
