@@ -69,10 +69,11 @@ static int mirror_load(mirror_state *s)
     struct stat st;
     char *text = NULL;
     size_t len = 0;
-    kcfg_error kerr;
+    kcfg_error kerr = {.msg = "it cannot be looked at (stat)"};
+    /* stat first: a file replaced after the read is then seen as changed once more. */
     if (stat(m->common.kubeconfig_path, &st) != 0 || kcfg_read_file(m->common.kubeconfig_path, &text, &len, &kerr) != 0) {
         log_kv(LOG_WARN, "cannot read the kubeconfig: the source keeps its last one", "kubeconfig",
-               m->common.kubeconfig_path, "error", text == NULL ? kerr.msg : "stat failed", NULL);
+               m->common.kubeconfig_path, "error", kerr.msg, NULL);
         return -1;
     }
     s->seen = st;
