@@ -47,7 +47,7 @@ VENDOR_MUSL := vendor/build/musl/.stamp
 VENDOR_HOST := vendor/build/host/.stamp
 VENDOR_LIBS = -L$(dir $<)lib -lbearssl -lyaml
 
-.PHONY: all deps fetch test unit e2e fuzz fuzz-build demo clean distclean check-static \
+.PHONY: all deps fetch test unit e2e fuzz fuzz-build demo chaos clean distclean check-static \
   cleanup-endpointslices cleanup-endpointslices-dry
 all: bin/svclink
 
@@ -144,6 +144,13 @@ e2e: bin/svclink build/tools/podhttp build/hostile-apiserver
 
 test: bin/svclink build/unit-musl build/unit-asan build/svclink-asan build/tools/podhttp build/hostile-apiserver $(REPLAY_BINS)
 	tests/run.sh
+
+# The chaos suite at length, not in CI: CHAOS_ROUNDS rounds of 5 restarts (20: 100 restarts,
+# about 20 minutes), plus the writes-per-change burst; prints the figures at the end.
+CHAOS_ROUNDS ?= 20
+CHAOS_WRITES_TEST ?= 1
+chaos: bin/svclink build/svclink-asan
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_WRITES_TEST=$(CHAOS_WRITES_TEST) E2E_SUITES=test_chaos tests/run.sh --only e2e
 
 # Three local clusters, two ClusterLinks, svclink, and a remote scale-up followed locally.
 demo: bin/svclink build/tools/podhttp

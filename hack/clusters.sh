@@ -15,6 +15,8 @@ usage: hack/clusters.sh COMMAND [ARGS]
   apiserver NAME stop|start kill (SIGKILL) or restart only that cluster's kube-apiserver (outage tests)
   dataplane up MAIN [NAME...] | down | status | ...
                             opt-in data plane (root): pod sandboxes, kube-proxy, CoreDNS (hack/dataplane.sh)
+  expire NAME               restart etcd under a frozen kube-apiserver and compact it: every watch
+                            ends and a resumed one gets 410 Gone (prints the compacted revision)
 
 Environment:
   SVCLINK_STATE            state root (default <repo>/.state); clusters live in $SVCLINK_STATE/clusters
@@ -439,6 +441,15 @@ start_apiserver() {
     --profiling=false ${APISERVER_EXTRA[@]+"${APISERVER_EXTRA[@]}"}
 }
 
+# start_etcd: launches the loaded cluster's etcd (cluster_up, and `expire`, which restarts it).
+start_etcd() {
+  launch etcd "$BIN/etcd" --name "$NAME" --data-dir "$dir/etcd" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "$NAME=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
+    --unsafe-no-fsync --quota-backend-bytes $((1024 * 1024 * 1024)) --log-level warn
+}
+
 # cluster_up NAME: runs in a background worker, one per cluster.
 cluster_up() {
   CLUSTER=$1
@@ -464,11 +475,7 @@ cluster_up() {
   check_ports_free
 
   # etcd needs no certificates: start it first and make the certs while it comes up.
-  launch etcd "$BIN/etcd" --name "$NAME" --data-dir "$dir/etcd" \
-    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
-    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-cluster "$NAME=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
-    --unsafe-no-fsync --quota-backend-bytes $((1024 * 1024 * 1024)) --log-level warn
+  start_etcd
   make_pki
   write_kubeconfig "$dir/kubeconfig" admin
   mkdir -p "$dir/kubeconfigs"
@@ -637,14 +644,20 @@ cmd_token() {
   "$(cat "$STATE/bin-dir")/kubectl" --kubeconfig "$dir/kubeconfig" -n "$ns" create token "$sa" --duration "${3:-1h}"
 }
 
-# apiserver NAME stop|start: stops or restarts only the API server of a running cluster,
-# for tests of outages (the rest of the control plane keeps its state in etcd).
-cmd_apiserver() {
-  [ $# -eq 2 ] || die "usage: apiserver NAME stop|start"
+# for_cluster NAME: loads an existing cluster and the binaries it was started with, for the
+# commands that act on one component of it.
+for_cluster() {
   valid_name "$1"
   CLUSTER=$1
   load_cluster "$1"
   BIN=$(cat "$STATE/bin-dir")
+}
+
+# apiserver NAME stop|start: stops or restarts only the API server of a running cluster,
+# for tests of outages (the rest of the control plane keeps its state in etcd).
+cmd_apiserver() {
+  [ $# -eq 2 ] || die "usage: apiserver NAME stop|start"
+  for_cluster "$1"
   local p
   p=$(comp_pid kube-apiserver)
   case $2 in
@@ -661,6 +674,36 @@ cmd_apiserver() {
   esac
 }
 
+# expire NAME: makes every watch on that cluster's API server expire, as after a long etcd
+# disconnection: the API server is frozen (SIGSTOP), etcd is killed and started again, a
+# marker key is written and etcd compacted to its newest revision, then the API server runs
+# on. Its watch caches find their etcd watches compacted and end every client watch; a
+# client resuming from its resourceVersion is answered 410 Gone. Prints that revision.
+etcd_post() { lcurl -X POST "http://127.0.0.1:$ETCD_PORT/v3/$1" -d "$2"; }
+cmd_expire() {
+  [ $# -eq 1 ] || die "usage: expire NAME"
+  for_cluster "$1"
+  local api etcd rev
+  api=$(comp_pid kube-apiserver) etcd=$(comp_pid etcd)
+  pid_alive "$api" && pid_alive "$etcd" || die "etcd and kube-apiserver must both run (see 'status')"
+  kill -STOP "$api"
+  # Whatever happens next, the API server must not stay frozen.
+  trap 'kill -CONT "$api" 2>/dev/null' EXIT
+  STOP_TIMEOUT=0 stop_pids "$etcd"
+  start_etcd
+  wait_for "$UP_TIMEOUT" "etcd on 127.0.0.1:$ETCD_PORT" etcd etcd_healthy
+  etcd_post kv/put "{\"key\":\"$(printf /svclink-harness/expire | base64 -w0)\",\"value\":\"$(date +%s | base64 -w0)\"}" >/dev/null ||
+    die "etcd did not take the marker key"
+  rev=$(etcd_post kv/range '{"key":"AA=="}' | grep -oE '"revision":"[0-9]+"' | head -n1 | grep -oE '[0-9]+')
+  [ -n "$rev" ] || die "etcd did not say its revision"
+  etcd_post kv/compaction "{\"revision\":\"$rev\",\"physical\":true}" >/dev/null || die "compaction at $rev failed"
+  kill -CONT "$api"
+  trap - EXIT
+  wait_for "$UP_TIMEOUT" "kube-apiserver /readyz at $API_URL" kube-apiserver api_ready
+  log "etcd restarted and compacted at revision $rev; watches on $API_URL expire"
+  echo "$rev"
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in
@@ -671,6 +714,7 @@ case $cmd in
   token) cmd_token "$@" ;;
   apiserver) cmd_apiserver "$@" ;;
   dataplane) exec "$here/dataplane.sh" "$@" ;;
+  expire) cmd_expire "$@" ;;
   -h|--help|help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

@@ -350,10 +350,11 @@ cmd_up() {
   new_ns "$DNSNS"
   wire "$DNSNS" "$DNS_IP" "$ROUTER" dns
   # ip netns exec bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf.
-  # single-request-reopen: glibc sends A and AAAA from one socket at once, and the second
-  # can lose the conntrack race at kube-proxy's DNAT (a 1 s timeout per lookup otherwise).
+  # single-request: glibc sends A and AAAA one after the other. Sent at once from one socket,
+  # the second can lose the conntrack race at kube-proxy's DNAT and the lookup waits for a
+  # retry (single-request-reopen only changes sockets after such a loss).
   mkdir -p "/etc/netns/$CLIENT"
-  printf 'nameserver %s\nsearch svc.cluster.local cluster.local\noptions ndots:5 timeout:2 attempts:3 single-request-reopen\n' "$DNS_SVC_IP" >"/etc/netns/$CLIENT/resolv.conf"
+  printf 'nameserver %s\nsearch svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:4 single-request\n' "$DNS_SVC_IP" >"/etc/netns/$CLIENT/resolv.conf"
 
   # The API server listens on the host's loopback only: a relay per namespace, joined to
   # one on the host by a unix socket (file system paths cross network namespaces).

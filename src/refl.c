@@ -10,6 +10,7 @@
 #include "backoff.h"
 #include "http.h"
 #include "jframe.h"
+#include "log.h"
 #include "metrics.h"
 #include "watchev.h"
 
@@ -227,6 +228,17 @@ static void refl_list(refl *r)
 
 /* ---- WATCH ---- */
 
+/* 410 Gone: the resourceVersion was compacted away (or the server restarted with a newer
+ * cache), so only a fresh list is consistent. Logged: it is rare, costs a full list, and
+ * is how an operator (and the chaos suite) tells an expiry from a plain reconnect. */
+static void refl_expired(refl *r)
+{
+    r->stats.gone++;
+    log_kv(LOG_INFO, "watch expired, listing again", "cluster", kapi_name(r->api), "path", r->path, "rv", r->rv,
+           NULL);
+    refl_list(r);
+}
+
 static void refl_on_line(void *arg, const char *line, size_t len)
 {
     refl *r = arg;
@@ -267,8 +279,7 @@ static void refl_on_line(void *arg, const char *line, size_t len)
         kapi_cancel(r->req);
         r->req = NULL;
         if (watchev_is_gone(&ev)) {
-            r->stats.gone++;
-            refl_list(r);
+            refl_expired(r);
             return;
         }
         char msg[800];
@@ -290,8 +301,7 @@ static void refl_on_watch_end(void *arg, const kapi_response *resp)
         return;
     }
     if (resp->status == 410) {
-        r->stats.gone++;
-        refl_list(r);
+        refl_expired(r);
         return;
     }
     refl_retry_later(r, resp);

@@ -82,12 +82,15 @@ if [ -z "$only" ] || [ "$only" = e2e ]; then
     bin_dir=$(hack/k8s-bin.sh 2>/dev/null | tail -n 1)
     export E2E_STATE="$E2E_STATE_ROOT/clusters"
     export E2E_KUBECTL="$bin_dir/kubectl"
+    # E2E_SUITES (names such as "test_chaos", space-separated) runs only those, for
+    # `make chaos`; by default every suite, then test_sync once more under ASan.
     for t in tests/e2e/test_*.sh; do
+      case " ${E2E_SUITES:-$(basename "$t" .sh)} " in *" $(basename "$t" .sh) "*) ;; *) continue ;; esac
       run_suite "e2e-$(basename "$t" .sh)" bash "$t"
     done
     # The engine's scenarios once more with the whole program under ASan+UBSan: a memory
     # error or a leak makes svclink die or exit non-zero, which these checks notice.
-    if [ -x build/svclink-asan ]; then
+    if [ -x build/svclink-asan ] && [ -z "${E2E_SUITES:-}" ]; then
       ASAN_OPTIONS=detect_leaks=1 E2E_BIN="$root/build/svclink-asan" run_suite e2e-test_sync-asan bash tests/e2e/test_sync.sh
     fi
     stop_clusters

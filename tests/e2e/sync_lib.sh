@@ -216,6 +216,17 @@ spec:
 EOF
 }
 
+# link_apply NAME CLUSTER NS: a ClusterLink NAME in main to CLUSTER (its admin kubeconfig,
+# embedded) that includes only namespace NS.
+link_apply() {
+  km apply -f - >/dev/null <<YAML
+apiVersion: svclink.cloudpilot.ai/v1alpha1
+kind: ClusterLink
+metadata: {name: $1}
+spec: {kubeconfig: $(b64 "$E2E_STATE/$2/kubeconfig"), includedNamespaces: [$3]}
+YAML
+}
+
 # slice_yaml NS SVC NAME ADDR...: a hand-written remote EndpointSlice, every endpoint ready,
 # port http/8080/TCP (appProtocol http), as the controller writes for svc_yaml's port.
 slice_yaml() {

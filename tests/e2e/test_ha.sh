@@ -46,12 +46,7 @@ last_ts() { grep -E "$2" "$work/$1.log" | tail -n1 | grep -o 'ts=[^ ]*' | cut -d
 # --- setup ------------------------------------------------------------------------------------
 { ns_yaml "$NS"; deploy_yaml "$NS" web 2; svc_yaml "$NS" web web; } | ka apply -f - >/dev/null
 { ns_yaml "$NS"; ns_yaml "$LNS"; svc_yaml "$NS" web; } | km apply -f - >/dev/null
-km apply -f - >/dev/null <<YAML
-apiVersion: svclink.cloudpilot.ai/v1alpha1
-kind: ClusterLink
-metadata: {name: $LINK}
-spec: {kubeconfig: $(b64 "$E2E_STATE/cluster-a/kubeconfig"), includedNamespaces: [$NS]}
-YAML
+link_apply "$LINK" cluster-a "$NS"
 remote_two() { all_ready 2 "$(remote_eps cluster-a "$NS" web)"; }
 if e2e_wait 60 remote_two; then e2e_pass ha-remote-pods-ready; else
   e2e_fail ha-remote-pods-ready "$(remote_eps cluster-a "$NS" web | tr '\n' ' ')"; fi
