@@ -24,6 +24,9 @@ typedef struct {
     loop_timer_id retry_timer;
     uint64_t retry_ms;    /* the retry delay: doubles while writes keep failing */
     json_doc scratch;     /* owned: decodes answers */
+    /* Borrowed, NULL or set after apply_init: one more label on the Services it creates
+     * (svclink mirror's KEY=VALUE-external, see svcbody_source). */
+    const char *label_key, *label_value;
 } apply;
 
 /* Everything is borrowed except the maps and scratch, which apply_free releases. */

@@ -34,6 +34,9 @@ typedef struct {
     uint64_t sync_interval_ms;
     /* Borrowed from argv (lives as long as the process); NULL means in-cluster. */
     const char *kubeconfig_path;
+    /* The context of kubeconfig_path for the main cluster (borrowed; NULL: current-context);
+     * only svclink mirror sets it (its --dst-context). */
+    const char *kubeconfig_context;
     /* Owned by this struct (cfg_free): sorted, de-duplicated namespace names. */
     char **included_namespaces;
     size_t included_namespace_count;
@@ -42,7 +45,7 @@ typedef struct {
      * NULL namespace/identity are resolved at run time (pod namespace, POD_NAME). */
     bool leader_elect;
     const char *lease_namespace;
-    const char *lease_name;
+    const char *lease_name;     /* NULL only before a command (svclink mirror) picks one */
     const char *lease_identity;
     uint64_t lease_duration_ms;
     uint64_t renew_deadline_ms;
@@ -71,6 +74,27 @@ typedef struct {
 /* Parses argv[1..argc-1] into *out (always initialised, even on error). On CFG_ERROR,
  * err holds a one-line message naming the offending flag or value. */
 cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, size_t errlen);
+
+/* A command with flags of its own besides the common ones (svclink mirror). */
+typedef struct {
+    const char *name; /* "--src-context" */
+    bool is_bool;
+} cfg_command_flag;
+
+typedef struct {
+    const char *program;               /* "svclink mirror", in messages */
+    const cfg_command_flag *flags;
+    size_t nflags;
+    const char *const *refused;        /* common flags it does not take; NULL-terminated or NULL */
+    /* Applies one of its flags (value borrowed from argv): 0, or -1 with err naming it. */
+    int (*apply)(void *arg, const char *flag, const char *value, char *err, size_t errlen);
+    void *arg;
+} cfg_command;
+
+/* cfg_parse for a command: argv[0] is the command's name; its flags go to cmd->apply, the
+ * common ones into *out, with the same syntax. lease_name is left NULL for the command. */
+cfg_action cfg_parse_command(int argc, char *const argv[], const cfg_command *cmd, cfg_options *out, char *err,
+                             size_t errlen);
 
 /* Releases what cfg_parse allocated; safe on a zeroed or already-freed struct. */
 void cfg_free(cfg_options *opts);

@@ -22,6 +22,13 @@ typedef struct {
     bool no_clusterlinks;   /* do not watch ClusterLinks (no CRD needed) */
     engine_links_fn add_links;
     void *arg;
+    /* svclink mirror: the main cluster is watched in this one namespace only (NULL: all). */
+    const char *main_namespace;
+    /* svclink mirror: only this link's slices are seen, and only Services this link
+     * created count as svclink's, so other svclink instances' objects are never touched. */
+    const char *own_link;
+    /* One more label on created Services, or NULL (see svcbody_source). */
+    const char *service_label_key, *service_label_value;
 } engine_hooks;
 
 int engine_run_with(const cfg_options *opts, const engine_hooks *hooks);

@@ -115,6 +115,11 @@ int kcfg_load_file(const char *path, const char *context_name, kcfg_config *out,
 int kcfg_load_file_as(const char *path, const char *context_name, kcfg_trust trust, kcfg_config *out,
                       kcfg_error *err);
 
+/* Reads the kubeconfig file at path as kcfg_load_file does (a regular file of at most
+ * KCFG_MAX_DOC_BYTES) into a NUL-terminated *text the caller owns (it may hold secrets:
+ * txt_wipe it, then free). 0, or -1 with *text NULL and *err set. */
+int kcfg_read_file(const char *path, char **text, size_t *len, kcfg_error *err);
+
 /* The in-cluster config: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT
  * (an IPv6 host is bracketed), sa_dir/ca.crt, sa_dir/token kept as token_file (tokens
  * rotate about hourly: re-read it) and sa_dir/namespace. sa_dir NULL means

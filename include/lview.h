@@ -18,7 +18,8 @@
 typedef struct {
     char uid[64];
     char rv[32];
-    bool created_by_us;     /* carries LVIEW_CREATED_BY_LABEL=svclink */
+    bool created_by_us;     /* carries LVIEW_CREATED_BY_LABEL=svclink (and, with only_source
+                               set, LVIEW_SOURCE_CLUSTER_LABEL=only_source) */
     bool unsyncable;        /* ExternalName: never gets slices */
     bool headless;          /* clusterIP None: slices get per-link hostnames */
     bool prefer_close;      /* spec.trafficDistribution PreferClose: remote endpoints are hinted
@@ -60,6 +61,9 @@ typedef struct {
     bool svcs_synced, slices_synced;
     lview_dirty_cb dirty;
     void *arg;
+    /* NULL, or (svclink mirror) the one link whose created Services count as ours: a
+     * Service another svclink created is then never patched or deleted. Borrowed. */
+    const char *only_source;
 } lview;
 
 void lview_init(lview *v, lview_dirty_cb dirty, void *arg);

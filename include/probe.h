@@ -17,7 +17,8 @@ typedef struct {
     const smap *links;           /* name -> clink* */
 } probe_view;
 
-/* Fills reply for path ("/healthz", "/livez", "/readyz", "/leader", "/metrics", else 404). */
+/* Fills reply for path ("/healthz", "/livez", "/readyz", "/leader", "/metrics", else 404;
+ * k8s-svc-sync's "/health" is /healthz, its "/ready" is /readyz and every link Ready). */
 void probe_reply(const probe_view *v, const char *path, hsrv_reply *reply);
 /* Readiness: false with *why naming the main-cluster resource not synced. */
 bool probe_ready(const probe_view *v, const char **why);

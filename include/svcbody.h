@@ -12,6 +12,8 @@
 typedef struct {
     const char *link; /* the link that created it */
     const char *ns;   /* the remote namespace (differs from the local one under a mapping) */
+    /* One more label, or NULL (svclink mirror: k8s-svc-sync's KEY=VALUE-external). */
+    const char *extra_key, *extra_value;
 } svcbody_source;
 
 /* A create body (patch false) or a merge patch (patch true: ports, and externalName for an

@@ -135,7 +135,8 @@ static void apply_write_service(apply *ap, const plan_action *a, const char *ns,
         wq_write(ap->writes, &nr, nsbody, len);
     }
     bool patch = a->kind == PLAN_PATCH_SERVICE;
-    svcbody_source src = {.link = a->link, .ns = a->remote_ns};
+    svcbody_source src = {.link = a->link, .ns = a->remote_ns, .extra_key = ap->label_key,
+                          .extra_value = ap->label_value};
     char *body = svcbody_service(ns, svc, a->rsvc, &src, patch, &len);
     if (body == NULL)
         return;

@@ -473,11 +473,100 @@ static int cfg_check_leader(const cfg_options *opts, char *err, size_t errlen)
     return 0;
 }
 
-cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, size_t errlen)
+/* Finds flag name among the common flags (not those cmd refuses), cmd's own, and (svclink
+ * itself only) klog's; *own tells which table it is in, *klog its klog index (else -1) and
+ * *is_bool how its value is given. -1: unknown, -2: a common flag cmd refuses. */
+static int cfg_find_flag(const cfg_command *cmd, const char *name, bool *own, int *klog, bool *is_bool)
+{
+    *klog = -1;
+    for (size_t f = 0; cmd != NULL && f < cmd->nflags; f++) {
+        if (strcmp(cmd->flags[f].name, name) == 0) {
+            *own = true;
+            *is_bool = cmd->flags[f].is_bool;
+            return 0;
+        }
+    }
+    for (size_t i = 0; cmd != NULL && cmd->refused != NULL && cmd->refused[i] != NULL; i++) {
+        if (strcmp(cmd->refused[i], name) == 0)
+            return -2;
+    }
+    for (size_t f = 0; f < sizeof cfg_flags / sizeof cfg_flags[0]; f++) {
+        if (strcmp(cfg_flags[f].name, name) == 0) {
+            *own = false;
+            *is_bool = cfg_flags[f].kind == CFG_FLAG_BOOL;
+            return 0;
+        }
+    }
+    /* klog's flags come from svclink (Go) Deployments; a command has no such past. */
+    if (cmd == NULL && (*klog = cfg_klog_index(name)) >= 0) {
+        *own = false;
+        *is_bool = cfg_klog_flags[*klog].kind == CFG_FLAG_BOOL;
+        return 0;
+    }
+    return -1;
+}
+
+/* One argv entry (and maybe its value, advancing *i): 0, 1 for --help, 2 for --version, -1. */
+static int cfg_parse_arg(int argc, char *const argv[], int *i, const cfg_command *cmd, cfg_options *out, char *err,
+                         size_t errlen)
+{
+    const char *arg = argv[*i];
+    const char *prog = cmd != NULL ? cmd->program : "svclink";
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
+        return 1;
+    if (strcmp(arg, "--version") == 0)
+        return 2;
+    /* pflag accepts one or two dashes for long flags; so do we (and Go's flag package,
+     * which k8s-svc-sync used, documents one). */
+    char name[64];
+    const char *body = arg[0] == '-' && arg[1] == '-' ? arg + 2 : arg[0] == '-' ? arg + 1 : NULL;
+    if (body == NULL || *body == '\0') {
+        txt_errorf(err, errlen, "unexpected argument \"%.80s\" (%s takes only flags; see %s --help)", arg, prog, prog);
+        return -1;
+    }
+    const char *eq = strchr(body, '=');
+    size_t name_len = eq ? (size_t)(eq - body) : strlen(body);
+    if (name_len + 3 > sizeof name) {
+        txt_errorf(err, errlen, "unknown flag \"%.40s...\" (see %s --help)", arg, prog);
+        return -1;
+    }
+    snprintf(name, sizeof name, "--%.*s", (int)name_len, body);
+    bool own = false, is_bool = false;
+    int klog = -1;
+    int found = cfg_find_flag(cmd, name, &own, &klog, &is_bool);
+    if (found == -2) {
+        txt_errorf(err, errlen, "%s is not a flag of %s (see %s --help)", name, prog, prog);
+        return -1;
+    }
+    if (found != 0) {
+        txt_errorf(err, errlen, "unknown flag \"%s\" (see %s --help)", name, prog);
+        return -1;
+    }
+    const char *value;
+    if (eq != NULL) {
+        value = eq + 1;
+    } else if (is_bool) {
+        value = "true";
+    } else if (*i + 1 < argc) {
+        value = argv[++*i];
+    } else {
+        txt_errorf(err, errlen, "%s needs a value", name);
+        return -1;
+    }
+    if (own)
+        return cmd->apply(cmd->arg, name, value, err, errlen);
+    if (klog >= 0)
+        return cfg_klog_apply(out, klog, name, arg, value, eq == NULL && is_bool, err, errlen);
+    return cfg_apply(out, name, value, err, errlen);
+}
+
+cfg_action cfg_parse_command(int argc, char *const argv[], const cfg_command *cmd, cfg_options *out, char *err,
+                             size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->sync_interval_ms = CFG_DEFAULT_SYNC_INTERVAL_MS;
-    out->lease_name = "svclink";
+    /* A command picks its own default Lease name (svclink mirror: one per link). */
+    out->lease_name = cmd == NULL ? "svclink" : NULL;
     out->lease_duration_ms = CFG_DEFAULT_LEASE_DURATION_MS;
     out->renew_deadline_ms = CFG_DEFAULT_RENEW_DEADLINE_MS;
     out->retry_period_ms = CFG_DEFAULT_RETRY_PERIOD_MS;
@@ -489,51 +578,11 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
         err[0] = '\0';
 
     for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
+        int rc = cfg_parse_arg(argc, argv, &i, cmd, out, err, errlen);
+        if (rc == 1)
             return CFG_HELP;
-        if (strcmp(arg, "--version") == 0)
+        if (rc == 2)
             return CFG_VERSION;
-        /* pflag accepts one or two dashes for long flags; so do we. */
-        char name[64];
-        const char *body = arg[0] == '-' && arg[1] == '-' ? arg + 2 : arg[0] == '-' ? arg + 1 : NULL;
-        if (body == NULL || *body == '\0') {
-            txt_errorf(err, errlen, "unexpected argument \"%s\" (svclink takes only flags; see --help)", arg);
-            return CFG_ERROR;
-        }
-        const char *eq = strchr(body, '=');
-        size_t name_len = eq ? (size_t)(eq - body) : strlen(body);
-        if (name_len + 3 > sizeof name) {
-            txt_errorf(err, errlen, "unknown flag \"%.40s...\" (see --help)", arg);
-            return CFG_ERROR;
-        }
-        snprintf(name, sizeof name, "--%.*s", (int)name_len, body);
-
-        size_t f;
-        for (f = 0; f < sizeof cfg_flags / sizeof cfg_flags[0]; f++) {
-            if (strcmp(cfg_flags[f].name, name) == 0)
-                break;
-        }
-        int klog = f == sizeof cfg_flags / sizeof cfg_flags[0] ? cfg_klog_index(name) : -1;
-        if (f == sizeof cfg_flags / sizeof cfg_flags[0] && klog < 0) {
-            txt_errorf(err, errlen, "unknown flag \"%s\" (see --help)", name);
-            return CFG_ERROR;
-        }
-        cfg_flag_kind kind = klog >= 0 ? cfg_klog_flags[klog].kind : cfg_flags[f].kind;
-        const char *value;
-        if (eq != NULL) {
-            value = eq + 1;
-        } else if (kind == CFG_FLAG_BOOL) {
-            value = "true";
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            txt_errorf(err, errlen, "%s needs a value", name);
-            return CFG_ERROR;
-        }
-        int rc = klog >= 0 ? cfg_klog_apply(out, klog, name, arg, value, eq == NULL && kind == CFG_FLAG_BOOL, err,
-                                            errlen)
-                           : cfg_apply(out, name, value, err, errlen);
         if (rc != 0)
             return CFG_ERROR;
     }
@@ -543,6 +592,11 @@ cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, 
         qsort(out->included_namespaces, out->included_namespace_count,
               sizeof out->included_namespaces[0], cfg_compare_strings);
     return CFG_RUN;
+}
+
+cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, size_t errlen)
+{
+    return cfg_parse_command(argc, argv, NULL, out, err, errlen);
 }
 
 void cfg_free(cfg_options *opts)
@@ -593,5 +647,6 @@ void cfg_usage(char *buf, size_t buflen)
              "  --max-endpoints-per-link N        endpoints cached per link, likewise (default 100000)\n"
              "  --version                         print the version and exit\n"
              "  -h, --help                        print this help and exit\n"
-             "  check --kubeconfig FILE ...       try a ClusterLink kubeconfig (svclink check --help)\n");
+             "  check --kubeconfig FILE ...       try a ClusterLink kubeconfig (svclink check --help)\n"
+             "  mirror --kubeconfig FILE ...      k8s-svc-sync's job without a CRD (svclink mirror --help)\n");
 }

@@ -391,7 +391,7 @@ static int engine_start_lease(engine *e)
     else
         lease_default_identity(identity, sizeof identity);
     lease_config lc = {.ns = ns,
-                       .name = e->opts->lease_name,
+                       .name = e->opts->lease_name != NULL ? e->opts->lease_name : "svclink",
                        .identity = identity,
                        .duration_ms = e->opts->lease_duration_ms,
                        .renew_deadline_ms = e->opts->renew_deadline_ms,
@@ -430,7 +430,7 @@ static int engine_start_http(engine *e)
     char bound[300];
     snprintf(bound, sizeof bound, "%s%s%s:%u", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
              (unsigned)hsrv_port(e->http));
-    log_kv(LOG_INFO, "serving /healthz /readyz /leader /metrics", "address", bound, NULL);
+    log_kv(LOG_INFO, "serving /healthz /readyz /health /ready /leader /metrics", "address", bound, NULL);
     return 0;
 }
 
@@ -528,8 +528,9 @@ static void engine_on_policy(void *arg)
 static int engine_load_main(engine *e)
 {
     kcfg_error kerr;
-    int rc = e->opts->kubeconfig_path != NULL ? kcfg_load_file(e->opts->kubeconfig_path, NULL, &e->main_cfg, &kerr)
-                                              : kcfg_in_cluster(NULL, &e->main_cfg, &kerr);
+    int rc = e->opts->kubeconfig_path != NULL
+                 ? kcfg_load_file(e->opts->kubeconfig_path, e->opts->kubeconfig_context, &e->main_cfg, &kerr)
+                 : kcfg_in_cluster(NULL, &e->main_cfg, &kerr);
     if (rc != 0) {
         log_kv(LOG_ERROR, "cannot load the main cluster's configuration", "kubeconfig",
                e->opts->kubeconfig_path ? e->opts->kubeconfig_path : "in-cluster", "error", kerr.msg, NULL);
@@ -543,6 +544,8 @@ static int engine_load_main(engine *e)
     }
     wq_init(&e->writes, e->main.api, engine_on_written, e);
     apply_init(&e->apply, e->l, &e->writes, &e->view, engine_mark_dirty, e);
+    e->apply.label_key = e->hooks.service_label_key;
+    e->apply.label_value = e->hooks.service_label_value;
     e->env = (clink_env){.l = e->l, .dns = e->dns, .main_api = e->main.api, .writes = &e->writes,
                          .view = &e->view, .global_included = &e->global_included,
                          .status_interval_ms = e->opts->status_interval_ms, .links = &e->links,
@@ -559,14 +562,32 @@ static int engine_load_main(engine *e)
     return 0;
 }
 
+/* The main cluster's Services and our slices: everywhere, or (svclink mirror) in one
+ * namespace and only the one link's slices, which is also all its RBAC allows. */
+static int engine_main_paths(engine *e, char paths[3][300], char *slice_selector, size_t sellen)
+{
+    const char *ns = e->hooks.main_namespace;
+    int n1 = snprintf(paths[0], 300, "%s", CLINK_API_PATH);
+    int n2 = snprintf(paths[1], 300, ns ? "/api/v1/namespaces/%s/services" : "/api/v1/services", ns);
+    int n3 = snprintf(paths[2], 300,
+                      ns ? "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices"
+                         : "/apis/discovery.k8s.io/v1/endpointslices",
+                      ns);
+    const char *own = e->hooks.own_link;
+    int n4 = snprintf(slice_selector, sellen, "%s=%s%s%s", SLICE_LABEL_MANAGED_BY, SLICE_MANAGED_BY,
+                      own ? "," SLICE_LABEL_CLUSTER "=" : "", own ? own : "");
+    bool ok = n1 > 0 && n1 < 300 && n2 > 0 && n2 < 300 && n3 > 0 && n3 < 300 && n4 > 0 && (size_t)n4 < sellen;
+    if (!ok)
+        log_kv(LOG_ERROR, "main-cluster watch path too long", "namespace", ns ? ns : "", NULL);
+    return ok ? 0 : -1;
+}
+
 static int engine_start_main(engine *e)
 {
-    static const char *const paths[3] = {
-        CLINK_API_PATH,
-        "/api/v1/services",
-        "/apis/discovery.k8s.io/v1/endpointslices",
-    };
+    char paths[3][300], selector[200];
     static const char kinds[3] = {'l', 's', 'e'};
+    if (engine_main_paths(e, paths, selector, sizeof selector) != 0)
+        return -1;
     for (int i = 0; i < 3; i++) {
         e->mrefl[i].e = e;
         e->mrefl[i].kind = kinds[i];
@@ -575,7 +596,7 @@ static int engine_start_main(engine *e)
             continue;
         }
         refl_config rc = {.path = paths[i],
-                          .label_selector = kinds[i] == 'e' ? SLICE_LABEL_MANAGED_BY "=" SLICE_MANAGED_BY : NULL};
+                          .label_selector = kinds[i] == 'e' ? selector : NULL};
         e->main_refls[i] = refl_new(e->l, e->main.api, &rc, &main_refl_handlers, &e->mrefl[i]);
         if (e->main_refls[i] == NULL)
             return -1;
@@ -633,6 +654,7 @@ int engine_run_with(const cfg_options *opts, const engine_hooks *hooks)
     smap_init(&e.links);
     smap_init(&e.dirty);
     lview_init(&e.view, engine_mark_dirty, &e);
+    e.view.only_source = hooks->own_link;
     log_setup((log_level)opts->log_level, opts->log_json);
     char build[200];
     metrics_labels(build, sizeof build, "version", SVCLINK_VERSION, NULL);

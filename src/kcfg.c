@@ -1092,6 +1092,15 @@ int kcfg_parse(const char *yaml, size_t len, const char *context_name, kcfg_trus
     return rc;
 }
 
+int kcfg_read_file(const char *path, char **text, size_t *len, kcfg_error *err)
+{
+    uint8_t *buf = NULL;
+    kcfg_error local;
+    int rc = kfile_read(path, NULL, "kubeconfig", &buf, len, err != NULL ? err : &local);
+    *text = (char *)buf;
+    return rc;
+}
+
 int kcfg_load_file(const char *path, const char *context_name, kcfg_config *out, kcfg_error *err)
 {
     return kcfg_load_file_as(path, context_name, KCFG_TRUSTED, out, err);

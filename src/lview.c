@@ -107,6 +107,9 @@ static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
         fresh.external_hash = lview_external_hash(ext);
     json_str_copy(doc, json_path(doc, meta, "labels", LVIEW_SOURCE_CLUSTER_LABEL, NULL), fresh.source,
                   sizeof fresh.source, NULL);
+    /* svclink mirror shares namespaces with other instances: it owns only what it made. */
+    if (v->only_source != NULL && strcmp(fresh.source, v->only_source) != 0)
+        fresh.created_by_us = false;
     lview_svc *old = smap_get(&v->svcs, key);
     if (old != NULL) {
         bool changed = strcmp(old->uid, fresh.uid) != 0 || old->unsyncable != fresh.unsyncable ||

@@ -11,6 +11,8 @@
 #include "check.h"
 #include "engine.h"
 #include "log.h"
+#include "mirror.h"
+#include "mirrorcfg.h"
 #include "version.h"
 
 static void main_print_version(void)
@@ -44,33 +46,56 @@ static void main_warn_klog(const cfg_options *opts)
     }
 }
 
+/* The answer to a command line that does not run anything: help, version or a usage
+ * error (exit 2); -1 when the command is to run. */
+static int main_act(cfg_action action, const char *prog, void (*usage_fn)(char *, size_t), const char *err)
+{
+    char usage[4096];
+    switch (action) {
+    case CFG_HELP:
+        usage_fn(usage, sizeof usage);
+        fputs(usage, stdout);
+        return 0;
+    case CFG_VERSION:
+        main_print_version();
+        return 0;
+    case CFG_ERROR:
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 2;
+    case CFG_RUN:
+        break;
+    }
+    return -1;
+}
+
+/* svclink mirror: k8s-svc-sync's command line. */
+static int main_mirror(int argc, char **argv)
+{
+    mirrorcfg m;
+    char err[400];
+    int status = main_act(mirrorcfg_parse(argc, argv, getenv("KUBECONFIG"), &m, err, sizeof err), "svclink mirror",
+                          mirrorcfg_usage, err);
+    if (status < 0)
+        status = mirror_run(&m);
+    mirrorcfg_free(&m);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     cfg_options opts;
     char err[256];
-    char usage[4096];
-    int status = 0;
 
     if (argc > 1 && strcmp(argv[1], "api") == 0)
         return apicmd_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "check") == 0)
         return check_main(argc - 1, argv + 1);
-    switch (cfg_parse(argc, argv, &opts, err, sizeof err)) {
-    case CFG_HELP:
-        cfg_usage(usage, sizeof usage);
-        fputs(usage, stdout);
-        break;
-    case CFG_VERSION:
-        main_print_version();
-        break;
-    case CFG_ERROR:
-        fprintf(stderr, "svclink: %s\n", err);
-        status = 2;
-        break;
-    case CFG_RUN:
+    if (argc > 1 && strcmp(argv[1], "mirror") == 0)
+        return main_mirror(argc - 1, argv + 1);
+    int status = main_act(cfg_parse(argc, argv, &opts, err, sizeof err), "svclink", cfg_usage, err);
+    if (status < 0) {
         main_warn_klog(&opts);
         status = engine_run(&opts);
-        break;
     }
     cfg_free(&opts);
     return status;

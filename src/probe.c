@@ -25,6 +25,25 @@ bool probe_ready(const probe_view *v, const char **why)
     return v->links_synced && v->svcs_synced && v->slices_synced;
 }
 
+/* k8s-svc-sync's /ready: the main cluster as for /readyz, and every link connected and
+ * listed ("connection to the clusters established"); *link names the first one that is not. */
+static bool probe_ready_all(const probe_view *v, const char **why, const char **link)
+{
+    *link = NULL;
+    if (!probe_ready(v, why))
+        return false;
+    for (smap_iter it = smap_iter_start(v->links); smap_iter_ok(&it); smap_iter_next(&it)) {
+        const clink *lk = it.e->value;
+        /* A disabled link is meant to be disconnected. */
+        if (!lk->ready && strcmp(lk->reason, "Disabled") != 0) {
+            *link = lk->name;
+            *why = lk->reason;
+            return false;
+        }
+    }
+    return true;
+}
+
 static double probe_resident_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -84,7 +103,7 @@ void probe_reply(const probe_view *v, const char *path, hsrv_reply *reply)
 {
     const char *why = "";
     reply->content_type = "text/plain; charset=utf-8";
-    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0) {
+    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0 || strcmp(path, "/health") == 0) {
         /* Answered from the loop itself: a wedged loop answers nothing and fails the probe. */
         reply->status = 200;
         reply->body = strdup("ok\n");
@@ -92,6 +111,18 @@ void probe_reply(const probe_view *v, const char *path, hsrv_reply *reply)
         bool ready = probe_ready(v, &why);
         char text[160];
         snprintf(text, sizeof text, ready ? "ok\n" : "not ready: the main cluster's %s are not synced\n", why);
+        reply->status = ready ? 200 : 503;
+        reply->body = strdup(text);
+    } else if (strcmp(path, "/ready") == 0) {
+        const char *link;
+        bool ready = probe_ready_all(v, &why, &link);
+        char text[200];
+        if (ready)
+            snprintf(text, sizeof text, "ok\n");
+        else if (link != NULL)
+            snprintf(text, sizeof text, "not ready: link %.63s is %.31s\n", link, why[0] ? why : "not connected");
+        else
+            snprintf(text, sizeof text, "not ready: the main cluster's %s are not synced\n", why);
         reply->status = ready ? 200 : 503;
         reply->body = strdup(text);
     } else if (strcmp(path, "/leader") == 0) {
@@ -109,7 +140,7 @@ void probe_reply(const probe_view *v, const char *path, hsrv_reply *reply)
         return;
     } else {
         reply->status = 404;
-        reply->body = strdup("not found: try /healthz, /readyz, /leader or /metrics\n");
+        reply->body = strdup("not found: try /healthz, /readyz, /health, /ready, /leader or /metrics\n");
     }
     reply->body_len = reply->body != NULL ? strlen(reply->body) : 0;
 }

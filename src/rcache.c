@@ -366,6 +366,11 @@ static int rc_upsert_slice(rcache *c, const json_doc *doc, int obj, char *err, s
         free(s);
         return 0;
     }
+    /* The old slice goes first: it may be the last thing holding its group (a Service the
+     * selector no longer sends), and dropping it after looking the group up would free the
+     * group under us. */
+    if (old != NULL)
+        rc_drop_slice(c, key, old);
     rc_group *g = rc_group_get(c, ns, svc, true);
     if (g == NULL) {
         slice_data_free(&s->data);
@@ -373,8 +378,6 @@ static int rc_upsert_slice(rcache *c, const json_doc *doc, int obj, char *err, s
         txt_errorf(err, errlen, "out of memory");
         return -1;
     }
-    if (old != NULL)
-        rc_drop_slice(c, key, old);
     if (smap_put(&c->slices, key, s, NULL) != 0) {
         slice_data_free(&s->data);
         free(s);

@@ -69,6 +69,9 @@ char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const sv
         if (src != NULL && src->ns != NULL) {
             json_writer_member_string(&w, LVIEW_SOURCE_NAMESPACE_LABEL, src->ns);
         }
+        if (src != NULL && src->extra_key != NULL && src->extra_value != NULL) {
+            json_writer_member_string(&w, src->extra_key, src->extra_value);
+        }
         json_writer_object_end(&w);
         json_writer_object_end(&w);
     }

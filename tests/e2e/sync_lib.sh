@@ -245,3 +245,36 @@ run_links_delete() {
   done
   km delete clusterlinks -l "$RUN_LABEL=$sfx" --wait=false >/dev/null 2>&1
 }
+
+# --- replicas: several svclink processes at once, each with its log and listener --------------
+# Needs BIN (the binary) and work (the directory for NAME.log). PID, PORT and RC by name.
+declare -A PID=() PORT=() RC=()
+# replica_start NAME ARGS...: "$BIN" ARGS --http-address 127.0.0.1:0; PORT[NAME] is the port
+# it reports binding (empty when it never did within 5 s).
+replica_start() {
+  local name=$1 p=""; shift
+  "$BIN" "$@" --http-address 127.0.0.1:0 >"$work/$name.log" 2>&1 &
+  PID[$name]=$!
+  for _ in $(seq 1 50); do
+    p=$(grep -oE 'address"?[=:]"?127\.0\.0\.1:[0-9]+' "$work/$name.log" | head -n1 | grep -oE '[0-9]+$')
+    [ -n "$p" ] && break
+    sleep 0.1
+  done
+  PORT[$name]=$p
+}
+# stop_replica NAME [SIGNAL]: signal (TERM by default), wait at most 20 s; RC[NAME] = status.
+stop_replica() {
+  local pid=${PID[$1]:-}
+  [ -n "$pid" ] || return 0
+  kill "-${2:-TERM}" "$pid" 2>/dev/null
+  e2e_wait 20 pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  RC[$1]=$?
+  unset "PID[$1]"
+}
+# get NAME PATH / code NAME PATH: the body / HTTP status of one of its answers.
+get() { curl -s -m 3 "http://127.0.0.1:${PORT[$1]}$2"; }
+code() { curl -s -o /dev/null -w '%{http_code}' -m 3 "http://127.0.0.1:${PORT[$1]}$2"; }
+leading() { get "$1" /leader | grep -q '"leading":true'; }
+writes_of() { grep -cE 'msg="?write"? ' "$work/$1.log"; }
+alive() { pid_running "${PID[$1]:-}"; }

@@ -17,7 +17,6 @@ NS=ha-$sfx        # the web Service, in cluster-a and main
 LNS=ha-lease-$sfx # the Lease's namespace in main
 LINK=ha-$sfx
 LEASE_S=6         # short lease so the test is quick; the defaults are 15 s / 10 s / 2 s
-declare -A PID=() PORT=()
 
 cleanup() {
   local r
@@ -34,37 +33,12 @@ trap cleanup EXIT
 # start_replica NAME [ARGS...]: one svclink with leader election, identity NAME, a free
 # local port, and ARGS.
 start_replica() {
-  "$BIN" "${@:2}" --kubeconfig "$E2E_STATE/main/kubeconfig" --sync-interval 5s --leader-elect \
+  replica_start "$1" "${@:2}" --kubeconfig "$E2E_STATE/main/kubeconfig" --sync-interval 5s --leader-elect \
     --leader-elect-namespace "$LNS" --leader-elect-identity "$1" \
-    --leader-elect-lease-duration "${LEASE_S}s" --leader-elect-renew-deadline 4s --leader-elect-retry-period 1s \
-    --http-address 127.0.0.1:0 >"$work/$1.log" 2>&1 &
-  PID[$1]=$!
-  local p=""
-  for _ in $(seq 1 50); do
-    p=$(grep -oE 'address"?[=:]"?127\.0\.0\.1:[0-9]+' "$work/$1.log" | head -n1 | grep -oE '[0-9]+$')
-    [ -n "$p" ] && break
-    sleep 0.1
-  done
-  PORT[$1]=$p
+    --leader-elect-lease-duration "${LEASE_S}s" --leader-elect-renew-deadline 4s --leader-elect-retry-period 1s
 }
-# stop_replica NAME [SIGNAL]: signal (TERM by default), wait at most 20 s; RC[NAME] = status.
-declare -A RC=()
-stop_replica() {
-  local pid=${PID[$1]:-}
-  [ -n "$pid" ] || return 0
-  kill "-${2:-TERM}" "$pid" 2>/dev/null
-  e2e_wait 20 pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  RC[$1]=$?
-  unset "PID[$1]"
-}
-get() { curl -s -m 3 "http://127.0.0.1:${PORT[$1]}$2"; }
-code() { curl -s -o /dev/null -w '%{http_code}' -m 3 "http://127.0.0.1:${PORT[$1]}$2"; }
-leading() { get "$1" /leader | grep -q '"leading":true'; }
 lease_holder() { km -n "$LNS" get lease svclink -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 holder_is() { [ "$(lease_holder)" = "$1" ]; }
-writes_of() { grep -cE 'msg="?write"? ' "$work/$1.log"; }
-alive() { pid_running "${PID[$1]:-}"; }
 # first_ts NAME PATTERN / last_ts NAME PATTERN: the ts= of the first/last matching line.
 first_ts() { grep -E "$2" "$work/$1.log" | head -n1 | grep -o 'ts=[^ ]*' | cut -d= -f2; }
 last_ts() { grep -E "$2" "$work/$1.log" | tail -n1 | grep -o 'ts=[^ ]*' | cut -d= -f2; }

@@ -159,11 +159,12 @@ PY
 fi
 
 # === manifests apply =============================================================================
-# namespace.yaml, the CRD and rbac.yaml before deployment.yaml; remote-rbac.yaml goes to a remote.
+# namespace.yaml, the CRD and rbac.yaml before deployment.yaml; remote-rbac.yaml goes to a remote;
+# manifests/mirror/ is for svclink mirror (tests/e2e/test_mirror_cmd.sh applies it).
 order=("$MDIR/namespace.yaml" "$MDIR"/crds/*.yaml "$MDIR/rbac.yaml" "$MDIR/deployment.yaml")
 while IFS= read -r f; do
   case " ${order[*]} $MDIR/remote/remote-rbac.yaml " in *" $f "*) ;; *) order+=("$f") ;; esac
-done < <(find "$MDIR" -name '*.yaml' ! -name kustomization.yaml ! -path "$MDIR/helm/*" | sort)
+done < <(find "$MDIR" -path "$MDIR/mirror" -prune -o -name '*.yaml' ! -name kustomization.yaml ! -path "$MDIR/helm/*" -print | sort)
 for f in "${order[@]}" "$MDIR/remote/remote-rbac.yaml"; do
   rel=${f#"$E2E_ROOT"/}
   c=main

@@ -722,3 +722,26 @@ UNIT_TEST(plan_policy_on_ipv6_slices)
     tp_free(&w);
     addrpol_set_free(&svc);
 }
+
+UNIT_TEST(plan_with_only_source_leaves_other_instances_services_alone)
+{
+    /* svclink mirror sees only its own link: a Service another svclink created in the same
+     * namespace is never patched or deleted by it, one it created itself still is. */
+    tp_world w;
+    tp_init(&w, 1);
+    w.links[0].create_services = true;
+    w.view.only_source = "cluster-a";
+    tp_local(&w, 's', TP_CREATED("demo", "web", "cluster-z", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
+    plan_output_free(&out);
+    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_PATCH_SERVICE) == 0 &&
+          tp_count(&out, PLAN_DELETE_SERVICE) == 0 && tp_count(&out, PLAN_CREATE_SERVICE) == 0);
+    plan_output_free(&out);
+    tp_remote_delete(&w, 0, 's', TP_SVC("demo", "web", ""));
+    tp_local(&w, 's', TP_CREATED("demo", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
+    plan_output_free(&out);
+    tp_free(&w);
+}

@@ -158,3 +158,17 @@ UNIT_TEST(rcache_endpoint_budget)
     CHECK(c.endpoints == 2 && c.listed_eps == 2);
     rcache_free(&c);
 }
+
+UNIT_TEST(rcache_slice_change_of_a_service_not_sent)
+{
+    /* A serviceSelector hides the Service but not its slices: the group holds only the
+     * slice, and replacing that slice must not free the group it goes into (ASan). */
+    rcache c;
+    rcache_init(&c, rc_on_dirty, NULL);
+    CHECK(rc_apply(&c, 'e', RC_SLICE("web-1", "10.0.0.1", "")) == 0);
+    CHECK(rc_apply(&c, 'e', RC_SLICE("web-1", "10.0.0.2", "")) == 0);
+    const rc_group *g = rcache_group(&c, "demo", "web");
+    CHECK(g != NULL && g->svc == NULL && g->nslices == 1 && c.endpoints == 1);
+    CHECK(g != NULL && g->slices != NULL && g->slices->data.neps == 1);
+    rcache_free(&c);
+}
