@@ -14,6 +14,7 @@
 #include "kconn.h"
 #include "linkspec.h"
 #include "loop.h"
+#include "nsopt.h"
 #include "lview.h"
 #include "plan.h"
 #include "rcache.h"
@@ -31,6 +32,7 @@ typedef struct {
     wq *writes;                          /* writes to the main cluster; ->leading gates them */
     lview *view;                         /* the main cluster's Services and our slices */
     const linkspec_list *global_included; /* --included-namespaces */
+    const linkspec_list *global_excluded; /* --excluded-namespaces */
     smap *links;                         /* name -> clink*, where links register themselves */
     void (*mark_dirty)(void *arg, const char *ns, const char *svc);
     void *arg;
@@ -39,7 +41,8 @@ typedef struct {
 /* One reflector of a link, so its callbacks know which link and which kind. */
 typedef struct {
     clink *lk;
-    char kind; /* 's' Services, 'e' EndpointSlices */
+    char kind; /* 's' Services, 'e' EndpointSlices, 'n' opted-out Namespaces */
+    uint8_t by; /* 'n': which label (NSOPT_BY_*) */
     refl *r;
     bool synced;
     bool listing;
@@ -74,6 +77,7 @@ struct clink {
     clink_refl *refls;
     size_t nrefls;
     rcache cache;
+    nsopt optout;              /* remote namespaces labelled not to be synced */
     bool cache_ready;          /* every reflector has listed once since connecting */
     kapi_req *version_req;
     filter_rules rules;

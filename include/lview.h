@@ -13,6 +13,8 @@
 /* On Services svclink created: the link and remote namespace it mirrors. */
 #define LVIEW_SOURCE_CLUSTER_LABEL "svclink.cloudpilot.ai/source-cluster"
 #define LVIEW_SOURCE_NAMESPACE_LABEL "svclink.cloudpilot.ai/source-namespace"
+/* The vmware controller's marker, also set on Services svclink created. */
+#define LVIEW_REPLICATED_LABEL "replicated"
 
 typedef struct {
     char uid[64];

@@ -10,6 +10,7 @@
 #include "filter.h"
 #include "linkspec.h"
 #include "lview.h"
+#include "nsopt.h"
 #include "rcache.h"
 #include "slice.h"
 
@@ -28,6 +29,7 @@ typedef struct {
     const rcache *cache;
     bool create_services;   /* create (and keep in line) missing local Services */
     const linkspec_nsmap *nsmap; /* remote -> local namespaces; NULL: names kept */
+    const nsopt *optout;         /* remote namespaces that opt out by label; NULL: none */
 } plan_link;
 
 typedef struct {

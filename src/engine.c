@@ -46,6 +46,7 @@ typedef struct {
 struct engine {
     const cfg_options *opts;
     linkspec_list global_included;
+    linkspec_list global_excluded;
     loop *l;
     dns_resolver *dns;
     kcfg_config main_cfg;
@@ -248,7 +249,8 @@ static size_t engine_plan_links(engine *e, plan_link **out)
                                   .cache = &lk->cache,
                                   .create_services = create == LINKSPEC_UNSET ? e->opts->sync_services_to_local_cluster
                                                                               : create == 1,
-                                  .nsmap = lk->have_spec ? &lk->spec.namespace_mapping : NULL};
+                                  .nsmap = lk->have_spec ? &lk->spec.namespace_mapping : NULL,
+                                  .optout = &lk->optout};
     }
     qsort(*out, n, sizeof **out, engine_cmp_links);
     return n;
@@ -664,7 +666,8 @@ static int engine_load_main(engine *e)
     }
     wq_init(&e->writes, e->main.api, engine_on_written, e);
     e->env = (clink_env){.l = e->l, .dns = e->dns, .main_api = e->main.api, .writes = &e->writes,
-                         .view = &e->view, .global_included = &e->global_included, .links = &e->links,
+                         .view = &e->view, .global_included = &e->global_included,
+                         .global_excluded = &e->global_excluded, .links = &e->links,
                          .mark_dirty = engine_mark_dirty, .arg = e};
     return 0;
 }
@@ -740,6 +743,8 @@ int engine_run_with(const cfg_options *opts, const engine_hooks *hooks)
     e.hooks = *hooks;
     e.global_included.items = opts->included_namespaces;
     e.global_included.count = opts->included_namespace_count;
+    e.global_excluded.items = opts->excluded_namespaces;
+    e.global_excluded.count = opts->excluded_namespace_count;
     smap_init(&e.links);
     smap_init(&e.dirty);
     smap_init(&e.pending_svc);

@@ -10,6 +10,7 @@
 #include "cfg.h"
 #include "check.h"
 #include "engine.h"
+#include "kdir.h"
 #include "version.h"
 
 static void main_print_version(void)
@@ -17,6 +18,34 @@ static void main_print_version(void)
     /* libyaml reports its own version, which also proves it is linked in statically. */
     printf("svclink %s (BearSSL %s, libyaml %s, jsmn %s)\n", SVCLINK_VERSION, SVCLINK_BEARSSL_VERSION,
            yaml_get_version_string(), SVCLINK_JSMN_VERSION);
+}
+
+/* --kubeconfig-dir: its links are added when the engine's environment exists. */
+typedef struct {
+    const cfg_options *opts;
+    kdir *dir;
+} main_links;
+
+static int main_add_links(void *arg, const clink_env *env, loop *l)
+{
+    main_links *ml = arg;
+    const cfg_options *o = ml->opts;
+    /* Peer mode (the vmware controller's shape) creates Services that exist only remotely,
+     * unless the flag says otherwise. */
+    bool create = o->sync_services_given ? o->sync_services_to_local_cluster : true;
+    ml->dir = kdir_attach(o->kubeconfig_dir, o->trusted_kubeconfig_dir, create, env, l);
+    return ml->dir != NULL ? 0 : -1;
+}
+
+static int main_run(const cfg_options *opts)
+{
+    if (opts->kubeconfig_dir == NULL)
+        return engine_run(opts);
+    main_links ml = {.opts = opts};
+    engine_hooks hooks = {.no_clusterlinks = opts->no_clusterlinks, .add_links = main_add_links, .arg = &ml};
+    int status = engine_run_with(opts, &hooks);
+    kdir_free(ml.dir);
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -43,7 +72,7 @@ int main(int argc, char **argv)
         status = 2;
         break;
     case CFG_RUN:
-        status = engine_run(&opts);
+        status = main_run(&opts);
         break;
     }
     cfg_free(&opts);

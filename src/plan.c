@@ -109,7 +109,7 @@ const rc_group *plan_exported(const plan_link *lk, const char *ns, const char *s
     if (remote_ns != NULL)
         *remote_ns = rns;
     /* Filters are about remote names. */
-    if (rns == NULL || filter_check(lk->rules, rns, svc) != FILTER_ALLOW)
+    if (rns == NULL || filter_check(lk->rules, rns, svc) != FILTER_ALLOW || nsopt_out(lk->optout, rns))
         return NULL;
     const rc_group *g = rcache_group(lk->cache, rns, svc);
     if (g == NULL || g->svc == NULL || (g->svc->flags & RC_HEADLESS))

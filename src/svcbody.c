@@ -63,6 +63,7 @@ char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const sv
         json_writer_key(&w, "labels");
         json_writer_object_begin(&w);
         json_writer_member_string(&w, LVIEW_CREATED_BY_LABEL, "svclink");
+        json_writer_member_string(&w, LVIEW_REPLICATED_LABEL, "true");
         if (src != NULL && src->link != NULL) {
             json_writer_member_string(&w, LVIEW_SOURCE_CLUSTER_LABEL, src->link);
         }

@@ -139,10 +139,11 @@ UNIT_TEST(cfg_help_and_version)
     cfg_free(&o);
     CHECK(cfg_parse(ARGC(v), v, &o, err, sizeof err) == CFG_VERSION);
     cfg_free(&o);
-    char usage[2048];
+    char usage[4096];
     cfg_usage(usage, sizeof usage);
     const char *flags[] = {"--sync-interval", "--kubeconfig", "--included-namespaces",
-                           "--sync-services-to-local-cluster", "--version", "--help"};
+                           "--sync-services-to-local-cluster", "--excluded-namespaces", "--kubeconfig-dir",
+                           "--trusted-kubeconfig-dir", "--no-clusterlinks", "--version", "--help"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         CHECK(strstr(usage, flags[i]) != NULL);
 }
@@ -215,4 +216,36 @@ UNIT_TEST(cfg_split_host_port_forms)
     CHECK(cfg_split_host_port("x:8a", host, sizeof host, &port) == -1);
     CHECK(cfg_split_host_port("host-name-that-is-too-long-for-the-buffer-of-this-test-0123456789:1", host,
                               sizeof host, &port) == -1);
+}
+
+UNIT_TEST(cfg_peer_flags)
+{
+    char *argv[] = {"svclink", "--kubeconfig-dir", "/etc/kubeconfigs", "--trusted-kubeconfig-dir",
+                    "--no-clusterlinks=true", "--excluded-namespaces=tmp,dev", "--excluded-namespaces", "dev"};
+    cfg_options o;
+    char err[256];
+    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK_STR_EQ(o.kubeconfig_dir, "/etc/kubeconfigs");
+    CHECK(o.trusted_kubeconfig_dir);
+    CHECK(o.no_clusterlinks);
+    CHECK(!o.sync_services_given);
+    CHECK(o.excluded_namespace_count == 2);
+    cfg_free(&o);
+    CHECK(o.excluded_namespaces == NULL);
+    char *given[] = {"svclink", "--sync-services-to-local-cluster=false"};
+    CHECK(cfg_parse(ARGC(given), given, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.sync_services_given && !o.sync_services_to_local_cluster);
+    cfg_free(&o);
+}
+
+UNIT_TEST(cfg_peer_flags_errors)
+{
+    char *a1[] = {"svclink", "--no-clusterlinks"};
+    expect_error(ARGC(a1), a1, "--kubeconfig-dir");
+    char *a2[] = {"svclink", "--trusted-kubeconfig-dir"};
+    expect_error(ARGC(a2), a2, "--kubeconfig-dir");
+    char *a3[] = {"svclink", "--excluded-namespaces=kube-system"};
+    expect_error(ARGC(a3), a3, "kube-system");
+    char *a4[] = {"svclink", "--excluded-namespaces=Bad_NS"};
+    expect_error(ARGC(a4), a4, "Bad_NS");
 }
