@@ -25,6 +25,13 @@ typedef struct {
     bool external;          /* type ExternalName */
     uint64_t external_hash; /* of spec.externalName; 0 when none */
     char source[64];        /* LVIEW_SOURCE_CLUSTER_LABEL, "" when absent */
+    uint8_t mode;           /* svcmode of its mode annotation */
+    bool has_selector;      /* spec.selector is a non-empty object */
+    /* Owned, NULL unless needed: spec.selector as JSON text (kept only for a receiver or a
+     * union Service, to stash it), and the stash annotation's value (kept whenever present). */
+    char *selector;
+    char *stash;
+    size_t stash_len;
     uint32_t gen;
 } lview_svc;
 

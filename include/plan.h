@@ -45,8 +45,10 @@ typedef enum {
     PLAN_DELETE_SLICE,  /* delete observed */
     PLAN_CREATE_SERVICE,/* create the Namespace (if need be) and the Service from rsvc */
     PLAN_PATCH_SERVICE, /* bring a Service svclink created in line with rsvc (ports, externalName) */
-    PLAN_DELETE_SERVICE /* delete a Service svclink created (uid local->uid): nothing wants it,
+    PLAN_DELETE_SERVICE,/* delete a Service svclink created (uid local->uid): nothing wants it,
                            or its type must change (it is made again on the next pass) */
+    PLAN_STASH_SELECTOR,/* a receiver: move local->selector into the stash annotation */
+    PLAN_RESTORE_SELECTOR /* no longer a receiver: put local->stash back as spec.selector */
 } plan_kind;
 
 typedef struct {
@@ -78,6 +80,10 @@ typedef struct {
     plan_sets *sets;         /* one per link: the gathered endpoints the descs point into */
     size_t nsets;
     const char *ignored_link; /* a link whose differing externalName lost to the creator's, or NULL */
+    /* Something about the Service's mode the operator must hear of (a static phrase, and
+     * a detail such as why a stash is refused), or NULL. */
+    const char *mode_note;
+    char mode_detail[160];
 } plan_output;
 
 /* Computes what to write for in->ns/in->svc. Slices with a write in flight (pending) are

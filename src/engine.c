@@ -193,6 +193,26 @@ static void engine_delete_service(engine *e, const plan_action *a, const char *n
     wq_write(&e->writes, &r, body, strlen(body));
 }
 
+/* A receiver's selector into the stash, or back: a merge patch at the resourceVersion the
+ * plan saw. Only ever on a Service whose mode asks for it (the plan decides). */
+static void engine_write_selector(engine *e, const plan_action *a, const char *ns, const char *svc, const char *key)
+{
+    size_t len = 0;
+    bool stash = a->kind == PLAN_STASH_SELECTOR;
+    char *body = stash ? svcbody_selector_stash(a->local->rv, a->local->selector, &len)
+                       : svcbody_selector_restore(a->local->rv, a->local->stash, a->local->stash_len, &len);
+    if (body == NULL)
+        return;
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
+    smap_put(&e->pending_svc, key, (void *)1, NULL);
+    log_kv(LOG_INFO, stash ? "receiver: holding the selector off (stashed)" : "restoring the stashed selector", "ns",
+           ns, "service", svc, NULL);
+    wq_request r = {.what = WQ_SERVICE, .method = "PATCH", .path = path, .ctype = "application/merge-patch+json",
+                    .kind = "Service", .ns = ns, .name = svc, .key = key, .link = ""};
+    wq_write(&e->writes, &r, body, len);
+}
+
 /* Creates the Namespace (409 AlreadyExists is fine) and then the Service, patches one
  * svclink created, or deletes it. One Service write at a time per Service. */
 static void engine_write_service(engine *e, const plan_action *a, const char *ns, const char *svc, const char *key)
@@ -201,6 +221,10 @@ static void engine_write_service(engine *e, const plan_action *a, const char *ns
         return;
     if (a->kind == PLAN_DELETE_SERVICE) {
         engine_delete_service(e, a, ns, svc, key);
+        return;
+    }
+    if (a->kind == PLAN_STASH_SELECTOR || a->kind == PLAN_RESTORE_SELECTOR) {
+        engine_write_selector(e, a, ns, svc, key);
         return;
     }
     size_t len = 0;
@@ -283,6 +307,9 @@ static void engine_reconcile(engine *e, const char *key)
         else
             engine_write_service(e, a, ns, svc, key);
     }
+    if (out.mode_note != NULL)
+        log_kv(LOG_WARN, out.mode_note, "ns", ns, "service", svc, "error", out.mode_detail,
+               NULL);
     if (out.ignored_link != NULL)
         log_kv(LOG_INFO, "ExternalName differs between links: the creating link's target is kept", "ns", ns,
                "service", svc, "link", out.ignored_link, NULL);
