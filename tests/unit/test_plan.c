@@ -557,15 +557,6 @@ UNIT_TEST(plan_mode_union_takes_every_cluster)
     tp_free(&w);
 }
 
-static const plan_action *tp_kind(const plan_output *out, plan_kind kind)
-{
-    for (size_t i = 0; i < out->nactions; i++) {
-        if (out->actions[i].kind == kind)
-            return &out->actions[i];
-    }
-    return NULL;
-}
-
 UNIT_TEST(plan_mode_receiver_holds_its_selector_and_takes_only_sources)
 {
     tp_world w;
@@ -573,7 +564,7 @@ UNIT_TEST(plan_mode_receiver_holds_its_selector_and_takes_only_sources)
     tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("receiver"), TP_SEL));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
-    const plan_action *a = tp_kind(&out, PLAN_STASH_SELECTOR);
+    const plan_action *a = tp_first(&out, PLAN_STASH_SELECTOR);
     CHECK(a != NULL);
     /* the selector exactly as the API server sent it */
     CHECK(a != NULL && a->local->selector != NULL && strcmp(a->local->selector, "{\"app\":\"web\",\"tier\":\"db\"}") == 0);
@@ -590,7 +581,7 @@ UNIT_TEST(plan_mode_receiver_holds_its_selector_and_takes_only_sources)
     tp_local(&w, 's',
              TP_MSVC("demo", "web", ",\"annotations\":{\"svclink.cloudpilot.ai/stashed-selector\":\"{\\\"app\\\":\\\"web\\\",\\\"tier\\\":\\\"db\\\"}\"}", ""));
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
-    a = tp_kind(&out, PLAN_RESTORE_SELECTOR);
+    a = tp_first(&out, PLAN_RESTORE_SELECTOR);
     CHECK(a != NULL && strcmp(a->local->stash, "{\"app\":\"web\",\"tier\":\"db\"}") == 0);
     CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 1);
     plan_output_free(&out);
@@ -604,7 +595,7 @@ UNIT_TEST(plan_mode_receiver_without_source_keeps_its_selector)
     tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("receiver"), TP_SEL));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
-    CHECK(tp_kind(&out, PLAN_STASH_SELECTOR) == NULL);
+    CHECK(tp_first(&out, PLAN_STASH_SELECTOR) == NULL);
     CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2); /* a remote receiver still exports its pods */
     CHECK(out.mode_note != NULL && strstr(out.mode_note, "without a source") != NULL);
     plan_output_free(&out);
@@ -618,7 +609,7 @@ UNIT_TEST(plan_mode_union_meeting_a_source_becomes_a_receiver)
     tp_local(&w, 's', TP_MSVC("demo", "web", ",\"annotations\":{\"vmware.com/syndicate-mode\":\"union\"}", TP_SEL));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
-    CHECK(tp_kind(&out, PLAN_STASH_SELECTOR) != NULL);
+    CHECK(tp_first(&out, PLAN_STASH_SELECTOR) != NULL);
     CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2); /* two sources: both used, and said */
     CHECK(out.mode_note != NULL && strstr(out.mode_note, "more than one") != NULL);
     plan_output_free(&out);
@@ -640,7 +631,7 @@ UNIT_TEST(plan_mode_bad_stash_is_refused_never_applied)
         tp_local(&w, 's', text);
         plan_output out;
         CHECK(tp_plan(&w, "demo", "web", &out) == 0);
-        CHECK(tp_kind(&out, PLAN_RESTORE_SELECTOR) == NULL);
+        CHECK(tp_first(&out, PLAN_RESTORE_SELECTOR) == NULL);
         CHECK(out.mode_note != NULL && strstr(out.mode_note, "refused") != NULL);
         CHECK(strstr(out.mode_detail, "stash") != NULL);
         plan_output_free(&out);
