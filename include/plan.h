@@ -48,7 +48,10 @@ typedef enum {
     PLAN_DELETE_SERVICE,/* delete a Service svclink created (uid local->uid): nothing wants it,
                            or its type must change (it is made again on the next pass) */
     PLAN_STASH_SELECTOR,/* a receiver: move local->selector into the stash annotation */
-    PLAN_RESTORE_SELECTOR /* no longer a receiver: put local->stash back as spec.selector */
+    PLAN_RESTORE_SELECTOR,/* no longer a receiver: put local->stash back as spec.selector */
+    PLAN_CLEAR_CONTROLLER_SLICES /* a held receiver: the built-in controller leaves its slices
+                           when the selector goes; they are stale and must go (the engine
+                           does it once per stash, not every pass) */
 } plan_kind;
 
 typedef struct {

@@ -65,6 +65,7 @@ struct engine {
     wq writes;
     smap pending_svc; /* "ns/svc" -> 1 while a Service or Namespace create is in flight */
     smap inflight;    /* "ns/slice" -> 1 while a write of that slice is in flight */
+    smap cleared;     /* "ns/svc" -> 1: a held receiver's controller slices were deleted */
     int sig_pipe[2];
     json_doc scratch;
     /* Leader election: only a replica with leading set writes anything. */
@@ -213,6 +214,23 @@ static void engine_write_selector(engine *e, const plan_action *a, const char *n
     wq_write(&e->writes, &r, body, len);
 }
 
+/* The endpointslice controller leaves its slices when a selector goes: for a receiver whose
+ * selector svclink holds off they are stale, so they are deleted, once per stash (and once
+ * per process for one already stashed). Only slices the controller manages, of this Service. */
+static void engine_clear_controller_slices(engine *e, const char *ns, const char *svc, const char *key)
+{
+    if (smap_get(&e->cleared, key) != NULL || smap_put(&e->cleared, key, (void *)1, NULL) != 0)
+        return;
+    char path[800];
+    snprintf(path, sizeof path,
+             "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices?labelSelector=" SLICE_LABEL_SERVICE
+             "%%3D%s%%2C" SLICE_LABEL_MANAGED_BY "%%3Dendpointslice-controller.k8s.io",
+             ns, svc);
+    wq_request r = {.what = WQ_SLICE_COLLECTION, .method = "DELETE", .path = path, .kind = "EndpointSlice",
+                    .ns = ns, .name = "", .key = key, .link = ""};
+    wq_write(&e->writes, &r, NULL, 0);
+}
+
 /* Creates the Namespace (409 AlreadyExists is fine) and then the Service, patches one
  * svclink created, or deletes it. One Service write at a time per Service. */
 static void engine_write_service(engine *e, const plan_action *a, const char *ns, const char *svc, const char *key)
@@ -223,6 +241,12 @@ static void engine_write_service(engine *e, const plan_action *a, const char *ns
         engine_delete_service(e, a, ns, svc, key);
         return;
     }
+    if (a->kind == PLAN_CLEAR_CONTROLLER_SLICES) {
+        engine_clear_controller_slices(e, ns, svc, key);
+        return;
+    }
+    if (a->kind == PLAN_RESTORE_SELECTOR)
+        smap_del(&e->cleared, key); /* a later stash clears again */
     if (a->kind == PLAN_STASH_SELECTOR || a->kind == PLAN_RESTORE_SELECTOR) {
         engine_write_selector(e, a, ns, svc, key);
         return;
@@ -382,6 +406,9 @@ static void engine_on_written(void *arg, const wq_op *op, const kapi_response *r
     } else if (op->what == WQ_SERVICE || op->what == WQ_NAMESPACE) {
         if (op->what == WQ_SERVICE || !ok)
             smap_del(&e->pending_svc, op->key);
+    } else if (op->what == WQ_SLICE_COLLECTION) {
+        if (!ok)
+            smap_del(&e->cleared, op->key); /* tried again on the next pass */
     } else if (op->what == WQ_STATUS || op->what == WQ_FINALIZER) {
         clink *lk = smap_get(&e->links, op->link);
         if (lk != NULL)
@@ -741,6 +768,7 @@ static void engine_cleanup(engine *e)
     wq_free(&e->writes);
     smap_free(&e->pending_svc);
     smap_free(&e->inflight);
+    smap_free(&e->cleared);
     smap_free(&e->dirty);
     lview_free(&e->view);
     json_doc_free(&e->scratch);
@@ -776,6 +804,7 @@ int engine_run_with(const cfg_options *opts, const engine_hooks *hooks)
     smap_init(&e.dirty);
     smap_init(&e.pending_svc);
     smap_init(&e.inflight);
+    smap_init(&e.cleared);
     lview_init(&e.view, engine_mark_dirty, &e);
     json_doc_init(&e.scratch);
     log_setup((log_level)opts->log_level, opts->log_json);

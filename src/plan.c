@@ -303,7 +303,9 @@ static int plan_selector(const lview_svc *local, const plan_modes *m, plan_outpu
     if (local == NULL)
         return 0;
     plan_kind kind;
-    if (m->held && local->has_selector) {
+    if (m->held && !local->has_selector && local->stash != NULL) {
+        kind = PLAN_CLEAR_CONTROLLER_SLICES;
+    } else if (m->held && local->has_selector) {
         if (local->stash != NULL) {
             out->mode_note = "receiver has both a selector and a stash: nothing changed (remove one)";
             return 0;

@@ -74,6 +74,7 @@ no_echo() {
       svc=${line%% *} link=${line##* }
       case "$svc" in
         shared) ;;
+        mig | db | duo) ;; # several clusters serve these during the migrations
         app-m) [ "$link" = "$LM" ] || bad=1 ;;
         app-a) [ "$link" = "$LA" ] || bad=1 ;;
         app-b) [ "$link" = "$LB" ] || bad=1 ;;
@@ -208,6 +209,86 @@ expect "peer: cluster-b's file removed from cluster-a's directory: its Service a
 check "peer: main still has cluster-b's endpoints (only cluster-a's instance lost the link)" "reach_why cluster-b main app-b" \
   reaches cluster-b main app-b
 check "peer: no svclink-made object was read back as a source at the end" "no_echo" no_echo
+
+# --- migrations between main (old) and cluster-b (new), the seed's steps -----------------------
+MODE=svclink.cloudpilot.ai/mode ALIAS=vmware.com/syndicate-mode STASH=svclink.cloudpilot.ai/stashed-selector
+sel_of() { kc "$1" -n "$P" get service "$2" -o jsonpath='{.spec.selector}' 2>/dev/null; }
+stash_of() { kc "$1" -n "$P" get service "$2" -o jsonpath="{.metadata.annotations.svclink\.cloudpilot\.ai/stashed-selector}" 2>/dev/null; }
+n_own() { own "$1" "$2" | grep -c .; }
+# only_from CLUSTER SVC FROM: CLUSTER's Service has no own endpoints and exactly FROM's.
+only_from() { [ "$(n_own "$1" "$2")" -eq 0 ] && reaches "$3" "$1" "$2"; }
+# own_only CLUSTER SVC: its own endpoints and nothing svclink wrote.
+own_only() { local g; [ "$(n_own "$1" "$2")" -gt 0 ] && g=$(kc "$1" -n "$P" get endpointslices -l "kubernetes.io/service-name=$2,$MANAGED_SEL" -o name) && [ -z "$g" ]; }
+union_of() { local want got; want=$( (own "$1" "$2"; own "$3" "$2") | sort) && got=$( (own "$1" "$2"; got "$1" "$2" "${LINK[$3]}") | sort) && [ "$(grep -c . <<<"$want")" -eq 4 ] && [ "$want" = "$got" ]; }
+# take_over CLUSTER SVC SELECTOR_JSON: the target's copy becomes a real Service (the
+# created-by label dropped, the selector set), as an operator does at the target.
+take_over() { kc "$1" -n "$P" label service "$2" svclink.cloudpilot.ai/created-by- replicated- >/dev/null && kc "$1" -n "$P" patch service "$2" --type merge -p "{\"spec\":{\"selector\":$3}}" >/dev/null; }
+dbpods() { deploy_yaml "$P" db 2 | sed 's/{labels: {app: db}}/{labels: {app: db, tier: data}}/'; }
+{ deploy_yaml "$P" mig 2; svc_yaml "$P" mig mig; dbpods; svc_yaml "$P" db | sed 's/^spec:$/spec:\n  selector: {app: db, tier: data}/'; } | km apply -f - >/dev/null
+{ deploy_yaml "$P" mig 2; dbpods; } | kb apply -f - >/dev/null
+expect "migrate: mig and db run in main and are replicated to cluster-b" 60 "reach_why main cluster-b db" \
+  eval 'reaches main cluster-b mig && reaches main cluster-b db && [ "$(n_own main db)" -eq 2 ] && created_here cluster-b db'
+
+# Stateless: union in the old cluster, the target takes over with its pods, then source.
+km -n "$P" annotate service mig "$MODE=union" >/dev/null
+take_over cluster-b mig '{"app":"mig"}'
+expect "migrate stateless 1: union: main and cluster-b both serve all four endpoints" 60 "reach_why cluster-b main mig" \
+  eval 'union_of main mig cluster-b && union_of cluster-b mig main'
+check "migrate stateless 1: the union Service keeps its selector (no selector surgery)" "sel_of main mig" \
+  test "$(sel_of main mig)" = '{"app":"mig"}'
+kb -n "$P" annotate service mig "$ALIAS=source" >/dev/null
+expect "migrate stateless 2: source in the target: main's union Service takes only cluster-b's endpoints" 60 \
+  "echo sel=\$(sel_of main mig) stash=\$(stash_of main mig); reach_why cluster-b main mig" \
+  eval 'only_from main mig cluster-b && [ -z "$(sel_of main mig)" ] && [ "$(stash_of main mig)" = "{\"app\":\"mig\"}" ]'
+expect "migrate stateless 2: cluster-b serves only its own pods" 30 "reach_why main cluster-b mig" own_only cluster-b mig
+check "migrate stateless 2: cluster-a follows the source (cluster-b's endpoints, none of main's)" "reach_why main cluster-a mig" \
+  nothing_from main cluster-a mig
+
+# Stateful: receiver in the old cluster (no source yet: selector kept), then the target's selector.
+km -n "$P" annotate service db "$MODE=receiver" >/dev/null
+expect "migrate stateful 1: receiver without a source keeps its selector and says so" 30 "grep -c 'without a source' ${LOG[main]}" \
+  eval 'grep -q "receiver without a source cluster.*service=db" "${LOG[main]}" && [ "$(sel_of main db)" = "{\"app\":\"db\",\"tier\":\"data\"}" ] && [ "$(n_own main db)" -eq 2 ]'
+take_over cluster-b db '{"app":"db","tier":"data"}'
+kb -n "$P" annotate service db "$MODE=source" >/dev/null
+expect "migrate stateful 2: the target's selector and source: main's db takes only cluster-b's endpoints" 60 \
+  "echo sel=\$(sel_of main db) stash=\$(stash_of main db); reach_why cluster-b main db" \
+  eval 'only_from main db cluster-b && [ -z "$(sel_of main db)" ]'
+check "migrate stateful 2: the stash holds the selector exactly" "stash_of main db" \
+  test "$(stash_of main db)" = '{"app":"db","tier":"data"}'
+expect "migrate stateful 2: cluster-b's db has only its own pods" 30 "reach_why main cluster-b db" own_only cluster-b db
+
+# A stash edited into garbage is refused, reported and kept; a good one is restored exactly.
+km -n "$P" annotate service db --overwrite "$STASH={\"app\": broken" >/dev/null
+km -n "$P" annotate service db "$MODE-" >/dev/null
+expect "migrate: a malformed stash is refused and reported" 30 "grep -c 'stash' ${LOG[main]}" \
+  grep -q 'stashed selector refused.*service=db' "${LOG[main]}"
+check "migrate: the malformed stash is kept and no selector is made from it" "echo sel=\$(sel_of main db) stash=\$(stash_of main db)" \
+  eval '[ -z "$(sel_of main db)" ] && [ "$(stash_of main db)" = "{\"app\": broken" ]'
+km -n "$P" annotate service db --overwrite "$STASH={\"app\":\"db\",\"tier\":\"data\"}" >/dev/null
+expect "migrate: the stash fixed by hand: the selector is restored exactly and the stash removed" 30 \
+  "echo sel=\$(sel_of main db) stash=\$(stash_of main db)" \
+  eval '[ "$(sel_of main db)" = "{\"app\":\"db\",\"tier\":\"data\"}" ] && [ -z "$(stash_of main db)" ] && [ "$(n_own main db)" -eq 2 ]'
+
+# Singular stops replication and removes the replicas; created singular, never replicated.
+kb -n "$P" annotate service mig --overwrite "$MODE=singular" >/dev/null
+expect "singular: cluster-b's mig is no longer replicated: main and cluster-a drop its endpoints" 30 \
+  "kc main -n $P get endpointslices -l kubernetes.io/service-name=mig" \
+  eval 'nothing_from cluster-b main mig && nothing_from cluster-b cluster-a mig'
+expect "singular: with no source left main's union Service gets its selector back exactly" 30 \
+  "echo sel=\$(sel_of main mig) stash=\$(stash_of main mig)" \
+  eval '[ "$(sel_of main mig)" = "{\"app\":\"mig\"}" ] && [ -z "$(stash_of main mig)" ] && [ "$(n_own main mig)" -eq 2 ]'
+{ deploy_yaml "$P" solo 1; svc_yaml "$P" solo solo | sed "s|^metadata: {\(.*\)}$|metadata: {\1, annotations: {$MODE: singular}}|"; deploy_yaml "$P" duo 1; svc_yaml "$P" duo duo; } | km apply -f - >/dev/null
+expect "singular: a control Service made at the same time is replicated" 60 "reach_why main cluster-b duo" reaches main cluster-b duo
+check "singular: a Service created singular is never replicated" "kc cluster-b -n $P get svc solo" \
+  eval 'svc_gone cluster-b solo && svc_gone cluster-a solo && [ "$(n_own main solo)" -eq 1 ]'
+
+# An unknown mode value: reported, and the Service is replicated as if it had none.
+km -n "$P" annotate service app-m "$MODE=bogus" >/dev/null
+expect "bad input: an unknown mode value is reported" 30 "grep -c unknown ${LOG[main]}" \
+  grep -q 'unknown mode value.*service=app-m' "${LOG[main]}"
+check "bad input: the Service with the unknown mode is still replicated, the others unaffected" "reach_why main cluster-b app-m" \
+  eval 'reaches main cluster-b app-m && reaches cluster-a main app-a && reaches main cluster-b duo'
+check "migrate: no echo after the migrations" "no_echo" no_echo
 
 stop_all
 check "peer: no instance logged an error" "svc_tail" eval '! grep -q "level=error" "${LOG[main]}" "${LOG[cluster-a]}" "${LOG[cluster-b]}"'
