@@ -256,13 +256,13 @@ can_i_all() {
 }
 GRANTED=("get clusterlinks" "list clusterlinks" "watch clusterlinks" "patch clusterlinks"
   "patch clusterlinks --subresource=status" "list services -A" "watch services -A" "create services -n x"
-  "patch services -n x" "create namespaces" "list endpointslices -A" "watch endpointslices -A"
-  "create endpointslices -n x" "update endpointslices -n x" "delete endpointslices -n x"
+  "patch services -n x" "delete services -n x" "create namespaces" "list endpointslices -A" "watch endpointslices -A"
+  "create endpointslices -n x" "update endpointslices -n x" "delete endpointslices -n x" "deletecollection endpointslices -n x"
   "create leases -n cloudpilot" "get leases/svclink -n cloudpilot" "update leases/svclink -n cloudpilot"
   "get secrets -n cloudpilot" "list secrets -n cloudpilot" "watch secrets -n cloudpilot"
   "create events -n default")
 REFUSED=("update clusterlinks" "delete clusterlinks" "create clusterlinks" "update services -n x"
-  "delete services -n x" "get services -n x" "delete namespaces" "get namespaces" "get endpointslices -n x"
+  "deletecollection services -n x" "get services -n x" "delete namespaces" "get namespaces" "get endpointslices -n x"
   "patch endpointslices -n x" "get leases/other -n cloudpilot" "list leases -n cloudpilot"
   "delete leases/svclink -n cloudpilot" "create leases -n default" "get secrets -n default"
   "list secrets -A" "create secrets -n cloudpilot" "create events -n x" "create pods -n cloudpilot")
