@@ -21,6 +21,7 @@ typedef struct {
     smap pending_svc;     /* "ns/svc" -> 1 while a Service or Namespace write is in flight */
     smap inflight;        /* "ns/slice" -> 1 while a write of that slice is in flight */
     smap retry;           /* "ns/svc" -> 1: a write for it failed; tried again by the retry timer */
+    smap cleared;         /* "ns/svc" -> 1 once a held receiver's controller slices were deleted */
     loop_timer_id retry_timer;
     uint64_t retry_ms;    /* the retry delay: doubles while writes keep failing */
     json_doc scratch;     /* owned: decodes answers */

@@ -41,6 +41,14 @@ typedef struct {
     char **included_namespaces;
     size_t included_namespace_count;
     bool sync_services_to_local_cluster;
+    bool sync_services_given;  /* --sync-services-to-local-cluster was on the command line */
+    /* Owned (cfg_free): --excluded-namespaces, sorted, de-duplicated; never synced from any link. */
+    char **excluded_namespaces;
+    size_t excluded_namespace_count;
+    /* --kubeconfig-dir: one link per file (borrowed from argv; NULL: none). */
+    const char *kubeconfig_dir;
+    bool trusted_kubeconfig_dir; /* read those files as the operator's own (exec, file paths) */
+    bool no_clusterlinks;        /* do not watch ClusterLinks (no CRD needed) */
     /* Leader election on a coordination.k8s.io/v1 Lease. Strings borrowed from argv;
      * NULL namespace/identity are resolved at run time (pod namespace, POD_NAME). */
     bool leader_elect;

@@ -15,6 +15,7 @@
 #include "kconn.h"
 #include "linkspec.h"
 #include "loop.h"
+#include "nsopt.h"
 #include "lview.h"
 #include "plan.h"
 #include "rcache.h"
@@ -33,6 +34,7 @@ typedef struct {
     lview *view;                         /* the main cluster's Services and our slices */
     const linkspec_list *global_included; /* --included-namespaces */
     uint64_t status_interval_ms;         /* --status-interval (clstatus_pace) */
+    const linkspec_list *global_excluded; /* --excluded-namespaces */
     smap *links;                         /* name -> clink*, where links register themselves */
     void (*mark_dirty)(void *arg, const char *ns, const char *svc);
     void *arg;
@@ -42,7 +44,8 @@ typedef struct {
 /* One reflector of a link, so its callbacks know which link and which kind. */
 typedef struct {
     clink *lk;
-    char kind; /* 's' Services, 'e' EndpointSlices */
+    char kind; /* 's' Services, 'e' EndpointSlices, 'n' opted-out Namespaces */
+    uint8_t by; /* 'n': which label (NSOPT_BY_*) */
     refl *r;
     bool synced;
     bool listing;
@@ -78,6 +81,7 @@ struct clink {
     clink_refl *refls;
     size_t nrefls;
     rcache cache;
+    nsopt optout;              /* remote namespaces labelled not to be synced */
     bool cache_ready;          /* every reflector has listed once since connecting */
     kapi_req *version_req;
     filter_rules rules;

@@ -13,6 +13,7 @@ typedef enum {
     FILTER_KUBE_SYSTEM,          /* namespace kube-system: always excluded */
     FILTER_KUBERNETES_SERVICE,   /* a Service named kubernetes: always excluded */
     FILTER_NOT_INCLUDED,         /* not in the included namespaces (global or the link's) */
+    FILTER_EXCLUDED_GLOBAL,      /* in --excluded-namespaces */
     FILTER_EXCLUDED_NAMESPACE,   /* in spec.excludedNamespaces */
     FILTER_EXCLUDED_SERVICE,     /* in spec.excludedServices (namespace/name) */
     FILTER_EXCLUDED_NAME         /* in spec.excludedServiceNames */
@@ -25,11 +26,14 @@ typedef struct {
     const linkspec_list *excluded_namespaces;
     const linkspec_list *excluded_services;
     const linkspec_list *excluded_names;
+    const linkspec_list *excluded_global; /* --excluded-namespaces, or NULL */
 } filter_rules;
 
 /* global_included: --included-namespaces (count 0 when not set), which overrides the
  * link's own includedNamespaces. */
 void filter_rules_init(filter_rules *r, const linkspec *spec, const linkspec_list *global_included);
+/* Adds --excluded-namespaces (borrowed) to rules made by filter_rules_init. */
+void filter_rules_exclude(filter_rules *r, const linkspec_list *global_excluded);
 
 /* The verdict for Service ns/name; FILTER_ALLOW means sync it. */
 filter_verdict filter_check(const filter_rules *r, const char *ns, const char *name);

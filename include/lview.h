@@ -14,6 +14,8 @@
 /* On Services svclink created: the link and remote namespace it mirrors. */
 #define LVIEW_SOURCE_CLUSTER_LABEL "svclink.cloudpilot.ai/source-cluster"
 #define LVIEW_SOURCE_NAMESPACE_LABEL "svclink.cloudpilot.ai/source-namespace"
+/* The vmware controller's marker, also set on Services svclink created. */
+#define LVIEW_REPLICATED_LABEL "replicated"
 
 typedef struct {
     char uid[64];
@@ -28,6 +30,13 @@ typedef struct {
     bool external;          /* type ExternalName */
     uint64_t external_hash; /* of spec.externalName; 0 when none */
     char source[64];        /* LVIEW_SOURCE_CLUSTER_LABEL, "" when absent */
+    uint8_t mode;           /* svcmode of its mode annotation */
+    bool has_selector;      /* spec.selector is a non-empty object */
+    /* Owned, NULL unless needed: spec.selector as JSON text (kept only for a receiver or a
+     * union Service, to stash it), and the stash annotation's value (kept whenever present). */
+    char *selector;
+    char *stash;
+    size_t stash_len;
     uint32_t gen;
 } lview_svc;
 

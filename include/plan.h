@@ -11,6 +11,7 @@
 #include "filter.h"
 #include "linkspec.h"
 #include "lview.h"
+#include "nsopt.h"
 #include "rcache.h"
 #include "slice.h"
 
@@ -30,6 +31,7 @@ typedef struct {
     bool create_services;   /* create (and keep in line) missing local Services */
     const linkspec_nsmap *nsmap; /* remote -> local namespaces; NULL: names kept */
     const addrpol *policy;  /* endpoints it refuses are left out (plan_drop); NULL: none */
+    const nsopt *optout;         /* remote namespaces that opt out by label; NULL: none */
 } plan_link;
 
 typedef struct {
@@ -45,8 +47,13 @@ typedef enum {
     PLAN_DELETE_SLICE,  /* delete observed */
     PLAN_CREATE_SERVICE,/* create the Namespace (if need be) and the Service from rsvc */
     PLAN_PATCH_SERVICE, /* bring a Service svclink created in line with rsvc (ports, externalName) */
-    PLAN_DELETE_SERVICE /* delete a Service svclink created (uid local->uid): nothing wants it,
+    PLAN_DELETE_SERVICE,/* delete a Service svclink created (uid local->uid): nothing wants it,
                            or its type must change (it is made again on the next pass) */
+    PLAN_STASH_SELECTOR,/* a receiver: move local->selector into the stash annotation */
+    PLAN_RESTORE_SELECTOR,/* no longer a receiver: put local->stash back as spec.selector */
+    PLAN_CLEAR_CONTROLLER_SLICES /* a held receiver: the built-in controller leaves its slices
+                           when the selector goes; they are stale and must go (the engine
+                           does it once per stash, not every pass) */
 } plan_kind;
 
 typedef struct {
@@ -89,6 +96,10 @@ typedef struct {
     const char *ignored_link; /* a link whose differing externalName lost to the creator's, or NULL */
     plan_drop *drops;        /* refused by the address policy, links in order */
     size_t ndrops, dcap;
+    /* Something about the Service's mode the operator must hear of (a static phrase, and
+     * a detail such as why a stash is refused), or NULL. */
+    const char *mode_note;
+    char mode_detail[160];
 } plan_output;
 
 /* Computes what to write for in->ns/in->svc. Slices with a write in flight (pending) are

@@ -27,6 +27,7 @@ typedef struct {
     uint8_t flags;          /* RC_* */
     uint8_t ip_family_policy; /* 0 unset, 1 SingleStack, 2 PreferDualStack, 3 RequireDualStack */
     uint8_t ip_families[2]; /* 4 or 6, 0 unset */
+    uint8_t mode;           /* svcmode of its mode annotation (only that is kept) */
     rc_svc_port *ports;
     uint16_t nports;
     char *external_name;    /* owned; spec.externalName of an ExternalName Service, else NULL */

@@ -14,6 +14,8 @@
 #define SLICE_LABEL_SERVICE "kubernetes.io/service-name"
 #define SLICE_LABEL_CLUSTER "svclink.cloudpilot.ai/cluster"
 #define SLICE_LABEL_SOURCE "multicluster.kubernetes.io/source-cluster"
+/* The vmware controller's marker on what it replicated; tools may look for it. */
+#define SLICE_LABEL_REPLICATED "replicated"
 /* The built-in controller writes at most 100 endpoints per slice; so do we. */
 #define SLICE_MAX_ENDPOINTS 100
 #define SLICE_API_MAX_ENDPOINTS 1000

@@ -22,6 +22,13 @@ typedef struct {
  * (caller frees) and its length, or NULL when out of memory. */
 char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const svcbody_source *src, bool patch,
                       size_t *len);
+/* Merge patches of a Service at resourceVersion rv (a conflict means someone changed it:
+ * the watch brings the new state and the plan decides again). stash: spec.selector set to
+ * null and the stash annotation set to selector_json (as a string). restore: spec.selector
+ * set to stash_json (already checked by svcmode_stash_check) and the annotation removed.
+ * Malloc'd (caller frees), NULL when out of memory. */
+char *svcbody_selector_stash(const char *rv, const char *selector_json, size_t *len);
+char *svcbody_selector_restore(const char *rv, const char *stash_json, size_t stash_len, size_t *len);
 /* DeleteOptions with a uid precondition; NULL when out of memory. */
 char *svcbody_delete(const char *uid, size_t *len);
 /* A create body for Namespace ns, labelled as created by svclink; NULL when out of memory. */

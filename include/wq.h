@@ -13,7 +13,7 @@
 #define WQ_KEY_MAX 320
 
 /* What a write is for: the completion callback dispatches on it. */
-typedef enum { WQ_SLICE, WQ_SERVICE, WQ_NAMESPACE, WQ_STATUS, WQ_FINALIZER, WQ_EVENT } wq_what;
+typedef enum { WQ_SLICE, WQ_SERVICE, WQ_NAMESPACE, WQ_STATUS, WQ_FINALIZER, WQ_EVENT, WQ_SLICE_COLLECTION } wq_what;
 
 typedef struct wq_op {
     struct wq_op *next;

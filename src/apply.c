@@ -8,7 +8,7 @@
 
 #include "log.h"
 #include "metrics.h"
-#include "svcbody.h"
+#include "svcwrite.h"
 
 static int apply_key(char *key, const char *ns, const char *name)
 {
@@ -38,6 +38,7 @@ void apply_init(apply *ap, loop *l, wq *writes, lview *view, void (*requeue)(voi
     smap_init(&ap->pending_svc);
     smap_init(&ap->inflight);
     smap_init(&ap->retry);
+    smap_init(&ap->cleared);
     json_doc_init(&ap->scratch);
 }
 
@@ -48,6 +49,7 @@ void apply_free(apply *ap)
     smap_free(&ap->pending_svc);
     smap_free(&ap->inflight);
     smap_free(&ap->retry);
+    smap_free(&ap->cleared);
     json_doc_free(&ap->scratch);
 }
 
@@ -97,60 +99,6 @@ static void apply_delete_slice(apply *ap, lview_slice *s, const char *key)
                     .name = s->name, .key = key, .link = s->link};
     wq_write(ap->writes, &r, NULL, 0);
 }
-
-/* Deletes a Service svclink created, only that very object (uid precondition): one made
- * again meanwhile by someone else is left alone. */
-static void apply_delete_service(apply *ap, const plan_action *a, const char *ns, const char *svc, const char *key)
-{
-    char *body = svcbody_delete(a->local->uid, NULL);
-    if (body == NULL)
-        return;
-    char path[600];
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
-    smap_put(&ap->pending_svc, key, (void *)1, NULL);
-    wq_request r = {.what = WQ_SERVICE, .method = "DELETE", .path = path, .ctype = "application/json",
-                    .kind = "Service", .ns = ns, .name = svc, .key = key, .link = a->link};
-    wq_write(ap->writes, &r, body, strlen(body));
-}
-
-/* Creates the Namespace (409 AlreadyExists is fine) and then the Service, patches one
- * svclink created, or deletes it. One Service write at a time per Service. */
-static void apply_write_service(apply *ap, const plan_action *a, const char *ns, const char *svc, const char *key)
-{
-    if (smap_get(&ap->pending_svc, key) != NULL)
-        return;
-    if (a->kind == PLAN_DELETE_SERVICE) {
-        apply_delete_service(ap, a, ns, svc, key);
-        return;
-    }
-    size_t len = 0;
-    char path[600];
-    if (a->kind == PLAN_CREATE_SERVICE) {
-        char *nsbody = svcbody_namespace(ns, &len);
-        if (nsbody == NULL)
-            return;
-        smap_put(&ap->pending_svc, key, (void *)1, NULL);
-        wq_request nr = {.what = WQ_NAMESPACE, .method = "POST", .path = "/api/v1/namespaces",
-                         .ctype = "application/json", .kind = "Namespace", .name = ns, .link = a->link};
-        wq_write(ap->writes, &nr, nsbody, len);
-    }
-    bool patch = a->kind == PLAN_PATCH_SERVICE;
-    svcbody_source src = {.link = a->link, .ns = a->remote_ns, .extra_key = ap->label_key,
-                          .extra_value = ap->label_value};
-    char *body = svcbody_service(ns, svc, a->rsvc, &src, patch, &len);
-    if (body == NULL)
-        return;
-    smap_put(&ap->pending_svc, key, (void *)1, NULL);
-    if (patch)
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", ns, svc);
-    else
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/services", ns);
-    wq_request r = {.what = WQ_SERVICE, .method = patch ? "PATCH" : "POST", .path = path,
-                    .ctype = patch ? "application/merge-patch+json" : "application/json", .kind = "Service",
-                    .ns = ns, .name = svc, .key = key, .link = a->link};
-    wq_write(ap->writes, &r, body, len);
-}
-
 
 static void apply_slice_written(apply *ap, const wq_op *op, const kapi_response *resp, bool ok)
 {
@@ -211,6 +159,8 @@ void apply_written(apply *ap, const wq_op *op, const kapi_response *resp)
     } else if (op->what == WQ_SERVICE || op->what == WQ_NAMESPACE) {
         if (op->what == WQ_SERVICE || !ok)
             smap_del(&ap->pending_svc, op->key);
+    } else if (op->what == WQ_SLICE_COLLECTION && !ok) {
+        smap_del(&ap->cleared, op->key); /* tried again on the next pass */
     }
     if (!ok && !(resp->status == 409 && op->what == WQ_NAMESPACE) &&
         !(resp->status == 404 && strcmp(op->method, "DELETE") == 0)) {
@@ -236,5 +186,7 @@ void apply_action(apply *ap, const plan_action *a, const char *ns, const char *s
     else if (a->kind == PLAN_DELETE_SLICE)
         apply_delete_slice(ap, a->observed, key);
     else
-        apply_write_service(ap, a, ns, svc, key);
+        svcwrite_run(&(svcwrite_ctx){.writes = ap->writes, .pending = &ap->pending_svc, .cleared = &ap->cleared,
+                                     .label_key = ap->label_key, .label_value = ap->label_value},
+                     a, ns, svc, key);
 }

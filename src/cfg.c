@@ -228,6 +228,10 @@ static const struct {
     {"--kubeconfig", CFG_FLAG_STRING},
     {"--included-namespaces", CFG_FLAG_STRING},
     {"--sync-services-to-local-cluster", CFG_FLAG_BOOL},
+    {"--excluded-namespaces", CFG_FLAG_STRING},
+    {"--kubeconfig-dir", CFG_FLAG_STRING},
+    {"--trusted-kubeconfig-dir", CFG_FLAG_BOOL},
+    {"--no-clusterlinks", CFG_FLAG_BOOL},
     {"--leader-elect", CFG_FLAG_BOOL},
     {"--leader-elect-namespace", CFG_FLAG_STRING},
     {"--leader-elect-name", CFG_FLAG_STRING},
@@ -416,12 +420,23 @@ static int cfg_apply(cfg_options *opts, const char *flag, const char *value, cha
     if (strcmp(flag, "--included-namespaces") == 0)
         return cfg_namespace_list_add(flag, value, 0, &opts->included_namespaces,
                                       &opts->included_namespace_count, err, errlen);
+    if (strcmp(flag, "--excluded-namespaces") == 0)
+        return cfg_namespace_list_add(flag, value, 0, &opts->excluded_namespaces,
+                                      &opts->excluded_namespace_count, err, errlen);
     if (strncmp(flag, "--leader-elect", 14) == 0)
         return cfg_apply_leader(opts, flag, value, err, errlen);
     if (strcmp(flag, "--max-services-per-link") == 0)
         return cfg_count(flag, value, &opts->max_services_per_link, err, errlen);
     if (strcmp(flag, "--max-endpoints-per-link") == 0)
         return cfg_count(flag, value, &opts->max_endpoints_per_link, err, errlen);
+    if (strcmp(flag, "--kubeconfig-dir") == 0) {
+        opts->kubeconfig_dir = value[0] != '\0' ? value : NULL;
+        return 0;
+    }
+    if (strcmp(flag, "--trusted-kubeconfig-dir") == 0)
+        return cfg_parse_bool(flag, value, &opts->trusted_kubeconfig_dir, err, errlen);
+    if (strcmp(flag, "--no-clusterlinks") == 0)
+        return cfg_parse_bool(flag, value, &opts->no_clusterlinks, err, errlen);
     if (strcmp(flag, "--http-address") == 0) {
         char host[256];
         uint16_t port;
@@ -455,7 +470,22 @@ static int cfg_apply(cfg_options *opts, const char *flag, const char *value, cha
         opts->log_level = level;
         return 0;
     }
+    opts->sync_services_given = true;
     return cfg_parse_bool(flag, value, &opts->sync_services_to_local_cluster, err, errlen);
+}
+
+/* Flags that only mean something together. */
+static int cfg_check_links(const cfg_options *opts, char *err, size_t errlen)
+{
+    if (opts->no_clusterlinks && opts->kubeconfig_dir == NULL) {
+        txt_errorf(err, errlen, "--no-clusterlinks needs --kubeconfig-dir (there would be no link at all)");
+        return -1;
+    }
+    if (opts->trusted_kubeconfig_dir && opts->kubeconfig_dir == NULL) {
+        txt_errorf(err, errlen, "--trusted-kubeconfig-dir needs --kubeconfig-dir");
+        return -1;
+    }
+    return 0;
 }
 
 /* client-go's rules: the lease outlives the renew deadline, which outlives a retry. */
@@ -586,7 +616,7 @@ cfg_action cfg_parse_command(int argc, char *const argv[], const cfg_command *cm
         if (rc != 0)
             return CFG_ERROR;
     }
-    if (cfg_check_leader(out, err, errlen) != 0)
+    if (cfg_check_leader(out, err, errlen) != 0 || cfg_check_links(out, err, errlen) != 0)
         return CFG_ERROR;
     if (out->included_namespace_count > 1)
         qsort(out->included_namespaces, out->included_namespace_count,
@@ -604,6 +634,7 @@ void cfg_free(cfg_options *opts)
     cfg_namespace_list_free(&opts->included_namespaces, &opts->included_namespace_count);
     addrpol_set_free(&opts->service_cidrs);
     addrpol_set_free(&opts->allowed_cidrs);
+    cfg_namespace_list_free(&opts->excluded_namespaces, &opts->excluded_namespace_count);
 }
 
 void cfg_usage(char *buf, size_t buflen)
@@ -621,7 +652,12 @@ void cfg_usage(char *buf, size_t buflen)
              "                                    overrides each ClusterLink's includedNamespaces\n"
              "  --sync-services-to-local-cluster[=true|false]\n"
              "                                    create missing Namespaces and Services locally\n"
-             "                                    (default false)\n"
+             "                                    (default false; links of --kubeconfig-dir: true)\n"
+             "  --excluded-namespaces NS[,NS...]  never sync these namespaces from any cluster\n"
+             "  --kubeconfig-dir DIR              one link per kubeconfig file in DIR, named after\n"
+             "                                    the file; changes are picked up within 2s\n"
+             "  --trusted-kubeconfig-dir          read those files as trusted (exec, file paths)\n"
+             "  --no-clusterlinks                 do not watch ClusterLinks (no CRD needed)\n"
              "  --leader-elect[=true|false]       elect one writer among replicas on a Lease (default false)\n"
              "  --leader-elect-namespace NS       the Lease's namespace (default: the pod's, else cloudpilot)\n"
              "  --leader-elect-name NAME          the Lease's name (default svclink)\n"

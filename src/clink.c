@@ -36,6 +36,17 @@ static void clink_remote_dirty(void *arg, const char *ns, const char *svc)
         lk->env->mark_dirty(lk->env->arg, local, svc);
 }
 
+/* A namespace's opt-out label changed: every Service known in it is looked at again. */
+static void clink_ns_changed(void *arg, const char *ns)
+{
+    clink *lk = arg;
+    for (smap_iter it = smap_iter_start(&lk->cache.groups); smap_iter_ok(&it); smap_iter_next(&it)) {
+        rc_group *g = it.e->value;
+        if (strcmp(g->ns, ns) == 0)
+            clink_remote_dirty(lk, g->ns, g->name);
+    }
+}
+
 plan_mode clink_mode(const clink *lk)
 {
     if (lk->spec.deleting || !lk->have_spec)
@@ -111,6 +122,8 @@ static void clink_disconnect(clink *lk)
     rcache_free(&lk->cache);
     rcache_init(&lk->cache, clink_remote_dirty, lk);
     clink_set_budgets(lk);
+    nsopt_free(&lk->optout);
+    nsopt_init(&lk->optout, clink_ns_changed, lk);
     if (lk->have_kcfg)
         kcfg_free(&lk->kcfg);
     lk->have_kcfg = false;
@@ -177,7 +190,10 @@ static void clink_refl_begin(void *arg)
     clink_refl *lr = arg;
     lr->listing = true;
     lr->over_budget = false;
-    rcache_list_begin(&lr->lk->cache, lr->kind);
+    if (lr->kind == 'n')
+        nsopt_list_begin(&lr->lk->optout, lr->by);
+    else
+        rcache_list_begin(&lr->lk->cache, lr->kind);
 }
 
 static void clink_refl_object(void *arg, refl_op op, const json_doc *doc, int obj)
@@ -185,7 +201,9 @@ static void clink_refl_object(void *arg, refl_op op, const json_doc *doc, int ob
     clink_refl *lr = arg;
     char err[256];
     int rc;
-    if (op == REFL_DELETE)
+    if (lr->kind == 'n')
+        nsopt_set(&lr->lk->optout, lr->by, doc, obj, op != REFL_DELETE);
+    else if (op == REFL_DELETE)
         rcache_delete(&lr->lk->cache, lr->kind, doc, obj);
     else if ((rc = rcache_upsert(&lr->lk->cache, lr->kind, doc, obj, err, sizeof err)) == RCACHE_OVER_BUDGET) {
         lr->over_budget = true; /* stops here, keeping what the cache holds */
@@ -218,7 +236,10 @@ static void clink_refl_end(void *arg)
 {
     clink_refl *lr = arg;
     clink *lk = lr->lk;
-    rcache_list_end(&lk->cache, lr->kind);
+    if (lr->kind == 'n')
+        nsopt_list_end(&lk->optout, lr->by);
+    else
+        rcache_list_end(&lk->cache, lr->kind);
     lr->listing = false;
     lr->synced = true;
     for (size_t i = 0; i < lk->nrefls; i++) {
@@ -247,39 +268,66 @@ static void clink_on_version(void *arg, const kapi_response *resp)
     json_doc_free(&doc);
 }
 
-/* Starts the remote reflectors: cluster-wide, or one pair per namespace of
- * --included-namespaces, which then narrows what is watched. */
+/* The remote Services reflector's selector: never a Service svclink created there (peer
+ * mode: it would echo back), and the link's serviceSelector. Owned by the caller. */
+static char *clink_service_selector(const clink *lk)
+{
+    const char *own = LVIEW_CREATED_BY_LABEL "!=svclink";
+    const char *sel = lk->spec.service_selector;
+    size_t n = strlen(own) + (sel != NULL ? strlen(sel) + 1 : 0) + 1;
+    char *out = malloc(n);
+    if (out != NULL)
+        snprintf(out, n, "%s%s%s", own, sel != NULL ? "," : "", sel != NULL ? sel : "");
+    return out;
+}
+
+/* Starts the remote reflectors: Services and EndpointSlices cluster-wide, or one pair per
+ * namespace of --included-namespaces, which then narrows what is watched; and the two
+ * label-selected Namespace reflectors of the opt-out labels. */
 static int clink_start_reflectors(clink *lk)
 {
     const clink_env *env = lk->env;
     size_t nns = env->global_included->count;
-    size_t n = nns > 0 ? 2 * nns : 2;
-    lk->refls = calloc(n, sizeof *lk->refls);
-    if (lk->refls == NULL)
+    size_t pairs = nns > 0 ? 2 * nns : 2;
+    size_t n = pairs + 2;
+    char *svc_sel = clink_service_selector(lk);
+    lk->refls = svc_sel != NULL ? calloc(n, sizeof *lk->refls) : NULL;
+    if (lk->refls == NULL) {
+        free(svc_sel);
         return -1;
+    }
     lk->nrefls = n;
     for (size_t i = 0; i < n; i++) {
         clink_refl *lr = &lk->refls[i];
         char path[400];
-        const char *ns = nns > 0 ? env->global_included->items[i / 2] : NULL;
+        const char *ns = nns > 0 && i < pairs ? env->global_included->items[i / 2] : NULL;
         lr->lk = lk;
-        lr->kind = i % 2 == 0 ? 's' : 'e';
-        if (lr->kind == 's')
+        lr->kind = i >= pairs ? 'n' : i % 2 == 0 ? 's' : 'e';
+        lr->by = i == pairs ? NSOPT_BY_LABEL : NSOPT_BY_ALIAS;
+        const char *sel = NULL;
+        if (lr->kind == 'n') {
+            snprintf(path, sizeof path, "/api/v1/namespaces");
+            sel = lr->by == NSOPT_BY_LABEL ? NSOPT_SELECTOR : NSOPT_ALIAS_SELECTOR;
+        } else if (lr->kind == 's') {
             snprintf(path, sizeof path, ns ? "/api/v1/namespaces/%s/services" : "/api/v1/services", ns);
-        else
+            /* Evaluated remotely: unselected Services are never transferred, and one that
+             * stops matching arrives as a deletion. */
+            sel = svc_sel;
+        } else {
             snprintf(path, sizeof path,
                      ns ? "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices" : "/apis/discovery.k8s.io/v1/endpointslices",
                      ns);
-        /* Our own slices in a remote (two controllers linked both ways) must not echo back. */
-        /* The selector is evaluated remotely: unselected Services are never transferred, and
-         * one that stops matching arrives as a deletion. */
-        refl_config rc = {.path = path,
-                          .label_selector = lr->kind == 'e' ? SLICE_LABEL_MANAGED_BY "!=" SLICE_MANAGED_BY
-                                                            : lk->spec.service_selector};
+            /* Our own slices in a remote (two controllers linked both ways) must not echo back. */
+            sel = SLICE_LABEL_MANAGED_BY "!=" SLICE_MANAGED_BY;
+        }
+        refl_config rc = {.path = path, .label_selector = sel};
         lr->r = refl_new(env->l, lk->conn.api, &rc, &clink_refl_handlers, lr);
-        if (lr->r == NULL)
+        if (lr->r == NULL) {
+            free(svc_sel);
             return -1;
+        }
     }
+    free(svc_sel);
     for (size_t i = 0; i < n; i++)
         refl_start(lk->refls[i].r);
     lk->version_req = kapi_request(lk->conn.api, "GET", "/version", NULL, NULL, 0, clink_on_version, lk);
@@ -300,6 +348,8 @@ static void clink_restart_reflectors(clink *lk)
     rcache_free(&lk->cache);
     rcache_init(&lk->cache, clink_remote_dirty, lk);
     clink_set_budgets(lk);
+    nsopt_free(&lk->optout);
+    nsopt_init(&lk->optout, clink_ns_changed, lk);
     clstatus_set_health(lk, false, "Syncing", "Listing again from %s with the new serviceSelector", lk->kcfg.server);
     if (clink_start_reflectors(lk) != 0) {
         clstatus_set_health(lk, false, "Unreachable", "out of memory starting the watches");
@@ -429,6 +479,7 @@ static clink *clink_new(const clink_env *env, const char *name)
     dropnote_init(&lk->drops);
     rcache_init(&lk->cache, clink_remote_dirty, lk);
     clink_set_budgets(lk);
+    nsopt_init(&lk->optout, clink_ns_changed, lk);
     if (lk->name == NULL || smap_put(env->links, name, lk, NULL) != 0) {
         free(lk->name);
         free(lk);
@@ -450,6 +501,7 @@ void clink_destroy(clink *lk)
     const clink_env *env = lk->env;
     clink_disconnect(lk);
     rcache_free(&lk->cache);
+    nsopt_free(&lk->optout);
     clink_stop_secret(lk);
     if (lk->status_timer != 0)
         loop_timer_cancel(env->l, lk->status_timer);
@@ -534,6 +586,7 @@ static void clink_apply(clink *lk, linkspec *spec)
     lk->have_spec = true;
     filter_rules_init(&lk->rules, &lk->spec, lk->env->global_included);
     clink_set_budgets(lk);
+    filter_rules_exclude(&lk->rules, lk->env->global_excluded);
 
     if (lk->spec.deleting) {
         if (!was_deleting) {

@@ -47,6 +47,7 @@ typedef struct {
 struct engine {
     const cfg_options *opts;
     linkspec_list global_included;
+    linkspec_list global_excluded;
     loop *l;
     dns_resolver *dns;
     kcfg_config main_cfg;
@@ -152,7 +153,8 @@ static size_t engine_plan_links(engine *e, plan_link **out, addrpol **pols)
                                   .cache = &lk->cache,
                                   .create_services = create == LINKSPEC_UNSET ? e->opts->sync_services_to_local_cluster
                                                                               : create == 1,
-                                  .nsmap = lk->have_spec ? &lk->spec.namespace_mapping : NULL, .policy = p};
+                                  .nsmap = lk->have_spec ? &lk->spec.namespace_mapping : NULL, .policy = p,
+                                  .optout = &lk->optout};
     }
     qsort(*out, n, sizeof **out, engine_cmp_links);
     return n;
@@ -180,6 +182,8 @@ static void engine_reconcile(engine *e, const char *key)
     }
     for (size_t i = 0; i < out.nactions; i++)
         apply_action(&e->apply, &out.actions[i], ns, svc, key);
+    if (out.mode_note != NULL)
+        log_kv(LOG_WARN, out.mode_note, "ns", ns, "service", svc, "error", out.mode_detail, NULL);
     if (out.ignored_link != NULL)
         log_kv(LOG_INFO, "ExternalName differs between links: the creating link's target is kept", "ns", ns,
                "service", svc, "link", out.ignored_link, NULL);
@@ -548,6 +552,7 @@ static int engine_load_main(engine *e)
     e->apply.label_value = e->hooks.service_label_value;
     e->env = (clink_env){.l = e->l, .dns = e->dns, .main_api = e->main.api, .writes = &e->writes,
                          .view = &e->view, .global_included = &e->global_included,
+                         .global_excluded = &e->global_excluded,
                          .status_interval_ms = e->opts->status_interval_ms, .links = &e->links,
                          .mark_dirty = engine_mark_dirty, .arg = e,
                          .max_services = e->opts->max_services_per_link,
@@ -651,6 +656,8 @@ int engine_run_with(const cfg_options *opts, const engine_hooks *hooks)
     e.hooks = *hooks;
     e.global_included.items = opts->included_namespaces;
     e.global_included.count = opts->included_namespace_count;
+    e.global_excluded.items = opts->excluded_namespaces;
+    e.global_excluded.count = opts->excluded_namespace_count;
     smap_init(&e.links);
     smap_init(&e.dirty);
     lview_init(&e.view, engine_mark_dirty, &e);

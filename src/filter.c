@@ -31,6 +31,12 @@ void filter_rules_init(filter_rules *r, const linkspec *spec, const linkspec_lis
     r->excluded_namespaces = spec != NULL ? &spec->excluded_namespaces : NULL;
     r->excluded_services = spec != NULL ? &spec->excluded_services : NULL;
     r->excluded_names = spec != NULL ? &spec->excluded_service_names : NULL;
+    r->excluded_global = NULL;
+}
+
+void filter_rules_exclude(filter_rules *r, const linkspec_list *global_excluded)
+{
+    r->excluded_global = global_excluded;
 }
 
 filter_verdict filter_check(const filter_rules *r, const char *ns, const char *name)
@@ -41,6 +47,8 @@ filter_verdict filter_check(const filter_rules *r, const char *ns, const char *n
         return FILTER_KUBERNETES_SERVICE;
     if (r->included != NULL && r->included->count > 0 && !filter_in(r->included, ns))
         return FILTER_NOT_INCLUDED;
+    if (filter_in(r->excluded_global, ns))
+        return FILTER_EXCLUDED_GLOBAL;
     if (filter_in(r->excluded_namespaces, ns))
         return FILTER_EXCLUDED_NAMESPACE;
     if (filter_in_services(r->excluded_services, ns, name))
@@ -61,6 +69,8 @@ const char *filter_verdict_text(filter_verdict v)
         return "a Service named kubernetes is never synced";
     case FILTER_NOT_INCLUDED:
         return "namespace is not in the included namespaces";
+    case FILTER_EXCLUDED_GLOBAL:
+        return "namespace is in --excluded-namespaces";
     case FILTER_EXCLUDED_NAMESPACE:
         return "namespace is in spec.excludedNamespaces";
     case FILTER_EXCLUDED_SERVICE:

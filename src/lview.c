@@ -9,6 +9,7 @@
 #include "log.h"
 #include "rcache.h"
 #include "slice.h"
+#include "svcmode.h"
 
 #define LV_KEY_MAX 320
 
@@ -29,10 +30,19 @@ void lview_init(lview *v, lview_dirty_cb dirty, void *arg)
     v->arg = arg;
 }
 
+static void lv_svc_free(lview_svc *s)
+{
+    if (s == NULL)
+        return;
+    free(s->selector);
+    free(s->stash);
+    free(s);
+}
+
 void lview_free(lview *v)
 {
     for (smap_iter it = smap_iter_start(&v->svcs); smap_iter_ok(&it); smap_iter_next(&it))
-        free(it.e->value);
+        lv_svc_free(it.e->value);
     for (smap_iter it = smap_iter_start(&v->slices); smap_iter_ok(&it); smap_iter_next(&it))
         free(it.e->value);
     smap_free(&v->svcs);
@@ -84,6 +94,35 @@ uint64_t lview_external_hash(const char *external_name)
     return smap_fnv(SMAP_FNV_OFFSET, external_name, strlen(external_name) + 1) | 1u;
 }
 
+/* The mode, the selector (for a receiver) and the stash; false when out of memory. */
+static bool lv_svc_modes(lview_svc *s, const json_doc *doc, int obj)
+{
+    int sel = json_path(doc, obj, "spec", "selector", NULL);
+    int stash = json_path(doc, obj, "metadata", "annotations", SVCMODE_STASH_ANNOTATION, NULL);
+    s->mode = (uint8_t)svcmode_of(doc, obj);
+    s->has_selector = json_is_object(doc, sel) && json_len(doc, sel) > 0;
+    size_t len = 0;
+    /* Only a Service that may become a receiver keeps it (union does, meeting a source). */
+    bool may_stash = s->mode == SVCMODE_RECEIVER || s->mode == SVCMODE_UNION;
+    const char *raw = s->has_selector && may_stash ? json_raw(doc, sel, &len) : NULL;
+    /* A selector too long to stash is not stashed (the plan reports it). */
+    if (raw != NULL && len <= SVCMODE_MAX_STASH && (s->selector = strndup(raw, len)) == NULL)
+        return false;
+    if (json_is_string(doc, stash)) {
+        /* The decoded value, at any length: the plan refuses what is too long. */
+        s->stash = json_str_dup(doc, stash);
+        if (s->stash == NULL)
+            return false;
+        s->stash_len = strlen(s->stash);
+    }
+    return true;
+}
+
+static bool lv_str_same(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
 {
     char ns[64], name[LV_NAME_MAX], rv[32], key[LV_KEY_MAX];
@@ -110,24 +149,36 @@ static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
     /* svclink mirror shares namespaces with other instances: it owns only what it made. */
     if (v->only_source != NULL && strcmp(fresh.source, v->only_source) != 0)
         fresh.created_by_us = false;
+    if (!lv_svc_modes(&fresh, doc, obj)) {
+        free(fresh.selector);
+        free(fresh.stash);
+        return;
+    }
     lview_svc *old = smap_get(&v->svcs, key);
     if (old != NULL) {
         bool changed = strcmp(old->uid, fresh.uid) != 0 || old->unsyncable != fresh.unsyncable ||
                        old->headless != fresh.headless || old->prefer_close != fresh.prefer_close ||
                        old->created_by_us != fresh.created_by_us || old->ports_hash != fresh.ports_hash ||
                        old->external != fresh.external || old->external_hash != fresh.external_hash ||
-                       strcmp(old->source, fresh.source) != 0;
+                       strcmp(old->source, fresh.source) != 0 || old->mode != fresh.mode ||
+                       old->has_selector != fresh.has_selector || !lv_str_same(old->selector, fresh.selector) ||
+                       !lv_str_same(old->stash, fresh.stash);
+        free(old->selector);
+        free(old->stash);
         *old = fresh;
         if (changed)
             lv_dirty(v, ns, name);
         return;
     }
     lview_svc *s = malloc(sizeof *s);
-    if (s == NULL)
+    if (s == NULL) {
+        free(fresh.selector);
+        free(fresh.stash);
         return;
+    }
     *s = fresh;
     if (smap_put(&v->svcs, key, s, NULL) != 0) {
-        free(s);
+        lv_svc_free(s);
         return;
     }
     lv_dirty(v, ns, name);
@@ -135,7 +186,7 @@ static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
 
 static void lv_drop_svc(lview *v, const char *key)
 {
-    free(smap_del(&v->svcs, key));
+    lv_svc_free(smap_del(&v->svcs, key));
     const char *slash = strchr(key, '/');
     char ns[64];
     snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mirror.h"
 #include "mirrorcfg.h"
+#include "kdir.h"
 #include "version.h"
 
 static void main_print_version(void)
@@ -81,6 +82,34 @@ static int main_mirror(int argc, char **argv)
     return status;
 }
 
+/* --kubeconfig-dir: its links are added when the engine's environment exists. */
+typedef struct {
+    const cfg_options *opts;
+    kdir *dir;
+} main_links;
+
+static int main_add_links(void *arg, const clink_env *env, loop *l)
+{
+    main_links *ml = arg;
+    const cfg_options *o = ml->opts;
+    /* Peer mode (the vmware controller's shape) creates Services that exist only remotely,
+     * unless the flag says otherwise. */
+    bool create = o->sync_services_given ? o->sync_services_to_local_cluster : true;
+    ml->dir = kdir_attach(o->kubeconfig_dir, o->trusted_kubeconfig_dir, create, env, l);
+    return ml->dir != NULL ? 0 : -1;
+}
+
+static int main_run(const cfg_options *opts)
+{
+    if (opts->kubeconfig_dir == NULL)
+        return engine_run(opts);
+    main_links ml = {.opts = opts};
+    engine_hooks hooks = {.no_clusterlinks = opts->no_clusterlinks, .add_links = main_add_links, .arg = &ml};
+    int status = engine_run_with(opts, &hooks);
+    kdir_free(ml.dir);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     cfg_options opts;
@@ -95,7 +124,7 @@ int main(int argc, char **argv)
     int status = main_act(cfg_parse(argc, argv, &opts, err, sizeof err), "svclink", cfg_usage, err);
     if (status < 0) {
         main_warn_klog(&opts);
-        status = engine_run(&opts);
+        status = main_run(&opts);
     }
     cfg_free(&opts);
     return status;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "svcmode.h"
+
 /* The endpoints of one slice set, gathered from every remote slice with that shape. */
 typedef struct {
     slice_addr_type type;
@@ -109,12 +111,49 @@ const rc_group *plan_exported(const plan_link *lk, const char *ns, const char *s
     if (remote_ns != NULL)
         *remote_ns = rns;
     /* Filters are about remote names. */
-    if (rns == NULL || filter_check(lk->rules, rns, svc) != FILTER_ALLOW)
+    if (rns == NULL || filter_check(lk->rules, rns, svc) != FILTER_ALLOW || nsopt_out(lk->optout, rns))
         return NULL;
     const rc_group *g = rcache_group(lk->cache, rns, svc);
-    if (g == NULL || g->svc == NULL)
+    /* singular: the Service stays in its own cluster. */
+    if (g == NULL || g->svc == NULL || g->svc->mode == SVCMODE_SINGULAR)
         return NULL;
     return g;
+}
+
+/* How the Service's mode shapes this plan. */
+typedef struct {
+    bool singular;      /* the local Service is singular: nothing is imported into it */
+    bool held;          /* an active receiver: only source clusters' endpoints, selector held off */
+    size_t sources;     /* links exporting it with mode source */
+} plan_modes;
+
+static bool plan_is_source(const plan_link *lk, const char *ns, const char *svc)
+{
+    const rc_group *g = lk->mode != PLAN_EMPTY ? plan_exported(lk, ns, svc, NULL) : NULL;
+    return g != NULL && g->svc->mode == SVCMODE_SOURCE;
+}
+
+/* A receiver (or a union Service whose other side says source, as the vmware controller
+ * turned it into a receiver) holds its selector off only while a source exists: with none,
+ * its own pods keep serving. Links not managing now still count, so a source cluster that
+ * is briefly unreachable does not flip the selector back and forth. */
+static plan_modes plan_modes_of(const plan_input *in, const lview_svc *local, plan_output *out)
+{
+    plan_modes m = {0};
+    for (size_t i = 0; i < in->nlinks; i++)
+        m.sources += plan_is_source(&in->links[i], in->ns, in->svc);
+    if (local == NULL)
+        return m;
+    m.singular = local->mode == SVCMODE_SINGULAR;
+    bool receiver = local->mode == SVCMODE_RECEIVER || (local->mode == SVCMODE_UNION && m.sources > 0);
+    m.held = receiver && m.sources > 0;
+    if (local->mode == SVCMODE_UNKNOWN)
+        out->mode_note = "unknown mode value: treated as no mode";
+    else if (local->mode == SVCMODE_RECEIVER && m.sources == 0)
+        out->mode_note = "receiver without a source cluster: its selector is kept, its own pods serve";
+    else if (m.held && m.sources > 1)
+        out->mode_note = "more than one cluster claims source: the endpoints of all of them are used";
+    return m;
 }
 
 /* The group whose endpoints become slices: exported and not an ExternalName. */
@@ -162,9 +201,11 @@ static int plan_policy_drop(const plan_link *lk, const slice_data *d, const slic
  * names matter for what to delete). Wanted slices equal to what is there give no action
  * but are still listed, marked by a NULL link, until plan_drop_unchanged. */
 static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets *ss, const lview_svc *local,
-                            plan_output *out, int64_t *total)
+                            const plan_modes *m, plan_output *out, int64_t *total)
 {
-    const rc_group *g = local != NULL && !local->unsyncable ? plan_sliced(lk, in->ns, in->svc) : NULL;
+    const rc_group *g = local != NULL && !local->unsyncable && !m->singular ? plan_sliced(lk, in->ns, in->svc) : NULL;
+    if (g != NULL && m->held && g->svc->mode != SVCMODE_SOURCE)
+        g = NULL; /* a held receiver takes only the source clusters' endpoints */
     *total = 0;
     for (const rc_slice *rs = g != NULL ? g->slices : NULL; rs != NULL; rs = rs->next) {
         if (rs->data.addr_type == SLICE_ADDR_NONE || rs->data.neps == 0)
@@ -285,6 +326,52 @@ static void plan_note_conflict(const plan_input *in, size_t creator, const rc_sv
     }
 }
 
+/* A Service svclink created stays svclink's until someone gives it a selector or a mode:
+ * then it is theirs (a migration target being taken over) and is never changed again. */
+static bool plan_ours(const lview_svc *local)
+{
+    return local->created_by_us && !local->has_selector && local->mode == SVCMODE_NONE;
+}
+
+/* Holds the selector off while the Service is an active receiver, and puts it back exactly
+ * once it is not; a stash that does not check out is never applied, only reported. */
+static int plan_selector(const lview_svc *local, const plan_modes *m, plan_output *out)
+{
+    if (local == NULL)
+        return 0;
+    plan_kind kind;
+    if (m->held && !local->has_selector && local->stash != NULL) {
+        kind = PLAN_CLEAR_CONTROLLER_SLICES;
+    } else if (m->held && local->has_selector) {
+        if (local->stash != NULL) {
+            out->mode_note = "receiver has both a selector and a stash: nothing changed (remove one)";
+            return 0;
+        }
+        if (local->selector == NULL) {
+            out->mode_note = "receiver's selector is too long to stash: kept";
+            return 0;
+        }
+        kind = PLAN_STASH_SELECTOR;
+    } else if (!m->held && local->stash != NULL) {
+        if (svcmode_stash_check(local->stash, local->stash_len, out->mode_detail, sizeof out->mode_detail) != 0) {
+            out->mode_note = "stashed selector refused: not restored (fix or remove the annotation)";
+            return 0;
+        }
+        if (local->has_selector) {
+            out->mode_note = "a selector is set and a stash is left: the stash is kept, the selector not replaced";
+            return 0;
+        }
+        kind = PLAN_RESTORE_SELECTOR;
+    } else {
+        return 0;
+    }
+    plan_action *a = plan_push(out, kind, "");
+    if (a == NULL)
+        return -1;
+    a->local = local;
+    return 0;
+}
+
 /* The first managing link (by name) that exports the Service and may create Services is
  * its creator: it makes a missing one and keeps one svclink made in line with its remote. */
 static int plan_local_service(const plan_input *in, const lview_svc *local, plan_output *out)
@@ -300,7 +387,7 @@ static int plan_local_service(const plan_input *in, const lview_svc *local, plan
         plan_kind kind;
         if (local == NULL)
             kind = PLAN_CREATE_SERVICE;
-        else if (!local->created_by_us)
+        else if (!plan_ours(local))
             return 0;
         else if (local->external != ((g->svc->flags & RC_EXTERNAL_NAME) != 0) ||
                  (!local->external && local->headless != ((g->svc->flags & RC_HEADLESS) != 0)))
@@ -317,7 +404,7 @@ static int plan_local_service(const plan_input *in, const lview_svc *local, plan
         a->local = local;
         return 0;
     }
-    if (local == NULL || !local->created_by_us || !in->links_known || plan_service_held(in, local))
+    if (local == NULL || !plan_ours(local) || !in->links_known || plan_service_held(in, local))
         return 0;
     plan_action *a = plan_push(out, PLAN_DELETE_SERVICE, local->source);
     if (a == NULL)
@@ -356,7 +443,8 @@ int plan_service(const plan_input *in, plan_output *out)
     if (out->sets == NULL || out->counts == NULL)
         goto oom;
     out->nsets = in->nlinks;
-    if (plan_local_service(in, local, out) != 0)
+    plan_modes m = plan_modes_of(in, local, out);
+    if (plan_local_service(in, local, out) != 0 || plan_selector(local, &m, out) != 0)
         goto oom;
     for (size_t i = 0; i < in->nlinks; i++) {
         const plan_link *lk = &in->links[i];
@@ -364,7 +452,7 @@ int plan_service(const plan_input *in, plan_output *out)
         if (lk->mode == PLAN_KEEP)
             continue;
         if (lk->mode == PLAN_EMPTY ? plan_empty_link(in, lk->name, out)
-                                   : plan_link_slices(in, lk, &out->sets[i], local, out, &total))
+                                   : plan_link_slices(in, lk, &out->sets[i], local, &m, out, &total))
             goto oom;
         out->counts[out->ncounts++] = (plan_count){.link = lk->name, .endpoints = total};
     }

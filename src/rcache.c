@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "svcmode.h"
 #include "txt.h"
 
 #define RC_KEY_MAX 320
@@ -169,6 +170,7 @@ static uint64_t rc_svc_hash(const rc_svc *s)
     uint64_t h = smap_fnv(SMAP_FNV_OFFSET, &s->flags, 1);
     h = smap_fnv(h, &s->ip_family_policy, 1);
     h = smap_fnv(h, s->ip_families, 2);
+    h = smap_fnv(h, &s->mode, 1);
     uint64_t ph = rcache_ports_hash(s->ports, s->nports);
     h = smap_fnv(h, &ph, sizeof ph);
     return s->external_name != NULL ? smap_fnv(h, s->external_name, strlen(s->external_name) + 1) : h;
@@ -180,6 +182,7 @@ static rc_svc *rc_parse_svc(const json_doc *doc, int obj)
     if (s == NULL)
         return NULL;
     int spec = json_obj_get(doc, obj, "spec");
+    s->mode = (uint8_t)svcmode_of(doc, obj);
     if (json_str_eq(doc, json_obj_get(doc, spec, "clusterIP"), "None"))
         s->flags |= RC_HEADLESS;
     if (json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName")) {

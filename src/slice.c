@@ -350,6 +350,7 @@ int slice_desc_write(const slice_desc *d, const char *rv, char **body, size_t *l
     json_writer_member_string(&w, SLICE_LABEL_MANAGED_BY, SLICE_MANAGED_BY);
     json_writer_member_string(&w, SLICE_LABEL_CLUSTER, d->link);
     json_writer_member_string(&w, SLICE_LABEL_SOURCE, d->link);
+    json_writer_member_string(&w, SLICE_LABEL_REPLICATED, "true");
     json_writer_object_end(&w);
     json_writer_key(&w, "ownerReferences");
     json_writer_array_begin(&w);
@@ -496,6 +497,9 @@ int slice_observe(const json_doc *doc, int obj, const char *ns, const char *name
                     .zone_hint = slice_observed_hint(doc, obj, hint, sizeof hint)};
     /* Endpoints a hand edit added with an unsafe address were kept above, so they count. */
     out->hash = slice_hash_parts(&d, source, owner_name) ^ (data.dropped ? 0x5a5a5a5aull : 0);
+    /* A slice without the marker (written before it existed, or edited) is written again. */
+    if (!json_str_eq(doc, json_obj_get(doc, labels, SLICE_LABEL_REPLICATED), "true"))
+        out->hash ^= 0xa5a5a5a5ull;
     out->neps = data.neps;
     free(eps);
     slice_data_free(&data);

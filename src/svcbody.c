@@ -2,6 +2,8 @@
  * targetPort as the remote gives it) and IP families, svclink's labels, nothing allocated here. */
 #include "svcbody.h"
 
+#include "svcmode.h"
+
 #include "json.h"
 #include "lview.h"
 #include "slice.h"
@@ -63,6 +65,7 @@ char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const sv
         json_writer_key(&w, "labels");
         json_writer_object_begin(&w);
         json_writer_member_string(&w, LVIEW_CREATED_BY_LABEL, "svclink");
+        json_writer_member_string(&w, LVIEW_REPLICATED_LABEL, "true");
         if (src != NULL && src->link != NULL) {
             json_writer_member_string(&w, LVIEW_SOURCE_CLUSTER_LABEL, src->link);
         }
@@ -108,6 +111,52 @@ char *svcbody_namespace(const char *ns, size_t *len)
     json_writer_object_begin(&w);
     json_writer_member_string(&w, LVIEW_CREATED_BY_LABEL, "svclink");
     json_writer_object_end(&w);
+    json_writer_object_end(&w);
+    json_writer_object_end(&w);
+    return json_writer_finish(&w, len);
+}
+
+static void svcbody_meta_rv(json_writer *w, const char *rv)
+{
+    json_writer_key(w, "metadata");
+    json_writer_object_begin(w);
+    json_writer_member_string(w, "resourceVersion", rv);
+    json_writer_key(w, "annotations");
+    json_writer_object_begin(w);
+    json_writer_key(w, SVCMODE_STASH_ANNOTATION);
+}
+
+char *svcbody_selector_stash(const char *rv, const char *selector_json, size_t *len)
+{
+    json_writer w;
+    json_writer_init(&w);
+    json_writer_object_begin(&w);
+    svcbody_meta_rv(&w, rv);
+    json_writer_string(&w, selector_json);
+    json_writer_object_end(&w);
+    json_writer_object_end(&w);
+    json_writer_key(&w, "spec");
+    json_writer_object_begin(&w);
+    json_writer_key(&w, "selector");
+    json_writer_null(&w);
+    json_writer_object_end(&w);
+    json_writer_object_end(&w);
+    return json_writer_finish(&w, len);
+}
+
+char *svcbody_selector_restore(const char *rv, const char *stash_json, size_t stash_len, size_t *len)
+{
+    json_writer w;
+    json_writer_init(&w);
+    json_writer_object_begin(&w);
+    svcbody_meta_rv(&w, rv);
+    json_writer_null(&w);
+    json_writer_object_end(&w);
+    json_writer_object_end(&w);
+    json_writer_key(&w, "spec");
+    json_writer_object_begin(&w);
+    json_writer_key(&w, "selector");
+    json_writer_raw(&w, stash_json, stash_len);
     json_writer_object_end(&w);
     json_writer_object_end(&w);
     return json_writer_finish(&w, len);

@@ -144,7 +144,8 @@ UNIT_TEST(cfg_help_and_version)
     const char *flags[] = {"--sync-interval", "--kubeconfig", "--included-namespaces",
                            "--sync-services-to-local-cluster", "--service-cidrs", "--allowed-cidrs",
                            "--status-interval", "--max-services-per-link",
-                           "--max-endpoints-per-link", "--version", "--help"};
+                           "--max-endpoints-per-link", "--excluded-namespaces", "--kubeconfig-dir",
+                           "--trusted-kubeconfig-dir", "--no-clusterlinks", "--version", "--help"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         CHECK(strstr(usage, flags[i]) != NULL);
 }
@@ -339,4 +340,36 @@ UNIT_TEST(cfg_link_budgets)
             unit_fail(__FILE__, __LINE__, bad[i]);
         cfg_free(&o);
     }
+}
+
+UNIT_TEST(cfg_peer_flags)
+{
+    char *argv[] = {"svclink", "--kubeconfig-dir", "/etc/kubeconfigs", "--trusted-kubeconfig-dir",
+                    "--no-clusterlinks=true", "--excluded-namespaces=tmp,dev", "--excluded-namespaces", "dev"};
+    cfg_options o;
+    char err[256];
+    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK_STR_EQ(o.kubeconfig_dir, "/etc/kubeconfigs");
+    CHECK(o.trusted_kubeconfig_dir);
+    CHECK(o.no_clusterlinks);
+    CHECK(!o.sync_services_given);
+    CHECK(o.excluded_namespace_count == 2);
+    cfg_free(&o);
+    CHECK(o.excluded_namespaces == NULL);
+    char *given[] = {"svclink", "--sync-services-to-local-cluster=false"};
+    CHECK(cfg_parse(ARGC(given), given, &o, err, sizeof err) == CFG_RUN);
+    CHECK(o.sync_services_given && !o.sync_services_to_local_cluster);
+    cfg_free(&o);
+}
+
+UNIT_TEST(cfg_peer_flags_errors)
+{
+    char *a1[] = {"svclink", "--no-clusterlinks"};
+    expect_error(ARGC(a1), a1, "--kubeconfig-dir");
+    char *a2[] = {"svclink", "--trusted-kubeconfig-dir"};
+    expect_error(ARGC(a2), a2, "--kubeconfig-dir");
+    char *a3[] = {"svclink", "--excluded-namespaces=kube-system"};
+    expect_error(ARGC(a3), a3, "kube-system");
+    char *a4[] = {"svclink", "--excluded-namespaces=Bad_NS"};
+    expect_error(ARGC(a4), a4, "Bad_NS");
 }

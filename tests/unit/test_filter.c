@@ -225,3 +225,23 @@ UNIT_TEST(filter_verdict_texts)
                  "service name is in spec.excludedServiceNames");
     CHECK_STR_EQ(filter_verdict_text((filter_verdict)99), "unknown filter verdict");
 }
+
+UNIT_TEST(filter_global_excluded)
+{
+    linkspec s = spec_with(no_list, no_list, no_list, no_list);
+    linkspec_list ex = LIST("tmp", "dev");
+    filter_rules r;
+    filter_rules_init(&r, &s, NULL);
+    CHECK(filter_check(&r, "tmp", "web") == FILTER_ALLOW);
+    filter_rules_exclude(&r, &ex);
+    CHECK(filter_check(&r, "tmp", "web") == FILTER_EXCLUDED_GLOBAL);
+    CHECK(filter_check(&r, "dev", "api") == FILTER_EXCLUDED_GLOBAL);
+    CHECK(filter_check(&r, "prod", "web") == FILTER_ALLOW);
+    /* kube-system and the included list still come first */
+    CHECK(filter_check(&r, "kube-system", "web") == FILTER_KUBE_SYSTEM);
+    linkspec_list inc = LIST("prod");
+    filter_rules_init(&r, &s, &inc);
+    filter_rules_exclude(&r, &ex);
+    CHECK(filter_check(&r, "tmp", "web") == FILTER_NOT_INCLUDED);
+    CHECK(strstr(filter_verdict_text(FILTER_EXCLUDED_GLOBAL), "--excluded-namespaces") != NULL);
+}

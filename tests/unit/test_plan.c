@@ -745,3 +745,220 @@ UNIT_TEST(plan_with_only_source_leaves_other_instances_services_alone)
     plan_output_free(&out);
     tp_free(&w);
 }
+
+/* ---- per-Service modes (svclink.cloudpilot.ai/mode, alias vmware.com/syndicate-mode) ---- */
+
+#define TP_ANN(mode) ",\"annotations\":{\"svclink.cloudpilot.ai/mode\":\"" mode "\"}"
+#define TP_MSVC(ns, name, meta, spec)                                                                  \
+    "{\"metadata\":{\"namespace\":\"" ns "\",\"name\":\"" name "\",\"uid\":\"u-" name "\",\"resourceVersion\":\"7\"" meta \
+    "},\"spec\":{\"ports\":[{\"port\":80,\"targetPort\":8080}]" spec "}}"
+#define TP_SEL ",\"selector\":{\"app\":\"web\",\"tier\":\"db\"}"
+
+/* Two links: cluster-a's web (10.1.0.1) and cluster-b's web (10.2.0.1), modes as given. */
+static void tp_two_remotes(tp_world *w, const char *svc_a, const char *svc_b)
+{
+    tp_init(w, 2);
+    CHECK(tp_remote(w, 0, 's', svc_a) == 0);
+    CHECK(tp_remote(w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
+    CHECK(tp_remote(w, 1, 's', svc_b) == 0);
+    CHECK(tp_remote(w, 1, 'e', TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
+}
+
+UNIT_TEST(plan_mode_singular_remote_is_not_exported)
+{
+    tp_world w;
+    tp_two_remotes(&w, TP_MSVC("demo", "web", "", ""), TP_MSVC("demo", "web", "", ""));
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_converge(&w, "demo", "web"));
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-b") == 1);
+    /* cluster-b's Service turns singular: its slices go, cluster-a's stay */
+    CHECK(tp_remote(&w, 1, 's', TP_MSVC("demo", "web", TP_ANN("singular"), "")) == 0);
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_DELETE_SLICE) == 1 && out.nactions == 1);
+    CHECK(out.nactions == 1 && strcmp(out.actions[0].link, "cluster-b") == 0);
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "demo", "web"));
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-b") == 0);
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-a") == 1);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_mode_singular_created_service_goes_and_is_never_made)
+{
+    tp_world w;
+    tp_two_remotes(&w, TP_MSVC("demo", "web", TP_ANN("singular"), ""),
+                   TP_MSVC("demo", "web", ",\"annotations\":{\"vmware.com/syndicate-mode\":\"singular\"}", ""));
+    w.links[0].create_services = w.links[1].create_services = true;
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(out.nactions == 0); /* created with singular: never imported (the alias too) */
+    plan_output_free(&out);
+    tp_local(&w, 's', TP_SVC("demo", "web", ",\"labels\":{\"svclink.cloudpilot.ai/created-by\":\"svclink\"}"));
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_DELETE_SERVICE) == 1 && out.nactions == 1);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_mode_singular_local_imports_nothing)
+{
+    tp_world w;
+    tp_two_remotes(&w, TP_MSVC("demo", "web", "", ""), TP_MSVC("demo", "web", "", ""));
+    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    CHECK(tp_converge(&w, "demo", "web"));
+    tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("singular"), ""));
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_DELETE_SLICE) == 2 && out.nactions == 2);
+    plan_output_free(&out);
+    CHECK(tp_converge(&w, "demo", "web"));
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-a") + tp_endpoints_of(&w, "demo", "web", "cluster-b") == 0);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_mode_union_takes_every_cluster)
+{
+    tp_world w;
+    tp_two_remotes(&w, TP_MSVC("demo", "web", TP_ANN("union"), ""), TP_MSVC("demo", "web", "", ""));
+    tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("union"), TP_SEL));
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2 && out.nactions == 2); /* the selector is left alone */
+    CHECK(out.mode_note == NULL);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_mode_receiver_holds_its_selector_and_takes_only_sources)
+{
+    tp_world w;
+    tp_two_remotes(&w, TP_MSVC("demo", "web", TP_ANN("source"), ""), TP_MSVC("demo", "web", "", ""));
+    tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("receiver"), TP_SEL));
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    const plan_action *a = tp_first(&out, PLAN_STASH_SELECTOR);
+    CHECK(a != NULL);
+    /* the selector exactly as the API server sent it */
+    CHECK(a != NULL && a->local->selector != NULL && strcmp(a->local->selector, "{\"app\":\"web\",\"tier\":\"db\"}") == 0);
+    CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 1);
+    for (size_t i = 0; i < out.nactions; i++)
+        CHECK(out.actions[i].kind != PLAN_WRITE_SLICE || strcmp(out.actions[i].link, "cluster-a") == 0);
+    plan_output_free(&out);
+    /* stashed: selector gone, the stash holds it; nothing more to do */
+    tp_local(&w, 's',
+             TP_MSVC("demo", "web", ",\"annotations\":{\"svclink.cloudpilot.ai/mode\":\"receiver\",\"svclink.cloudpilot.ai/stashed-selector\":\"{\\\"app\\\":\\\"web\\\",\\\"tier\\\":\\\"db\\\"}\"}", ""));
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    tp_apply(&w, &out);
+    plan_output_free(&out);
+    /* held: what is left each pass is clearing the controller's stale slices (the engine
+     * does that once per stash) */
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(out.nactions == 1 && out.actions[0].kind == PLAN_CLEAR_CONTROLLER_SLICES);
+    plan_output_free(&out);
+    CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-a") == 1 && tp_endpoints_of(&w, "demo", "web", "cluster-b") == 0);
+    /* the mode goes: the stash comes back exactly, cluster-b's endpoints too */
+    tp_local(&w, 's',
+             TP_MSVC("demo", "web", ",\"annotations\":{\"svclink.cloudpilot.ai/stashed-selector\":\"{\\\"app\\\":\\\"web\\\",\\\"tier\\\":\\\"db\\\"}\"}", ""));
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    a = tp_first(&out, PLAN_RESTORE_SELECTOR);
+    CHECK(a != NULL && strcmp(a->local->stash, "{\"app\":\"web\",\"tier\":\"db\"}") == 0);
+    CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 1);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_mode_receiver_without_source_keeps_its_selector)
+{
+    tp_world w;
+    tp_two_remotes(&w, TP_MSVC("demo", "web", "", ""), TP_MSVC("demo", "web", TP_ANN("receiver"), ""));
+    tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("receiver"), TP_SEL));
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_first(&out, PLAN_STASH_SELECTOR) == NULL);
+    CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2); /* a remote receiver still exports its pods */
+    CHECK(out.mode_note != NULL && strstr(out.mode_note, "without a source") != NULL);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_mode_union_meeting_a_source_becomes_a_receiver)
+{
+    tp_world w;
+    tp_two_remotes(&w, TP_MSVC("demo", "web", TP_ANN("source"), ""), TP_MSVC("demo", "web", TP_ANN("source"), ""));
+    tp_local(&w, 's', TP_MSVC("demo", "web", ",\"annotations\":{\"vmware.com/syndicate-mode\":\"union\"}", TP_SEL));
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_first(&out, PLAN_STASH_SELECTOR) != NULL);
+    CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2); /* two sources: both used, and said */
+    CHECK(out.mode_note != NULL && strstr(out.mode_note, "more than one") != NULL);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_mode_bad_stash_is_refused_never_applied)
+{
+    static const char *const bad[] = {"not json", "[\\\"app\\\"]", "{}", "{\\\"app\\\":7}",
+                                      "{\\\"bad key!\\\":\\\"x\\\"}", "{\\\"app\\\":\\\"has space\\\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tp_world w;
+        tp_init(&w, 1);
+        char text[600];
+        snprintf(text, sizeof text,
+                 "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u\",\"annotations\":"
+                 "{\"svclink.cloudpilot.ai/stashed-selector\":\"%s\"}},\"spec\":{\"ports\":[{\"port\":80}]}}",
+                 bad[i]);
+        tp_local(&w, 's', text);
+        plan_output out;
+        CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+        CHECK(tp_first(&out, PLAN_RESTORE_SELECTOR) == NULL);
+        CHECK(out.mode_note != NULL && strstr(out.mode_note, "refused") != NULL);
+        CHECK(strstr(out.mode_detail, "stash") != NULL);
+        plan_output_free(&out);
+        tp_free(&w);
+    }
+}
+
+UNIT_TEST(plan_mode_selector_and_stash_both_set_changes_nothing)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    tp_local(&w, 's',
+             TP_MSVC("demo", "web", ",\"annotations\":{\"svclink.cloudpilot.ai/stashed-selector\":\"{\\\"app\\\":\\\"old\\\"}\"}", TP_SEL));
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(out.nactions == 0 && out.mode_note != NULL);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_mode_unknown_value_is_reported_and_ignored)
+{
+    tp_world w;
+    tp_two_remotes(&w, TP_MSVC("demo", "web", TP_ANN("bogus"), ""), TP_MSVC("demo", "web", "", ""));
+    tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("recevier"), TP_SEL));
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2 && out.nactions == 2);
+    CHECK(out.mode_note != NULL && strstr(out.mode_note, "unknown") != NULL);
+    plan_output_free(&out);
+    tp_free(&w);
+}
+
+UNIT_TEST(plan_mode_created_service_given_a_selector_is_adopted)
+{
+    tp_world w;
+    tp_init(&w, 1);
+    w.links[0].create_services = true;
+    /* no link exports it, but someone gave it a selector (a migration target taken over) */
+    tp_local(&w, 's', TP_MSVC("demo", "web", ",\"labels\":{\"svclink.cloudpilot.ai/created-by\":\"svclink\"}", TP_SEL));
+    plan_output out;
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(out.nactions == 0);
+    plan_output_free(&out);
+    tp_local(&w, 's', TP_MSVC("demo", "web", ",\"labels\":{\"svclink.cloudpilot.ai/created-by\":\"svclink\"}" TP_ANN("source"), ""));
+    CHECK(tp_plan(&w, "demo", "web", &out) == 0);
+    CHECK(out.nactions == 0);
+    plan_output_free(&out);
+    tp_free(&w);
+}

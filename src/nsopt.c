@@ -1,0 +1,96 @@
+/* nsopt: a small set of opted-out namespace names with one bit per label; a relist
+ * remembers the bits it started from so only real changes are reported. */
+#include "nsopt.h"
+
+#include <stdint.h>
+#include <string.h>
+
+void nsopt_init(nsopt *o, nsopt_changed_cb changed, void *arg)
+{
+    smap_init(&o->ns);
+    o->changed = changed;
+    o->arg = arg;
+}
+
+void nsopt_free(nsopt *o)
+{
+    smap_free(&o->ns); /* the values are plain bits */
+}
+
+static uintptr_t nsopt_bits(const nsopt *o, const char *ns)
+{
+    return (uintptr_t)smap_get(&o->ns, ns);
+}
+
+/* Stores v (0 drops the entry) and reports a change of the current bits being non-zero. */
+static void nsopt_store(nsopt *o, const char *ns, uintptr_t v, bool report)
+{
+    bool was = (nsopt_bits(o, ns) & 0xff) != 0;
+    if (v == 0)
+        smap_del(&o->ns, ns);
+    else if (smap_put(&o->ns, ns, (void *)v, NULL) != 0)
+        return; /* out of memory: the namespace stays as it was */
+    if (report && was != ((v & 0xff) != 0) && o->changed != NULL)
+        o->changed(o->arg, ns);
+}
+
+void nsopt_list_begin(nsopt *o, uint8_t by)
+{
+    /* Keep what each namespace was before the list in the high byte, drop `by`. */
+    for (smap_iter it = smap_iter_start(&o->ns); smap_iter_ok(&it); smap_iter_next(&it)) {
+        uintptr_t v = (uintptr_t)it.e->value;
+        /* Another label's list still running keeps the state from before both. */
+        uintptr_t before = (v & 0x10000u) ? (v >> 8) & 0xff : v & 0xff;
+        it.e->value = (void *)((before << 8) | (v & 0xff & ~(uintptr_t)by) | 0x10000u);
+    }
+}
+
+void nsopt_list_end(nsopt *o, uint8_t by)
+{
+    (void)by;
+    bool again = true;
+    while (again) {
+        again = false;
+        for (smap_iter it = smap_iter_start(&o->ns); smap_iter_ok(&it); smap_iter_next(&it)) {
+            uintptr_t v = (uintptr_t)it.e->value;
+            if (!(v & 0x10000u))
+                continue;
+            bool before = ((v >> 8) & 0xff) != 0, now = (v & 0xff) != 0;
+            char ns[64];
+            if (strlen(it.e->key) >= sizeof ns)
+                continue;
+            strcpy(ns, it.e->key);
+            if ((v & 0xff) == 0)
+                smap_del(&o->ns, ns);
+            else
+                it.e->value = (void *)(v & 0xff);
+            if (before != now && o->changed != NULL)
+                o->changed(o->arg, ns);
+            again = (v & 0xff) == 0; /* the map changed under the iterator: start over */
+            if (again)
+                break;
+        }
+    }
+}
+
+void nsopt_set(nsopt *o, uint8_t by, const json_doc *doc, int obj, bool present)
+{
+    char ns[64];
+    if (json_str_copy(doc, json_path(doc, obj, "metadata", "name", NULL), ns, sizeof ns, NULL) != 0)
+        return;
+    uintptr_t v = nsopt_bits(o, ns);
+    bool listing = (v & 0x10000u) != 0;
+    uintptr_t bits = present ? (v & 0xff) | by : (v & 0xff) & ~(uintptr_t)by;
+    uintptr_t nv = (v & ~(uintptr_t)0xff) | bits;
+    if (listing) {
+        /* Reported at the end of the list, against what it was before. */
+        smap_put(&o->ns, ns, (void *)nv, NULL);
+        return;
+    }
+    nsopt_store(o, ns, nv, true);
+}
+
+bool nsopt_out(const nsopt *o, const char *ns)
+{
+    return o != NULL && (nsopt_bits(o, ns) & 0xff) != 0;
+}
