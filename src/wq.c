@@ -68,6 +68,7 @@ static void wq_pump(wq *q)
         q->head = op->next;
         if (q->head == NULL)
             q->tail = NULL;
+        q->queued--;
         wq_send(q, op);
     }
 }
@@ -88,6 +89,7 @@ void wq_free(wq *q)
         wq_op_free(op);
     }
     q->tail = NULL;
+    q->queued = 0;
 }
 
 static void wq_copy(char *dst, size_t cap, const char *src)
@@ -123,6 +125,7 @@ int wq_write(wq *q, const wq_request *r, char *body, size_t body_len)
     else
         q->head = op;
     q->tail = op;
+    q->queued++;
     wq_pump(q);
     return 0;
 }
@@ -141,4 +144,9 @@ void wq_set_since(wq *q, uint64_t since_ms)
 bool wq_idle(const wq *q)
 {
     return q->in_flight == 0;
+}
+
+size_t wq_queued(const wq *q)
+{
+    return q->queued;
 }
