@@ -43,6 +43,7 @@ typedef struct {
     void *arg;
     bool leading;             /* only a leader sends; a follower keeps what is queued */
     int in_flight;
+    size_t queued;            /* waiting in head..tail, not yet sent */
     uint64_t since_ms;        /* stamped on writes queued from now on (see wq_set_since) */
     wq_op *head, *tail;
     wq_ctx *sent;             /* writes in flight (owned: freed by wq_free if never answered) */
@@ -66,5 +67,7 @@ void wq_set_leading(wq *q, bool leading);
 /* The propagation start stamped on writes queued until the next call (0: unknown). */
 void wq_set_since(wq *q, uint64_t since_ms);
 bool wq_idle(const wq *q);
+/* Writes waiting to be sent (not counting those in flight). */
+size_t wq_queued(const wq *q);
 
 #endif

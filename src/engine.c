@@ -33,6 +33,10 @@
 #include "wq.h"
 
 #define ENGINE_KEYS_PER_PASS 200
+/* A pass stops planning while this many writes wait unsent, and writes' answers start the
+ * next one: a rendered write costs about 2 KiB (body and op), so queueing all of 10,000
+ * Services' writes at once would cost 20 MiB; dirty keys wait in e->dirty instead. */
+#define ENGINE_QUEUE_HIGH 32
 #define ENGINE_DEFAULT_LEASE_NS "cloudpilot"
 /* SIGTERM: how long in-flight writes and the Lease release may take before exiting anyway. */
 #define ENGINE_STOP_GRACE_MS 3000
@@ -78,6 +82,7 @@ struct engine {
 };
 
 static void engine_schedule_pass(engine *e);
+static void engine_maybe_pass(engine *e);
 
 static int engine_key(char *key, const char *ns, const char *name)
 {
@@ -210,7 +215,8 @@ static void engine_on_pass(loop *l, void *arg)
     if (!e->leading)
         return; /* stopping: what is queued is the next leader's */
     int done = 0;
-    for (smap_iter it = smap_iter_start(&e->dirty); smap_iter_ok(&it) && done < ENGINE_KEYS_PER_PASS;
+    for (smap_iter it = smap_iter_start(&e->dirty);
+         smap_iter_ok(&it) && done < ENGINE_KEYS_PER_PASS && wq_queued(&e->writes) < ENGINE_QUEUE_HIGH;
          smap_iter_next(&it), done++) {
         char key[WQ_KEY_MAX];
         snprintf(key, sizeof key, "%s", it.e->key);
@@ -218,14 +224,21 @@ static void engine_on_pass(loop *l, void *arg)
         engine_reconcile(e, key);
         wq_set_since(&e->writes, 0);
     }
-    if (smap_count(&e->dirty) > 0)
-        engine_schedule_pass(e);
+    engine_maybe_pass(e);
 }
 
 static void engine_schedule_pass(engine *e)
 {
     if (e->pass_timer == 0)
         e->pass_timer = loop_timer_add(e->l, 0, engine_on_pass, e);
+}
+
+/* Another pass when keys are left and the queue has room; a full queue's answers call
+ * this again (engine_on_written). */
+static void engine_maybe_pass(engine *e)
+{
+    if (smap_count(&e->dirty) > 0 && wq_queued(&e->writes) < ENGINE_QUEUE_HIGH)
+        engine_schedule_pass(e);
 }
 
 /* ---- answers to our writes ---- */
@@ -239,6 +252,7 @@ static void engine_on_written(void *arg, const wq_op *op, const kapi_response *r
             clstatus_written(lk, op->what == WQ_FINALIZER, resp->status >= 200 && resp->status < 300);
     }
     apply_written(&e->apply, op, resp);
+    engine_maybe_pass(e);
 }
 
 /* ---- main-cluster reflectors ---- */

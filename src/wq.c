@@ -87,6 +87,7 @@ static void wq_pump(wq *q)
         q->head = op->next;
         if (q->head == NULL)
             q->tail = NULL;
+        q->queued--;
         wq_send(q, op);
     }
 }
@@ -114,6 +115,7 @@ void wq_free(wq *q)
         free(ctx);
     }
     q->in_flight = 0;
+    q->queued = 0;
 }
 
 static void wq_copy(char *dst, size_t cap, const char *src)
@@ -149,6 +151,7 @@ int wq_write(wq *q, const wq_request *r, char *body, size_t body_len)
     else
         q->head = op;
     q->tail = op;
+    q->queued++;
     wq_pump(q);
     return 0;
 }
@@ -167,4 +170,9 @@ void wq_set_since(wq *q, uint64_t since_ms)
 bool wq_idle(const wq *q)
 {
     return q->in_flight == 0;
+}
+
+size_t wq_queued(const wq *q)
+{
+    return q->queued;
 }

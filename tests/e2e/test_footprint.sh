@@ -2,6 +2,7 @@
 # Footprint and write economy at scale: two links, 1,000 remote Services of 10 endpoints
 # each per link; measures svclink's resident memory per remote endpoint and counts writes.
 source "$E2E_ROOT/tests/e2e/lib.sh"
+source "$E2E_ROOT/tests/e2e/load_lib.sh"
 work=$(mktemp -d)
 sfx=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 ns=bench-$sfx
@@ -21,27 +22,6 @@ trap cleanup EXIT
 e2e_kubectl main apply -f "$E2E_ROOT/manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml" >/dev/null
 e2e_kubectl main wait --for condition=established crd/clusterlinks.svclink.cloudpilot.ai --timeout=60s >/dev/null
 
-# services FILE SLICES(0|1) OCTET: nsvc selectorless Services, and with SLICES=1 one
-# EndpointSlice of 10 endpoints for each (addresses 10.OCTET.x.y).
-objects() {
-  local file=$1 slices=$2 octet=$3 i j
-  {
-    echo '{"apiVersion":"v1","kind":"List","items":['
-    for ((i = 0; i < nsvc; i++)); do
-      [ "$i" -gt 0 ] && echo ','
-      printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"s%04d","namespace":"%s"},"spec":{"ports":[{"name":"http","port":80,"targetPort":8080}]}}' "$i" "$ns"
-      if [ "$slices" = 1 ]; then
-        printf ',{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"s%04d-x","namespace":"%s","labels":{"kubernetes.io/service-name":"s%04d","endpointslice.kubernetes.io/managed-by":"bench"}},"addressType":"IPv4","ports":[{"name":"http","port":8080,"protocol":"TCP"}],"endpoints":[' "$i" "$ns" "$i"
-        for ((j = 0; j < 10; j++)); do
-          [ "$j" -gt 0 ] && printf ','
-          printf '{"addresses":["10.%d.%d.%d"],"conditions":{"ready":true}}' "$octet" $((i / 25)) $((i % 25 * 10 + j))
-        done
-        printf ']}'
-      fi
-    done
-    echo ']}'
-  } >"$file"
-}
 
 for c in main cluster-a cluster-b; do e2e_kubectl "$c" create namespace "$ns" >/dev/null; done
 for i in 0 1; do
@@ -67,9 +47,9 @@ e2e_wait 60 ready || e2e_fail footprint-links-ready "links not Connected: $(tail
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
 base=$(rss)
 
-objects "$work/main.json" 0 0
-objects "$work/a.json" 1 200
-objects "$work/b.json" 1 201
+e2e_load_objects "$work/main.json" "$ns" 0 0 0 "$nsvc" bench
+e2e_load_objects "$work/a.json" "$ns" 1 200 0 "$nsvc" bench
+e2e_load_objects "$work/b.json" "$ns" 1 201 0 "$nsvc" bench
 start=$SECONDS
 e2e_kubectl main create -f "$work/main.json" >/dev/null &
 c1=$!
