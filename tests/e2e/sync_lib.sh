@@ -278,3 +278,8 @@ code() { curl -s -o /dev/null -w '%{http_code}' -m 3 "http://127.0.0.1:${PORT[$1
 leading() { get "$1" /leader | grep -q '"leading":true'; }
 writes_of() { grep -cE 'msg="?write"? ' "$work/$1.log"; }
 alive() { pid_running "${PID[$1]:-}"; }
+
+# cloudpilot_settle: a cloudpilot namespace a previous suite deleted may still be
+# Terminating (nothing can be created in it until it is gone): wait for that, at most 90 s.
+ns_terminating() { [ "$(km get namespace "${1:-cloudpilot}" -o jsonpath='{.status.phase}' 2>/dev/null)" = Terminating ]; }
+cloudpilot_settle() { e2e_wait 90 not ns_terminating cloudpilot || echo "setup: namespace cloudpilot still Terminating after 90 s"; }

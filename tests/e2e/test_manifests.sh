@@ -159,6 +159,7 @@ PY
 fi
 
 # === manifests apply =============================================================================
+cloudpilot_settle
 # namespace.yaml, the CRD and rbac.yaml before deployment.yaml; remote-rbac.yaml goes to a remote;
 # manifests/mirror/ is for svclink mirror (tests/e2e/test_mirror_cmd.sh applies it).
 order=("$MDIR/namespace.yaml" "$MDIR"/crds/*.yaml "$MDIR/rbac.yaml" "$MDIR/deployment.yaml")

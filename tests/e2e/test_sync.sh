@@ -223,8 +223,7 @@ done
 # not exist yet.
 # A previous run (this script's ASan pass follows its first one) may have left cloudpilot
 # Terminating: nothing can be created in it until it is gone.
-ns_terminating() { [ "$(km get namespace cloudpilot -o jsonpath='{.status.phase}' 2>/dev/null)" = Terminating ]; }
-e2e_wait 90 not ns_terminating || echo "setup: namespace cloudpilot still Terminating after 90 s"
+cloudpilot_settle
 if ! km get namespace cloudpilot >/dev/null 2>&1; then
   km create namespace cloudpilot >/dev/null && CREATED_CLOUDPILOT=1
 fi
