@@ -14,7 +14,7 @@ tar_amd64=build/svclink-$tag-amd64.tar
 tar_arm64=build/svclink-$tag-arm64.tar
 cleanup() {
   "${podman[@]}" rm -f "$ctr" >/dev/null 2>&1
-  "${podman[@]}" untag "svclink-e2e-tar:$tag" >/dev/null 2>&1
+  "${podman[@]}" rmi "svclink-e2e-tar:$tag" >/dev/null 2>&1
   e2e_kubectl main delete clusterlink "$link" --wait=false >/dev/null 2>&1
   for c in main cluster-a; do e2e_kubectl "$c" delete namespace "$ns" --wait=false >/dev/null 2>&1; done
   rm -rf "$work"
