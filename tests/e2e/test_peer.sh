@@ -128,8 +128,8 @@ for c in "${CLUSTERS[@]}"; do expect "peer: $c has its own endpoints (2 app, 1 s
 # main: ClusterLinks to both remotes. cluster-b: a directory with main and cluster-a.
 # cluster-a: main only at first (cluster-b's file comes at run time).
 {
-  run_link_yaml "$LA" "kubeconfig: $(b64 "$E2E_STATE/cluster-a/kubeconfig")" "createServices: true"
-  run_link_yaml "$LB" "kubeconfig: $(b64 "$E2E_STATE/cluster-b/kubeconfig")" "createServices: true"
+  link_yaml "$LA" "kubeconfig: $(b64 "$E2E_STATE/cluster-a/kubeconfig")" "createServices: true"
+  link_yaml "$LB" "kubeconfig: $(b64 "$E2E_STATE/cluster-b/kubeconfig")" "createServices: true"
 } | km apply -f - >"$work/links.out" 2>&1 || fail "peer: ClusterLinks created in main" "$(cat "$work/links.out")"
 mkdir -p "$work/dir-a" "$work/dir-b"
 secret_put "$work/dir-a" "$LM.yaml" "$E2E_STATE/main/kubeconfig"
