@@ -63,6 +63,7 @@ struct clink {
     /* A link no ClusterLink object describes (svclink mirror, --kubeconfig-dir): it has no
      * status subresource, finalizer or Events; its kubeconfig is given as text. */
     bool is_static;
+    bool no_optout;            /* no Namespace opt-out watches (svclink mirror names its namespace) */
     char *static_text;         /* owned, wiped on free: the kubeconfig in use */
     size_t static_len;
     kcfg_trust trust;          /* how the kubeconfig is read (ClusterLinks: untrusted) */
@@ -119,6 +120,7 @@ typedef struct {
     kcfg_trust trust;
     const char *context;   /* NULL: current-context */
     const char *base_dir;  /* NULL: none (untrusted) */
+    bool no_namespace_optout; /* do not watch remote Namespaces for the opt-out labels */
 } clink_source;
 
 /* Creates or updates the link `name` from spec (taken over; its name is set to name) and

@@ -289,7 +289,7 @@ static int clink_start_reflectors(clink *lk)
     const clink_env *env = lk->env;
     size_t nns = env->global_included->count;
     size_t pairs = nns > 0 ? 2 * nns : 2;
-    size_t n = pairs + 2;
+    size_t n = lk->no_optout ? pairs : pairs + 2;
     char *svc_sel = clink_service_selector(lk);
     lk->refls = svc_sel != NULL ? calloc(n, sizeof *lk->refls) : NULL;
     if (lk->refls == NULL) {
@@ -681,6 +681,7 @@ clink *clink_static_upsert(const clink_env *env, const char *name, linkspec *spe
         return NULL;
     }
     lk->is_static = true;
+    lk->no_optout = src->no_namespace_optout;
     free(spec->name);
     spec->name = strdup(name);
     if (spec->name == NULL || clink_static_source(lk, src) != 0) {

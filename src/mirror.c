@@ -81,7 +81,8 @@ static int mirror_load(mirror_state *s)
     clink *lk = NULL;
     if (mirror_spec(m, &spec) == 0) {
         clink_source src = {.kubeconfig = text, .kubeconfig_len = len, .trust = KCFG_TRUSTED,
-                            .context = m->src_context, .base_dir = s->base_dir};
+                            .context = m->src_context, .base_dir = s->base_dir,
+                           .no_namespace_optout = true};
         lk = clink_static_upsert(s->env, m->link_name, &spec, &src);
     }
     txt_wipe(text, len);
