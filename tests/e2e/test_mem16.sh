@@ -29,6 +29,12 @@ fi
 cleanup() {
   [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  # svclink is stopped: nobody would release the links' finalizers (their slices go with
+  # the namespace), and later suites expect no ClusterLinks of this one.
+  local l
+  for l in "${links[@]}"; do
+    e2e_kubectl main patch clusterlink "$l" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+  done
   e2e_kubectl main delete clusterlink "${links[@]}" --wait=false >/dev/null 2>&1
   for c in main cluster-a cluster-b; do e2e_kubectl "$c" delete namespace "$ns" --wait=false >/dev/null 2>&1; done
   [ -n "$cg" ] && [ -d "$cg" ] && rmdir "$cg" 2>/dev/null

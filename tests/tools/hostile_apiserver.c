@@ -293,6 +293,15 @@ static void hs_answer(hs_conn *c, const char *target)
             hs_quiet_watch(c, rest);
         else
             hs_list_slices(c, mode);
+    } else if (strncmp(rest, "/api/v1/namespaces", 18) == 0 && (rest[18] == '?' || rest[18] == '\0')) {
+        /* The links' opt-out watches (label-selected Namespaces): none opts out, in every
+         * mode, so each link fails for its mode's own reason. */
+        if (watch)
+            hs_quiet_watch(c, rest);
+        else
+            hs_fixed(c, 200, "OK",
+                     "{\"kind\":\"NamespaceList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"1\"},"
+                     "\"items\":[]}");
     } else {
         hs_fixed(c, 404, "Not Found",
                  "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"not here\","
