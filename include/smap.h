@@ -42,6 +42,15 @@ int smap_iter_ok(const smap_iter *it);
 void smap_iter_next(smap_iter *it);
 
 /* FNV-1a over len bytes, continuing from h (start with SMAP_FNV_OFFSET). */
+/* Keys of the form "ns/name" (one namespace, one object name), as lview, the engine and
+ * apply use them. SMAP_KEY_MAX holds a 63-character namespace and a 253-character name. */
+#define SMAP_KEY_MAX 320
+/* Writes "ns/name" into key[SMAP_KEY_MAX]; 0, or -1 when it does not fit. */
+int smap_key(char *key, const char *ns, const char *name);
+/* Splits "ns/name": the namespace into ns[64], *name pointing into key; 0, or -1 when key
+ * has no '/' or the namespace is longer than 63. */
+int smap_key_split(const char *key, char ns[64], const char **name);
+
 #define SMAP_FNV_OFFSET 0xcbf29ce484222325ull
 uint64_t smap_fnv(uint64_t h, const void *data, size_t len);
 

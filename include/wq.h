@@ -8,9 +8,10 @@
 #include <stdint.h>
 
 #include "kapi.h"
+#include "smap.h"
 
 #define WQ_MAX_IN_FLIGHT 8
-#define WQ_KEY_MAX 320
+#define WQ_KEY_MAX SMAP_KEY_MAX
 
 /* What a write is for: the completion callback dispatches on it. */
 typedef enum { WQ_SLICE, WQ_SERVICE, WQ_NAMESPACE, WQ_STATUS, WQ_FINALIZER, WQ_EVENT, WQ_SLICE_COLLECTION } wq_what;

@@ -10,20 +10,12 @@
 #include "metrics.h"
 #include "svcwrite.h"
 
-static int apply_key(char *key, const char *ns, const char *name)
-{
-    int n = snprintf(key, WQ_KEY_MAX, "%s/%s", ns, name);
-    return n > 0 && n < WQ_KEY_MAX ? 0 : -1;
-}
-
 static void apply_requeue(apply *ap, const char *key)
 {
-    const char *slash = strchr(key, '/');
-    if (slash == NULL)
-        return;
     char ns[64];
-    snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
-    ap->requeue(ap->arg, ns, slash + 1);
+    const char *svc;
+    if (smap_key_split(key, ns, &svc) == 0)
+        ap->requeue(ap->arg, ns, svc);
 }
 
 void apply_init(apply *ap, loop *l, wq *writes, lview *view, void (*requeue)(void *, const char *, const char *),
@@ -57,7 +49,7 @@ void apply_free(apply *ap)
 static bool apply_slice_busy(apply *ap, const char *ns, const char *name, bool claim)
 {
     char skey[WQ_KEY_MAX];
-    if (apply_key(skey, ns, name) != 0)
+    if (smap_key(skey, ns, name) != 0)
         return true;
     if (smap_get(&ap->inflight, skey) != NULL)
         return true;
@@ -103,7 +95,7 @@ static void apply_delete_slice(apply *ap, lview_slice *s, const char *key)
 static void apply_slice_written(apply *ap, const wq_op *op, const kapi_response *resp, bool ok)
 {
     char skey[WQ_KEY_MAX];
-    if (apply_key(skey, op->ns, op->name) == 0)
+    if (smap_key(skey, op->ns, op->name) == 0)
         smap_del(&ap->inflight, skey);
     lview_slice *s = lview_slice_get(ap->view, op->ns, op->name);
     if (s != NULL)

@@ -84,12 +84,6 @@ struct engine {
 static void engine_schedule_pass(engine *e);
 static void engine_maybe_pass(engine *e);
 
-static int engine_key(char *key, const char *ns, const char *name)
-{
-    int n = snprintf(key, WQ_KEY_MAX, "%s/%s", ns, name);
-    return n > 0 && n < WQ_KEY_MAX ? 0 : -1;
-}
-
 static void engine_set_leading(engine *e, bool leading)
 {
     e->leading = leading;
@@ -103,7 +97,7 @@ static void engine_mark_dirty(void *arg, const char *ns, const char *name)
     engine *e = arg;
     char key[WQ_KEY_MAX];
     /* A follower queues nothing: becoming leader reconciles everything anyway. */
-    if (!e->leading || engine_key(key, ns, name) != 0)
+    if (!e->leading || smap_key(key, ns, name) != 0)
         return;
     /* The value is when the Service first became dirty: the start of its propagation. */
     if (smap_get(&e->dirty, key) == NULL && smap_put(&e->dirty, key, (void *)(uintptr_t)loop_now_ms(), NULL) != 0)
@@ -167,12 +161,10 @@ static size_t engine_plan_links(engine *e, plan_link **out, addrpol **pols)
 
 static void engine_reconcile(engine *e, const char *key)
 {
-    const char *slash = strchr(key, '/');
-    if (slash == NULL)
+    char ns[64];
+    const char *svc;
+    if (smap_key_split(key, ns, &svc) != 0)
         return;
-    char ns[64], svc[64];
-    snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
-    snprintf(svc, sizeof svc, "%s", slash + 1);
     plan_link *links = NULL;
     addrpol *pols = NULL;
     size_t n = engine_plan_links(e, &links, &pols);

@@ -11,13 +11,6 @@
 #include "slice.h"
 #include "svcmode.h"
 
-#define LV_KEY_MAX 320
-
-static int lv_key(char *key, const char *ns, const char *name)
-{
-    int n = snprintf(key, LV_KEY_MAX, "%s/%s", ns, name);
-    return n > 0 && n < LV_KEY_MAX ? 0 : -1;
-}
 
 void lview_init(lview *v, lview_dirty_cb dirty, void *arg)
 {
@@ -78,12 +71,10 @@ void lview_mark_created(const lview *v)
 {
     for (smap_iter it = smap_iter_start(&v->svcs); smap_iter_ok(&it); smap_iter_next(&it)) {
         const lview_svc *ls = it.e->value;
-        const char *slash = ls->created_by_us ? strchr(it.e->key, '/') : NULL;
-        if (slash == NULL || v->dirty == NULL)
-            continue;
         char ns[64];
-        snprintf(ns, sizeof ns, "%.*s", (int)(slash - it.e->key), it.e->key);
-        v->dirty(v->arg, ns, slash + 1);
+        const char *name;
+        if (ls->created_by_us && v->dirty != NULL && smap_key_split(it.e->key, ns, &name) == 0)
+            v->dirty(v->arg, ns, name);
     }
 }
 
@@ -125,8 +116,8 @@ static bool lv_str_same(const char *a, const char *b)
 
 static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
 {
-    char ns[64], name[LV_NAME_MAX], rv[32], key[LV_KEY_MAX];
-    if (lv_meta(doc, obj, ns, name, rv) != 0 || lv_key(key, ns, name) != 0)
+    char ns[64], name[LV_NAME_MAX], rv[32], key[SMAP_KEY_MAX];
+    if (lv_meta(doc, obj, ns, name, rv) != 0 || smap_key(key, ns, name) != 0)
         return;
     lview_svc fresh = {.gen = v->gen_svc};
     memcpy(fresh.rv, rv, sizeof fresh.rv);
@@ -187,18 +178,18 @@ static void lv_upsert_svc(lview *v, const json_doc *doc, int obj)
 static void lv_drop_svc(lview *v, const char *key)
 {
     lv_svc_free(smap_del(&v->svcs, key));
-    const char *slash = strchr(key, '/');
     char ns[64];
-    snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
-    lv_dirty(v, ns, slash + 1);
+    const char *name;
+    if (smap_key_split(key, ns, &name) == 0)
+        lv_dirty(v, ns, name);
 }
 
 /* ---- slices ---- */
 
 static void lv_unindex(lview *v, lview_slice *s)
 {
-    char key[LV_KEY_MAX];
-    if (lv_key(key, s->ns, s->service) != 0)
+    char key[SMAP_KEY_MAX];
+    if (smap_key(key, s->ns, s->service) != 0)
         return;
     lview_slice *head = smap_get(&v->by_service, key);
     lview_slice **p = &head;
@@ -215,8 +206,8 @@ static void lv_unindex(lview *v, lview_slice *s)
 
 static void lv_index(lview *v, lview_slice *s)
 {
-    char key[LV_KEY_MAX];
-    if (lv_key(key, s->ns, s->service) != 0)
+    char key[SMAP_KEY_MAX];
+    if (smap_key(key, s->ns, s->service) != 0)
         return;
     s->next = smap_get(&v->by_service, key);
     if (smap_put(&v->by_service, key, s, NULL) != 0)
@@ -268,8 +259,8 @@ static int lv_observe(lview *v, const json_doc *doc, int obj, const char *ns, co
 
 static void lv_upsert_slice(lview *v, const json_doc *doc, int obj)
 {
-    char ns[64], name[LV_NAME_MAX], rv[32], key[LV_KEY_MAX];
-    if (lv_meta(doc, obj, ns, name, rv) != 0 || lv_key(key, ns, name) != 0)
+    char ns[64], name[LV_NAME_MAX], rv[32], key[SMAP_KEY_MAX];
+    if (lv_meta(doc, obj, ns, name, rv) != 0 || smap_key(key, ns, name) != 0)
         return;
     lview_slice *old = smap_get(&v->slices, key);
     slice_observed o;
@@ -360,8 +351,8 @@ void lview_upsert(lview *v, char kind, const json_doc *doc, int obj)
 
 void lview_delete(lview *v, char kind, const json_doc *doc, int obj)
 {
-    char ns[64], name[LV_NAME_MAX], key[LV_KEY_MAX];
-    if (lv_meta(doc, obj, ns, name, NULL) != 0 || lv_key(key, ns, name) != 0)
+    char ns[64], name[LV_NAME_MAX], key[SMAP_KEY_MAX];
+    if (lv_meta(doc, obj, ns, name, NULL) != 0 || smap_key(key, ns, name) != 0)
         return;
     if (kind == 's') {
         if (smap_get(&v->svcs, key) != NULL)
@@ -376,26 +367,26 @@ void lview_delete(lview *v, char kind, const json_doc *doc, int obj)
 
 const lview_svc *lview_service(const lview *v, const char *ns, const char *name)
 {
-    char key[LV_KEY_MAX];
-    return lv_key(key, ns, name) == 0 ? smap_get(&v->svcs, key) : NULL;
+    char key[SMAP_KEY_MAX];
+    return smap_key(key, ns, name) == 0 ? smap_get(&v->svcs, key) : NULL;
 }
 
 lview_slice *lview_slice_get(const lview *v, const char *ns, const char *name)
 {
-    char key[LV_KEY_MAX];
-    return lv_key(key, ns, name) == 0 ? smap_get(&v->slices, key) : NULL;
+    char key[SMAP_KEY_MAX];
+    return smap_key(key, ns, name) == 0 ? smap_get(&v->slices, key) : NULL;
 }
 
 lview_slice *lview_slices_of(const lview *v, const char *ns, const char *service)
 {
-    char key[LV_KEY_MAX];
-    return lv_key(key, ns, service) == 0 ? smap_get(&v->by_service, key) : NULL;
+    char key[SMAP_KEY_MAX];
+    return smap_key(key, ns, service) == 0 ? smap_get(&v->by_service, key) : NULL;
 }
 
 void lview_record_slice(lview *v, const char *ns, const char *name, const json_doc *doc, int obj)
 {
-    char key[LV_KEY_MAX];
-    if (lv_key(key, ns, name) != 0)
+    char key[SMAP_KEY_MAX];
+    if (smap_key(key, ns, name) != 0)
         return;
     if (doc == NULL) {
         lview_slice *s = smap_get(&v->slices, key);

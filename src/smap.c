@@ -3,6 +3,7 @@
 #include "smap.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 uint64_t smap_fnv(uint64_t h, const void *data, size_t len)
@@ -142,4 +143,21 @@ void smap_iter_next(smap_iter *it)
 {
     it->e = it->next;
     smap_iter_settle(it);
+}
+
+int smap_key(char *key, const char *ns, const char *name)
+{
+    int n = snprintf(key, SMAP_KEY_MAX, "%s/%s", ns, name);
+    return n > 0 && n < SMAP_KEY_MAX ? 0 : -1;
+}
+
+int smap_key_split(const char *key, char ns[64], const char **name)
+{
+    const char *slash = strchr(key, '/');
+    if (slash == NULL || slash - key > 63)
+        return -1;
+    memcpy(ns, key, (size_t)(slash - key));
+    ns[slash - key] = '\0';
+    *name = slash + 1;
+    return 0;
 }
