@@ -14,9 +14,10 @@
 enum { RC_HEADLESS = 1, RC_EXTERNAL_NAME = 2 };
 
 typedef struct {
-    char *name;             /* owned; "" when unnamed */
-    char *app_protocol;     /* owned or NULL */
-    char *target_port_name; /* owned or NULL (then target_port is a number, 0: unset) */
+    /* Interned (istr), one reference each owned: they repeat across Services. */
+    const char *name;             /* "" when unnamed */
+    const char *app_protocol;     /* or NULL */
+    const char *target_port_name; /* or NULL (then target_port is a number, 0: unset) */
     int32_t port;
     int32_t target_port;
     uint8_t protocol;       /* SLICE_PROTO_* */
@@ -39,10 +40,11 @@ typedef struct rc_slice rc_slice;
 
 /* Everything about one Service name (namespace/name) in this cluster. */
 typedef struct {
-    char *ns, *name;        /* owned */
+    const char *ns, *name;  /* point into strs, allocated with the group (one block each) */
     rc_svc *svc;            /* NULL when the Service is not (or no longer) there */
     rc_slice *slices;       /* its EndpointSlices */
     uint32_t nslices;
+    char strs[];
 } rc_group;
 
 struct rc_slice {

@@ -30,15 +30,17 @@ enum {
     SLICE_TERMINATING_SET = 16, SLICE_TERMINATING = 32
 };
 
+/* One endpoint as slice_data_ep reads it out of a slice_data: a copy of its first address
+ * (4 bytes used for IPv4) and conditions; hostname is borrowed from the slice_data. */
 typedef struct {
-    uint8_t addr[16];  /* first address, network order (4 bytes used for IPv4) */
+    uint8_t addr[16];  /* network order */
     uint8_t cond;      /* SLICE_* bits */
-    char *hostname;    /* owned, usually NULL */
+    const char *hostname; /* NULL when none */
 } slice_ep;
 
 typedef struct {
-    char *name;         /* owned; "" when unnamed */
-    char *app_protocol; /* owned, or NULL */
+    const char *name;         /* interned (istr), one reference owned; "" when unnamed */
+    const char *app_protocol; /* interned, one reference owned, or NULL */
     int32_t port;       /* -1: no port (all ports) */
     uint8_t protocol;   /* SLICE_PROTO_* */
 } slice_port;
@@ -51,15 +53,24 @@ uint8_t slice_protocol_parse(const json_doc *doc, int tok);
 /* "TCP", "UDP" or "SCTP". */
 const char *slice_protocol_name(uint8_t protocol);
 
-/* One slice's data; every array and string is owned (slice_data_free). */
+/* One slice's data; every array and string is owned (slice_data_free). The endpoints are
+ * packed, since a hundred thousand of them may be held: neps records of
+ * slice_ep_size(addr_type) bytes, each the conditions byte and then the address (4 bytes
+ * for IPv4, 16 for IPv6). Read them with slice_data_ep. */
 typedef struct {
-    slice_addr_type addr_type;
     slice_port *ports;
-    uint16_t nports;
-    slice_ep *eps;
+    uint8_t *eps;
+    char **hostnames;   /* NULL when no endpoint has a hostname, else neps entries (NULL: none) */
     uint32_t neps;
-    uint32_t dropped; /* endpoints left out: unsafe addresses (loopback, link-local, ...) */
+    uint32_t dropped;   /* endpoints left out: unsafe addresses (loopback, link-local, ...) */
+    slice_addr_type addr_type;
+    uint16_t nports;
 } slice_data;
+
+/* Bytes of one packed endpoint record of a slice of this address type. */
+size_t slice_ep_size(slice_addr_type t);
+/* Endpoint i (< d->neps) of d. */
+slice_ep slice_data_ep(const slice_data *d, uint32_t i);
 
 /* Decodes an EndpointSlice object. FQDN slices (and unknown types) give addr_type NONE and
  * no endpoints: svclink only carries IP endpoints. Endpoints whose first address is
@@ -76,7 +87,7 @@ bool slice_addr_unsafe(slice_addr_type t, const uint8_t *addr);
 void slice_ports_sort(slice_port *ports, size_t n);
 /* A hash of a canonically sorted port set: slices with equal port sets group together. */
 uint64_t slice_ports_hash(const slice_port *ports, size_t n);
-/* Compares endpoints by address bytes (then conditions, hostname) for sorting. */
+/* Compares two slice_ep by address bytes (then conditions, hostname), for qsort. */
 int slice_ep_cmp(const void *a, const void *b);
 
 /* What one slice of ours says: enough to write it and to compare it with what is there. */
@@ -87,7 +98,7 @@ typedef struct {
     slice_addr_type addr_type;
     const slice_port *ports;
     size_t nports;
-    const slice_ep *const *eps; /* borrowed pointers, in the order to write */
+    const slice_ep *eps;       /* borrowed, in the order to write */
     size_t neps;
     const char *hostname_suffix; /* non-NULL for a headless Service: hostnames get "-<suffix>" */
     const char *zone_hint;       /* non-NULL: every endpoint gets hints.forZones [{name: zone_hint}] */

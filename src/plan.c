@@ -13,7 +13,7 @@ typedef struct {
     uint64_t ports_hash;
     const slice_port *ports;
     uint16_t nports;
-    const slice_ep **eps;
+    slice_ep *eps;          /* copies: the cache packs its endpoints */
     size_t neps, cap;
 } plan_set;
 
@@ -58,13 +58,13 @@ static int plan_set_add(plan_set *s, const slice_ep *ep)
 {
     if (s->neps == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
-        const slice_ep **grown = realloc(s->eps, cap * sizeof *grown);
+        slice_ep *grown = realloc(s->eps, cap * sizeof *grown);
         if (grown == NULL)
             return -1;
         s->eps = grown;
         s->cap = cap;
     }
-    s->eps[s->neps++] = ep;
+    s->eps[s->neps++] = *ep;
     return 0;
 }
 
@@ -76,7 +76,7 @@ static void plan_set_finish(plan_set *s)
         qsort(s->eps, s->neps, sizeof *s->eps, slice_ep_cmp);
     size_t out = 0;
     for (size_t i = 0; i < s->neps; i++) {
-        if (out > 0 && memcmp(s->eps[out - 1]->addr, s->eps[i]->addr, 16) == 0)
+        if (out > 0 && memcmp(s->eps[out - 1].addr, s->eps[i].addr, 16) == 0)
             continue;
         s->eps[out++] = s->eps[i];
     }
@@ -214,8 +214,9 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
         if (set == NULL)
             return -1;
         for (uint32_t i = 0; i < rs->data.neps; i++) {
-            int drop = plan_policy_drop(lk, &rs->data, &rs->data.eps[i], out);
-            if (drop < 0 || (drop == 0 && plan_set_add(set, &rs->data.eps[i]) != 0))
+            slice_ep ep = slice_data_ep(&rs->data, i);
+            int drop = plan_policy_drop(lk, &rs->data, &ep, out);
+            if (drop < 0 || (drop == 0 && plan_set_add(set, &ep) != 0))
                 return -1;
         }
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "istr.h"
 #include "svcmode.h"
 #include "txt.h"
 
@@ -30,9 +31,9 @@ static void rc_svc_free(rc_svc *s)
     if (s == NULL)
         return;
     for (uint16_t i = 0; i < s->nports; i++) {
-        free(s->ports[i].name);
-        free(s->ports[i].app_protocol);
-        free(s->ports[i].target_port_name);
+        istr_put(s->ports[i].name);
+        istr_put(s->ports[i].app_protocol);
+        istr_put(s->ports[i].target_port_name);
     }
     free(s->ports);
     free(s->external_name);
@@ -53,8 +54,6 @@ void rcache_free(rcache *c)
     for (smap_iter it = smap_iter_start(&c->groups); smap_iter_ok(&it); smap_iter_next(&it)) {
         rc_group *g = it.e->value;
         rc_svc_free(g->svc);
-        free(g->ns);
-        free(g->name);
         free(g);
     }
     smap_free(&c->slices);
@@ -75,14 +74,15 @@ static rc_group *rc_group_get(rcache *c, const char *ns, const char *name, bool 
     rc_group *g = smap_get(&c->groups, key);
     if (g != NULL || !create)
         return g;
-    g = calloc(1, sizeof *g);
+    size_t nsl = strlen(ns) + 1, namel = strlen(name) + 1;
+    g = calloc(1, sizeof *g + nsl + namel);
     if (g == NULL)
         return NULL;
-    g->ns = strdup(ns);
-    g->name = strdup(name);
-    if (g->ns == NULL || g->name == NULL || smap_put(&c->groups, key, g, NULL) != 0) {
-        free(g->ns);
-        free(g->name);
+    memcpy(g->strs, ns, nsl);
+    memcpy(g->strs + nsl, name, namel);
+    g->ns = g->strs;
+    g->name = g->strs + nsl;
+    if (smap_put(&c->groups, key, g, NULL) != 0) {
         free(g);
         return NULL;
     }
@@ -97,8 +97,6 @@ static void rc_group_maybe_drop(rcache *c, rc_group *g)
     char key[RC_KEY_MAX];
     rc_key(key, g->ns, g->name);
     smap_del(&c->groups, key);
-    free(g->ns);
-    free(g->name);
     free(g);
 }
 
@@ -134,13 +132,13 @@ static int rc_parse_svc_ports(const json_doc *doc, int arr, rc_svc *s)
             return -1;
         p->port = (int32_t)v;
         p->protocol = slice_protocol_parse(doc, proto);
-        p->name = json_is_string(doc, name) ? json_str_dup(doc, name) : strdup("");
+        p->name = json_is_string(doc, name) ? istr_json(doc, name) : istr_get("", 0);
         if (p->name == NULL)
             return -1;
-        if (json_is_string(doc, app) && (p->app_protocol = json_str_dup(doc, app)) == NULL)
+        if (json_is_string(doc, app) && (p->app_protocol = istr_json(doc, app)) == NULL)
             return -1;
         if (json_is_string(doc, target)) {
-            if ((p->target_port_name = json_str_dup(doc, target)) == NULL)
+            if ((p->target_port_name = istr_json(doc, target)) == NULL)
                 return -1;
         } else if (json_int64(doc, target, &v) == 0 && v > 0 && v <= 65535) {
             p->target_port = (int32_t)v;
@@ -278,11 +276,12 @@ static uint64_t rc_slice_hash(const slice_data *d)
     uint64_t h = smap_fnv(SMAP_FNV_OFFSET, &d->addr_type, sizeof d->addr_type);
     uint64_t ph = slice_ports_hash(d->ports, d->nports);
     h = smap_fnv(h, &ph, sizeof ph);
-    for (uint32_t i = 0; i < d->neps; i++) {
-        h = smap_fnv(h, d->eps[i].addr, 16);
-        h = smap_fnv(h, &d->eps[i].cond, 1);
-        if (d->eps[i].hostname != NULL)
-            h = smap_fnv(h, d->eps[i].hostname, strlen(d->eps[i].hostname));
+    h = smap_fnv(h, &d->neps, sizeof d->neps);
+    if (d->neps > 0)
+        h = smap_fnv(h, d->eps, d->neps * slice_ep_size(d->addr_type));
+    for (uint32_t i = 0; d->hostnames != NULL && i < d->neps; i++) {
+        const char *host = d->hostnames[i] != NULL ? d->hostnames[i] : "\x01";
+        h = smap_fnv(h, host, strlen(host) + 1);
     }
     return h;
 }
@@ -481,6 +480,6 @@ size_t rcache_bytes(const rcache *c)
     size_t b = (c->groups.nbuckets + c->slices.nbuckets) * sizeof(void *);
     b += smap_count(&c->groups) * (sizeof(rc_group) + sizeof(smap_entry) + 48 + sizeof(rc_svc));
     b += smap_count(&c->slices) * (sizeof(rc_slice) + sizeof(smap_entry) + 64);
-    b += c->endpoints * sizeof(slice_ep);
+    b += c->endpoints * slice_ep_size(SLICE_ADDR_IPV4); /* most are */
     return b;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "istr.h"
 #include "smap.h"
 #include "txt.h"
 
@@ -18,6 +19,22 @@ const char *slice_addr_type_name(slice_addr_type t)
 static size_t slice_addr_len(slice_addr_type t)
 {
     return t == SLICE_ADDR_IPV6 ? 16 : 4;
+}
+
+size_t slice_ep_size(slice_addr_type t)
+{
+    return 1 + slice_addr_len(t);
+}
+
+slice_ep slice_data_ep(const slice_data *d, uint32_t i)
+{
+    slice_ep e = {{0}, 0, NULL};
+    const uint8_t *rec = d->eps + (size_t)i * slice_ep_size(d->addr_type);
+    e.cond = rec[0];
+    memcpy(e.addr, rec + 1, slice_addr_len(d->addr_type));
+    if (d->hostnames != NULL)
+        e.hostname = d->hostnames[i];
+    return e;
 }
 
 bool slice_addr_unsafe(slice_addr_type t, const uint8_t *a)
@@ -43,12 +60,15 @@ bool slice_addr_unsafe(slice_addr_type t, const uint8_t *a)
 void slice_data_free(slice_data *d)
 {
     for (uint16_t i = 0; i < d->nports; i++) {
-        free(d->ports[i].name);
-        free(d->ports[i].app_protocol);
+        istr_put(d->ports[i].name);
+        istr_put(d->ports[i].app_protocol);
     }
     free(d->ports);
-    for (uint32_t i = 0; i < d->neps; i++)
-        free(d->eps[i].hostname);
+    if (d->hostnames != NULL) {
+        for (uint32_t i = 0; i < d->neps; i++)
+            free(d->hostnames[i]);
+        free(d->hostnames);
+    }
     free(d->eps);
     memset(d, 0, sizeof *d);
 }
@@ -78,9 +98,9 @@ static int slice_parse_ports(const json_doc *doc, int arr, slice_data *out, char
         }
         p->port = (int32_t)v;
         p->protocol = slice_protocol_parse(doc, proto);
-        p->name = json_is_string(doc, name) ? json_str_dup(doc, name) : strdup("");
+        p->name = json_is_string(doc, name) ? istr_json(doc, name) : istr_get("", 0);
         if (json_is_string(doc, app))
-            p->app_protocol = json_str_dup(doc, app);
+            p->app_protocol = istr_json(doc, app);
         out->nports++;
         if (p->name == NULL || (json_is_string(doc, app) && p->app_protocol == NULL)) {
             txt_errorf(err, errlen, "ports[%u]: bad or too long name", out->nports - 1);
@@ -103,6 +123,17 @@ static uint8_t slice_parse_conditions(const json_doc *doc, int cond)
     return bits;
 }
 
+/* An endpoint's hostname into d->hostnames[d->neps], making the array on the first one. */
+static int slice_parse_hostname(const json_doc *doc, int host, size_t cap, slice_data *d)
+{
+    if (!json_is_string(doc, host))
+        return 0;
+    if (d->hostnames == NULL && (d->hostnames = calloc(cap, sizeof *d->hostnames)) == NULL)
+        return -1;
+    d->hostnames[d->neps] = json_str_dup(doc, host);
+    return d->hostnames[d->neps] != NULL ? 0 : -1;
+}
+
 static int slice_parse_endpoints(const json_doc *doc, int arr, bool keep_unsafe, slice_data *out, char *err,
                                  size_t errlen)
 {
@@ -113,29 +144,38 @@ static int slice_parse_endpoints(const json_doc *doc, int arr, bool keep_unsafe,
         txt_errorf(err, errlen, "endpoints: %d entries (at most %d)", n, SLICE_API_MAX_ENDPOINTS);
         return -1;
     }
-    out->eps = calloc((size_t)n, sizeof *out->eps);
+    size_t rec = slice_ep_size(out->addr_type);
+    out->eps = calloc((size_t)n, rec);
     if (out->eps == NULL)
         return -1;
     int family = out->addr_type == SLICE_ADDR_IPV6 ? AF_INET6 : AF_INET;
     for (int t = json_arr_first(doc, arr); t >= 0; t = json_next(doc, t)) {
-        slice_ep *e = &out->eps[out->neps];
+        uint8_t *e = out->eps + out->neps * rec;
+        uint8_t addr[16];
         char text[64];
         int addrs = json_obj_get(doc, t, "addresses");
         if (json_str_copy(doc, json_arr_first(doc, addrs), text, sizeof text, NULL) != 0 ||
-            inet_pton(family, text, e->addr) != 1 || (!keep_unsafe && slice_addr_unsafe(out->addr_type, e->addr))) {
+            inet_pton(family, text, addr) != 1 || (!keep_unsafe && slice_addr_unsafe(out->addr_type, addr))) {
             out->dropped++;
             continue;
         }
+        memcpy(e + 1, addr, rec - 1);
         /* More than one address is legal, but consumers read only the first. */
         if (json_len(doc, addrs) > 1 && keep_unsafe)
-            e->cond |= 0x80; /* marks "extra addresses" so a hand-added one shows as a change */
-        e->cond |= slice_parse_conditions(doc, json_obj_get(doc, t, "conditions"));
-        int host = json_obj_get(doc, t, "hostname");
-        if (json_is_string(doc, host) && (e->hostname = json_str_dup(doc, host)) == NULL) {
+            e[0] |= 0x80; /* marks "extra addresses" so a hand-added one shows as a change */
+        e[0] |= slice_parse_conditions(doc, json_obj_get(doc, t, "conditions"));
+        if (slice_parse_hostname(doc, json_obj_get(doc, t, "hostname"), (size_t)n, out) != 0) {
             txt_errorf(err, errlen, "endpoints[%u].hostname is not valid", out->neps);
             return -1;
         }
         out->neps++;
+    }
+    /* Dropped endpoints leave their records unused; give them back (cannot fail to shrink,
+     * but a NULL answer keeps the larger block). */
+    if (out->dropped > 0 && out->neps > 0) {
+        uint8_t *fit = realloc(out->eps, out->neps * rec);
+        if (fit != NULL)
+            out->eps = fit;
     }
     return 0;
 }
@@ -199,7 +239,7 @@ uint64_t slice_ports_hash(const slice_port *ports, size_t n)
 
 int slice_ep_cmp(const void *pa, const void *pb)
 {
-    const slice_ep *a = *(const slice_ep *const *)pa, *b = *(const slice_ep *const *)pb;
+    const slice_ep *a = pa, *b = pb;
     int c = memcmp(a->addr, b->addr, 16);
     if (c != 0)
         return c;
@@ -262,10 +302,10 @@ static uint64_t slice_hash_parts(const slice_desc *d, const char *source, const 
     h = slice_hash_str(h, d->zone_hint != NULL ? d->zone_hint : "\x01");
     size_t alen = slice_addr_len(d->addr_type);
     for (size_t i = 0; i < d->neps; i++) {
-        h = smap_fnv(h, d->eps[i]->addr, alen);
-        h = smap_fnv(h, &d->eps[i]->cond, 1);
+        h = smap_fnv(h, d->eps[i].addr, alen);
+        h = smap_fnv(h, &d->eps[i].cond, 1);
         char host[64];
-        h = slice_hash_str(h, slice_ep_hostname(d, d->eps[i], host));
+        h = slice_hash_str(h, slice_ep_hostname(d, &d->eps[i], host));
     }
     return h;
 }
@@ -366,7 +406,7 @@ int slice_desc_write(const slice_desc *d, const char *rv, char **body, size_t *l
     json_writer_key(&w, "endpoints");
     json_writer_array_begin(&w);
     for (size_t i = 0; i < d->neps; i++)
-        slice_write_endpoint(&w, d, d->eps[i]);
+        slice_write_endpoint(&w, d, &d->eps[i]);
     json_writer_array_end(&w);
     json_writer_key(&w, "ports");
     json_writer_array_begin(&w);
@@ -483,13 +523,13 @@ int slice_observe(const json_doc *doc, int obj, const char *ns, const char *name
     char err[128];
     if (slice_parse_mode(doc, obj, true, &data, err, sizeof err) != 0)
         return -1;
-    const slice_ep **eps = calloc(data.neps ? data.neps : 1, sizeof *eps);
+    slice_ep *eps = calloc(data.neps ? data.neps : 1, sizeof *eps);
     if (eps == NULL) {
         slice_data_free(&data);
         return -1;
     }
     for (uint32_t i = 0; i < data.neps; i++)
-        eps[i] = &data.eps[i];
+        eps[i] = slice_data_ep(&data, i);
     char hint[64];
     slice_desc d = {.ns = ns, .name = name, .service = out->service, .link = out->link,
                     .owner_uid = out->owner_uid, .addr_type = data.addr_type, .ports = data.ports,

@@ -655,7 +655,7 @@ UNIT_TEST(plan_policy_leaves_denied_endpoints_out)
     for (size_t i = 0; i < out.nactions; i++) {
         const plan_action *a = &out.actions[i];
         for (size_t e = 0; a->kind == PLAN_WRITE_SLICE && e < a->desc.neps; e++)
-            CHECK(a->desc.eps[e]->addr[0] == 10 && a->desc.eps[e]->addr[1] >= 245); /* only 10.245/10.246 */
+            CHECK(a->desc.eps[e].addr[0] == 10 && a->desc.eps[e].addr[1] >= 245); /* only 10.245/10.246 */
     }
     plan_output_free(&out);
     CHECK(tp_converge(&w, "demo", "web"));

@@ -35,10 +35,14 @@ UNIT_TEST(slice_parse_drops_unsafe_and_keeps_conditions)
     CHECK(d.addr_type == SLICE_ADDR_IPV4 && d.nports == 2);
     CHECK(d.neps == 2 && d.dropped == 4);
     if (d.neps == 2) {
-        CHECK(d.eps[0].addr[0] == 10 && d.eps[0].addr[3] == 2);
-        CHECK(d.eps[0].cond == (SLICE_READY_SET | SLICE_READY | SLICE_SERVING_SET | SLICE_SERVING | SLICE_TERMINATING_SET));
-        CHECK(d.eps[1].cond == (SLICE_READY_SET | SLICE_TERMINATING_SET | SLICE_TERMINATING));
-        CHECK_STR_EQ(d.eps[1].hostname, "h");
+        slice_ep e0 = slice_data_ep(&d, 0), e1 = slice_data_ep(&d, 1);
+        CHECK(e0.addr[0] == 10 && e0.addr[3] == 2);
+        CHECK(e0.cond == (SLICE_READY_SET | SLICE_READY | SLICE_SERVING_SET | SLICE_SERVING | SLICE_TERMINATING_SET));
+        CHECK(e0.hostname == NULL);
+        CHECK(e1.cond == (SLICE_READY_SET | SLICE_TERMINATING_SET | SLICE_TERMINATING));
+        CHECK_STR_EQ(e1.hostname, "h");
+        /* Packed: a condition byte and four address bytes per IPv4 endpoint. */
+        CHECK(slice_ep_size(d.addr_type) == 5);
     }
     slice_data_free(&d);
     json_doc_free(&doc);
@@ -121,9 +125,9 @@ UNIT_TEST(slice_written_body_observes_to_the_same_hash)
     char err[128];
     CHECK(slice_parse(&doc, 0, &d, err, sizeof err) == 0);
     slice_ports_sort(d.ports, d.nports);
-    const slice_ep *eps[2] = {&d.eps[1], &d.eps[0]};
+    slice_ep eps[2] = {slice_data_ep(&d, 1), slice_data_ep(&d, 0)};
     qsort(eps, 2, sizeof eps[0], slice_ep_cmp);
-    CHECK(eps[0]->addr[3] == 1);
+    CHECK(eps[0].addr[3] == 1);
     slice_desc desc = {.ns = "demo", .name = "web-a-0123456789", .service = "web", .link = "cluster-a",
                        .owner_uid = "uid-1", .addr_type = d.addr_type, .ports = d.ports, .nports = d.nports,
                        .eps = eps, .neps = 2};
