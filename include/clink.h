@@ -38,14 +38,14 @@ typedef struct {
     smap *links;                         /* name -> clink*, where links register themselves */
     void (*mark_dirty)(void *arg, const char *ns, const char *svc);
     void *arg;
+    const smap *pending;                 /* the engine's dirty Services, NULL: none kept */
     uint64_t max_services, max_endpoints; /* --max-*-per-link: a link's budgets unless its spec says */
 } clink_env;
 
 /* One reflector of a link, so its callbacks know which link and which kind. */
 typedef struct {
     clink *lk;
-    char kind; /* 's' Services, 'e' EndpointSlices, 'n' opted-out Namespaces */
-    uint8_t by; /* 'n': which label (NSOPT_BY_*) */
+    char kind; /* 's' Services, 'e' EndpointSlices, 'n' Namespaces (for the opt-outs) */
     refl *r;
     bool synced;
     bool listing;

@@ -20,6 +20,7 @@ typedef struct {
     uint64_t last_write_ms; /* loop ms of the last status PATCH sent; 0: none yet */
     bool urgent;            /* the health changed since that write */
     bool deferred;          /* status_timer waits for the end of the interval */
+    uint64_t settling_since_ms; /* loop ms since counts wait for the engine's queue; 0: not */
 } clstatus_pace;
 
 /* A ClusterLink's status as written or observed; plain values, nothing owned. */

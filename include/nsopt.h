@@ -11,9 +11,9 @@
 
 #define NSOPT_LABEL "svclink.cloudpilot.ai/sync"
 #define NSOPT_ALIAS_LABEL "replicated" /* the vmware controller's marker */
-/* One reflector per label, each selecting only the opted-out namespaces remotely. */
-#define NSOPT_SELECTOR NSOPT_LABEL "=false"
-#define NSOPT_ALIAS_SELECTOR NSOPT_ALIAS_LABEL "=false"
+/* One unselected Namespace watch per link reads both labels: a label selector cannot say
+ * "either label", and a second watch would hold a second connection (a TLS session's
+ * buffers) per link for what is usually a handful of names. Only opted-out names are kept. */
 enum { NSOPT_BY_LABEL = 1, NSOPT_BY_ALIAS = 2 };
 
 /* Called with a namespace whose opt-out changed. */
@@ -27,11 +27,12 @@ typedef struct {
 
 void nsopt_init(nsopt *o, nsopt_changed_cb changed, void *arg);
 void nsopt_free(nsopt *o);
-/* A relist of the reflector for `by` (NSOPT_BY_*): begin, one upsert per object, end. */
-void nsopt_list_begin(nsopt *o, uint8_t by);
-void nsopt_list_end(nsopt *o, uint8_t by);
-/* A Namespace object seen by the reflector for `by` (set) or deleted / no longer selected. */
-void nsopt_set(nsopt *o, uint8_t by, const json_doc *doc, int obj, bool present);
+/* A relist of the Namespace watch: begin, one nsopt_set per object, end; a namespace the
+ * list does not restate is no longer out. */
+void nsopt_list_begin(nsopt *o);
+void nsopt_list_end(nsopt *o);
+/* A Namespace object seen (present) or deleted: it is out while either label says "false". */
+void nsopt_set(nsopt *o, const json_doc *doc, int obj, bool present);
 /* True when remote namespace ns opts out. */
 bool nsopt_out(const nsopt *o, const char *ns);
 

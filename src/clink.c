@@ -191,7 +191,7 @@ static void clink_refl_begin(void *arg)
     lr->listing = true;
     lr->over_budget = false;
     if (lr->kind == 'n')
-        nsopt_list_begin(&lr->lk->optout, lr->by);
+        nsopt_list_begin(&lr->lk->optout);
     else
         rcache_list_begin(&lr->lk->cache, lr->kind);
 }
@@ -202,7 +202,7 @@ static void clink_refl_object(void *arg, refl_op op, const json_doc *doc, int ob
     char err[256];
     int rc;
     if (lr->kind == 'n')
-        nsopt_set(&lr->lk->optout, lr->by, doc, obj, op != REFL_DELETE);
+        nsopt_set(&lr->lk->optout, doc, obj, op != REFL_DELETE);
     else if (op == REFL_DELETE)
         rcache_delete(&lr->lk->cache, lr->kind, doc, obj);
     else if ((rc = rcache_upsert(&lr->lk->cache, lr->kind, doc, obj, err, sizeof err)) == RCACHE_OVER_BUDGET) {
@@ -237,7 +237,7 @@ static void clink_refl_end(void *arg)
     clink_refl *lr = arg;
     clink *lk = lr->lk;
     if (lr->kind == 'n')
-        nsopt_list_end(&lk->optout, lr->by);
+        nsopt_list_end(&lk->optout);
     else
         rcache_list_end(&lk->cache, lr->kind);
     lr->listing = false;
@@ -282,14 +282,14 @@ static char *clink_service_selector(const clink *lk)
 }
 
 /* Starts the remote reflectors: Services and EndpointSlices cluster-wide, or one pair per
- * namespace of --included-namespaces, which then narrows what is watched; and the two
- * label-selected Namespace reflectors of the opt-out labels. */
+ * namespace of --included-namespaces, which then narrows what is watched; and one
+ * Namespace reflector for the opt-out labels. */
 static int clink_start_reflectors(clink *lk)
 {
     const clink_env *env = lk->env;
     size_t nns = env->global_included->count;
     size_t pairs = nns > 0 ? 2 * nns : 2;
-    size_t n = lk->no_optout ? pairs : pairs + 2;
+    size_t n = lk->no_optout ? pairs : pairs + 1;
     char *svc_sel = clink_service_selector(lk);
     lk->refls = svc_sel != NULL ? calloc(n, sizeof *lk->refls) : NULL;
     if (lk->refls == NULL) {
@@ -303,11 +303,9 @@ static int clink_start_reflectors(clink *lk)
         const char *ns = nns > 0 && i < pairs ? env->global_included->items[i / 2] : NULL;
         lr->lk = lk;
         lr->kind = i >= pairs ? 'n' : i % 2 == 0 ? 's' : 'e';
-        lr->by = i == pairs ? NSOPT_BY_LABEL : NSOPT_BY_ALIAS;
         const char *sel = NULL;
         if (lr->kind == 'n') {
-            snprintf(path, sizeof path, "/api/v1/namespaces");
-            sel = lr->by == NSOPT_BY_LABEL ? NSOPT_SELECTOR : NSOPT_ALIAS_SELECTOR;
+            snprintf(path, sizeof path, "/api/v1/namespaces"); /* unselected: see nsopt.h */
         } else if (lr->kind == 's') {
             snprintf(path, sizeof path, ns ? "/api/v1/namespaces/%s/services" : "/api/v1/services", ns);
             /* Evaluated remotely: unselected Services are never transferred, and one that

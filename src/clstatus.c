@@ -113,7 +113,10 @@ void clstatus_build(const clink *lk, clstatus *st)
             st->message[sizeof st->message - 1] = '\0';
     } else
         snprintf(st->message, sizeof st->message, "%s", lk->message);
-    snprintf(st->remote_version, sizeof st->remote_version, "%s", lk->remote_version);
+    /* Until the remote answers /version again, the version the object names stands: a
+     * restart would otherwise write it away and back. */
+    snprintf(st->remote_version, sizeof st->remote_version, "%s",
+             lk->remote_version[0] == '\0' && lk->observed.present ? lk->observed.remote_version : lk->remote_version);
     snprintf(st->last_sync, sizeof st->last_sync, "%s", lk->last_sync);
     st->observed_generation = lk->generation;
     st->services = (int64_t)smap_count(&lk->counts);
@@ -157,20 +160,35 @@ static int clstatus_send_patch(clink *lk, json_writer *w, wq_what what, const ch
 
 static void clstatus_on_timer(loop *l, void *arg);
 
-/* Whether st may be written now; when only counts changed within the interval since the
- * last write, the timer is set for the end of it instead. */
+/* Whether st may be written now. When only the counts differ from what was last written
+ * (or what the object says), they go out at most once per status interval, and not while
+ * the engine still has Services queued: counts read mid-pass are partial, and a restarted
+ * controller would write them on the way back to what the object already says. That wait
+ * lasts at most one interval, so a link under constant churn still reports. */
 static bool clstatus_due(clink *lk, const clstatus *st)
 {
     const clstatus *ref = lk->status_written ? &lk->written : &lk->observed;
-    bool counts_only = ref->present && !lk->pace.urgent && ref->ready == st->ready &&
-                       strcmp(ref->reason, st->reason) == 0 && ref->observed_generation == st->observed_generation &&
+    bool counts_only = ref->present && ref->ready == st->ready && strcmp(ref->reason, st->reason) == 0 &&
+                       strcmp(ref->message, st->message) == 0 && strcmp(ref->transition, st->transition) == 0 &&
+                       ref->observed_generation == st->observed_generation &&
                        strcmp(ref->remote_version, st->remote_version) == 0 &&
                        strcmp(ref->last_sync, st->last_sync) == 0;
-    uint64_t now = loop_now_ms(), next = lk->pace.last_write_ms + lk->env->status_interval_ms;
-    if (!counts_only || lk->pace.last_write_ms == 0 || now >= next)
+    uint64_t now = loop_now_ms(), interval = lk->env->status_interval_ms;
+    uint64_t wait_ms = 0;
+    if (counts_only && lk->env->pending != NULL && smap_count(lk->env->pending) > 0) {
+        if (lk->pace.settling_since_ms == 0)
+            lk->pace.settling_since_ms = now;
+        if (now - lk->pace.settling_since_ms < interval)
+            wait_ms = CLSTATUS_BATCH_MS;
+    }
+    if (wait_ms == 0 && counts_only && lk->pace.last_write_ms != 0 && now < lk->pace.last_write_ms + interval)
+        wait_ms = lk->pace.last_write_ms + interval - now;
+    if (wait_ms == 0) {
+        lk->pace.settling_since_ms = 0;
         return true;
+    }
     if (lk->status_timer == 0) {
-        lk->status_timer = loop_timer_add(lk->env->l, next - now, clstatus_on_timer, lk);
+        lk->status_timer = loop_timer_add(lk->env->l, wait_ms, clstatus_on_timer, lk);
         lk->pace.deferred = true;
     }
     return false;

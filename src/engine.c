@@ -560,7 +560,7 @@ static int engine_load_main(engine *e)
                          .view = &e->view, .global_included = &e->global_included,
                          .global_excluded = &e->global_excluded,
                          .status_interval_ms = e->opts->status_interval_ms, .links = &e->links,
-                         .mark_dirty = engine_mark_dirty, .arg = e,
+                         .mark_dirty = engine_mark_dirty, .arg = e, .pending = &e->dirty,
                          .max_services = e->opts->max_services_per_link,
                          .max_endpoints = e->opts->max_endpoints_per_link};
     polwatch_config pc = {.service_cidrs = &e->opts->service_cidrs, .server = &e->main_cfg.url.host,

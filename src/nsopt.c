@@ -34,20 +34,19 @@ static void nsopt_store(nsopt *o, const char *ns, uintptr_t v, bool report)
         o->changed(o->arg, ns);
 }
 
-void nsopt_list_begin(nsopt *o, uint8_t by)
+void nsopt_list_begin(nsopt *o)
 {
-    /* Keep what each namespace was before the list in the high byte, drop `by`. */
+    /* Keep what each namespace was before the list in the second byte; the list restates
+     * the current bits. A list begun over an unfinished one keeps the older "before". */
     for (smap_iter it = smap_iter_start(&o->ns); smap_iter_ok(&it); smap_iter_next(&it)) {
         uintptr_t v = (uintptr_t)it.e->value;
-        /* Another label's list still running keeps the state from before both. */
         uintptr_t before = (v & 0x10000u) ? (v >> 8) & 0xff : v & 0xff;
-        it.e->value = (void *)((before << 8) | (v & 0xff & ~(uintptr_t)by) | 0x10000u);
+        it.e->value = (void *)((before << 8) | 0x10000u);
     }
 }
 
-void nsopt_list_end(nsopt *o, uint8_t by)
+void nsopt_list_end(nsopt *o)
 {
-    (void)by;
     bool again = true;
     while (again) {
         again = false;
@@ -73,21 +72,31 @@ void nsopt_list_end(nsopt *o, uint8_t by)
     }
 }
 
-void nsopt_set(nsopt *o, uint8_t by, const json_doc *doc, int obj, bool present)
+static uintptr_t nsopt_label_bits(const json_doc *doc, int obj)
+{
+    int labels = json_path(doc, obj, "metadata", "labels", NULL);
+    uintptr_t bits = 0;
+    if (json_str_eq(doc, json_obj_get(doc, labels, NSOPT_LABEL), "false"))
+        bits |= NSOPT_BY_LABEL;
+    if (json_str_eq(doc, json_obj_get(doc, labels, NSOPT_ALIAS_LABEL), "false"))
+        bits |= NSOPT_BY_ALIAS;
+    return bits;
+}
+
+void nsopt_set(nsopt *o, const json_doc *doc, int obj, bool present)
 {
     char ns[64];
     if (json_str_copy(doc, json_path(doc, obj, "metadata", "name", NULL), ns, sizeof ns, NULL) != 0)
         return;
     uintptr_t v = nsopt_bits(o, ns);
-    bool listing = (v & 0x10000u) != 0;
-    uintptr_t bits = present ? (v & 0xff) | by : (v & 0xff) & ~(uintptr_t)by;
-    uintptr_t nv = (v & ~(uintptr_t)0xff) | bits;
-    if (listing) {
+    uintptr_t bits = present ? nsopt_label_bits(doc, obj) : 0;
+    if (v & 0x10000u) {
         /* Reported at the end of the list, against what it was before. */
-        smap_put(&o->ns, ns, (void *)nv, NULL);
+        smap_put(&o->ns, ns, (void *)((v & ~(uintptr_t)0xff) | bits), NULL);
         return;
     }
-    nsopt_store(o, ns, nv, true);
+    /* Every namespace passes by; only opted-out ones are stored (0 stores nothing). */
+    nsopt_store(o, ns, bits, true);
 }
 
 bool nsopt_out(const nsopt *o, const char *ns)

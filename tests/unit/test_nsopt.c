@@ -1,5 +1,5 @@
-/* Unit tests for nsopt: opt-out by either label, changes reported once, a relist that
- * drops or keeps a namespace, and the two labels' lists overlapping. */
+/* Unit tests for nsopt: opt-out by either label, changes reported once, namespaces without
+ * a label never kept, a relist that drops or keeps a namespace, and overlapping relists. */
 #include "nsopt.h"
 #include "unit.h"
 
@@ -17,17 +17,22 @@ static void ns_changed(void *arg, const char *ns)
     snprintf(r->log + n, sizeof r->log - n, "%s ", ns);
 }
 
-static void set(nsopt *o, uint8_t by, const char *ns, bool present)
+/* A Namespace event: labels is "" or JSON members such as "\"replicated\":\"false\"". */
+static void set(nsopt *o, const char *ns, const char *labels, bool present)
 {
-    char text[200];
-    snprintf(text, sizeof text, "{\"metadata\":{\"name\":\"%s\"}}", ns);
+    char text[300];
+    snprintf(text, sizeof text, "{\"metadata\":{\"name\":\"%s\",\"labels\":{%s}}}", ns, labels);
     json_doc doc;
     json_doc_init(&doc);
     char err[64];
     if (json_parse(&doc, text, strlen(text), err, sizeof err) == 0)
-        nsopt_set(o, by, &doc, 0, present);
+        nsopt_set(o, &doc, 0, present);
     json_doc_free(&doc);
 }
+
+#define SYNC_FALSE "\"" NSOPT_LABEL "\":\"false\""
+#define ALIAS_FALSE "\"" NSOPT_ALIAS_LABEL "\":\"false\""
+#define BOTH_FALSE SYNC_FALSE "," ALIAS_FALSE
 
 UNIT_TEST(nsopt_watch_events)
 {
@@ -36,14 +41,21 @@ UNIT_TEST(nsopt_watch_events)
     nsopt_init(&o, ns_changed, &r);
     CHECK(!nsopt_out(&o, "a"));
     CHECK(!nsopt_out(NULL, "a"));
-    set(&o, NSOPT_BY_LABEL, "a", true);
+    set(&o, "a", SYNC_FALSE, true);
     CHECK(nsopt_out(&o, "a"));
-    set(&o, NSOPT_BY_ALIAS, "a", true); /* already out: no new report */
-    set(&o, NSOPT_BY_LABEL, "a", false);
+    set(&o, "a", BOTH_FALSE, true); /* already out: no new report */
+    set(&o, "a", ALIAS_FALSE, true);
     CHECK(nsopt_out(&o, "a"));          /* the alias still holds it */
-    set(&o, NSOPT_BY_ALIAS, "a", false);
+    set(&o, "a", "\"" NSOPT_LABEL "\":\"true\"", true);
     CHECK(!nsopt_out(&o, "a"));
     CHECK_STR_EQ(r.log, "a a ");
+    /* Namespaces without an opt-out label pass by and are not kept. */
+    set(&o, "plain", "", true);
+    set(&o, "other", "\"team\":\"x\"", true);
+    CHECK(smap_count(&o.ns) == 0);
+    set(&o, "b", ALIAS_FALSE, true);
+    set(&o, "b", ALIAS_FALSE, false); /* deleted */
+    CHECK(!nsopt_out(&o, "b") && smap_count(&o.ns) == 0);
     nsopt_free(&o);
 }
 
@@ -52,31 +64,32 @@ UNIT_TEST(nsopt_relist)
     ns_rec r = {""};
     nsopt o;
     nsopt_init(&o, ns_changed, &r);
-    set(&o, NSOPT_BY_LABEL, "a", true);
-    set(&o, NSOPT_BY_LABEL, "b", true);
+    set(&o, "a", SYNC_FALSE, true);
+    set(&o, "b", SYNC_FALSE, true);
     r.log[0] = '\0';
-    nsopt_list_begin(&o, NSOPT_BY_LABEL);
-    set(&o, NSOPT_BY_LABEL, "b", true);
-    set(&o, NSOPT_BY_LABEL, "c", true);
-    nsopt_list_end(&o, NSOPT_BY_LABEL);
+    nsopt_list_begin(&o);
+    set(&o, "a", "", true); /* restated without its label */
+    set(&o, "b", ALIAS_FALSE, true);
+    set(&o, "c", SYNC_FALSE, true);
+    set(&o, "d", "", true);
+    nsopt_list_end(&o);
     CHECK(!nsopt_out(&o, "a"));
     CHECK(nsopt_out(&o, "b"));
     CHECK(nsopt_out(&o, "c"));
+    CHECK(!nsopt_out(&o, "d"));
     CHECK(strstr(r.log, "a ") != NULL);
     CHECK(strstr(r.log, "c ") != NULL);
     CHECK(strstr(r.log, "b ") == NULL);
-    /* overlapping lists of both labels: a namespace held by the alias only stays out */
-    set(&o, NSOPT_BY_ALIAS, "d", true);
+    CHECK(smap_count(&o.ns) == 2);
+    /* A relist begun over an unfinished one reports against the state before both. */
     r.log[0] = '\0';
-    nsopt_list_begin(&o, NSOPT_BY_LABEL);
-    nsopt_list_begin(&o, NSOPT_BY_ALIAS);
-    set(&o, NSOPT_BY_ALIAS, "d", true);
-    set(&o, NSOPT_BY_LABEL, "b", true);
-    nsopt_list_end(&o, NSOPT_BY_LABEL);
-    nsopt_list_end(&o, NSOPT_BY_ALIAS);
-    CHECK(nsopt_out(&o, "d"));
+    nsopt_list_begin(&o);
+    set(&o, "b", "", true);
+    nsopt_list_begin(&o);
+    set(&o, "b", SYNC_FALSE, true);
+    nsopt_list_end(&o);
     CHECK(nsopt_out(&o, "b"));
-    CHECK(!nsopt_out(&o, "c"));
+    CHECK(!nsopt_out(&o, "c")); /* not restated by the list that finished */
     CHECK_STR_EQ(r.log, "c ");
     nsopt_free(&o);
 }
