@@ -42,8 +42,8 @@ typedef struct {
 
 typedef struct lview_slice {
     struct lview_slice *next; /* in its Service's list */
-    /* The four names point into strs, allocated with the struct: one small block per
-     * slice instead of fixed 64-byte arrays, since thousands of these are held. */
+    /* name points into strs, allocated with the struct; ns, service and link, which
+     * repeat across thousands of slices, are interned (istr, one reference each owned). */
     const char *ns;
     const char *name;
     const char *service;

@@ -40,7 +40,8 @@ typedef struct rc_slice rc_slice;
 
 /* Everything about one Service name (namespace/name) in this cluster. */
 typedef struct {
-    const char *ns, *name;  /* point into strs, allocated with the group (one block each) */
+    const char *ns;         /* interned (istr), one reference owned: it repeats */
+    const char *name;       /* points into strs, allocated with the group */
     rc_svc *svc;            /* NULL when the Service is not (or no longer) there */
     rc_slice *slices;       /* its EndpointSlices */
     uint32_t nslices;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "istr.h"
 #include "log.h"
 #include "rcache.h"
 #include "slice.h"
@@ -23,6 +24,16 @@ void lview_init(lview *v, lview_dirty_cb dirty, void *arg)
     v->arg = arg;
 }
 
+/* The namespace, Service and link names repeat across slices: they are interned (one
+ * reference each per slice); the slice's own name is stored with it. */
+static void lv_slice_free(lview_slice *s)
+{
+    istr_put(s->ns);
+    istr_put(s->service);
+    istr_put(s->link);
+    free(s);
+}
+
 static void lv_svc_free(lview_svc *s)
 {
     if (s == NULL)
@@ -37,7 +48,7 @@ void lview_free(lview *v)
     for (smap_iter it = smap_iter_start(&v->svcs); smap_iter_ok(&it); smap_iter_next(&it))
         lv_svc_free(it.e->value);
     for (smap_iter it = smap_iter_start(&v->slices); smap_iter_ok(&it); smap_iter_next(&it))
-        free(it.e->value);
+        lv_slice_free(it.e->value);
     smap_free(&v->svcs);
     smap_free(&v->slices);
     smap_free(&v->by_service);
@@ -219,7 +230,7 @@ static void lv_drop_slice(lview *v, const char *key, lview_slice *s)
     lv_unindex(v, s);
     smap_del(&v->slices, key);
     lv_dirty(v, s->ns, s->service);
-    free(s);
+    lv_slice_free(s);
 }
 
 /* A slice with our managed-by value that is in neither layout is not touched; saying so
@@ -284,17 +295,18 @@ static void lv_upsert_slice(lview *v, const json_doc *doc, int obj)
     }
     if (old != NULL)
         lv_drop_slice(v, key, old);
-    size_t lens[4] = {strlen(ns) + 1, strlen(name) + 1, strlen(o.service) + 1, strlen(o.link) + 1};
-    lview_slice *s = calloc(1, sizeof *s + lens[0] + lens[1] + lens[2] + lens[3]);
+    size_t name_len = strlen(name) + 1;
+    lview_slice *s = calloc(1, sizeof *s + name_len);
     if (s == NULL)
         return;
-    char *p = s->strs;
-    const char *src[4] = {ns, name, o.service, o.link};
-    const char **dst[4] = {&s->ns, &s->name, &s->service, &s->link};
-    for (int i = 0; i < 4; i++) {
-        memcpy(p, src[i], lens[i]);
-        *dst[i] = p;
-        p += lens[i];
+    memcpy(s->strs, name, name_len);
+    s->name = s->strs;
+    s->ns = istr_get(ns, strlen(ns));
+    s->service = istr_get(o.service, strlen(o.service));
+    s->link = istr_get(o.link, strlen(o.link));
+    if (s->ns == NULL || s->service == NULL || s->link == NULL) {
+        lv_slice_free(s);
+        return;
     }
     memcpy(s->rv, rv, sizeof s->rv);
     s->hash = o.hash;
@@ -302,7 +314,7 @@ static void lv_upsert_slice(lview *v, const json_doc *doc, int obj)
     s->gen = v->gen_slice;
     s->foreign = foreign;
     if (smap_put(&v->slices, key, s, NULL) != 0) {
-        free(s);
+        lv_slice_free(s);
         return;
     }
     lv_index(v, s);

@@ -40,6 +40,12 @@ static void rc_svc_free(rc_svc *s)
     free(s);
 }
 
+static void rc_group_free(rc_group *g)
+{
+    istr_put(g->ns);
+    free(g);
+}
+
 static void rc_slice_free(rcache *c, rc_slice *s)
 {
     c->endpoints -= s->data.neps;
@@ -54,7 +60,7 @@ void rcache_free(rcache *c)
     for (smap_iter it = smap_iter_start(&c->groups); smap_iter_ok(&it); smap_iter_next(&it)) {
         rc_group *g = it.e->value;
         rc_svc_free(g->svc);
-        free(g);
+        rc_group_free(g);
     }
     smap_free(&c->slices);
     smap_free(&c->groups);
@@ -74,16 +80,15 @@ static rc_group *rc_group_get(rcache *c, const char *ns, const char *name, bool 
     rc_group *g = smap_get(&c->groups, key);
     if (g != NULL || !create)
         return g;
-    size_t nsl = strlen(ns) + 1, namel = strlen(name) + 1;
-    g = calloc(1, sizeof *g + nsl + namel);
+    size_t namel = strlen(name) + 1;
+    g = calloc(1, sizeof *g + namel);
     if (g == NULL)
         return NULL;
-    memcpy(g->strs, ns, nsl);
-    memcpy(g->strs + nsl, name, namel);
-    g->ns = g->strs;
-    g->name = g->strs + nsl;
-    if (smap_put(&c->groups, key, g, NULL) != 0) {
-        free(g);
+    memcpy(g->strs, name, namel);
+    g->name = g->strs;
+    g->ns = istr_get(ns, strlen(ns));
+    if (g->ns == NULL || smap_put(&c->groups, key, g, NULL) != 0) {
+        rc_group_free(g);
         return NULL;
     }
     return g;
@@ -97,7 +102,7 @@ static void rc_group_maybe_drop(rcache *c, rc_group *g)
     char key[RC_KEY_MAX];
     rc_key(key, g->ns, g->name);
     smap_del(&c->groups, key);
-    free(g);
+    rc_group_free(g);
 }
 
 static void rc_mark_dirty(rcache *c, const rc_group *g)

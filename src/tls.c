@@ -15,7 +15,6 @@
 /* A chain longer than this in a kubeconfig is surely a mistake. */
 #define TLS_MAX_CHAIN 8
 #define TLS_MAX_ANCHORS 64
-#define TLS_OUTPUT_BUF (4096 + 85)
 
 struct tls_creds {
     br_x509_trust_anchor *anchors; /* each anchor's dn.data and key data are separate mallocs */
@@ -50,11 +49,15 @@ typedef struct {
     br_x509_decoder_context *decoder; /* insecure mode only: the leaf's key (owned) */
 } tls_x509;
 
+/* One buffer for both directions (BearSSL's half-duplex mode): HTTP/1.1 sends a request,
+ * then reads its answer, and a watch only reads, so nothing needs both at once. A second,
+ * output buffer would cost every connection 4 KiB more and push the session into the
+ * allocator's next size class (32 KiB instead of 26 KiB); svclink holds one session per
+ * watch, three per link. */
 struct tls_session {
     br_ssl_client_context client;
     tls_x509 x509;
-    unsigned char ibuf[BR_SSL_BUFSIZE_INPUT];
-    unsigned char obuf[TLS_OUTPUT_BUF];
+    unsigned char buf[BR_SSL_BUFSIZE_MONO];
 };
 
 /* ---- PEM ---- */
@@ -526,7 +529,7 @@ tls_session *tls_session_new(const tls_creds *c, const char *server_name, char *
         br_ssl_client_set_single_ec(&s->client, c->chain, c->nchain, &c->ec, BR_KEYTYPE_SIGN,
                                     c->issuer_key_type, br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
     }
-    br_ssl_engine_set_buffers_bidi(&s->client.eng, s->ibuf, sizeof s->ibuf, s->obuf, sizeof s->obuf);
+    br_ssl_engine_set_buffer(&s->client.eng, s->buf, sizeof s->buf, 0);
     if (!br_ssl_client_reset(&s->client, sni, 0)) {
         txt_errorf(err, errlen, "TLS engine reset failed (BearSSL error %d)",
                    br_ssl_engine_last_error(&s->client.eng));
