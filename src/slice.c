@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jwriter.h"
 #include "smap.h"
 #include "txt.h"
 
