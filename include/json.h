@@ -1,5 +1,5 @@
 /* json: strict JSON documents for API bodies and watch events (jsmn tokens behind a
- * validating front end), navigation and unescaping, and a writer for request bodies. */
+ * validating front end), navigation and unescaping. The writer is jwriter.h. */
 #ifndef SVCLINK_JSON_H
 #define SVCLINK_JSON_H
 
@@ -12,10 +12,8 @@
 #define JSON_DEFAULT_MAX_DEPTH 64       /* Kubernetes objects, managedFields included, stay < 30 */
 #define JSON_HARD_MAX_DEPTH 1024        /* max_depth is clamped to this */
 #define JSON_MAX_TEXT ((size_t)1 << 30) /* jsmn keeps offsets in int */
-#define JSON_WRITER_MAX_DEPTH 64
-#define JSON_WRITER_MAX_SIZE ((size_t)1 << 30)
 
-/* Status codes of the value accessors and the writer (0 is success). */
+/* Status codes of the value accessors and of jwriter.h's writer (0 is success). */
 typedef enum {
     JSON_OK = 0,
     JSON_ERR_TYPE = -1,   /* bad token index, or the token is not of the asked kind */
@@ -106,47 +104,6 @@ char *json_str_dup(const json_doc *doc, int tok);
 /* Integers only ("12", "-3"; not "1.0" or "1e3": JSON_ERR_RANGE), overflow-checked. */
 int json_int64(const json_doc *doc, int tok, int64_t *out);
 int json_bool(const json_doc *doc, int tok, bool *out);
-
-/* A writer of one JSON value into a growable buffer it owns. Commas are automatic. The
- * first failure sticks (BearSSL style): later calls do nothing and return it, so a
- * caller may make many calls and check once, with json_writer_error or json_writer_take.
- * Strings must be valid UTF-8 (JSON_ERR_UTF8 otherwise; nothing is replaced silently);
- * '"', '\\' and control characters are escaped. Every call returns the sticky status. */
-typedef struct {
-    char *buf;          /* owned */
-    size_t len, cap;
-    int err;            /* 0 or a json_status */
-    unsigned depth;
-    bool done;          /* the top-level value is complete */
-    uint8_t stack[JSON_WRITER_MAX_DEPTH]; /* private: per open container, see json.c */
-} json_writer;
-
-void json_writer_init(json_writer *w);
-void json_writer_free(json_writer *w);
-int json_writer_error(const json_writer *w);
-int json_writer_object_begin(json_writer *w);
-int json_writer_object_end(json_writer *w);
-int json_writer_array_begin(json_writer *w);
-int json_writer_array_end(json_writer *w);
-int json_writer_key(json_writer *w, const char *key);
-int json_writer_string(json_writer *w, const char *s);
-/* s may hold NUL bytes (written as \u0000). */
-int json_writer_string_len(json_writer *w, const char *s, size_t len);
-int json_writer_int64(json_writer *w, int64_t v);
-int json_writer_bool(json_writer *w, bool v);
-int json_writer_null(json_writer *w);
-/* A member of the current object: key then value, in one call. */
-int json_writer_member_string(json_writer *w, const char *key, const char *value);
-int json_writer_member_int64(json_writer *w, const char *key, int64_t value);
-/* json_writer_take then json_writer_free: the text (caller frees) or NULL on error. */
-char *json_writer_finish(json_writer *w, size_t *len);
-/* Appends an already-encoded value verbatim after checking that it is exactly one valid
- * JSON value (nesting up to JSON_DEFAULT_MAX_DEPTH). */
-int json_writer_raw(json_writer *w, const char *frag, size_t len);
-/* Hands the NUL-terminated text to the caller (who frees it) and resets the writer to
- * empty. NULL when an error is pending or the value is incomplete (error set to
- * JSON_ERR_STATE); the writer must then still be freed. */
-char *json_writer_take(json_writer *w, size_t *len);
 
 /* A token's JSON text for an error message: at most 40 bytes, unprintable bytes as '?'
  * (so hostile input cannot put control sequences into logs or status), "..." when cut.

@@ -10,6 +10,7 @@
 #include "cfg.h"
 #include "dns.h"
 #include "json.h"
+#include "jwriter.h"
 #include "kcfg.h"
 #include "kconn.h"
 #include "loop.h"

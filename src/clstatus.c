@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clink.h"
+#include "jwriter.h"
 #include "log.h"
 #include "metrics.h"
 

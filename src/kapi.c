@@ -10,6 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hbody.h"
+#include "hbuf.h"
+#include "hreq.h"
 #include "http.h"
 #include "json.h"
 #include "metrics.h"

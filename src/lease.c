@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "jwriter.h"
 #include "log.h"
 #include "refl.h"
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "clink.h"
-#include "json.h"
+#include "jwriter.h"
 #include "metrics.h"
 
 bool probe_ready(const probe_view *v, const char **why)

@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "backoff.h"
-#include "http.h"
+#include "hbuf.h"
+#include "hreq.h"
 #include "jframe.h"
 #include "log.h"
 #include "metrics.h"

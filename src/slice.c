@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "istr.h"
+#include "jwriter.h"
 #include "smap.h"
 #include "txt.h"
 

@@ -4,7 +4,7 @@
 
 #include "svcmode.h"
 
-#include "json.h"
+#include "jwriter.h"
 #include "lview.h"
 #include "slice.h"
 

@@ -1,5 +1,6 @@
 /* fuzz_http_response: parses heads and decodes bodies of pipelined responses, once whole
  * and once in pieces sized by the input, and traps when the two disagree. */
+#include "hbody.h"
 #include "http.h"
 
 #include <stdlib.h>

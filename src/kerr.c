@@ -1,0 +1,37 @@
+/* kerr: kubeconfig error messages, shared by the tree, the selection, the credential
+ * checks and the file reading, so every message quotes names the same safe way. */
+#include "kerr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int kerr_nomem(kcfg_error *err)
+{
+    return KERR_FAIL(err, KCFG_ERR_NOMEM, "out of memory while reading the kubeconfig");
+}
+
+const char *kerr_show(const char *s, char buf[KERR_NAME_BUF])
+{
+    size_t o = 0, i;
+    for (i = 0; s[i] != '\0' && i < KERR_NAME_SHOW; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            buf[o++] = (char)c;
+        } else {
+            snprintf(buf + o, 5, "\\x%02x", c);
+            o += 4;
+        }
+    }
+    if (s[i] != '\0') {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+void kerr_where(char where[KERR_WHERE_BUF], const char *what, const char *name)
+{
+    char shown[KERR_NAME_BUF];
+    snprintf(where, KERR_WHERE_BUF, "%s \"%s\"", what, kerr_show(name, shown));
+}
