@@ -78,13 +78,21 @@ void check_reply_timeout(check_reply *r, const char *what, uint64_t timeout_ms);
 
 /* ---- the report ---- */
 
-/* The four permissions a ClusterLink needs, in the order of check_outcome.access. */
+/* The permissions a ClusterLink needs: four in each namespace checked (or cluster-wide),
+ * then two cluster-scoped ones (Namespaces, for the opt-out labels), in the order of
+ * check_outcome.access. */
 #define CHECK_PERMS 4u
+#define CHECK_CLUSTER_PERMS 2u
 typedef struct {
     const char *verb, *group, *resource;
     const char *shown; /* "services", "endpointslices.discovery.k8s.io" */
 } check_perm;
 extern const check_perm check_perms[CHECK_PERMS];
+extern const check_perm check_cluster_perms[CHECK_CLUSTER_PERMS];
+/* How many access reviews a check of namespace_count namespaces (0: cluster-wide) makes. */
+size_t check_access_total(size_t namespace_count);
+/* Review i of those: its permission, and in *ns its namespace (NULL: cluster-wide). */
+const check_perm *check_access_perm(size_t i, char *const *namespaces, size_t namespace_count, const char **ns);
 
 typedef struct {
     /* The kubeconfig step. When kubeconfig_error is set nothing else is read. */
@@ -97,8 +105,7 @@ typedef struct {
     bool insecure;                /* insecure-skip-tls-verify */
     bool trusted;                 /* read with --trusted */
     check_reply version, review;
-    /* CHECK_PERMS replies per namespace (in check_perms order), or CHECK_PERMS for the
-     * whole cluster when namespace_count is 0. Borrowed. */
+    /* check_access_total(namespace_count) replies, in check_access_perm's order. Borrowed. */
     const check_reply *access;
     char *const *namespaces;
     size_t namespace_count;

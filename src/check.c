@@ -120,6 +120,27 @@ const check_perm check_perms[CHECK_PERMS] = {
     {"watch", "discovery.k8s.io", "endpointslices", "endpointslices.discovery.k8s.io"},
 };
 
+const check_perm check_cluster_perms[CHECK_CLUSTER_PERMS] = {
+    {"list", "", "namespaces", "namespaces"},
+    {"watch", "", "namespaces", "namespaces"},
+};
+
+size_t check_access_total(size_t namespace_count)
+{
+    return (namespace_count > 0 ? namespace_count : 1) * CHECK_PERMS + CHECK_CLUSTER_PERMS;
+}
+
+const check_perm *check_access_perm(size_t i, char *const *namespaces, size_t namespace_count, const char **ns)
+{
+    size_t namespaced = (namespace_count > 0 ? namespace_count : 1) * CHECK_PERMS;
+    *ns = NULL;
+    if (i >= namespaced)
+        return &check_cluster_perms[i - namespaced];
+    if (namespace_count > 0)
+        *ns = namespaces[i / CHECK_PERMS];
+    return &check_perms[i % CHECK_PERMS];
+}
+
 char *check_access_body(const char *verb, const char *group, const char *resource, const char *ns, size_t *len)
 {
     json_writer w;
@@ -245,7 +266,7 @@ static void check_append(check_line *l, const char *fmt, ...)
 
 static size_t check_access_count(const check_outcome *o)
 {
-    return (o->namespace_count > 0 ? o->namespace_count : 1) * CHECK_PERMS;
+    return check_access_total(o->namespace_count);
 }
 
 /* Every reply: the version first, since its path is the simplest to read in a message. */
@@ -373,16 +394,18 @@ static void check_step_permissions(const check_outcome *o, check_line *l)
     for (size_t i = 0; i < n; i++) {
         if (o->access[i].allowed)
             continue;
-        const check_perm *p = &check_perms[i % CHECK_PERMS];
+        const char *ns;
+        const check_perm *p = check_access_perm(i, o->namespaces, o->namespace_count, &ns);
         check_append(l, "%s%s %s", missing++ > 0 ? ", " : "", p->verb, p->shown);
-        if (o->namespace_count > 0)
-            check_append(l, " in %s", o->namespaces[i / CHECK_PERMS]);
+        if (ns != NULL)
+            check_append(l, " in %s", ns);
     }
     if (missing > 0)
         return;
     check_set(l, CHECK_OK, "list,watch services; list,watch endpointslices.discovery.k8s.io");
     for (size_t i = 0; i < o->namespace_count; i++)
         check_append(l, "%s%s", i == 0 ? " in " : ", ", o->namespaces[i]);
+    check_append(l, "; list,watch namespaces");
 }
 
 static unsigned check_step_verdict(const check_outcome *o, check_line *lines)
@@ -556,8 +579,8 @@ static int check_build_reqs(check_run *run, const char *cluster, const check_arg
     check_add_req(run, cluster, CHECK_REQ_REVIEW, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", rbody,
                   sizeof review - 1, &o->review);
     for (size_t i = 0; i < naccess; i++) {
-        const check_perm *p = &check_perms[i % CHECK_PERMS];
-        const char *ns = a->namespace_count > 0 ? a->namespaces[i / CHECK_PERMS] : NULL;
+        const char *ns;
+        const check_perm *p = check_access_perm(i, a->namespaces, a->namespace_count, &ns);
         size_t len = 0;
         char *body = check_access_body(p->verb, p->group, p->resource, ns, &len);
         if (body == NULL)
@@ -664,7 +687,7 @@ static void check_print(const check_line *lines)
 
 static int check_execute(const check_args *a)
 {
-    size_t naccess = (a->namespace_count > 0 ? a->namespace_count : 1) * CHECK_PERMS;
+    size_t naccess = check_access_total(a->namespace_count);
     check_reply *access = calloc(naccess, sizeof *access);
     check_line *lines = calloc(CHECK_STEPS, sizeof *lines);
     check_texts *t = calloc(1, sizeof *t);

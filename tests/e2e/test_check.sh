@@ -19,8 +19,8 @@ ka() { e2e_kubectl cluster-a "$@"; }
 cleanup() {
   if [ -n "$silent_pid" ]; then kill "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null; fi
   exec 9>&- 2>/dev/null
-  ka delete clusterrolebinding "$role" --ignore-not-found >/dev/null 2>&1
-  ka delete clusterrole "$role" --ignore-not-found >/dev/null 2>&1
+  ka delete clusterrolebinding "$role" "$role-ns" --ignore-not-found >/dev/null 2>&1
+  ka delete clusterrole "$role" "$role-ns" --ignore-not-found >/dev/null 2>&1
   ka delete namespace "$ns" --wait=false --ignore-not-found >/dev/null 2>&1
   [ -n "${E2E_KEEP:-}" ] || rm -rf "$work"
 }
@@ -86,7 +86,7 @@ all_ok='^kubeconfig +ok +context
 ^tls +ok +server certificate verified
 ^auth +ok +authenticated
 ^version +ok +v1\.
-^permissions +ok +list,watch services; list,watch endpointslices\.discovery\.k8s\.io
+^permissions +ok +list,watch services; list,watch endpointslices\.discovery\.k8s\.io; list,watch namespaces
 ^verdict +ok +this kubeconfig works for a ClusterLink'
 
 # --- the admin kubeconfig --------------------------------------------------------------------
@@ -112,18 +112,23 @@ kubeconfig "$work/sa.yaml" "$api_url" "$ca_b64" "token: $token"
 
 check_case sa-no-rbac 1 "^auth +ok +authenticated as system:serviceaccount:$ns:$sa\$
 ^version +ok +v1\.
-^permissions +FAIL +missing: list services, watch services, list endpointslices\.discovery\.k8s\.io, watch endpointslices\.discovery\.k8s\.io\$
+^permissions +FAIL +missing: list services, watch services, list endpointslices\.discovery\.k8s\.io, watch endpointslices\.discovery\.k8s\.io, list namespaces, watch namespaces\$
 ^verdict +FAIL +.*\(failed: permissions\)" -- --kubeconfig "$work/sa.yaml"
-check_case sa-no-rbac-namespaced 1 "^permissions +FAIL +missing: list services in $ns, watch services in $ns, .*watch endpointslices\.discovery\.k8s\.io in default\$" \
+check_case sa-no-rbac-namespaced 1 "^permissions +FAIL +missing: list services in $ns, watch services in $ns, .*watch endpointslices\.discovery\.k8s\.io in default, list namespaces, watch namespaces\$" \
   -- --kubeconfig "$work/sa.yaml" --namespace "$ns" --namespace default
 
 ka create clusterrole "$role" --verb=list,watch --resource=services,endpointslices.discovery.k8s.io >/dev/null
 ka create clusterrolebinding "$role" --clusterrole="$role" --serviceaccount="$ns:$sa" >/dev/null
+# Everything but the Namespaces a link watches for the opt-out labels: named alone.
+e2e_wait 30 sh -c '"$1" check --kubeconfig "$2" --timeout 5s | grep -q "^permissions .*missing: list namespaces, watch namespaces\$"' _ "$bin" "$work/sa.yaml"
+check_case sa-no-namespaces 1 "^permissions +FAIL +missing: list namespaces, watch namespaces\$" -- --kubeconfig "$work/sa.yaml"
+ka create clusterrole "$role-ns" --verb=list,watch --resource=namespaces >/dev/null
+ka create clusterrolebinding "$role-ns" --clusterrole="$role-ns" --serviceaccount="$ns:$sa" >/dev/null
 # The authorizer sees a new binding within moments; wait for it rather than guess.
 e2e_wait 30 "$bin" check --kubeconfig "$work/sa.yaml" --timeout 5s
 check_case sa-with-rbac 0 "$all_ok
 ^auth +ok +authenticated as system:serviceaccount:$ns:$sa\$" -- --kubeconfig "$work/sa.yaml"
-check_case sa-with-rbac-namespaced 0 "^permissions +ok +.* in $ns, default\$
+check_case sa-with-rbac-namespaced 0 "^permissions +ok +.* in $ns, default; list,watch namespaces\$
 ^verdict +ok" -- --kubeconfig "$work/sa.yaml" --namespace "$ns,default"
 
 # insecure-skip-tls-verify works, but is a problem a ClusterLink should not have.

@@ -197,7 +197,7 @@ UNIT_TEST(check_reply_timeout_text)
 
 /* ---- reports ---- */
 
-static check_reply access[2 * CHECK_PERMS];
+static check_reply access[2 * CHECK_PERMS + CHECK_CLUSTER_PERMS];
 static check_line lines[CHECK_STEPS];
 static char line_buf[CHECK_TEXT_MAX + 64];
 
@@ -224,7 +224,7 @@ static check_outcome all_ok(void)
     check_outcome o = {.context = "c", .server = "https://h:6443", .endpoint = "h:6443", .access = access};
     ok_reply(&o.version, 200, "v1.33.13");
     ok_reply(&o.review, 201, "system:serviceaccount:ns:sa");
-    for (size_t i = 0; i < 2 * CHECK_PERMS; i++)
+    for (size_t i = 0; i < 2 * CHECK_PERMS + CHECK_CLUSTER_PERMS; i++)
         ok_reply(&access[i], 201, "");
     return o;
 }
@@ -244,7 +244,8 @@ UNIT_TEST(check_report_all_ok)
     CHECK_STR_EQ(line(2), "tls          ok       server certificate verified (CA from kubeconfig)\n");
     CHECK_STR_EQ(line(3), "auth         ok       authenticated as system:serviceaccount:ns:sa\n");
     CHECK_STR_EQ(line(4), "version      ok       v1.33.13\n");
-    CHECK_STR_EQ(line(5), "permissions  ok       list,watch services; list,watch endpointslices.discovery.k8s.io\n");
+    CHECK_STR_EQ(line(5), "permissions  ok       list,watch services; list,watch endpointslices.discovery.k8s.io; "
+                          "list,watch namespaces\n");
     CHECK_STR_EQ(line(6), "verdict      ok       this kubeconfig works for a ClusterLink\n");
     o.tls_server_name = "api.example";
     check_report(&o, lines);
@@ -267,7 +268,7 @@ UNIT_TEST(check_report_unreachable)
     const char *refused = "c: GET /version: cannot connect to h:6443: Connection refused";
     failed_reply(&o.version, 0, CONN_ERR_CONNECT, refused);
     failed_reply(&o.review, 0, CONN_ERR_CONNECT, "c: POST /r: cannot connect");
-    for (size_t i = 0; i < CHECK_PERMS; i++)
+    for (size_t i = 0; i < check_access_total(0); i++)
         failed_reply(&access[i], 0, CONN_ERR_CONNECT, "c: POST /a: cannot connect");
     CHECK(check_report(&o, lines) == 1);
     CHECK(lines[1].state == CHECK_FAIL);
@@ -288,7 +289,7 @@ UNIT_TEST(check_report_silence)
     check_outcome o = all_ok();
     check_reply_timeout(&o.version, "c: GET /version", 10000);
     check_reply_timeout(&o.review, "c: POST /r", 10000);
-    for (size_t i = 0; i < CHECK_PERMS; i++)
+    for (size_t i = 0; i < check_access_total(0); i++)
         check_reply_timeout(&access[i], "c: POST /a", 10000);
     CHECK(check_report(&o, lines) == 1);
     CHECK_STR_EQ(lines[1].text,
@@ -301,7 +302,7 @@ UNIT_TEST(check_report_tls)
     const char *bad = "c: GET /version: h:6443: the server certificate is not signed by the configured CA";
     failed_reply(&o.version, 0, CONN_ERR_TLS, bad);
     failed_reply(&o.review, 0, CONN_ERR_TLS, bad);
-    for (size_t i = 0; i < CHECK_PERMS; i++)
+    for (size_t i = 0; i < check_access_total(0); i++)
         failed_reply(&access[i], 0, CONN_ERR_TLS, bad);
     CHECK(check_report(&o, lines) == 1);
     CHECK(lines[1].state == CHECK_OK);
@@ -391,11 +392,28 @@ UNIT_TEST(check_report_namespaces)
     o.namespaces = ns;
     o.namespace_count = 2;
     CHECK(check_report(&o, lines) == 0);
-    CHECK_STR_EQ(lines[5].text, "list,watch services; list,watch endpointslices.discovery.k8s.io in ns-a, ns-b");
+    CHECK_STR_EQ(lines[5].text, "list,watch services; list,watch endpointslices.discovery.k8s.io in ns-a, ns-b; "
+                                "list,watch namespaces");
     access[CHECK_PERMS + 0].allowed = false;
     access[CHECK_PERMS + 1].allowed = false;
     CHECK(check_report(&o, lines) == 1);
     CHECK_STR_EQ(lines[5].text, "missing: list services in ns-b, watch services in ns-b");
+    /* Namespaces are cluster-scoped: reviewed once, after every namespace's four. */
+    const char *where = "x";
+    const check_perm *p = check_access_perm(2 * CHECK_PERMS + 1, ns, 2, &where);
+    CHECK(check_access_total(2) == 2 * CHECK_PERMS + CHECK_CLUSTER_PERMS);
+    CHECK(where == NULL && strcmp(p->resource, "namespaces") == 0 && strcmp(p->verb, "watch") == 0);
+    p = check_access_perm(CHECK_PERMS + 2, ns, 2, &where);
+    CHECK(where != NULL && strcmp(where, "ns-b") == 0 && strcmp(p->resource, "endpointslices") == 0);
+}
+
+UNIT_TEST(check_report_namespaces_permission)
+{
+    /* Every ClusterLink watches the remote's Namespaces for the opt-out labels. */
+    check_outcome o = all_ok();
+    access[CHECK_PERMS + 1].allowed = false;
+    CHECK(check_report(&o, lines) == 1);
+    CHECK_STR_EQ(lines[5].text, "missing: watch namespaces");
 }
 
 UNIT_TEST(check_report_review_failure)
