@@ -38,6 +38,9 @@ void filter_rules_exclude(filter_rules *r, const linkspec_list *global_excluded)
 /* The verdict for Service ns/name; FILTER_ALLOW means sync it. */
 filter_verdict filter_check(const filter_rules *r, const char *ns, const char *name);
 
+/* The namespace rules alone (kube-system, included, excluded): FILTER_ALLOW when some
+ * Service of ns may be synced. A link caches nothing of a namespace they refuse. */
+filter_verdict filter_check_namespace(const filter_rules *r, const char *ns);
 /* A short phrase for logs ("namespace kube-system is never synced", ...). */
 const char *filter_verdict_text(filter_verdict v);
 

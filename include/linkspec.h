@@ -93,5 +93,7 @@ void linkspec_free(linkspec *s);
 /* True when a and b have the same spec (everything under spec, order of list items
  * included), so a metadata-only change (status, resourceVersion) can be ignored. */
 bool linkspec_same_spec(const linkspec *a, const linkspec *b);
+/* True when both name the same included and excluded namespaces (what a link caches). */
+bool linkspec_same_namespaces(const linkspec *a, const linkspec *b);
 
 #endif

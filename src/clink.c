@@ -196,6 +196,17 @@ static void clink_refl_begin(void *arg)
         rcache_list_begin(&lr->lk->cache, lr->kind);
 }
 
+/* Whether the link keeps objects of obj's namespace: one its namespace rules refuse is
+ * never synced, so caching it would only cost memory (a link to a shared remote would
+ * hold every namespace's endpoints). A change of the rules lists again. */
+static bool clink_namespace_cached(const clink *lk, const json_doc *doc, int obj)
+{
+    char ns[64];
+    if (json_str_copy(doc, json_path(doc, obj, "metadata", "namespace", NULL), ns, sizeof ns, NULL) != 0)
+        return true; /* rcache_upsert judges what it cannot read */
+    return filter_check_namespace(&lk->rules, ns) == FILTER_ALLOW;
+}
+
 static void clink_refl_object(void *arg, refl_op op, const json_doc *doc, int obj)
 {
     clink_refl *lr = arg;
@@ -203,7 +214,7 @@ static void clink_refl_object(void *arg, refl_op op, const json_doc *doc, int ob
     int rc;
     if (lr->kind == 'n')
         nsopt_set(&lr->lk->optout, doc, obj, op != REFL_DELETE);
-    else if (op == REFL_DELETE)
+    else if (op == REFL_DELETE || !clink_namespace_cached(lr->lk, doc, obj))
         rcache_delete(&lr->lk->cache, lr->kind, doc, obj);
     else if ((rc = rcache_upsert(&lr->lk->cache, lr->kind, doc, obj, err, sizeof err)) == RCACHE_OVER_BUDGET) {
         lr->over_budget = true; /* stops here, keeping what the cache holds */
@@ -332,9 +343,10 @@ static int clink_start_reflectors(clink *lk)
     return 0;
 }
 
-/* A new selector changes what the remote sends: list again with it on the same connection.
- * Until the new list is complete the link keeps its slices (its mode is KEEP). */
-static void clink_restart_reflectors(clink *lk)
+/* A new selector changes what the remote sends, and new namespace rules what the cache
+ * keeps: list again on the same connection. Until the new list is complete the link keeps
+ * its slices (its mode is KEEP). */
+static void clink_restart_reflectors(clink *lk, const char *why)
 {
     for (size_t i = 0; i < lk->nrefls; i++)
         refl_free(lk->refls[i].r);
@@ -348,7 +360,7 @@ static void clink_restart_reflectors(clink *lk)
     clink_set_budgets(lk);
     nsopt_free(&lk->optout);
     nsopt_init(&lk->optout, clink_ns_changed, lk);
-    clstatus_set_health(lk, false, "Syncing", "Listing again from %s with the new serviceSelector", lk->kcfg.server);
+    clstatus_set_health(lk, false, "Syncing", "Listing again from %s with the new %s", lk->kcfg.server, why);
     if (clink_start_reflectors(lk) != 0) {
         clstatus_set_health(lk, false, "Unreachable", "out of memory starting the watches");
         clink_disconnect(lk);
@@ -574,6 +586,7 @@ static void clink_apply(clink *lk, linkspec *spec)
     bool selector_changed = had && (lk->spec.service_selector == NULL) != (spec->service_selector == NULL);
     if (had && !selector_changed && spec->service_selector != NULL)
         selector_changed = strcmp(lk->spec.service_selector, spec->service_selector) != 0;
+    bool namespaces_changed = had && !linkspec_same_namespaces(&lk->spec, spec);
     /* Marks made under the old mapping name the old local namespaces: queue them first. */
     if (had && !same && lk->connected)
         clink_mark_all(lk);
@@ -608,8 +621,8 @@ static void clink_apply(clink *lk, linkspec *spec)
         clstatus_set_health(lk, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
         return;
     }
-    if (selector_changed && lk->connected && lk->nrefls > 0)
-        clink_restart_reflectors(lk);
+    if ((selector_changed || namespaces_changed) && lk->connected && lk->nrefls > 0)
+        clink_restart_reflectors(lk, selector_changed ? "serviceSelector" : "namespace filters");
     if (lk->is_static) {
         clink_use_kubeconfig(lk, lk->static_text, lk->static_len);
     } else if (lk->spec.has_secret_ref) {

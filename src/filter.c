@@ -39,18 +39,28 @@ void filter_rules_exclude(filter_rules *r, const linkspec_list *global_excluded)
     r->excluded_global = global_excluded;
 }
 
-filter_verdict filter_check(const filter_rules *r, const char *ns, const char *name)
+filter_verdict filter_check_namespace(const filter_rules *r, const char *ns)
 {
     if (strcmp(ns, "kube-system") == 0)
         return FILTER_KUBE_SYSTEM;
-    if (strcmp(name, "kubernetes") == 0)
-        return FILTER_KUBERNETES_SERVICE;
     if (r->included != NULL && r->included->count > 0 && !filter_in(r->included, ns))
         return FILTER_NOT_INCLUDED;
     if (filter_in(r->excluded_global, ns))
         return FILTER_EXCLUDED_GLOBAL;
     if (filter_in(r->excluded_namespaces, ns))
         return FILTER_EXCLUDED_NAMESPACE;
+    return FILTER_ALLOW;
+}
+
+filter_verdict filter_check(const filter_rules *r, const char *ns, const char *name)
+{
+    if (strcmp(ns, "kube-system") == 0)
+        return FILTER_KUBE_SYSTEM;
+    if (strcmp(name, "kubernetes") == 0)
+        return FILTER_KUBERNETES_SERVICE;
+    filter_verdict v = filter_check_namespace(r, ns);
+    if (v != FILTER_ALLOW)
+        return v;
     if (filter_in_services(r->excluded_services, ns, name))
         return FILTER_EXCLUDED_SERVICE;
     if (filter_in(r->excluded_names, name))

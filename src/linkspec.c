@@ -675,6 +675,12 @@ static bool ls_map_same(const linkspec_nsmap *a, const linkspec_nsmap *b)
     return true;
 }
 
+bool linkspec_same_namespaces(const linkspec *a, const linkspec *b)
+{
+    return ls_list_same(&a->included_namespaces, &b->included_namespaces) &&
+           ls_list_same(&a->excluded_namespaces, &b->excluded_namespaces);
+}
+
 bool linkspec_same_spec(const linkspec *a, const linkspec *b)
 {
     return a->enabled == b->enabled && ls_str_same(a->kubeconfig_b64, b->kubeconfig_b64) &&
@@ -682,9 +688,7 @@ bool linkspec_same_spec(const linkspec *a, const linkspec *b)
            ls_str_same(a->secret_namespace, b->secret_namespace) &&
            ls_str_same(a->secret_name, b->secret_name) &&
            ls_str_same(a->secret_key, b->secret_key) &&
-           ls_list_same(&a->included_namespaces, &b->included_namespaces) &&
-           ls_list_same(&a->excluded_namespaces, &b->excluded_namespaces) &&
-           ls_list_same(&a->excluded_services, &b->excluded_services) &&
+           linkspec_same_namespaces(a, b) && ls_list_same(&a->excluded_services, &b->excluded_services) &&
            ls_list_same(&a->excluded_service_names, &b->excluded_service_names) &&
            a->stale_timeout_s == b->stale_timeout_s && ls_str_same(a->service_selector, b->service_selector) &&
            a->create_services == b->create_services && ls_map_same(&a->namespace_mapping, &b->namespace_mapping) &&

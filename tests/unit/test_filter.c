@@ -245,3 +245,26 @@ UNIT_TEST(filter_global_excluded)
     CHECK(filter_check(&r, "tmp", "web") == FILTER_NOT_INCLUDED);
     CHECK(strstr(filter_verdict_text(FILTER_EXCLUDED_GLOBAL), "--excluded-namespaces") != NULL);
 }
+
+UNIT_TEST(filter_namespace_rules_alone_decide_what_a_link_caches)
+{
+    linkspec s = spec_with((linkspec_list)LIST("shop", "staging"), (linkspec_list)LIST("staging"),
+                           (linkspec_list)LIST("shop/secret"), (linkspec_list)LIST("kubernetes-dashboard"));
+    filter_rules r;
+    filter_rules_init(&r, &s, &no_list);
+    CHECK(filter_check_namespace(&r, "shop") == FILTER_ALLOW);
+    CHECK(filter_check_namespace(&r, "other") == FILTER_NOT_INCLUDED);
+    CHECK(filter_check_namespace(&r, "staging") == FILTER_EXCLUDED_NAMESPACE);
+    CHECK(filter_check_namespace(&r, "kube-system") == FILTER_KUBE_SYSTEM);
+    /* Name rules are not namespace rules: the namespace still caches its other Services. */
+    CHECK(filter_check(&r, "shop", "secret") == FILTER_EXCLUDED_SERVICE);
+    /* Whatever the namespace verdict, filter_check never allows what it refuses. */
+    const char *nss[] = {"shop", "other", "staging", "kube-system"};
+    int agree = 1;
+    for (size_t i = 0; i < 4; i++)
+        agree &= filter_check_namespace(&r, nss[i]) == FILTER_ALLOW || filter_check(&r, nss[i], "web") != FILTER_ALLOW;
+    CHECK(agree);
+    linkspec_list global_ex = LIST("shop");
+    filter_rules_exclude(&r, &global_ex);
+    CHECK(filter_check_namespace(&r, "shop") == FILTER_EXCLUDED_GLOBAL);
+}
