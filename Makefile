@@ -40,8 +40,8 @@ MUSL_LDFLAGS := -static-pie -Wl,-z,relro,-z,now -Wl,--gc-sections -Wl,-z,noexecs
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_CFLAGS := $(CFLAGS_COMMON) -O1 -g $(ASAN_FLAGS) -Ivendor/build/host/include
 
-SRC := $(wildcard src/*.c)
-LIB_SRC := $(filter-out src/main.c,$(SRC))
+SRC := $(wildcard src/*/*.c)
+LIB_SRC := $(filter-out src/cmd/main.c,$(SRC))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Each tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput; tests/fuzz/NAME/ is its corpus.
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -129,9 +129,9 @@ bin/svclink-arm64: $(VENDOR_ARM64) $(ARM64_OBJ)
 	$(MUSL_CC_ARM64) $(MUSL_LDFLAGS) -o $@ $(ARM64_OBJ) -Lvendor/build/musl-arm64/lib -lbearssl -lyaml
 
 # The whole program under ASan+UBSan (glibc), for hunting memory errors in e2e runs.
-build/svclink-asan: $(VENDOR_HOST) $(LIB_ASAN_OBJ) build/asan/src/main.o
+build/svclink-asan: $(VENDOR_HOST) $(LIB_ASAN_OBJ) build/asan/src/cmd/main.o
 	@echo "LD(asan) $@"
-	$(Q)$(HOST_CC) $(ASAN_FLAGS) -pie -o $@ $(LIB_ASAN_OBJ) build/asan/src/main.o $(VENDOR_LIBS)
+	$(Q)$(HOST_CC) $(ASAN_FLAGS) -pie -o $@ $(LIB_ASAN_OBJ) build/asan/src/cmd/main.o $(VENDOR_LIBS)
 
 build/unit-musl: $(VENDOR_MUSL) $(UNIT_MUSL_OBJ)
 	$(MUSL_CC) -static-pie -o $@ $(UNIT_MUSL_OBJ) $(VENDOR_LIBS)

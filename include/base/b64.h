@@ -1,7 +1,7 @@
 /* b64: standard base64 (RFC 4648, with padding) for kubeconfig *-data fields and
  * ClusterLink spec.kubeconfig; total over any input. */
-#ifndef SVCLINK_B64_H
-#define SVCLINK_B64_H
+#ifndef SVCLINK_BASE_B64_H
+#define SVCLINK_BASE_B64_H
 
 #include <stddef.h>
 #include <stdint.h>

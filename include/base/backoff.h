@@ -1,7 +1,7 @@
 /* backoff: capped exponential retry delays with jitter, honouring a server's Retry-After;
  * pure arithmetic, shared by everything in svclink that retries. */
-#ifndef SVCLINK_BACKOFF_H
-#define SVCLINK_BACKOFF_H
+#ifndef SVCLINK_BASE_BACKOFF_H
+#define SVCLINK_BASE_BACKOFF_H
 
 #include <stdint.h>
 

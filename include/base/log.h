@@ -1,7 +1,7 @@
 /* log: one line per event on stderr, key=value (or JSON), with a level; fields are passed
  * as NULL-terminated key, value pairs. Never give it a token, key or kubeconfig. */
-#ifndef SVCLINK_LOG_H
-#define SVCLINK_LOG_H
+#ifndef SVCLINK_BASE_LOG_H
+#define SVCLINK_BASE_LOG_H
 
 #include <stdbool.h>
 

@@ -1,7 +1,7 @@
 /* metrics: the process's Prometheus counters, gauges and one latency histogram, kept in
  * one registry and rendered in the text exposition format for GET /metrics. */
-#ifndef SVCLINK_METRICS_H
-#define SVCLINK_METRICS_H
+#ifndef SVCLINK_BASE_METRICS_H
+#define SVCLINK_BASE_METRICS_H
 
 #include <stddef.h>
 
@@ -13,7 +13,7 @@ typedef enum {
     METRICS_LINK_ENDPOINTS,
     METRICS_LINK_SERVICES,
     METRICS_ENDPOINTS_DROPPED,
-    METRICS_LINK_LAST_SYNC, /* LINK_CONNECTED..LINK_LAST_SYNC carry a link label: clink_forget_metrics */
+    METRICS_LINK_LAST_SYNC, /* LINK_CONNECTED..LINK_LAST_SYNC carry a link label: cluster_link_forget_metrics */
     METRICS_WATCH_RESTARTS,
     METRICS_API_REQUESTS,
     METRICS_WRITES,

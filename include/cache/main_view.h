@@ -1,27 +1,27 @@
-/* lview: the main cluster as svclink needs to see it: its Services (uid, whether svclink
+/* main_view: the main cluster as svclink needs to see it: its Services (uid, whether svclink
  * created them) and the EndpointSlices svclink manages (its own and svclink (Go)'s),
  * indexed by Service. */
-#ifndef SVCLINK_LVIEW_H
-#define SVCLINK_LVIEW_H
+#ifndef SVCLINK_CACHE_MAIN_VIEW_H
+#define SVCLINK_CACHE_MAIN_VIEW_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "json.h"
-#include "smap.h"
+#include "json/json.h"
+#include "base/strmap.h"
 
-#define LVIEW_CREATED_BY_LABEL "svclink.cloudpilot.ai/created-by"
+#define MAIN_VIEW_CREATED_BY_LABEL "svclink.cloudpilot.ai/created-by"
 /* On Services svclink created: the link and remote namespace it mirrors. */
-#define LVIEW_SOURCE_CLUSTER_LABEL "svclink.cloudpilot.ai/source-cluster"
-#define LVIEW_SOURCE_NAMESPACE_LABEL "svclink.cloudpilot.ai/source-namespace"
+#define MAIN_VIEW_SOURCE_CLUSTER_LABEL "svclink.cloudpilot.ai/source-cluster"
+#define MAIN_VIEW_SOURCE_NAMESPACE_LABEL "svclink.cloudpilot.ai/source-namespace"
 /* The vmware controller's marker, also set on Services svclink created. */
-#define LVIEW_REPLICATED_LABEL "replicated"
+#define MAIN_VIEW_REPLICATED_LABEL "replicated"
 
 typedef struct {
     char uid[64];
     char rv[32];
-    bool created_by_us;     /* carries LVIEW_CREATED_BY_LABEL=svclink (and, with only_source
-                               set, LVIEW_SOURCE_CLUSTER_LABEL=only_source) */
+    bool created_by_us;     /* carries MAIN_VIEW_CREATED_BY_LABEL=svclink (and, with only_source
+                               set, MAIN_VIEW_SOURCE_CLUSTER_LABEL=only_source) */
     bool unsyncable;        /* ExternalName: never gets slices */
     bool headless;          /* clusterIP None: slices get per-link hostnames */
     bool prefer_close;      /* spec.trafficDistribution PreferClose: remote endpoints are hinted
@@ -29,8 +29,8 @@ typedef struct {
     uint64_t ports_hash;    /* of spec.ports as svclink would write them */
     bool external;          /* type ExternalName */
     uint64_t external_hash; /* of spec.externalName; 0 when none */
-    char source[64];        /* LVIEW_SOURCE_CLUSTER_LABEL, "" when absent */
-    uint8_t mode;           /* svcmode of its mode annotation */
+    char source[64];        /* MAIN_VIEW_SOURCE_CLUSTER_LABEL, "" when absent */
+    uint8_t mode;           /* svc_mode of its mode annotation */
     bool has_selector;      /* spec.selector is a non-empty object */
     /* Owned, NULL unless needed: spec.selector as JSON text (kept only for a receiver or a
      * union Service, to stash it), and the stash annotation's value (kept whenever present). */
@@ -38,12 +38,12 @@ typedef struct {
     char *stash;
     size_t stash_len;
     uint32_t gen;
-} lview_svc;
+} main_view_svc;
 
-typedef struct lview_slice {
-    struct lview_slice *next; /* in its Service's list */
+typedef struct main_view_slice {
+    struct main_view_slice *next; /* in its Service's list */
     /* name points into strs, allocated with the struct; ns, service and link, which
-     * repeat across thousands of slices, are interned (istr, one reference each owned). */
+     * repeat across thousands of slices, are interned (intern, one reference each owned). */
     const char *ns;
     const char *name;
     const char *service;
@@ -56,43 +56,43 @@ typedef struct lview_slice {
     bool foreign;             /* svclink (Go)'s layout (SLICE_CLASS_GO): hash is 0, and it
                                * goes once this link's own slices for the Service are written */
     char strs[];
-} lview_slice;
+} main_view_slice;
 
-typedef void (*lview_dirty_cb)(void *arg, const char *ns, const char *service);
+typedef void (*main_view_dirty_cb)(void *arg, const char *ns, const char *service);
 
 typedef struct {
-    smap svcs;       /* "ns/name" -> lview_svc* */
-    smap slices;     /* "ns/name" -> lview_slice* */
-    smap by_service; /* "ns/service" -> lview_slice* (list head) */
-    smap unknown;    /* "ns/name" -> list generation: slices with our managed-by value in
+    strmap svcs;       /* "ns/name" -> main_view_svc* */
+    strmap slices;     /* "ns/name" -> main_view_slice* */
+    strmap by_service; /* "ns/service" -> main_view_slice* (list head) */
+    strmap unknown;    /* "ns/name" -> list generation: slices with our managed-by value in
                       * neither layout, remembered so each is logged once */
     uint32_t gen_svc, gen_slice;
     bool svcs_synced, slices_synced;
-    lview_dirty_cb dirty;
+    main_view_dirty_cb dirty;
     void *arg;
     /* NULL, or (svclink mirror) the one link whose created Services count as ours: a
      * Service another svclink created is then never patched or deleted. Borrowed. */
     const char *only_source;
-} lview;
+} main_view;
 
-void lview_init(lview *v, lview_dirty_cb dirty, void *arg);
-void lview_free(lview *v);
+void main_view_init(main_view *v, main_view_dirty_cb dirty, void *arg);
+void main_view_free(main_view *v);
 
-void lview_list_begin(lview *v, char kind);
-void lview_list_end(lview *v, char kind);
-void lview_upsert(lview *v, char kind, const json_doc *doc, int obj);
-void lview_delete(lview *v, char kind, const json_doc *doc, int obj);
+void main_view_list_begin(main_view *v, char kind);
+void main_view_list_end(main_view *v, char kind);
+void main_view_upsert(main_view *v, char kind, const json_doc *doc, int obj);
+void main_view_delete(main_view *v, char kind, const json_doc *doc, int obj);
 
-const lview_svc *lview_service(const lview *v, const char *ns, const char *name);
-lview_slice *lview_slice_get(const lview *v, const char *ns, const char *name);
+const main_view_svc *main_view_service(const main_view *v, const char *ns, const char *name);
+main_view_slice *main_view_slice_get(const main_view *v, const char *ns, const char *name);
 /* Marks every Service svclink created dirty (through the view's callback). */
-void lview_mark_created(const lview *v);
-/* The hash lview keeps of an externalName (0 for NULL), to compare with a remote's. */
-uint64_t lview_external_hash(const char *external_name);
+void main_view_mark_created(const main_view *v);
+/* The hash main_view keeps of an externalName (0 for NULL), to compare with a remote's. */
+uint64_t main_view_external_hash(const char *external_name);
 /* The first of the Service's managed slices (follow ->next). */
-lview_slice *lview_slices_of(const lview *v, const char *ns, const char *service);
+main_view_slice *main_view_slices_of(const main_view *v, const char *ns, const char *service);
 /* After a successful write of ours: record what the server returned (the object) or,
  * for a delete (doc NULL), forget the slice, without waiting for the watch. */
-void lview_record_slice(lview *v, const char *ns, const char *name, const json_doc *doc, int obj);
+void main_view_record_slice(main_view *v, const char *ns, const char *name, const json_doc *doc, int obj);
 
 #endif

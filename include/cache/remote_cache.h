@@ -1,110 +1,110 @@
-/* rcache: what svclink knows of one remote cluster: its Services and EndpointSlices in
+/* remote_cache: what svclink knows of one remote cluster: its Services and EndpointSlices in
  * compact form, grouped by Service, fed by two reflectors and telling which Services changed. */
-#ifndef SVCLINK_RCACHE_H
-#define SVCLINK_RCACHE_H
+#ifndef SVCLINK_CACHE_REMOTE_CACHE_H
+#define SVCLINK_CACHE_REMOTE_CACHE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json.h"
-#include "slice.h"
-#include "smap.h"
+#include "json/json.h"
+#include "cache/slice.h"
+#include "base/strmap.h"
 
-enum { RC_HEADLESS = 1, RC_EXTERNAL_NAME = 2 };
+enum { REMOTE_HEADLESS = 1, REMOTE_EXTERNAL_NAME = 2 };
 
 typedef struct {
-    /* Interned (istr), one reference each owned: they repeat across Services. */
+    /* Interned (intern), one reference each owned: they repeat across Services. */
     const char *name;             /* "" when unnamed */
     const char *app_protocol;     /* or NULL */
     const char *target_port_name; /* or NULL (then target_port is a number, 0: unset) */
     int32_t port;
     int32_t target_port;
     uint8_t protocol;       /* SLICE_PROTO_* */
-} rc_svc_port;
+} remote_svc_port;
 
 /* A remote Service: only what filtering and local Service creation need. */
 typedef struct {
     uint8_t flags;          /* RC_* */
     uint8_t ip_family_policy; /* 0 unset, 1 SingleStack, 2 PreferDualStack, 3 RequireDualStack */
     uint8_t ip_families[2]; /* 4 or 6, 0 unset */
-    uint8_t mode;           /* svcmode of its mode annotation (only that is kept) */
-    rc_svc_port *ports;
+    uint8_t mode;           /* svc_mode of its mode annotation (only that is kept) */
+    remote_svc_port *ports;
     uint16_t nports;
     char *external_name;    /* owned; spec.externalName of an ExternalName Service, else NULL */
     uint64_t hash;          /* of everything above, to see real changes */
     uint32_t gen;
-} rc_svc;
+} remote_svc;
 
-typedef struct rc_slice rc_slice;
+typedef struct remote_slice remote_slice;
 
 /* Everything about one Service name (namespace/name) in this cluster. */
 typedef struct {
-    const char *ns;         /* interned (istr), one reference owned: it repeats */
+    const char *ns;         /* interned (intern), one reference owned: it repeats */
     const char *name;       /* points into strs, allocated with the group */
-    rc_svc *svc;            /* NULL when the Service is not (or no longer) there */
-    rc_slice *slices;       /* its EndpointSlices */
+    remote_svc *svc;            /* NULL when the Service is not (or no longer) there */
+    remote_slice *slices;       /* its EndpointSlices */
     uint32_t nslices;
     char strs[];
-} rc_group;
+} remote_group;
 
-struct rc_slice {
-    rc_slice *next;         /* in its group */
-    rc_group *group;
+struct remote_slice {
+    remote_slice *next;         /* in its group */
+    remote_group *group;
     uint64_t hash;          /* of the data, to ignore no-op updates */
     uint32_t gen;
     slice_data data;
 };
 
 /* Called for every Service whose view changed (a real change, not a repeat). */
-typedef void (*rcache_dirty_cb)(void *arg, const char *ns, const char *name);
+typedef void (*remote_cache_dirty_cb)(void *arg, const char *ns, const char *name);
 
 /* Budgets of one link's cache; 0 means none. A change that would take the cache over
- * one is refused (RCACHE_OVER_BUDGET) and leaves the cache as it was. During a (re)list
+ * one is refused (REMOTE_CACHE_OVER_BUDGET) and leaves the cache as it was. During a (re)list
  * only the objects restated by that list count, so a relist that replaces objects is
  * not refused for holding old and new ones until its end sweeps the old. */
 typedef struct {
     uint64_t max_services;
     uint64_t max_endpoints;
-} rcache_limits;
+} remote_cache_limits;
 
-#define RCACHE_OVER_BUDGET (-2)
+#define REMOTE_CACHE_OVER_BUDGET (-2)
 
 typedef struct {
-    smap groups;            /* "ns/name" -> rc_group* */
-    smap slices;            /* "ns/slice" -> rc_slice* */
+    strmap groups;            /* "ns/name" -> remote_group* */
+    strmap slices;            /* "ns/slice" -> remote_slice* */
     uint32_t gen_svc, gen_slice;
-    rcache_dirty_cb dirty;
+    remote_cache_dirty_cb dirty;
     void *arg;
     uint64_t endpoints;     /* endpoints held, for accounting */
     uint64_t services;      /* Services held */
-    rcache_limits limits;
+    remote_cache_limits limits;
     bool listing_svc, listing_eps;  /* between list_begin and list_end */
     uint64_t listed_svc, listed_eps; /* Services / endpoints restated by that list so far */
-} rcache;
+} remote_cache;
 
-void rcache_init(rcache *c, rcache_dirty_cb dirty, void *arg);
-void rcache_free(rcache *c);
+void remote_cache_init(remote_cache *c, remote_cache_dirty_cb dirty, void *arg);
+void remote_cache_free(remote_cache *c);
 /* Sets the budgets (the cache starts with none); applies to changes from now on. */
-void rcache_set_limits(rcache *c, const rcache_limits *lim);
+void remote_cache_set_limits(remote_cache *c, const remote_cache_limits *lim);
 
 /* Reflector events for Services (kind 's') and EndpointSlices (kind 'e'). */
-void rcache_list_begin(rcache *c, char kind);
-void rcache_list_end(rcache *c, char kind);
-/* Applies one object. 0; -1 when it could not be decoded; RCACHE_OVER_BUDGET when it
+void remote_cache_list_begin(remote_cache *c, char kind);
+void remote_cache_list_end(remote_cache *c, char kind);
+/* Applies one object. 0; -1 when it could not be decoded; REMOTE_CACHE_OVER_BUDGET when it
  * would take the cache over a budget (err names the budget and the flag that raises it).
  * On failure nothing changed. */
-int rcache_upsert(rcache *c, char kind, const json_doc *doc, int obj, char *err, size_t errlen);
-void rcache_delete(rcache *c, char kind, const json_doc *doc, int obj);
+int remote_cache_upsert(remote_cache *c, char kind, const json_doc *doc, int obj, char *err, size_t errlen);
+void remote_cache_delete(remote_cache *c, char kind, const json_doc *doc, int obj);
 
-const rc_group *rcache_group(const rcache *c, const char *ns, const char *name);
+const remote_group *remote_cache_group(const remote_cache *c, const char *ns, const char *name);
 
 /* Hash of a Service's ports (name, port, protocol, targetPort, appProtocol), equal for a
- * remote rc_svc and for a local Service JSON object with the same ports. */
-uint64_t rcache_ports_hash(const rc_svc_port *ports, size_t n);
+ * remote remote_svc and for a local Service JSON object with the same ports. */
+uint64_t remote_cache_ports_hash(const remote_svc_port *ports, size_t n);
 /* The same from a Service object; 0 and *out set, or -1 when its ports do not decode. */
-int rcache_ports_hash_json(const json_doc *doc, int svc_obj, uint64_t *out);
+int remote_cache_ports_hash_json(const json_doc *doc, int svc_obj, uint64_t *out);
 /* Heap bytes held, roughly, for the footprint figures. */
-size_t rcache_bytes(const rcache *c);
+size_t remote_cache_bytes(const remote_cache *c);
 
 #endif

@@ -1,13 +1,13 @@
 /* slice: the compact model of an EndpointSlice (about 32 bytes per endpoint), decoding it
  * from API JSON, naming and hashing the slices svclink writes, and writing their bodies. */
-#ifndef SVCLINK_SLICE_H
-#define SVCLINK_SLICE_H
+#ifndef SVCLINK_CACHE_SLICE_H
+#define SVCLINK_CACHE_SLICE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json.h"
+#include "json/json.h"
 
 #define SLICE_MANAGED_BY "svclink.cloudpilot.ai"
 #define SLICE_LABEL_MANAGED_BY "endpointslice.kubernetes.io/managed-by"
@@ -39,7 +39,7 @@ typedef struct {
 } slice_ep;
 
 typedef struct {
-    const char *name;         /* interned (istr), one reference owned; "" when unnamed */
+    const char *name;         /* interned (intern), one reference owned; "" when unnamed */
     const char *app_protocol; /* interned, one reference owned, or NULL */
     int32_t port;       /* -1: no port (all ports) */
     uint8_t protocol;   /* SLICE_PROTO_* */

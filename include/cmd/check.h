@@ -1,14 +1,14 @@
 /* check: `svclink check`, which tries a kubeconfig the way a ClusterLink would use it and
  * prints a verdict, one line per step; its pure parts are declared here for the unit tests. */
-#ifndef SVCLINK_CHECK_H
-#define SVCLINK_CHECK_H
+#ifndef SVCLINK_CMD_CHECK_H
+#define SVCLINK_CMD_CHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conn.h"
-#include "kapi.h"
+#include "net/conn.h"
+#include "kube/apiclient.h"
 
 /* Limits. --namespace names at most CHECK_MAX_NAMESPACES namespaces (each costs four access
  * reviews); at most CHECK_MAX_INFLIGHT requests are on the wire at once, so a long list
@@ -18,7 +18,7 @@
 #define CHECK_DEFAULT_TIMEOUT_MS 10000u
 #define CHECK_MIN_TIMEOUT_MS 100u
 #define CHECK_MAX_TIMEOUT_MS 600000u
-#define CHECK_ERROR_MAX 1024u /* kapi's messages fit (KAPI_ERROR_MAX) */
+#define CHECK_ERROR_MAX 1024u /* apiclient's messages fit (APICLIENT_ERROR_MAX) */
 #define CHECK_VALUE_MAX 256u  /* a user name or a version, cut to fit */
 #define CHECK_TEXT_MAX 16384u /* one report line: enough for every namespace's four misses */
 
@@ -58,21 +58,21 @@ typedef enum {
     CHECK_REQ_ACCESS   /* SelfSubjectAccessReview: status.allowed */
 } check_req_kind;
 
-/* One request's outcome, copied out of the kapi callback. */
+/* One request's outcome, copied out of the apiclient callback. */
 typedef struct {
     bool answered;        /* set by check_reply_set or check_reply_timeout */
-    bool expired;         /* check_reply_timeout: our own time ran out, not kapi's */
+    bool expired;         /* check_reply_timeout: our own time ran out, not apiclient's */
     bool ok;              /* 2xx and the body said what was asked */
     int status;           /* HTTP status; 0 when none arrived */
     conn_error transport; /* why no status arrived */
-    char error[CHECK_ERROR_MAX]; /* "" when ok; else kapi's text (cluster, verb, path, ...) */
+    char error[CHECK_ERROR_MAX]; /* "" when ok; else apiclient's text (cluster, verb, path, ...) */
     char value[CHECK_VALUE_MAX]; /* version: gitVersion; review: the user name ("" if none) */
     bool allowed;         /* access review: status.allowed */
 } check_reply;
 
 /* Records resp, reading the body as kind says. A 2xx body without the expected field is
  * a failure whose error says so, prefixed with what (e.g. "c: GET /version"). */
-void check_reply_set(check_reply *r, check_req_kind kind, const char *what, const kapi_response *resp);
+void check_reply_set(check_reply *r, check_req_kind kind, const char *what, const apiclient_response *resp);
 /* Records that no answer came within timeout_ms: "what: no answer within 10s". */
 void check_reply_timeout(check_reply *r, const char *what, uint64_t timeout_ms);
 

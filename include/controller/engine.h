@@ -1,22 +1,22 @@
 /* engine: the svclink controller: ClusterLinks in, one remote view per link, and the
  * EndpointSlices (and, if asked, Namespaces and Services) of the main cluster kept equal to them. */
-#ifndef SVCLINK_ENGINE_H
-#define SVCLINK_ENGINE_H
+#ifndef SVCLINK_CONTROLLER_ENGINE_H
+#define SVCLINK_CONTROLLER_ENGINE_H
 
 #include <stdbool.h>
 
-#include "cfg.h"
-#include "clink.h"
+#include "controller/options.h"
+#include "link/cluster_link.h"
 
 /* Runs until SIGTERM or SIGINT; returns the process exit status (0 after a signal, 1
  * when the main cluster's configuration cannot be loaded). */
-int engine_run(const cfg_options *opts);
+int engine_run(const options *opts);
 
 /* Links not backed by ClusterLink objects (svclink mirror, --kubeconfig-dir) are added by a
  * hook, called once with the links' environment before any watch starts; it may keep env
- * and l to add, change and remove static links later (clink_static_upsert/remove). It
+ * and l to add, change and remove static links later (cluster_link_static_upsert/remove). It
  * returns 0, or -1 to stop start-up (it has logged why). */
-typedef int (*engine_links_fn)(void *arg, const clink_env *env, loop *l);
+typedef int (*engine_links_fn)(void *arg, const cluster_link_env *env, loop *l);
 
 typedef struct {
     bool no_clusterlinks;   /* do not watch ClusterLinks (no CRD needed) */
@@ -27,10 +27,10 @@ typedef struct {
     /* svclink mirror: only this link's slices are seen, and only Services this link
      * created count as svclink's, so other svclink instances' objects are never touched. */
     const char *own_link;
-    /* One more label on created Services, or NULL (see svcbody_source). */
+    /* One more label on created Services, or NULL (see svc_body_source). */
     const char *service_label_key, *service_label_value;
 } engine_hooks;
 
-int engine_run_with(const cfg_options *opts, const engine_hooks *hooks);
+int engine_run_with(const options *opts, const engine_hooks *hooks);
 
 #endif

@@ -1,15 +1,15 @@
 /* lease: leader election among svclink replicas on a coordination.k8s.io/v1 Lease, with
  * client-go's rules (expiry judged on the local clock from when a record was last seen to change). */
-#ifndef SVCLINK_LEASE_H
-#define SVCLINK_LEASE_H
+#ifndef SVCLINK_CONTROLLER_LEASE_H
+#define SVCLINK_CONTROLLER_LEASE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json.h"
-#include "kapi.h"
-#include "loop.h"
+#include "json/json.h"
+#include "kube/apiclient.h"
+#include "net/loop.h"
 
 typedef struct lease lease;
 
@@ -60,7 +60,7 @@ char *lease_body(const lease_config *cfg, const lease_record *prev, const char *
 
 /* Caller owns the result (lease_free); strings in cfg are copied. The Lease is watched
  * through api (borrowed; must outlive it). */
-lease *lease_new(loop *l, kapi_client *api, const lease_config *cfg, lease_change_cb cb, void *arg);
+lease *lease_new(loop *l, apiclient_client *api, const lease_config *cfg, lease_change_cb cb, void *arg);
 void lease_start(lease *le);
 bool lease_leading(const lease *le);
 /* The holder named by the last record seen ("" when none). */

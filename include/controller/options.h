@@ -1,34 +1,34 @@
-/* cfg: the command line of svclink, parsed and validated into one struct.
+/* options: the command line of svclink, parsed and validated into one struct.
  * Pure logic (no I/O) so every rule is unit-tested; main.c only prints what it returns. */
-#ifndef SVCLINK_CFG_H
-#define SVCLINK_CFG_H
+#ifndef SVCLINK_CONTROLLER_OPTIONS_H
+#define SVCLINK_CONTROLLER_OPTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addrpol.h"
+#include "spec/addrpol.h"
 
-#define CFG_DEFAULT_SYNC_INTERVAL_MS 30000u
-/* Count-only ClusterLink status changes are written at most this often (clstatus_pace). */
-#define CFG_DEFAULT_STATUS_INTERVAL_MS 10000u
+#define OPTIONS_DEFAULT_SYNC_INTERVAL_MS 30000u
+/* Count-only ClusterLink status changes are written at most this often (link_status_pace). */
+#define OPTIONS_DEFAULT_STATUS_INTERVAL_MS 10000u
 /* client-go's leader-election defaults, which operators already know. */
-#define CFG_DEFAULT_LEASE_DURATION_MS 15000u
-#define CFG_DEFAULT_RENEW_DEADLINE_MS 10000u
-#define CFG_DEFAULT_RETRY_PERIOD_MS 2000u
+#define OPTIONS_DEFAULT_LEASE_DURATION_MS 15000u
+#define OPTIONS_DEFAULT_RENEW_DEADLINE_MS 10000u
+#define OPTIONS_DEFAULT_RETRY_PERIOD_MS 2000u
 /* klog flags remembered for the start-up warning; more are accepted but not listed. */
-#define CFG_MAX_KLOG_FLAGS 8
+#define OPTIONS_MAX_KLOG_FLAGS 8
 /* Per-link cache budgets: room for 10,000 Services and 100,000 endpoints per remote,
  * about 10 MiB of cache per link at full budget (see README, Limits). */
-#define CFG_DEFAULT_MAX_SERVICES_PER_LINK 10000u
-#define CFG_DEFAULT_MAX_ENDPOINTS_PER_LINK 100000u
+#define OPTIONS_DEFAULT_MAX_SERVICES_PER_LINK 10000u
+#define OPTIONS_DEFAULT_MAX_ENDPOINTS_PER_LINK 100000u
 
 typedef enum {
-    CFG_RUN = 0,     /* run the controller with the parsed settings */
-    CFG_HELP,        /* --help was asked for */
-    CFG_VERSION,     /* --version was asked for */
-    CFG_ERROR        /* the command line is wrong; the error buffer says why */
-} cfg_action;
+    OPTIONS_RUN = 0,     /* run the controller with the parsed settings */
+    OPTIONS_HELP,        /* --help was asked for */
+    OPTIONS_VERSION,     /* --version was asked for */
+    OPTIONS_ERROR        /* the command line is wrong; the error buffer says why */
+} options_action;
 
 typedef struct {
     uint64_t sync_interval_ms;
@@ -37,12 +37,12 @@ typedef struct {
     /* The context of kubeconfig_path for the main cluster (borrowed; NULL: current-context);
      * only svclink mirror sets it (its --dst-context). */
     const char *kubeconfig_context;
-    /* Owned by this struct (cfg_free): sorted, de-duplicated namespace names. */
+    /* Owned by this struct (options_free): sorted, de-duplicated namespace names. */
     char **included_namespaces;
     size_t included_namespace_count;
     bool sync_services_to_local_cluster;
     bool sync_services_given;  /* --sync-services-to-local-cluster was on the command line */
-    /* Owned (cfg_free): --excluded-namespaces, sorted, de-duplicated; never synced from any link. */
+    /* Owned (options_free): --excluded-namespaces, sorted, de-duplicated; never synced from any link. */
     char **excluded_namespaces;
     size_t excluded_namespace_count;
     /* --kubeconfig-dir: one link per file (borrowed from argv; NULL: none). */
@@ -68,68 +68,68 @@ typedef struct {
     struct {
         const char *arg;
         const char *value;
-    } klog_flags[CFG_MAX_KLOG_FLAGS];
-    size_t klog_flag_count; /* how many were seen; at most CFG_MAX_KLOG_FLAGS are listed */
-    /* The address policy's global parts, owned by this struct (cfg_free). */
+    } klog_flags[OPTIONS_MAX_KLOG_FLAGS];
+    size_t klog_flag_count; /* how many were seen; at most OPTIONS_MAX_KLOG_FLAGS are listed */
+    /* The address policy's global parts, owned by this struct (options_free). */
     addrpol_set service_cidrs;   /* --service-cidrs: denied besides what the API tells */
     addrpol_set allowed_cidrs;   /* --allowed-cidrs: when not empty, only endpoints inside pass */
     uint64_t status_interval_ms; /* --status-interval */
     /* Budgets of each link's cache (1..100,000,000). */
     uint64_t max_services_per_link;
     uint64_t max_endpoints_per_link;
-} cfg_options;
+} options;
 
-/* Parses argv[1..argc-1] into *out (always initialised, even on error). On CFG_ERROR,
+/* Parses argv[1..argc-1] into *out (always initialised, even on error). On OPTIONS_ERROR,
  * err holds a one-line message naming the offending flag or value. */
-cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, size_t errlen);
+options_action options_parse(int argc, char *const argv[], options *out, char *err, size_t errlen);
 
 /* A command with flags of its own besides the common ones (svclink mirror). */
 typedef struct {
     const char *name; /* "--src-context" */
     bool is_bool;
-} cfg_command_flag;
+} options_command_flag;
 
 typedef struct {
     const char *program;               /* "svclink mirror", in messages */
-    const cfg_command_flag *flags;
+    const options_command_flag *flags;
     size_t nflags;
     const char *const *refused;        /* common flags it does not take; NULL-terminated or NULL */
     /* Applies one of its flags (value borrowed from argv): 0, or -1 with err naming it. */
     int (*apply)(void *arg, const char *flag, const char *value, char *err, size_t errlen);
     void *arg;
-} cfg_command;
+} options_command;
 
-/* cfg_parse for a command: argv[0] is the command's name; its flags go to cmd->apply, the
+/* options_parse for a command: argv[0] is the command's name; its flags go to cmd->apply, the
  * common ones into *out, with the same syntax. lease_name is left NULL for the command. */
-cfg_action cfg_parse_command(int argc, char *const argv[], const cfg_command *cmd, cfg_options *out, char *err,
+options_action options_parse_command(int argc, char *const argv[], const options_command *cmd, options *out, char *err,
                              size_t errlen);
 
-/* Releases what cfg_parse allocated; safe on a zeroed or already-freed struct. */
-void cfg_free(cfg_options *opts);
+/* Releases what options_parse allocated; safe on a zeroed or already-freed struct. */
+void options_free(options *opts);
 
 /* Parses a Go-style duration ("30s", "1m30s", "1.5h", "250ms") into milliseconds.
  * Returns 0 on success, -1 when malformed, zero, or too large. */
-int cfg_parse_duration_ms(const char *text, uint64_t *out_ms);
+int options_parse_duration_ms(const char *text, uint64_t *out_ms);
 
 /* Splits "HOST:PORT", "[V6]:PORT" or ":PORT" (host "" means every address) into host
  * (brackets removed) and port. Returns 0, or -1 when malformed or the port is > 65535. */
-int cfg_split_host_port(const char *text, char *host, size_t hostlen, uint16_t *port);
+int options_split_host_port(const char *text, char *host, size_t hostlen, uint16_t *port);
 
 /* Adds the names of a comma-separated list to *names (owned copies, in order, without
  * repeats): each must be a valid namespace name and not kube-system, and there may be at
  * most max in all (0: no limit). flag names the option in err. 0, or -1 with err set. */
-int cfg_namespace_list_add(const char *flag, const char *list, size_t max, char ***names, size_t *count, char *err,
+int options_namespace_list_add(const char *flag, const char *list, size_t max, char ***names, size_t *count, char *err,
                            size_t errlen);
-/* Frees what cfg_namespace_list_add built and empties the list. */
-void cfg_namespace_list_free(char ***names, size_t *count);
+/* Frees what options_namespace_list_add built and empties the list. */
+void options_namespace_list_free(char ***names, size_t *count);
 
 /* True when name is a valid Kubernetes namespace name (an RFC 1123 DNS label). */
-bool cfg_is_dns_label(const char *name, size_t len);
+bool options_is_dns_label(const char *name, size_t len);
 
 /* True when flag ("--name", with '-' or '_' between words) is one klog registers. */
-bool cfg_is_klog_flag(const char *flag);
+bool options_is_klog_flag(const char *flag);
 
 /* Writes the --help text to buf (NUL-terminated, truncated to buflen). */
-void cfg_usage(char *buf, size_t buflen);
+void options_usage(char *buf, size_t buflen);
 
 #endif

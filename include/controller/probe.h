@@ -1,25 +1,25 @@
 /* probe: the answers of the health, readiness, leader and metrics endpoints, computed from a
  * read-only view of the engine, so the HTTP listener never reaches into engine state. */
-#ifndef SVCLINK_PROBE_H
-#define SVCLINK_PROBE_H
+#ifndef SVCLINK_CONTROLLER_PROBE_H
+#define SVCLINK_CONTROLLER_PROBE_H
 
 #include <stdbool.h>
 
-#include "hsrv.h"
-#include "lease.h"
-#include "smap.h"
+#include "net/httpd.h"
+#include "controller/lease.h"
+#include "base/strmap.h"
 
 typedef struct {
     bool leading;
     const lease *lease;          /* NULL when leader election is off */
     bool links_synced, svcs_synced, slices_synced;
     const bool *main_failing;    /* [3]: ClusterLinks, Services, our EndpointSlices */
-    const smap *links;           /* name -> clink* */
+    const strmap *links;           /* name -> cluster_link* */
 } probe_view;
 
 /* Fills reply for path ("/healthz", "/livez", "/readyz", "/leader", "/metrics", else 404;
  * k8s-svc-sync's "/health" is /healthz, its "/ready" is /readyz and every link Ready). */
-void probe_reply(const probe_view *v, const char *path, hsrv_reply *reply);
+void probe_reply(const probe_view *v, const char *path, httpd_reply *reply);
 /* Readiness: false with *why naming the main-cluster resource not synced. */
 bool probe_ready(const probe_view *v, const char **why);
 

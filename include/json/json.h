@@ -1,7 +1,7 @@
 /* json: strict JSON documents for API bodies and watch events (jsmn tokens behind a
- * validating front end), navigation and unescaping. The writer is jwriter.h. */
-#ifndef SVCLINK_JSON_H
-#define SVCLINK_JSON_H
+ * validating front end), navigation and unescaping. The writer is json_writer.h. */
+#ifndef SVCLINK_JSON_JSON_H
+#define SVCLINK_JSON_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #define JSON_HARD_MAX_DEPTH 1024        /* max_depth is clamped to this */
 #define JSON_MAX_TEXT ((size_t)1 << 30) /* jsmn keeps offsets in int */
 
-/* Status codes of the value accessors and of jwriter.h's writer (0 is success). */
+/* Status codes of the value accessors and of json_writer.h's writer (0 is success). */
 typedef enum {
     JSON_OK = 0,
     JSON_ERR_TYPE = -1,   /* bad token index, or the token is not of the asked kind */

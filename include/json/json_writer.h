@@ -1,13 +1,13 @@
-/* jwriter: json_writer, which writes one JSON value (request bodies) into a growable
+/* json_writer: json_writer, which writes one JSON value (request bodies) into a growable
  * buffer it owns; status codes are json.h's json_status. */
-#ifndef SVCLINK_JWRITER_H
-#define SVCLINK_JWRITER_H
+#ifndef SVCLINK_JSON_JSON_WRITER_H
+#define SVCLINK_JSON_JSON_WRITER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json.h"
+#include "json/json.h"
 
 #define JSON_WRITER_MAX_DEPTH 64
 #define JSON_WRITER_MAX_SIZE ((size_t)1 << 30)
@@ -23,7 +23,7 @@ typedef struct {
     int err;            /* 0 or a json_status */
     unsigned depth;
     bool done;          /* the top-level value is complete */
-    uint8_t stack[JSON_WRITER_MAX_DEPTH]; /* private: per open container, see jwriter.c */
+    uint8_t stack[JSON_WRITER_MAX_DEPTH]; /* private: per open container, see json_writer.c */
 } json_writer;
 
 void json_writer_init(json_writer *w);

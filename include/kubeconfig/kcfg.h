@@ -1,13 +1,13 @@
 /* kcfg: kubeconfig parsing (libyaml) into what the API client needs, with the rules that
  * make a ClusterLink's untrusted kubeconfig safe to use; also the in-cluster config. */
-#ifndef SVCLINK_KCFG_H
-#define SVCLINK_KCFG_H
+#ifndef SVCLINK_KUBECONFIG_KCFG_H
+#define SVCLINK_KUBECONFIG_KCFG_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "url.h"
+#include "kubeconfig/url.h"
 
 /* Limits, all enforced before or while the YAML is read, so any input costs bounded time
  * and memory; a document over one is refused with KCFG_ERR_LIMIT. KCFG_MAX_NODES counts
@@ -117,7 +117,7 @@ int kcfg_load_file_as(const char *path, const char *context_name, kcfg_trust tru
 
 /* Reads the kubeconfig file at path as kcfg_load_file does (a regular file of at most
  * KCFG_MAX_DOC_BYTES) into a NUL-terminated *text the caller owns (it may hold secrets:
- * txt_wipe it, then free). 0, or -1 with *text NULL and *err set. */
+ * text_wipe it, then free). 0, or -1 with *text NULL and *err set. */
 int kcfg_read_file(const char *path, char **text, size_t *len, kcfg_error *err);
 
 /* The in-cluster config: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT

@@ -1,7 +1,7 @@
 /* url: parses the `server:` URL of a kubeconfig (https only) and classifies host names,
  * so the client gets a host, a port, an API path prefix and an IP literal's address. */
-#ifndef SVCLINK_URL_H
-#define SVCLINK_URL_H
+#ifndef SVCLINK_KUBECONFIG_URL_H
+#define SVCLINK_KUBECONFIG_URL_H
 
 #include <stdbool.h>
 #include <stddef.h>

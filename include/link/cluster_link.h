@@ -1,60 +1,60 @@
-/* clink: one ClusterLink's life in svclink: its spec, its kubeconfig (inline or from a
+/* cluster_link: one ClusterLink's life in svclink: its spec, its kubeconfig (inline or from a
  * Secret), the connection and reflectors to the remote, its cache, health and staleness. */
-#ifndef SVCLINK_CLINK_H
-#define SVCLINK_CLINK_H
+#ifndef SVCLINK_LINK_CLUSTER_LINK_H
+#define SVCLINK_LINK_CLUSTER_LINK_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "clstatus.h"
-#include "dns.h"
-#include "dropnote.h"
-#include "filter.h"
-#include "json.h"
-#include "kcfg.h"
-#include "kconn.h"
-#include "linkspec.h"
-#include "loop.h"
-#include "nsopt.h"
-#include "lview.h"
-#include "plan.h"
-#include "rcache.h"
-#include "refl.h"
-#include "smap.h"
-#include "wq.h"
+#include "link/link_status.h"
+#include "net/dns.h"
+#include "reconcile/policy_drops.h"
+#include "spec/filter.h"
+#include "json/json.h"
+#include "kubeconfig/kcfg.h"
+#include "kube/cluster_client.h"
+#include "spec/linkspec.h"
+#include "net/loop.h"
+#include "cache/ns_optout.h"
+#include "cache/main_view.h"
+#include "reconcile/plan.h"
+#include "cache/remote_cache.h"
+#include "kube/reflector.h"
+#include "base/strmap.h"
+#include "write/write_queue.h"
 
-#define CLINK_API_PATH "/apis/svclink.cloudpilot.ai/v1alpha1/clusterlinks"
+#define CLUSTER_LINK_API_PATH "/apis/svclink.cloudpilot.ai/v1alpha1/clusterlinks"
 
 /* What every link borrows from the engine that owns it. */
 typedef struct {
     loop *l;
     dns_resolver *dns;
-    kapi_client *main_api;               /* the main cluster (Secrets are read there) */
-    wq *writes;                          /* writes to the main cluster; ->leading gates them */
-    lview *view;                         /* the main cluster's Services and our slices */
+    apiclient_client *main_api;               /* the main cluster (Secrets are read there) */
+    write_queue *writes;                          /* writes to the main cluster; ->leading gates them */
+    main_view *view;                         /* the main cluster's Services and our slices */
     const linkspec_list *global_included; /* --included-namespaces */
-    uint64_t status_interval_ms;         /* --status-interval (clstatus_pace) */
+    uint64_t status_interval_ms;         /* --status-interval (link_status_pace) */
     const linkspec_list *global_excluded; /* --excluded-namespaces */
-    smap *links;                         /* name -> clink*, where links register themselves */
+    strmap *links;                         /* name -> cluster_link*, where links register themselves */
     void (*mark_dirty)(void *arg, const char *ns, const char *svc);
     void *arg;
-    const smap *pending;                 /* the engine's dirty Services, NULL: none kept */
+    const strmap *pending;                 /* the engine's dirty Services, NULL: none kept */
     uint64_t max_services, max_endpoints; /* --max-*-per-link: a link's budgets unless its spec says */
-} clink_env;
+} cluster_link_env;
 
 /* One reflector of a link, so its callbacks know which link and which kind. */
 typedef struct {
-    clink *lk;
+    cluster_link *lk;
     char kind; /* 's' Services, 'e' EndpointSlices, 'n' Namespaces (for the opt-outs) */
-    refl *r;
+    reflector *r;
     bool synced;
     bool listing;
     bool over_budget; /* its cache refused an object: the failure is LimitExceeded */
-} clink_refl;
+} cluster_link_refl;
 
-/* Owned by env->links (clink_destroy frees it and unregisters it). */
-struct clink {
-    const clink_env *env;
+/* Owned by env->links (cluster_link_destroy frees it and unregisters it). */
+struct cluster_link {
+    const cluster_link_env *env;
     char *name;
     linkspec spec;
     bool have_spec;
@@ -71,20 +71,20 @@ struct clink {
     char *base_dir;            /* owned or NULL: where relative file paths are resolved (trusted) */
     /* kubeconfig source */
     uint64_t kubeconfig_hash;  /* of the decoded text in use; 0: none */
-    refl *secret_refl;
+    reflector *secret_refl;
     char secret_target[600];   /* "ns/name/key" the secret reflector serves */
     bool secret_seen;
     /* remote */
     kcfg_config kcfg;
     bool have_kcfg;
-    kconn conn;
+    cluster_client conn;
     bool connected;
-    clink_refl *refls;
+    cluster_link_refl *refls;
     size_t nrefls;
-    rcache cache;
-    nsopt optout;              /* remote namespaces labelled not to be synced */
+    remote_cache cache;
+    ns_optout optout;              /* remote namespaces labelled not to be synced */
     bool cache_ready;          /* every reflector has listed once since connecting */
-    kapi_req *version_req;
+    apiclient_req *version_req;
     filter_rules rules;
     /* health */
     char reason[32];
@@ -97,22 +97,22 @@ struct clink {
     char remote_version[64];
     char last_sync[32];
     /* status */
-    clstatus observed;
-    clstatus written;          /* what our last PATCH said (valid when status_written) */
+    link_status observed;
+    link_status written;          /* what our last PATCH said (valid when status_written) */
     bool status_written;
     loop_timer_id status_timer;
     bool status_inflight;
     bool finalizer_inflight;
-    clstatus_pace pace;        /* when status may be written again (clstatus) */
-    dropnote drops;            /* what the address policy refused, per Service (clstatus) */
-    smap counts;               /* "ns/svc" -> endpoints written from this link (+1) */
+    link_status_pace pace;        /* when status may be written again (link_status) */
+    policy_drops drops;            /* what the address policy refused, per Service (link_status) */
+    strmap counts;               /* "ns/svc" -> endpoints written from this link (+1) */
     linkspec_list other_finalizers; /* metadata.finalizers except ours (owned) */
     int64_t total_endpoints;
 };
 
 /* A ClusterLink object seen (added or changed): creates the link when new, applies the
  * spec. Returns the link or NULL (no name, out of memory). */
-clink *clink_upsert(const clink_env *env, const json_doc *doc, int obj, uint32_t gen);
+cluster_link *cluster_link_upsert(const cluster_link_env *env, const json_doc *doc, int obj, uint32_t gen);
 /* What a link that no ClusterLink describes is made from. kubeconfig text is copied. */
 typedef struct {
     const char *kubeconfig;
@@ -121,25 +121,25 @@ typedef struct {
     const char *context;   /* NULL: current-context */
     const char *base_dir;  /* NULL: none (untrusted) */
     bool no_namespace_optout; /* do not watch remote Namespaces for the opt-out labels */
-} clink_source;
+} cluster_link_source;
 
 /* Creates or updates the link `name` from spec (taken over; its name is set to name) and
  * src; reconnects only when the kubeconfig, context or spec changed. NULL when out of
  * memory, or when a ClusterLink of that name exists (it wins; logged). */
-clink *clink_static_upsert(const clink_env *env, const char *name, linkspec *spec, const clink_source *src);
+cluster_link *cluster_link_static_upsert(const cluster_link_env *env, const char *name, linkspec *spec, const cluster_link_source *src);
 /* The static link goes: its slices are removed (mode EMPTY) and then it is destroyed by
- * clink_release_if_clean. */
-void clink_static_remove(clink *lk);
+ * cluster_link_release_if_clean. */
+void cluster_link_static_remove(cluster_link *lk);
 /* Disconnects, frees and unregisters the link. */
-void clink_destroy(clink *lk);
+void cluster_link_destroy(cluster_link *lk);
 /* How the reconcile step treats this link's slices now. */
-plan_mode clink_mode(const clink *lk);
+plan_mode cluster_link_mode(const cluster_link *lk);
 /* Every Service the link knows of, remotely or by a local slice, goes on the queue. */
-void clink_mark_all(clink *lk);
+void cluster_link_mark_all(cluster_link *lk);
 /* A deleted link whose slices are all gone releases its finalizer; returns true when the
  * link is static and must now be destroyed by the caller. */
-bool clink_release_if_clean(clink *lk);
+bool cluster_link_release_if_clean(cluster_link *lk);
 /* Drops the link's metric series (its name may never come back). */
-void clink_forget_metrics(const char *name);
+void cluster_link_forget_metrics(const char *name);
 
 #endif

@@ -1,15 +1,15 @@
-/* clstatus: what svclink says about a ClusterLink: its health (Ready reason and message),
+/* link_status: what svclink says about a ClusterLink: its health (Ready reason and message),
  * the status subresource it writes, the Events of each change, and the cleanup finalizer. */
-#ifndef SVCLINK_CLSTATUS_H
-#define SVCLINK_CLSTATUS_H
+#ifndef SVCLINK_LINK_LINK_STATUS_H
+#define SVCLINK_LINK_LINK_STATUS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "json.h"
-#include "plan.h"
+#include "json/json.h"
+#include "reconcile/plan.h"
 
-typedef struct clink clink;
+typedef struct cluster_link cluster_link;
 
 /* Status writes of one link: a change of the Ready condition (status, reason, message),
  * the generation, remoteVersion or lastSyncTime is written at the next batch (300 ms);
@@ -21,7 +21,7 @@ typedef struct {
     bool urgent;            /* the health changed since that write */
     bool deferred;          /* status_timer waits for the end of the interval */
     uint64_t settling_since_ms; /* loop ms since counts wait for the engine's queue; 0: not */
-} clstatus_pace;
+} link_status_pace;
 
 /* A ClusterLink's status as written or observed; plain values, nothing owned. */
 typedef struct {
@@ -34,30 +34,30 @@ typedef struct {
     int64_t observed_generation;
     int64_t services, endpoints;
     bool present; /* the object had a status at all */
-} clstatus;
+} link_status;
 
 /* Sets the link's health; a change is logged, becomes an Event (unless the object already
  * says so), and schedules a status write. */
-void clstatus_set_health(clink *lk, bool ready, const char *reason, const char *fmt, ...)
+void link_status_set_health(cluster_link *lk, bool ready, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Status writes are batched: many counts change during one pass. */
-void clstatus_schedule(clink *lk);
+void link_status_schedule(cluster_link *lk);
 /* The status the link would write now. */
-void clstatus_build(const clink *lk, clstatus *st);
+void link_status_build(const cluster_link *lk, link_status *st);
 /* Reads status from a ClusterLink object (zeroed when it has none). */
-void clstatus_parse(clstatus *st, const json_doc *doc, int obj);
+void link_status_parse(link_status *st, const json_doc *doc, int obj);
 /* Records that key ("ns/svc") now gets neps endpoints from the link. */
-void clstatus_count(clink *lk, const char *key, int64_t neps);
+void link_status_count(cluster_link *lk, const char *key, int64_t neps);
 /* Records what the address policy refused of key for this link (its drops among
  * drops[0..n)): new ones are counted in svclink_endpoints_dropped_total{link,reason}, and
  * the Ready message names them (first few, with a count). */
-void clstatus_drops(clink *lk, const char *key, const plan_drop *drops, size_t n);
+void link_status_drops(cluster_link *lk, const char *key, const plan_drop *drops, size_t n);
 /* Adds (add) or removes the cleanup finalizer, keeping the others; a compare-and-swap on
  * the link's resourceVersion. */
-void clstatus_patch_finalizers(clink *lk, bool add);
+void link_status_patch_finalizers(cluster_link *lk, bool add);
 /* The answer to a status or finalizer write of this link. */
-void clstatus_written(clink *lk, bool finalizer, bool ok);
+void link_status_written(cluster_link *lk, bool finalizer, bool ok);
 /* Current time as RFC 3339 UTC. */
-void clstatus_now(char out[32]);
+void link_status_now(char out[32]);
 
 #endif

@@ -1,14 +1,14 @@
 /* conn: one TLS connection to an API server on the loop: resolve, non-blocking connect
  * (trying each address), BearSSL handshake, then buffered plaintext in both directions. */
-#ifndef SVCLINK_CONN_H
-#define SVCLINK_CONN_H
+#ifndef SVCLINK_NET_CONN_H
+#define SVCLINK_NET_CONN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dns.h"
-#include "loop.h"
-#include "tls.h"
+#include "net/dns.h"
+#include "net/loop.h"
+#include "net/tls.h"
 
 typedef struct conn conn;
 

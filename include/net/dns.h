@@ -1,13 +1,13 @@
 /* dns: name resolution off the loop thread, so a slow resolver for one cluster never
  * stalls the others; results come back as loop callbacks. */
-#ifndef SVCLINK_DNS_H
-#define SVCLINK_DNS_H
+#ifndef SVCLINK_NET_DNS_H
+#define SVCLINK_NET_DNS_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "loop.h"
+#include "net/loop.h"
 
 #define DNS_MAX_ADDRS 8
 

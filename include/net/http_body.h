@@ -1,13 +1,13 @@
-/* hbody: decoding the body that follows a response head, in place: Content-Length,
+/* http_body: decoding the body that follows a response head, in place: Content-Length,
  * chunked (extensions and trailers bounded and dropped) or until the peer closes. */
-#ifndef SVCLINK_HBODY_H
-#define SVCLINK_HBODY_H
+#ifndef SVCLINK_NET_HTTP_BODY_H
+#define SVCLINK_NET_HTTP_BODY_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http.h"
+#include "net/http_response.h"
 
 /* Fixed limits of the chunked framing. Kubernetes sends no chunk extensions and no
  * trailers, so these only bound what a hostile peer can make us walk through. */

@@ -1,7 +1,7 @@
-/* hbuf: http_buf, the growable byte buffer of the API client (requests, response bytes,
+/* http_buf: the growable byte buffer of the API client (requests, response bytes,
  * query strings); what it gives up is wiped, since requests carry bearer tokens. */
-#ifndef SVCLINK_HBUF_H
-#define SVCLINK_HBUF_H
+#ifndef SVCLINK_NET_HTTP_BUF_H
+#define SVCLINK_NET_HTTP_BUF_H
 
 #include <stddef.h>
 

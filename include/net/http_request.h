@@ -1,12 +1,12 @@
-/* hreq: writing an HTTP/1.1 request (head, then body) into an http_buf after checking
+/* http_request: writing an HTTP/1.1 request (head, then body) into an http_buf after checking
  * every field, and percent-encoding query values. */
-#ifndef SVCLINK_HREQ_H
-#define SVCLINK_HREQ_H
+#ifndef SVCLINK_NET_HTTP_REQUEST_H
+#define SVCLINK_NET_HTTP_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "hbuf.h"
+#include "net/http_buf.h"
 
 /* What to send. All strings are borrowed for the call and NUL-terminated. */
 typedef struct {
@@ -33,6 +33,6 @@ int http_request_write(http_buf *out, const http_request *req, char *why, size_t
 /* Appends len bytes of s percent-encoded for a query value or path segment: letters,
  * digits and "-._~" stay, every other byte becomes %XX. For label selectors such as
  * "a=b,c!=d" and continue tokens containing '=', '+', '/'. 0, or -1 when out of memory. */
-int http_query_escape(http_buf *out, const char *s, size_t len);
+int http_request_query_escape(http_buf *out, const char *s, size_t len);
 
 #endif

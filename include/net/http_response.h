@@ -1,7 +1,7 @@
-/* http: the HTTP/1.1 response-head parser of the Kubernetes client (incremental, bounded)
- * and the limits of a response. Bodies are hbody.h, requests hreq.h. */
-#ifndef SVCLINK_HTTP_H
-#define SVCLINK_HTTP_H
+/* http_response: the HTTP/1.1 response-head parser of the Kubernetes client (incremental, bounded)
+ * and the limits of a response. Bodies are http_body.h, requests http_request.h. */
+#ifndef SVCLINK_NET_HTTP_RESPONSE_H
+#define SVCLINK_NET_HTTP_RESPONSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,7 +55,7 @@ typedef struct {
     bool close;
     int64_t retry_after;   /* Retry-After in seconds (delta-seconds form), -1 if absent */
     size_t header_count;
-    char error[HTTP_ERROR_MAX]; /* set when http_parse_head returns -1 */
+    char error[HTTP_ERROR_MAX]; /* set when http_response_parse_head returns -1 */
 
     /* Scan state between calls that return -2; private to http.c. */
     size_t scan_pos_;        /* bytes already scanned */
@@ -64,12 +64,12 @@ typedef struct {
     bool connection_close_, connection_keep_alive_, failed_;
 } http_response;
 
-/* Prepares r for a new response; call it before the first http_parse_head of each
+/* Prepares r for a new response; call it before the first http_response_parse_head of each
  * response (including the one after a skipped 1xx). */
 void http_response_init(http_response *r);
 
 /* The defaults above, for callers that do not tune them. */
-http_limits http_limits_default(void);
+http_limits http_response_limits_default(void);
 
 /* Parses the response head at the start of buf[0..len). buf is the connection's input
  * so far; call again with the same start and more bytes after -2 (each byte is scanned
@@ -85,6 +85,6 @@ http_limits http_limits_default(void);
  * caller calls http_response_init and parses the next head from the returned offset.
  * 101 is an error, since we never request an upgrade. After a success, parse the next
  * response with a fresh http_response_init. */
-int http_parse_head(http_response *r, const char *buf, size_t len, const http_limits *lim);
+int http_response_parse_head(http_response *r, const char *buf, size_t len, const http_limits *lim);
 
 #endif

@@ -1,14 +1,14 @@
-/* hsrv: a tiny HTTP/1.1 server on the loop for probes and metrics: GET and HEAD only,
+/* httpd: a tiny HTTP/1.1 server on the loop for probes and metrics: GET and HEAD only,
  * one request per connection, bounded request size, connections and time. */
-#ifndef SVCLINK_HSRV_H
-#define SVCLINK_HSRV_H
+#ifndef SVCLINK_NET_HTTPD_H
+#define SVCLINK_NET_HTTPD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loop.h"
+#include "net/loop.h"
 
-typedef struct hsrv hsrv;
+typedef struct httpd httpd;
 
 /* What a handler answers. body is malloc'd and handed over to the server, or NULL. */
 typedef struct {
@@ -16,23 +16,23 @@ typedef struct {
     const char *content_type; /* static string */
     char *body;
     size_t body_len;
-} hsrv_reply;
+} httpd_reply;
 
 /* Called with the request path (query removed); must fill reply. */
-typedef void (*hsrv_handler)(void *arg, const char *path, hsrv_reply *reply);
+typedef void (*httpd_handler)(void *arg, const char *path, httpd_reply *reply);
 
-#define HSRV_MAX_REQUEST 4096
+#define HTTPD_MAX_REQUEST 4096
 
 /* Parses a request head from buf[0..len). Returns 1 when complete (method and path
  * copied, NUL-terminated, path without query), 0 when more bytes are needed, -1 when
- * malformed or over HSRV_MAX_REQUEST. Pure; any input is safe. */
-int hsrv_parse_request(const char *buf, size_t len, char *method, size_t method_cap, char *path, size_t path_cap);
+ * malformed or over HTTPD_MAX_REQUEST. Pure; any input is safe. */
+int httpd_parse_request(const char *buf, size_t len, char *method, size_t method_cap, char *path, size_t path_cap);
 
 /* Listens on host:port (host "" = every address; port 0 = any free port). Caller owns
- * the server (hsrv_free). NULL with err set on failure. */
-hsrv *hsrv_new(loop *l, const char *host, uint16_t port, hsrv_handler handler, void *arg, char *err, size_t errlen);
+ * the server (httpd_free). NULL with err set on failure. */
+httpd *httpd_new(loop *l, const char *host, uint16_t port, httpd_handler handler, void *arg, char *err, size_t errlen);
 /* The port actually bound. */
-uint16_t hsrv_port(const hsrv *s);
-void hsrv_free(hsrv *s);
+uint16_t httpd_port(const httpd *s);
+void httpd_free(httpd *s);
 
 #endif

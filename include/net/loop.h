@@ -1,7 +1,7 @@
 /* loop: the one poll()-driven event loop that owns every socket and timer of svclink.
  * Single-threaded; callbacks run on the loop's thread and must never block. */
-#ifndef SVCLINK_LOOP_H
-#define SVCLINK_LOOP_H
+#ifndef SVCLINK_NET_LOOP_H
+#define SVCLINK_NET_LOOP_H
 
 #include <stdbool.h>
 #include <stddef.h>

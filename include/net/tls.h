@@ -1,7 +1,7 @@
 /* tls: BearSSL client sessions for API servers: trust anchors and client keys decoded from
  * PEM, TLS 1.2 only, server names checked against DNS SANs and IP SANs, SNI for DNS only. */
-#ifndef SVCLINK_TLS_H
-#define SVCLINK_TLS_H
+#ifndef SVCLINK_NET_TLS_H
+#define SVCLINK_NET_TLS_H
 
 #include <stdbool.h>
 #include <stddef.h>

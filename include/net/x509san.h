@@ -1,7 +1,7 @@
 /* x509san: finds the iPAddress entries of an X.509 certificate's subjectAltName, which
  * BearSSL's minimal validator ignores; a small bounds-checked DER walker, total over input. */
-#ifndef SVCLINK_X509SAN_H
-#define SVCLINK_X509SAN_H
+#ifndef SVCLINK_NET_X509SAN_H
+#define SVCLINK_NET_X509SAN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,19 +1,19 @@
 /* plan: the reconcile step as a pure function: from the links (mode, filters, remote cache)
  * and the local view of one Service, the writes that make the main cluster what it should be. */
-#ifndef SVCLINK_PLAN_H
-#define SVCLINK_PLAN_H
+#ifndef SVCLINK_RECONCILE_PLAN_H
+#define SVCLINK_RECONCILE_PLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addrpol.h"
-#include "filter.h"
-#include "linkspec.h"
-#include "lview.h"
-#include "nsopt.h"
-#include "rcache.h"
-#include "slice.h"
+#include "spec/addrpol.h"
+#include "spec/filter.h"
+#include "spec/linkspec.h"
+#include "cache/main_view.h"
+#include "cache/ns_optout.h"
+#include "cache/remote_cache.h"
+#include "cache/slice.h"
 
 /* How one link's slices of a Service are treated. */
 typedef enum {
@@ -27,16 +27,16 @@ typedef struct {
     const char *name;
     plan_mode mode;
     const filter_rules *rules;
-    const rcache *cache;
+    const remote_cache *cache;
     bool create_services;   /* create (and keep in line) missing local Services */
     const linkspec_nsmap *nsmap; /* remote -> local namespaces; NULL: names kept */
     const addrpol *policy;  /* endpoints it refuses are left out (plan_drop); NULL: none */
-    const nsopt *optout;         /* remote namespaces that opt out by label; NULL: none */
+    const ns_optout *optout;         /* remote namespaces that opt out by label; NULL: none */
 } plan_link;
 
 typedef struct {
     const char *ns, *svc;       /* the local Service */
-    const lview *view;
+    const main_view *view;
     const plan_link *links;     /* every link known, sorted by name */
     size_t nlinks;
     bool links_known;           /* ClusterLinks are listed: a slice of an unknown link is an orphan */
@@ -60,10 +60,10 @@ typedef struct {
     plan_kind kind;
     const char *link;        /* the link the write is made for */
     slice_desc desc;         /* PLAN_WRITE_SLICE; pointers into the plan_output */
-    lview_slice *observed;   /* the slice as it is (NULL: create) */
-    const rc_svc *rsvc;      /* PLAN_CREATE_SERVICE, PLAN_PATCH_SERVICE */
+    main_view_slice *observed;   /* the slice as it is (NULL: create) */
+    const remote_svc *rsvc;      /* PLAN_CREATE_SERVICE, PLAN_PATCH_SERVICE */
     const char *remote_ns;   /* the namespace rsvc lives in remotely */
-    const lview_svc *local;  /* PLAN_PATCH_SERVICE, PLAN_DELETE_SERVICE */
+    const main_view_svc *local;  /* PLAN_PATCH_SERVICE, PLAN_DELETE_SERVICE */
     char name[64];           /* storage for desc.name */
 } plan_action;
 
@@ -110,7 +110,7 @@ void plan_output_free(plan_output *out);
 /* The remote Service a link exports into local ns/svc, or NULL: the namespace does not map
  * there, the filters refuse it, or it is absent. *remote_ns is set to the
  * remote namespace when not NULL. */
-const rc_group *plan_exported(const plan_link *lk, const char *ns, const char *svc, const char **remote_ns);
+const remote_group *plan_exported(const plan_link *lk, const char *ns, const char *svc, const char **remote_ns);
 /* The local namespace a link writes a remote namespace into (NULL: not synced). */
 const char *plan_local_ns(const plan_link *lk, const char *remote_ns);
 

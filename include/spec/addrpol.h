@@ -1,7 +1,7 @@
 /* addrpol: the address policy: sets of IPv4/IPv6 CIDRs and single addresses, and the verdict
  * on a remote endpoint's address (the main cluster's own ranges denied, allow-lists applied). */
-#ifndef SVCLINK_ADDRPOL_H
-#define SVCLINK_ADDRPOL_H
+#ifndef SVCLINK_SPEC_ADDRPOL_H
+#define SVCLINK_SPEC_ADDRPOL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,12 +1,12 @@
 /* filter: which remote Services a link syncs, in the documented order of precedence;
  * pure functions over names, so every rule is unit-tested. */
-#ifndef SVCLINK_FILTER_H
-#define SVCLINK_FILTER_H
+#ifndef SVCLINK_SPEC_FILTER_H
+#define SVCLINK_SPEC_FILTER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "linkspec.h"
+#include "spec/linkspec.h"
 
 typedef enum {
     FILTER_ALLOW = 0,

@@ -1,14 +1,14 @@
 /* linkspec: a ClusterLink object (JSON from the API server) decoded and validated into
  * plain C, so the engine never reads raw JSON and bad specs get a message naming the field. */
-#ifndef SVCLINK_LINKSPEC_H
-#define SVCLINK_LINKSPEC_H
+#ifndef SVCLINK_SPEC_LINKSPEC_H
+#define SVCLINK_SPEC_LINKSPEC_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addrpol.h"
-#include "json.h"
+#include "spec/addrpol.h"
+#include "json/json.h"
 
 #define LINKSPEC_FINALIZER "svclink.cloudpilot.ai/cleanup"
 #define LINKSPEC_DEFAULT_STALE_TIMEOUT_S 300u

@@ -1,6 +1,6 @@
 /* b64: base64 decoding and encoding. The decoder accepts wrapped input and optional
  * padding but rejects any other stray byte, and never reads past len. */
-#include "b64.h"
+#include "base/b64.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* backoff: the retry policy in one place. Jitter is +-20 % of the step; the step doubles
  * per failure and is capped; a believable Retry-After replaces the computed delay. */
-#include "backoff.h"
+#include "base/backoff.h"
 
 void backoff_init(backoff *b, uint32_t base_ms, uint32_t max_ms, uint32_t seed)
 {

@@ -1,6 +1,6 @@
 /* log: formats a whole line in a stack buffer and writes it with one write(2), so lines
  * from one process never interleave; values are quoted/escaped as the format needs. */
-#include "log.h"
+#include "base/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

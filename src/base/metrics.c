@@ -1,6 +1,6 @@
 /* metrics: one process-wide registry of labelled series, rendered as Prometheus text.
  * The registry owns every series; it lives until metrics_reset (at exit). */
-#include "metrics.h"
+#include "base/metrics.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smap.h"
+#include "base/strmap.h"
 
 typedef enum { METRICS_COUNTER, METRICS_GAUGE, METRICS_HISTOGRAM } metrics_type;
 
@@ -54,7 +54,7 @@ typedef struct {
     char labels[]; /* owned copy */
 } metrics_series;
 
-static smap metrics_registry; /* "FF|labels" -> metrics_series* (owned) */
+static strmap metrics_registry; /* "FF|labels" -> metrics_series* (owned) */
 
 static metrics_series *metrics_get(metrics_family f, const char *labels)
 {
@@ -62,7 +62,7 @@ static metrics_series *metrics_get(metrics_family f, const char *labels)
     int n = snprintf(key, sizeof key, "%02d|%s", (int)f, labels);
     if (n < 0 || (size_t)n >= sizeof key)
         return NULL;
-    metrics_series *s = smap_get(&metrics_registry, key);
+    metrics_series *s = strmap_get(&metrics_registry, key);
     if (s != NULL)
         return s;
     size_t llen = strlen(labels);
@@ -71,7 +71,7 @@ static metrics_series *metrics_get(metrics_family f, const char *labels)
         return NULL;
     s->family = f;
     memcpy(s->labels, labels, llen + 1);
-    if (smap_put(&metrics_registry, key, s, NULL) != 0) {
+    if (strmap_put(&metrics_registry, key, s, NULL) != 0) {
         free(s);
         return NULL;
     }
@@ -107,10 +107,10 @@ void metrics_observe(metrics_family f, const char *labels, double seconds)
 
 void metrics_forget(metrics_family f, const char *needle)
 {
-    for (smap_iter it = smap_iter_start(&metrics_registry); smap_iter_ok(&it); smap_iter_next(&it)) {
+    for (strmap_iter it = strmap_iter_start(&metrics_registry); strmap_iter_ok(&it); strmap_iter_next(&it)) {
         metrics_series *s = it.e->value;
         if (s->family == f && strstr(s->labels, needle) != NULL) {
-            free(smap_del(&metrics_registry, it.e->key));
+            free(strmap_del(&metrics_registry, it.e->key));
         }
     }
 }
@@ -219,11 +219,11 @@ static void metrics_render_series(metrics_out *o, const metrics_series *s)
 
 char *metrics_render(size_t *len)
 {
-    size_t n = smap_count(&metrics_registry), i = 0;
+    size_t n = strmap_count(&metrics_registry), i = 0;
     const char **keys = calloc(n + 1, sizeof *keys);
     if (keys == NULL)
         return NULL;
-    for (smap_iter it = smap_iter_start(&metrics_registry); smap_iter_ok(&it); smap_iter_next(&it))
+    for (strmap_iter it = strmap_iter_start(&metrics_registry); strmap_iter_ok(&it); strmap_iter_next(&it))
         keys[i++] = it.e->key;
     qsort(keys, n, sizeof *keys, metrics_cmp_keys);
     metrics_out o = {.buf = malloc(4096), .cap = 4096};
@@ -234,7 +234,7 @@ char *metrics_render(size_t *len)
     o.buf[0] = '\0';
     int last = -1;
     for (i = 0; i < n; i++) {
-        const metrics_series *s = smap_get(&metrics_registry, keys[i]);
+        const metrics_series *s = strmap_get(&metrics_registry, keys[i]);
         if ((int)s->family != last) {
             last = (int)s->family;
             static const char *const types[] = {"counter", "gauge", "histogram"};
@@ -255,7 +255,7 @@ char *metrics_render(size_t *len)
 
 void metrics_reset(void)
 {
-    for (smap_iter it = smap_iter_start(&metrics_registry); smap_iter_ok(&it); smap_iter_next(&it))
+    for (strmap_iter it = strmap_iter_start(&metrics_registry); strmap_iter_ok(&it); strmap_iter_next(&it))
         free(it.e->value);
-    smap_free(&metrics_registry);
+    strmap_free(&metrics_registry);
 }

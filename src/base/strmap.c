@@ -1,12 +1,12 @@
-/* smap: chained hash table that doubles at load factor 1; small and predictable, which is
+/* strmap: chained hash table that doubles at load factor 1; small and predictable, which is
  * what caches of a few thousand Services need. */
-#include "smap.h"
+#include "base/strmap.h"
 
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
-uint64_t smap_fnv(uint64_t h, const void *data, size_t len)
+uint64_t strmap_fnv(uint64_t h, const void *data, size_t len)
 {
     const unsigned char *p = data;
     for (size_t i = 0; i < len; i++) {
@@ -16,17 +16,17 @@ uint64_t smap_fnv(uint64_t h, const void *data, size_t len)
     return h;
 }
 
-void smap_init(smap *m)
+void strmap_init(strmap *m)
 {
     memset(m, 0, sizeof *m);
 }
 
-void smap_free(smap *m)
+void strmap_free(strmap *m)
 {
     for (size_t b = 0; b < m->nbuckets; b++) {
-        smap_entry *e = m->buckets[b];
+        strmap_entry *e = m->buckets[b];
         while (e != NULL) {
-            smap_entry *next = e->next;
+            strmap_entry *next = e->next;
             free(e);
             e = next;
         }
@@ -35,32 +35,32 @@ void smap_free(smap *m)
     memset(m, 0, sizeof *m);
 }
 
-static smap_entry **smap_slot(const smap *m, const char *key, uint64_t h)
+static strmap_entry **strmap_slot(const strmap *m, const char *key, uint64_t h)
 {
-    smap_entry **p = &m->buckets[h & (m->nbuckets - 1)];
+    strmap_entry **p = &m->buckets[h & (m->nbuckets - 1)];
     while (*p != NULL && ((*p)->hash != h || strcmp((*p)->key, key) != 0))
         p = &(*p)->next;
     return p;
 }
 
-void *smap_get(const smap *m, const char *key)
+void *strmap_get(const strmap *m, const char *key)
 {
     if (m->nbuckets == 0)
         return NULL;
-    smap_entry *e = *smap_slot(m, key, smap_fnv(SMAP_FNV_OFFSET, key, strlen(key)));
+    strmap_entry *e = *strmap_slot(m, key, strmap_fnv(STRMAP_FNV_OFFSET, key, strlen(key)));
     return e != NULL ? e->value : NULL;
 }
 
-static int smap_grow(smap *m)
+static int strmap_grow(strmap *m)
 {
     size_t n = m->nbuckets ? m->nbuckets * 2 : 16;
-    smap_entry **b = calloc(n, sizeof *b);
+    strmap_entry **b = calloc(n, sizeof *b);
     if (b == NULL)
         return -1;
     for (size_t i = 0; i < m->nbuckets; i++) {
-        smap_entry *e = m->buckets[i];
+        strmap_entry *e = m->buckets[i];
         while (e != NULL) {
-            smap_entry *next = e->next;
+            strmap_entry *next = e->next;
             e->next = b[e->hash & (n - 1)];
             b[e->hash & (n - 1)] = e;
             e = next;
@@ -72,22 +72,22 @@ static int smap_grow(smap *m)
     return 0;
 }
 
-int smap_put(smap *m, const char *key, void *value, void **old)
+int strmap_put(strmap *m, const char *key, void *value, void **old)
 {
     if (old != NULL)
         *old = NULL;
-    if (m->count >= m->nbuckets && smap_grow(m) != 0 && m->nbuckets == 0)
+    if (m->count >= m->nbuckets && strmap_grow(m) != 0 && m->nbuckets == 0)
         return -1; /* a failed grow of a non-empty map just leaves longer chains */
     size_t klen = strlen(key);
-    uint64_t h = smap_fnv(SMAP_FNV_OFFSET, key, klen);
-    smap_entry **p = smap_slot(m, key, h);
+    uint64_t h = strmap_fnv(STRMAP_FNV_OFFSET, key, klen);
+    strmap_entry **p = strmap_slot(m, key, h);
     if (*p != NULL) {
         if (old != NULL)
             *old = (*p)->value;
         (*p)->value = value;
         return 0;
     }
-    smap_entry *e = malloc(sizeof *e + klen + 1);
+    strmap_entry *e = malloc(sizeof *e + klen + 1);
     if (e == NULL)
         return -1;
     e->next = NULL;
@@ -99,12 +99,12 @@ int smap_put(smap *m, const char *key, void *value, void **old)
     return 0;
 }
 
-void *smap_del(smap *m, const char *key)
+void *strmap_del(strmap *m, const char *key)
 {
     if (m->nbuckets == 0)
         return NULL;
-    smap_entry **p = smap_slot(m, key, smap_fnv(SMAP_FNV_OFFSET, key, strlen(key)));
-    smap_entry *e = *p;
+    strmap_entry **p = strmap_slot(m, key, strmap_fnv(STRMAP_FNV_OFFSET, key, strlen(key)));
+    strmap_entry *e = *p;
     if (e == NULL)
         return NULL;
     *p = e->next;
@@ -114,12 +114,12 @@ void *smap_del(smap *m, const char *key)
     return v;
 }
 
-size_t smap_count(const smap *m)
+size_t strmap_count(const strmap *m)
 {
     return m->count;
 }
 
-static void smap_iter_settle(smap_iter *it)
+static void strmap_iter_settle(strmap_iter *it)
 {
     while (it->e == NULL && it->bucket < it->m->nbuckets) {
         it->e = it->m->buckets[it->bucket++];
@@ -127,31 +127,31 @@ static void smap_iter_settle(smap_iter *it)
     it->next = it->e != NULL ? it->e->next : NULL;
 }
 
-smap_iter smap_iter_start(const smap *m)
+strmap_iter strmap_iter_start(const strmap *m)
 {
-    smap_iter it = {.m = m, .bucket = 0, .e = NULL, .next = NULL};
-    smap_iter_settle(&it);
+    strmap_iter it = {.m = m, .bucket = 0, .e = NULL, .next = NULL};
+    strmap_iter_settle(&it);
     return it;
 }
 
-int smap_iter_ok(const smap_iter *it)
+int strmap_iter_ok(const strmap_iter *it)
 {
     return it->e != NULL;
 }
 
-void smap_iter_next(smap_iter *it)
+void strmap_iter_next(strmap_iter *it)
 {
     it->e = it->next;
-    smap_iter_settle(it);
+    strmap_iter_settle(it);
 }
 
-int smap_key(char *key, const char *ns, const char *name)
+int strmap_key(char *key, const char *ns, const char *name)
 {
-    int n = snprintf(key, SMAP_KEY_MAX, "%s/%s", ns, name);
-    return n > 0 && n < SMAP_KEY_MAX ? 0 : -1;
+    int n = snprintf(key, STRMAP_KEY_MAX, "%s/%s", ns, name);
+    return n > 0 && n < STRMAP_KEY_MAX ? 0 : -1;
 }
 
-int smap_key_split(const char *key, char ns[64], const char **name)
+int strmap_key_split(const char *key, char ns[64], const char **name)
 {
     const char *slash = strchr(key, '/');
     if (slash == NULL || slash - key > 63)

@@ -1,12 +1,12 @@
-/* txt: shared helpers for messages, hex digits and secret wiping; small enough that a
+/* text: shared helpers for messages, hex digits and secret wiping; small enough that a
  * copy per module would otherwise creep in everywhere. */
-#include "txt.h"
+#include "base/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-void txt_errorf(char *err, size_t errlen, const char *fmt, ...)
+void text_errorf(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err == NULL || errlen == 0)
         return;
@@ -16,7 +16,7 @@ void txt_errorf(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-int txt_hex_value(unsigned char c)
+int text_hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -27,7 +27,7 @@ int txt_hex_value(unsigned char c)
     return -1;
 }
 
-void txt_wipe(void *p, size_t n)
+void text_wipe(void *p, size_t n)
 {
     if (p != NULL && n > 0)
         explicit_bzero(p, n);

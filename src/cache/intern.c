@@ -1,59 +1,59 @@
-/* istr: the process's table of interned strings: a chained hash table of reference-counted
+/* intern: the process's table of interned strings: a chained hash table of reference-counted
  * entries, each string stored once in its entry; single-threaded like the event loop. */
-#include "istr.h"
+#include "cache/intern.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "smap.h"
+#include "base/strmap.h"
 
-typedef struct istr_entry {
-    struct istr_entry *next;
+typedef struct intern_entry {
+    struct intern_entry *next;
     uint64_t hash;
     uint32_t refs;
     uint32_t len;
     char s[];
-} istr_entry;
+} intern_entry;
 
 /* The table owns every entry; an entry lives while a reference to its string does. */
 static struct {
-    istr_entry **buckets;
+    intern_entry **buckets;
     size_t nbuckets; /* a power of two, or 0 */
     size_t count;
-} istr_table;
+} intern_table;
 
-static istr_entry *istr_entry_of(const char *s)
+static intern_entry *intern_entry_of(const char *s)
 {
-    return (istr_entry *)(void *)(s - offsetof(istr_entry, s));
+    return (intern_entry *)(void *)(s - offsetof(intern_entry, s));
 }
 
-static int istr_grow(void)
+static int intern_grow(void)
 {
-    size_t n = istr_table.nbuckets ? istr_table.nbuckets * 2 : 64;
-    istr_entry **b = calloc(n, sizeof *b);
+    size_t n = intern_table.nbuckets ? intern_table.nbuckets * 2 : 64;
+    intern_entry **b = calloc(n, sizeof *b);
     if (b == NULL)
         return -1;
-    for (size_t i = 0; i < istr_table.nbuckets; i++) {
-        for (istr_entry *e = istr_table.buckets[i], *next; e != NULL; e = next) {
+    for (size_t i = 0; i < intern_table.nbuckets; i++) {
+        for (intern_entry *e = intern_table.buckets[i], *next; e != NULL; e = next) {
             next = e->next;
             e->next = b[e->hash & (n - 1)];
             b[e->hash & (n - 1)] = e;
         }
     }
-    free(istr_table.buckets);
-    istr_table.buckets = b;
-    istr_table.nbuckets = n;
+    free(intern_table.buckets);
+    intern_table.buckets = b;
+    intern_table.nbuckets = n;
     return 0;
 }
 
-const char *istr_get(const char *s, size_t len)
+const char *intern_get(const char *s, size_t len)
 {
-    if (len > ISTR_MAX)
+    if (len > INTERN_MAX)
         return NULL;
-    uint64_t h = smap_fnv(SMAP_FNV_OFFSET, s, len);
-    if (istr_table.nbuckets > 0) {
-        for (istr_entry *e = istr_table.buckets[h & (istr_table.nbuckets - 1)]; e != NULL; e = e->next) {
+    uint64_t h = strmap_fnv(STRMAP_FNV_OFFSET, s, len);
+    if (intern_table.nbuckets > 0) {
+        for (intern_entry *e = intern_table.buckets[h & (intern_table.nbuckets - 1)]; e != NULL; e = e->next) {
             if (e->hash == h && e->len == len && memcmp(e->s, s, len) == 0) {
                 if (e->refs == UINT32_MAX)
                     return NULL;
@@ -62,9 +62,9 @@ const char *istr_get(const char *s, size_t len)
             }
         }
     }
-    if (istr_table.count >= istr_table.nbuckets && istr_grow() != 0)
+    if (intern_table.count >= intern_table.nbuckets && intern_grow() != 0)
         return NULL;
-    istr_entry *e = malloc(sizeof *e + len + 1);
+    intern_entry *e = malloc(sizeof *e + len + 1);
     if (e == NULL)
         return NULL;
     e->hash = h;
@@ -72,30 +72,30 @@ const char *istr_get(const char *s, size_t len)
     e->len = (uint32_t)len;
     memcpy(e->s, s, len);
     e->s[len] = '\0';
-    size_t b = h & (istr_table.nbuckets - 1);
-    e->next = istr_table.buckets[b];
-    istr_table.buckets[b] = e;
-    istr_table.count++;
+    size_t b = h & (intern_table.nbuckets - 1);
+    e->next = intern_table.buckets[b];
+    intern_table.buckets[b] = e;
+    intern_table.count++;
     return e->s;
 }
 
-const char *istr_json(const json_doc *doc, int tok)
+const char *intern_json(const json_doc *doc, int tok)
 {
-    char buf[ISTR_MAX + 1];
+    char buf[INTERN_MAX + 1];
     size_t len;
     if (!json_is_string(doc, tok) || json_str_copy(doc, tok, buf, sizeof buf, &len) != 0)
         return NULL;
-    return istr_get(buf, len);
+    return intern_get(buf, len);
 }
 
-void istr_put(const char *s)
+void intern_put(const char *s)
 {
     if (s == NULL)
         return;
-    istr_entry *e = istr_entry_of(s);
+    intern_entry *e = intern_entry_of(s);
     if (--e->refs > 0)
         return;
-    for (istr_entry **p = &istr_table.buckets[e->hash & (istr_table.nbuckets - 1)]; *p != NULL; p = &(*p)->next) {
+    for (intern_entry **p = &intern_table.buckets[e->hash & (intern_table.nbuckets - 1)]; *p != NULL; p = &(*p)->next) {
         if (*p == e) {
             *p = e->next;
             break;
@@ -104,14 +104,14 @@ void istr_put(const char *s)
     free(e);
     /* The last string gone: the buckets go too, so a process (or a unit test) that has
      * released everything holds nothing of the table. */
-    if (--istr_table.count == 0) {
-        free(istr_table.buckets);
-        istr_table.buckets = NULL;
-        istr_table.nbuckets = 0;
+    if (--intern_table.count == 0) {
+        free(intern_table.buckets);
+        intern_table.buckets = NULL;
+        intern_table.nbuckets = 0;
     }
 }
 
-size_t istr_count(void)
+size_t intern_count(void)
 {
-    return istr_table.count;
+    return intern_table.count;
 }

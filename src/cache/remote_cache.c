@@ -1,83 +1,83 @@
-/* rcache: keeps a remote cluster's Services and EndpointSlices as compact structs grouped
+/* remote_cache: keeps a remote cluster's Services and EndpointSlices as compact structs grouped
  * by Service; a relist marks entries with a generation and drops the unmarked at its end. */
-#include "rcache.h"
+#include "cache/remote_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "istr.h"
-#include "svcmode.h"
-#include "txt.h"
+#include "cache/intern.h"
+#include "cache/svc_mode.h"
+#include "base/text.h"
 
-#define RC_KEY_MAX 320
+#define REMOTE_KEY_MAX 320
 
-void rcache_init(rcache *c, rcache_dirty_cb dirty, void *arg)
+void remote_cache_init(remote_cache *c, remote_cache_dirty_cb dirty, void *arg)
 {
     memset(c, 0, sizeof *c);
-    smap_init(&c->groups);
-    smap_init(&c->slices);
+    strmap_init(&c->groups);
+    strmap_init(&c->slices);
     c->dirty = dirty;
     c->arg = arg;
 }
 
-void rcache_set_limits(rcache *c, const rcache_limits *lim)
+void remote_cache_set_limits(remote_cache *c, const remote_cache_limits *lim)
 {
     c->limits = *lim;
 }
 
-static void rc_svc_free(rc_svc *s)
+static void remote_svc_free(remote_svc *s)
 {
     if (s == NULL)
         return;
     for (uint16_t i = 0; i < s->nports; i++) {
-        istr_put(s->ports[i].name);
-        istr_put(s->ports[i].app_protocol);
-        istr_put(s->ports[i].target_port_name);
+        intern_put(s->ports[i].name);
+        intern_put(s->ports[i].app_protocol);
+        intern_put(s->ports[i].target_port_name);
     }
     free(s->ports);
     free(s->external_name);
     free(s);
 }
 
-static void rc_group_free(rc_group *g)
+static void remote_group_free(remote_group *g)
 {
-    istr_put(g->ns);
+    intern_put(g->ns);
     free(g);
 }
 
-static void rc_slice_free(rcache *c, rc_slice *s)
+static void remote_slice_free(remote_cache *c, remote_slice *s)
 {
     c->endpoints -= s->data.neps;
     slice_data_free(&s->data);
     free(s);
 }
 
-void rcache_free(rcache *c)
+void remote_cache_free(remote_cache *c)
 {
-    for (smap_iter it = smap_iter_start(&c->slices); smap_iter_ok(&it); smap_iter_next(&it))
-        rc_slice_free(c, it.e->value);
-    for (smap_iter it = smap_iter_start(&c->groups); smap_iter_ok(&it); smap_iter_next(&it)) {
-        rc_group *g = it.e->value;
-        rc_svc_free(g->svc);
-        rc_group_free(g);
+    for (strmap_iter it = strmap_iter_start(&c->slices); strmap_iter_ok(&it); strmap_iter_next(&it))
+        remote_slice_free(c, it.e->value);
+    for (strmap_iter it = strmap_iter_start(&c->groups); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+        remote_group *g = it.e->value;
+        remote_svc_free(g->svc);
+        remote_group_free(g);
     }
-    smap_free(&c->slices);
-    smap_free(&c->groups);
+    strmap_free(&c->slices);
+    strmap_free(&c->groups);
 }
 
-static int rc_key(char *key, const char *ns, const char *name)
+static int remote_key(char *key, const char *ns, const char *name)
 {
-    int n = snprintf(key, RC_KEY_MAX, "%s/%s", ns, name);
-    return n > 0 && n < RC_KEY_MAX ? 0 : -1;
+    int n = snprintf(key, REMOTE_KEY_MAX, "%s/%s", ns, name);
+    return n > 0 && n < REMOTE_KEY_MAX ? 0 : -1;
 }
 
-static rc_group *rc_group_get(rcache *c, const char *ns, const char *name, bool create)
+static remote_group *remote_group_get(remote_cache *c, const char *ns, const char *name, bool create)
 {
-    char key[RC_KEY_MAX];
-    if (rc_key(key, ns, name) != 0)
+    char key[REMOTE_KEY_MAX];
+    if (remote_key(key, ns, name) != 0)
         return NULL;
-    rc_group *g = smap_get(&c->groups, key);
+    remote_group *g = strmap_get(&c->groups, key);
     if (g != NULL || !create)
         return g;
     size_t namel = strlen(name) + 1;
@@ -86,26 +86,26 @@ static rc_group *rc_group_get(rcache *c, const char *ns, const char *name, bool 
         return NULL;
     memcpy(g->strs, name, namel);
     g->name = g->strs;
-    g->ns = istr_get(ns, strlen(ns));
-    if (g->ns == NULL || smap_put(&c->groups, key, g, NULL) != 0) {
-        rc_group_free(g);
+    g->ns = intern_get(ns, strlen(ns));
+    if (g->ns == NULL || strmap_put(&c->groups, key, g, NULL) != 0) {
+        remote_group_free(g);
         return NULL;
     }
     return g;
 }
 
 /* A group with neither Service nor slices is dropped, so churn leaves nothing behind. */
-static void rc_group_maybe_drop(rcache *c, rc_group *g)
+static void remote_group_maybe_drop(remote_cache *c, remote_group *g)
 {
     if (g->svc != NULL || g->slices != NULL)
         return;
-    char key[RC_KEY_MAX];
-    rc_key(key, g->ns, g->name);
-    smap_del(&c->groups, key);
-    rc_group_free(g);
+    char key[REMOTE_KEY_MAX];
+    remote_key(key, g->ns, g->name);
+    strmap_del(&c->groups, key);
+    remote_group_free(g);
 }
 
-static void rc_mark_dirty(rcache *c, const rc_group *g)
+static void remote_mark_dirty(remote_cache *c, const remote_group *g)
 {
     if (c->dirty != NULL)
         c->dirty(c->arg, g->ns, g->name);
@@ -113,12 +113,12 @@ static void rc_mark_dirty(rcache *c, const rc_group *g)
 
 /* ---- Services ---- */
 
-static uint8_t rc_family(const json_doc *doc, int tok)
+static uint8_t remote_family(const json_doc *doc, int tok)
 {
     return json_str_eq(doc, tok, "IPv4") ? 4 : json_str_eq(doc, tok, "IPv6") ? 6 : 0;
 }
 
-static int rc_parse_svc_ports(const json_doc *doc, int arr, rc_svc *s)
+static int remote_parse_svc_ports(const json_doc *doc, int arr, remote_svc *s)
 {
     int n = json_len(doc, arr);
     if (n <= 0)
@@ -129,7 +129,7 @@ static int rc_parse_svc_ports(const json_doc *doc, int arr, rc_svc *s)
     if (s->ports == NULL)
         return -1;
     for (int t = json_arr_first(doc, arr); t >= 0; t = json_next(doc, t)) {
-        rc_svc_port *p = &s->ports[s->nports++];
+        remote_svc_port *p = &s->ports[s->nports++];
         int64_t v = 0;
         int name = json_obj_get(doc, t, "name"), app = json_obj_get(doc, t, "appProtocol");
         int proto = json_obj_get(doc, t, "protocol"), target = json_obj_get(doc, t, "targetPort");
@@ -137,13 +137,13 @@ static int rc_parse_svc_ports(const json_doc *doc, int arr, rc_svc *s)
             return -1;
         p->port = (int32_t)v;
         p->protocol = slice_protocol_parse(doc, proto);
-        p->name = json_is_string(doc, name) ? istr_json(doc, name) : istr_get("", 0);
+        p->name = json_is_string(doc, name) ? intern_json(doc, name) : intern_get("", 0);
         if (p->name == NULL)
             return -1;
-        if (json_is_string(doc, app) && (p->app_protocol = istr_json(doc, app)) == NULL)
+        if (json_is_string(doc, app) && (p->app_protocol = intern_json(doc, app)) == NULL)
             return -1;
         if (json_is_string(doc, target)) {
-            if ((p->target_port_name = istr_json(doc, target)) == NULL)
+            if ((p->target_port_name = intern_json(doc, target)) == NULL)
                 return -1;
         } else if (json_int64(doc, target, &v) == 0 && v > 0 && v <= 65535) {
             p->target_port = (int32_t)v;
@@ -152,50 +152,50 @@ static int rc_parse_svc_ports(const json_doc *doc, int arr, rc_svc *s)
     return 0;
 }
 
-uint64_t rcache_ports_hash(const rc_svc_port *ports, size_t n)
+uint64_t remote_cache_ports_hash(const remote_svc_port *ports, size_t n)
 {
-    uint64_t h = SMAP_FNV_OFFSET;
+    uint64_t h = STRMAP_FNV_OFFSET;
     for (size_t i = 0; i < n; i++) {
-        const rc_svc_port *p = &ports[i];
-        h = smap_fnv(h, p->name, strlen(p->name) + 1);
-        h = smap_fnv(h, p->app_protocol ? p->app_protocol : "\x01", p->app_protocol ? strlen(p->app_protocol) + 1 : 2);
-        h = smap_fnv(h, p->target_port_name ? p->target_port_name : "\x01",
+        const remote_svc_port *p = &ports[i];
+        h = strmap_fnv(h, p->name, strlen(p->name) + 1);
+        h = strmap_fnv(h, p->app_protocol ? p->app_protocol : "\x01", p->app_protocol ? strlen(p->app_protocol) + 1 : 2);
+        h = strmap_fnv(h, p->target_port_name ? p->target_port_name : "\x01",
                      p->target_port_name ? strlen(p->target_port_name) + 1 : 2);
-        h = smap_fnv(h, &p->port, sizeof p->port);
-        h = smap_fnv(h, &p->target_port, sizeof p->target_port);
-        h = smap_fnv(h, &p->protocol, 1);
+        h = strmap_fnv(h, &p->port, sizeof p->port);
+        h = strmap_fnv(h, &p->target_port, sizeof p->target_port);
+        h = strmap_fnv(h, &p->protocol, 1);
     }
     return h;
 }
 
-static uint64_t rc_svc_hash(const rc_svc *s)
+static uint64_t remote_svc_hash(const remote_svc *s)
 {
-    uint64_t h = smap_fnv(SMAP_FNV_OFFSET, &s->flags, 1);
-    h = smap_fnv(h, &s->ip_family_policy, 1);
-    h = smap_fnv(h, s->ip_families, 2);
-    h = smap_fnv(h, &s->mode, 1);
-    uint64_t ph = rcache_ports_hash(s->ports, s->nports);
-    h = smap_fnv(h, &ph, sizeof ph);
-    return s->external_name != NULL ? smap_fnv(h, s->external_name, strlen(s->external_name) + 1) : h;
+    uint64_t h = strmap_fnv(STRMAP_FNV_OFFSET, &s->flags, 1);
+    h = strmap_fnv(h, &s->ip_family_policy, 1);
+    h = strmap_fnv(h, s->ip_families, 2);
+    h = strmap_fnv(h, &s->mode, 1);
+    uint64_t ph = remote_cache_ports_hash(s->ports, s->nports);
+    h = strmap_fnv(h, &ph, sizeof ph);
+    return s->external_name != NULL ? strmap_fnv(h, s->external_name, strlen(s->external_name) + 1) : h;
 }
 
-static rc_svc *rc_parse_svc(const json_doc *doc, int obj)
+static remote_svc *remote_parse_svc(const json_doc *doc, int obj)
 {
-    rc_svc *s = calloc(1, sizeof *s);
+    remote_svc *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
     int spec = json_obj_get(doc, obj, "spec");
-    s->mode = (uint8_t)svcmode_of(doc, obj);
+    s->mode = (uint8_t)svc_mode_of(doc, obj);
     if (json_str_eq(doc, json_obj_get(doc, spec, "clusterIP"), "None"))
-        s->flags |= RC_HEADLESS;
+        s->flags |= REMOTE_HEADLESS;
     if (json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName")) {
-        s->flags |= RC_EXTERNAL_NAME;
+        s->flags |= REMOTE_EXTERNAL_NAME;
         /* A DNS name: the API server bounds it at 253; anything else is not copied. */
         int ext = json_obj_get(doc, spec, "externalName");
         size_t len = 0;
         if (json_is_string(doc, ext) && json_raw(doc, ext, &len) != NULL && len <= 255 &&
             (s->external_name = json_str_dup(doc, ext)) == NULL) {
-            rc_svc_free(s);
+            remote_svc_free(s);
             return NULL;
         }
     }
@@ -206,16 +206,16 @@ static rc_svc *rc_parse_svc(const json_doc *doc, int obj)
                                                                          : 0;
     int fams = json_obj_get(doc, spec, "ipFamilies"), f = json_arr_first(doc, fams);
     for (int i = 0; i < 2 && f >= 0; i++, f = json_next(doc, f))
-        s->ip_families[i] = rc_family(doc, f);
-    if (rc_parse_svc_ports(doc, json_obj_get(doc, spec, "ports"), s) != 0) {
-        rc_svc_free(s);
+        s->ip_families[i] = remote_family(doc, f);
+    if (remote_parse_svc_ports(doc, json_obj_get(doc, spec, "ports"), s) != 0) {
+        remote_svc_free(s);
         return NULL;
     }
-    s->hash = rc_svc_hash(s);
+    s->hash = remote_svc_hash(s);
     return s;
 }
 
-static int rc_meta(const json_doc *doc, int obj, char *ns, char *name)
+static int remote_meta(const json_doc *doc, int obj, char *ns, char *name)
 {
     int meta = json_obj_get(doc, obj, "metadata");
     if (json_str_copy(doc, json_obj_get(doc, meta, "namespace"), ns, 64, NULL) != 0 || ns[0] == '\0' ||
@@ -224,30 +224,30 @@ static int rc_meta(const json_doc *doc, int obj, char *ns, char *name)
     return 0;
 }
 
-static int rc_upsert_svc(rcache *c, const json_doc *doc, int obj, char *err, size_t errlen)
+static int remote_upsert_svc(remote_cache *c, const json_doc *doc, int obj, char *err, size_t errlen)
 {
     char ns[64], name[254];
-    if (rc_meta(doc, obj, ns, name) != 0) {
-        txt_errorf(err, errlen, "a Service without namespace or name");
+    if (remote_meta(doc, obj, ns, name) != 0) {
+        text_errorf(err, errlen, "a Service without namespace or name");
         return -1;
     }
-    const rc_group *had = rc_group_get(c, ns, name, false);
+    const remote_group *had = remote_group_get(c, ns, name, false);
     bool fresh = had == NULL || had->svc == NULL;
     /* During a list, what counts is the Services that list restated so far. */
     bool counts = c->listing_svc ? fresh || had->svc->gen != c->gen_svc : fresh;
     uint64_t held = c->listing_svc ? c->listed_svc : c->services;
     if (counts && c->limits.max_services > 0 && held + 1 > c->limits.max_services) {
-        txt_errorf(err, errlen,
+        text_errorf(err, errlen,
                    "Service %s/%s is over the budget of %llu Services per link (raise --max-services-per-link "
                    "or the link's spec.maxServices)",
                    ns, name, (unsigned long long)c->limits.max_services);
-        return RCACHE_OVER_BUDGET;
+        return REMOTE_CACHE_OVER_BUDGET;
     }
-    rc_svc *s = rc_parse_svc(doc, obj);
-    rc_group *g = s != NULL ? rc_group_get(c, ns, name, true) : NULL;
+    remote_svc *s = remote_parse_svc(doc, obj);
+    remote_group *g = s != NULL ? remote_group_get(c, ns, name, true) : NULL;
     if (g == NULL) {
-        rc_svc_free(s);
-        txt_errorf(err, errlen, "Service %s/%s: cannot decode its ports (or out of memory)", ns, name);
+        remote_svc_free(s);
+        text_errorf(err, errlen, "Service %s/%s: cannot decode its ports (or out of memory)", ns, name);
         return -1;
     }
     s->gen = c->gen_svc;
@@ -256,45 +256,45 @@ static int rc_upsert_svc(rcache *c, const json_doc *doc, int obj, char *err, siz
         c->services++;
     if (counts && c->listing_svc)
         c->listed_svc++;
-    rc_svc_free(g->svc);
+    remote_svc_free(g->svc);
     g->svc = s;
     if (changed)
-        rc_mark_dirty(c, g);
+        remote_mark_dirty(c, g);
     return 0;
 }
 
-static void rc_drop_svc(rcache *c, rc_group *g)
+static void remote_drop_svc(remote_cache *c, remote_group *g)
 {
     c->services--;
     if (c->listing_svc && g->svc->gen == c->gen_svc)
         c->listed_svc--;
-    rc_svc_free(g->svc);
+    remote_svc_free(g->svc);
     g->svc = NULL;
-    rc_mark_dirty(c, g);
-    rc_group_maybe_drop(c, g);
+    remote_mark_dirty(c, g);
+    remote_group_maybe_drop(c, g);
 }
 
 /* ---- EndpointSlices ---- */
 
-static uint64_t rc_slice_hash(const slice_data *d)
+static uint64_t remote_slice_hash(const slice_data *d)
 {
-    uint64_t h = smap_fnv(SMAP_FNV_OFFSET, &d->addr_type, sizeof d->addr_type);
+    uint64_t h = strmap_fnv(STRMAP_FNV_OFFSET, &d->addr_type, sizeof d->addr_type);
     uint64_t ph = slice_ports_hash(d->ports, d->nports);
-    h = smap_fnv(h, &ph, sizeof ph);
-    h = smap_fnv(h, &d->neps, sizeof d->neps);
+    h = strmap_fnv(h, &ph, sizeof ph);
+    h = strmap_fnv(h, &d->neps, sizeof d->neps);
     if (d->neps > 0)
-        h = smap_fnv(h, d->eps, d->neps * slice_ep_size(d->addr_type));
+        h = strmap_fnv(h, d->eps, d->neps * slice_ep_size(d->addr_type));
     for (uint32_t i = 0; d->hostnames != NULL && i < d->neps; i++) {
         const char *host = d->hostnames[i] != NULL ? d->hostnames[i] : "\x01";
-        h = smap_fnv(h, host, strlen(host) + 1);
+        h = strmap_fnv(h, host, strlen(host) + 1);
     }
     return h;
 }
 
-static void rc_unlink_slice(rc_slice *s)
+static void remote_unlink_slice(remote_slice *s)
 {
-    rc_group *g = s->group;
-    for (rc_slice **p = &g->slices; *p != NULL; p = &(*p)->next) {
+    remote_group *g = s->group;
+    for (remote_slice **p = &g->slices; *p != NULL; p = &(*p)->next) {
         if (*p == s) {
             *p = s->next;
             g->nslices--;
@@ -303,67 +303,67 @@ static void rc_unlink_slice(rc_slice *s)
     }
 }
 
-static void rc_drop_slice(rcache *c, const char *key, rc_slice *s)
+static void remote_drop_slice(remote_cache *c, const char *key, remote_slice *s)
 {
-    rc_group *g = s->group;
+    remote_group *g = s->group;
     if (c->listing_eps && s->gen == c->gen_slice)
         c->listed_eps -= s->data.neps;
-    smap_del(&c->slices, key);
-    rc_unlink_slice(s);
-    rc_slice_free(c, s);
-    rc_mark_dirty(c, g);
-    rc_group_maybe_drop(c, g);
+    strmap_del(&c->slices, key);
+    remote_unlink_slice(s);
+    remote_slice_free(c, s);
+    remote_mark_dirty(c, g);
+    remote_group_maybe_drop(c, g);
 }
 
 /* Endpoints counted against the budget: all held, or during a list those it restated. */
-static uint64_t rc_slice_counted(const rcache *c, const rc_slice *old)
+static uint64_t remote_slice_counted(const remote_cache *c, const remote_slice *old)
 {
     if (old == NULL || (c->listing_eps && old->gen != c->gen_slice))
         return 0;
     return old->data.neps;
 }
 
-static bool rc_slice_over_budget(const rcache *c, const rc_slice *old, const rc_slice *s, const char *ns,
+static bool remote_slice_over_budget(const remote_cache *c, const remote_slice *old, const remote_slice *s, const char *ns,
                                  const char *name, char *err, size_t errlen)
 {
-    uint64_t held = (c->listing_eps ? c->listed_eps : c->endpoints) - rc_slice_counted(c, old);
+    uint64_t held = (c->listing_eps ? c->listed_eps : c->endpoints) - remote_slice_counted(c, old);
     if (c->limits.max_endpoints == 0 || held + s->data.neps <= c->limits.max_endpoints)
         return false;
-    txt_errorf(err, errlen,
+    text_errorf(err, errlen,
                "EndpointSlice %s/%s is over the budget of %llu endpoints per link (raise --max-endpoints-per-link "
                "or the link's spec.maxEndpoints)",
                ns, name, (unsigned long long)c->limits.max_endpoints);
     return true;
 }
 
-static int rc_upsert_slice(rcache *c, const json_doc *doc, int obj, char *err, size_t errlen)
+static int remote_upsert_slice(remote_cache *c, const json_doc *doc, int obj, char *err, size_t errlen)
 {
-    char ns[64], name[254], svc[64], key[RC_KEY_MAX];
+    char ns[64], name[254], svc[64], key[REMOTE_KEY_MAX];
     int labels = json_path(doc, obj, "metadata", "labels", NULL);
-    if (rc_meta(doc, obj, ns, name) != 0 || rc_key(key, ns, name) != 0) {
-        txt_errorf(err, errlen, "an EndpointSlice without namespace or name");
+    if (remote_meta(doc, obj, ns, name) != 0 || remote_key(key, ns, name) != 0) {
+        text_errorf(err, errlen, "an EndpointSlice without namespace or name");
         return -1;
     }
-    rc_slice *old = smap_get(&c->slices, key);
+    remote_slice *old = strmap_get(&c->slices, key);
     /* A slice of no Service, or one of ours that slipped past the selector, is not data. */
     if (json_str_copy(doc, json_obj_get(doc, labels, SLICE_LABEL_SERVICE), svc, sizeof svc, NULL) != 0 ||
         svc[0] == '\0' || json_str_eq(doc, json_obj_get(doc, labels, SLICE_LABEL_MANAGED_BY), SLICE_MANAGED_BY)) {
         if (old != NULL)
-            rc_drop_slice(c, key, old);
+            remote_drop_slice(c, key, old);
         return 0;
     }
-    rc_slice *s = calloc(1, sizeof *s);
+    remote_slice *s = calloc(1, sizeof *s);
     if (s == NULL || slice_parse(doc, obj, &s->data, err, errlen) != 0) {
         free(s);
         return -1;
     }
     slice_ports_sort(s->data.ports, s->data.nports);
-    if (rc_slice_over_budget(c, old, s, ns, name, err, errlen)) {
+    if (remote_slice_over_budget(c, old, s, ns, name, err, errlen)) {
         slice_data_free(&s->data);
         free(s);
-        return RCACHE_OVER_BUDGET;
+        return REMOTE_CACHE_OVER_BUDGET;
     }
-    s->hash = rc_slice_hash(&s->data);
+    s->hash = remote_slice_hash(&s->data);
     s->gen = c->gen_slice;
     if (old != NULL && old->hash == s->hash && strcmp(old->group->name, svc) == 0) {
         if (c->listing_eps && old->gen != s->gen)
@@ -377,19 +377,19 @@ static int rc_upsert_slice(rcache *c, const json_doc *doc, int obj, char *err, s
      * selector no longer sends), and dropping it after looking the group up would free the
      * group under us. */
     if (old != NULL)
-        rc_drop_slice(c, key, old);
-    rc_group *g = rc_group_get(c, ns, svc, true);
+        remote_drop_slice(c, key, old);
+    remote_group *g = remote_group_get(c, ns, svc, true);
     if (g == NULL) {
         slice_data_free(&s->data);
         free(s);
-        txt_errorf(err, errlen, "out of memory");
+        text_errorf(err, errlen, "out of memory");
         return -1;
     }
-    if (smap_put(&c->slices, key, s, NULL) != 0) {
+    if (strmap_put(&c->slices, key, s, NULL) != 0) {
         slice_data_free(&s->data);
         free(s);
-        rc_group_maybe_drop(c, g);
-        txt_errorf(err, errlen, "out of memory");
+        remote_group_maybe_drop(c, g);
+        text_errorf(err, errlen, "out of memory");
         return -1;
     }
     s->group = g;
@@ -399,13 +399,13 @@ static int rc_upsert_slice(rcache *c, const json_doc *doc, int obj, char *err, s
     c->endpoints += s->data.neps;
     if (c->listing_eps)
         c->listed_eps += s->data.neps;
-    rc_mark_dirty(c, g);
+    remote_mark_dirty(c, g);
     return 0;
 }
 
 /* ---- reflector events ---- */
 
-void rcache_list_begin(rcache *c, char kind)
+void remote_cache_list_begin(remote_cache *c, char kind)
 {
     if (kind == 's') {
         c->gen_svc++;
@@ -418,73 +418,73 @@ void rcache_list_begin(rcache *c, char kind)
     }
 }
 
-void rcache_list_end(rcache *c, char kind)
+void remote_cache_list_end(remote_cache *c, char kind)
 {
     if (kind == 's')
         c->listing_svc = false;
     else
         c->listing_eps = false;
     if (kind == 's') {
-        for (smap_iter it = smap_iter_start(&c->groups); smap_iter_ok(&it); smap_iter_next(&it)) {
-            rc_group *g = it.e->value;
+        for (strmap_iter it = strmap_iter_start(&c->groups); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+            remote_group *g = it.e->value;
             if (g->svc != NULL && g->svc->gen != c->gen_svc)
-                rc_drop_svc(c, g);
+                remote_drop_svc(c, g);
         }
     } else {
-        for (smap_iter it = smap_iter_start(&c->slices); smap_iter_ok(&it); smap_iter_next(&it)) {
-            rc_slice *s = it.e->value;
+        for (strmap_iter it = strmap_iter_start(&c->slices); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+            remote_slice *s = it.e->value;
             if (s->gen != c->gen_slice)
-                rc_drop_slice(c, it.e->key, s);
+                remote_drop_slice(c, it.e->key, s);
         }
     }
 }
 
-int rcache_upsert(rcache *c, char kind, const json_doc *doc, int obj, char *err, size_t errlen)
+int remote_cache_upsert(remote_cache *c, char kind, const json_doc *doc, int obj, char *err, size_t errlen)
 {
-    return kind == 's' ? rc_upsert_svc(c, doc, obj, err, errlen) : rc_upsert_slice(c, doc, obj, err, errlen);
+    return kind == 's' ? remote_upsert_svc(c, doc, obj, err, errlen) : remote_upsert_slice(c, doc, obj, err, errlen);
 }
 
-void rcache_delete(rcache *c, char kind, const json_doc *doc, int obj)
+void remote_cache_delete(remote_cache *c, char kind, const json_doc *doc, int obj)
 {
-    char ns[64], name[254], key[RC_KEY_MAX];
-    if (rc_meta(doc, obj, ns, name) != 0)
+    char ns[64], name[254], key[REMOTE_KEY_MAX];
+    if (remote_meta(doc, obj, ns, name) != 0)
         return;
     if (kind == 's') {
-        rc_group *g = rc_group_get(c, ns, name, false);
+        remote_group *g = remote_group_get(c, ns, name, false);
         if (g != NULL && g->svc != NULL)
-            rc_drop_svc(c, g);
+            remote_drop_svc(c, g);
         return;
     }
-    if (rc_key(key, ns, name) != 0)
+    if (remote_key(key, ns, name) != 0)
         return;
-    rc_slice *s = smap_get(&c->slices, key);
+    remote_slice *s = strmap_get(&c->slices, key);
     if (s != NULL)
-        rc_drop_slice(c, key, s);
+        remote_drop_slice(c, key, s);
 }
 
-int rcache_ports_hash_json(const json_doc *doc, int svc_obj, uint64_t *out)
+int remote_cache_ports_hash_json(const json_doc *doc, int svc_obj, uint64_t *out)
 {
-    rc_svc *s = rc_parse_svc(doc, svc_obj);
+    remote_svc *s = remote_parse_svc(doc, svc_obj);
     if (s == NULL)
         return -1;
-    *out = rcache_ports_hash(s->ports, s->nports);
-    rc_svc_free(s);
+    *out = remote_cache_ports_hash(s->ports, s->nports);
+    remote_svc_free(s);
     return 0;
 }
 
-const rc_group *rcache_group(const rcache *c, const char *ns, const char *name)
+const remote_group *remote_cache_group(const remote_cache *c, const char *ns, const char *name)
 {
-    char key[RC_KEY_MAX];
-    if (rc_key(key, ns, name) != 0)
+    char key[REMOTE_KEY_MAX];
+    if (remote_key(key, ns, name) != 0)
         return NULL;
-    return smap_get(&c->groups, key);
+    return strmap_get(&c->groups, key);
 }
 
-size_t rcache_bytes(const rcache *c)
+size_t remote_cache_bytes(const remote_cache *c)
 {
     size_t b = (c->groups.nbuckets + c->slices.nbuckets) * sizeof(void *);
-    b += smap_count(&c->groups) * (sizeof(rc_group) + sizeof(smap_entry) + 48 + sizeof(rc_svc));
-    b += smap_count(&c->slices) * (sizeof(rc_slice) + sizeof(smap_entry) + 64);
+    b += strmap_count(&c->groups) * (sizeof(remote_group) + sizeof(strmap_entry) + 48 + sizeof(remote_svc));
+    b += strmap_count(&c->slices) * (sizeof(remote_slice) + sizeof(strmap_entry) + 64);
     b += c->endpoints * slice_ep_size(SLICE_ADDR_IPV4); /* most are */
     return b;
 }

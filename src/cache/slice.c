@@ -1,16 +1,16 @@
 /* slice: EndpointSlice decoding into the compact model, the canonical hash that makes
  * "nothing changed" cheap to see, slice names, and the JSON bodies svclink writes. */
-#include "slice.h"
+#include "cache/slice.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "istr.h"
-#include "jwriter.h"
-#include "smap.h"
-#include "txt.h"
+#include "cache/intern.h"
+#include "json/json_writer.h"
+#include "base/strmap.h"
+#include "base/text.h"
 
 const char *slice_addr_type_name(slice_addr_type t)
 {
@@ -61,8 +61,8 @@ bool slice_addr_unsafe(slice_addr_type t, const uint8_t *a)
 void slice_data_free(slice_data *d)
 {
     for (uint16_t i = 0; i < d->nports; i++) {
-        istr_put(d->ports[i].name);
-        istr_put(d->ports[i].app_protocol);
+        intern_put(d->ports[i].name);
+        intern_put(d->ports[i].app_protocol);
     }
     free(d->ports);
     if (d->hostnames != NULL) {
@@ -80,7 +80,7 @@ static int slice_parse_ports(const json_doc *doc, int arr, slice_data *out, char
     if (n <= 0)
         return 0;
     if (n > SLICE_MAX_PORTS) {
-        txt_errorf(err, errlen, "ports: %d entries (at most %d)", n, SLICE_MAX_PORTS);
+        text_errorf(err, errlen, "ports: %d entries (at most %d)", n, SLICE_MAX_PORTS);
         return -1;
     }
     out->ports = calloc((size_t)n, sizeof *out->ports);
@@ -94,17 +94,17 @@ static int slice_parse_ports(const json_doc *doc, int arr, slice_data *out, char
         int app = json_obj_get(doc, t, "appProtocol");
         int64_t v = -1;
         if (port >= 0 && !json_is_null(doc, port) && (json_int64(doc, port, &v) != 0 || v < 0 || v > 65535)) {
-            txt_errorf(err, errlen, "ports[%u].port is not a port number", out->nports);
+            text_errorf(err, errlen, "ports[%u].port is not a port number", out->nports);
             return -1;
         }
         p->port = (int32_t)v;
         p->protocol = slice_protocol_parse(doc, proto);
-        p->name = json_is_string(doc, name) ? istr_json(doc, name) : istr_get("", 0);
+        p->name = json_is_string(doc, name) ? intern_json(doc, name) : intern_get("", 0);
         if (json_is_string(doc, app))
-            p->app_protocol = istr_json(doc, app);
+            p->app_protocol = intern_json(doc, app);
         out->nports++;
         if (p->name == NULL || (json_is_string(doc, app) && p->app_protocol == NULL)) {
-            txt_errorf(err, errlen, "ports[%u]: bad or too long name", out->nports - 1);
+            text_errorf(err, errlen, "ports[%u]: bad or too long name", out->nports - 1);
             return -1;
         }
     }
@@ -142,7 +142,7 @@ static int slice_parse_endpoints(const json_doc *doc, int arr, bool keep_unsafe,
     if (n <= 0)
         return 0;
     if (n > SLICE_API_MAX_ENDPOINTS) {
-        txt_errorf(err, errlen, "endpoints: %d entries (at most %d)", n, SLICE_API_MAX_ENDPOINTS);
+        text_errorf(err, errlen, "endpoints: %d entries (at most %d)", n, SLICE_API_MAX_ENDPOINTS);
         return -1;
     }
     size_t rec = slice_ep_size(out->addr_type);
@@ -166,7 +166,7 @@ static int slice_parse_endpoints(const json_doc *doc, int arr, bool keep_unsafe,
             e[0] |= 0x80; /* marks "extra addresses" so a hand-added one shows as a change */
         e[0] |= slice_parse_conditions(doc, json_obj_get(doc, t, "conditions"));
         if (slice_parse_hostname(doc, json_obj_get(doc, t, "hostname"), (size_t)n, out) != 0) {
-            txt_errorf(err, errlen, "endpoints[%u].hostname is not valid", out->neps);
+            text_errorf(err, errlen, "endpoints[%u].hostname is not valid", out->neps);
             return -1;
         }
         out->neps++;
@@ -223,17 +223,17 @@ void slice_ports_sort(slice_port *ports, size_t n)
 static uint64_t slice_hash_str(uint64_t h, const char *s)
 {
     s = s != NULL ? s : "";
-    return smap_fnv(h, s, strlen(s) + 1); /* the NUL separates fields unambiguously */
+    return strmap_fnv(h, s, strlen(s) + 1); /* the NUL separates fields unambiguously */
 }
 
 uint64_t slice_ports_hash(const slice_port *ports, size_t n)
 {
-    uint64_t h = SMAP_FNV_OFFSET;
+    uint64_t h = STRMAP_FNV_OFFSET;
     for (size_t i = 0; i < n; i++) {
         h = slice_hash_str(h, ports[i].name);
         h = slice_hash_str(h, ports[i].app_protocol != NULL ? ports[i].app_protocol : "\x01");
-        h = smap_fnv(h, &ports[i].port, sizeof ports[i].port);
-        h = smap_fnv(h, &ports[i].protocol, 1);
+        h = strmap_fnv(h, &ports[i].port, sizeof ports[i].port);
+        h = strmap_fnv(h, &ports[i].protocol, 1);
     }
     return h;
 }
@@ -265,8 +265,8 @@ void slice_hostname(char out[64], const char *hostname, const char *suffix)
         memcpy(out + hl + 1, sfx, n + 1);
         return;
     }
-    uint64_t h = smap_fnv(SMAP_FNV_OFFSET, hostname, hl + 1);
-    h = smap_fnv(h, suffix, strlen(suffix) + 1);
+    uint64_t h = strmap_fnv(STRMAP_FNV_OFFSET, hostname, hl + 1);
+    h = strmap_fnv(h, suffix, strlen(suffix) + 1);
     size_t keep = hl < 40 ? hl : 40;
     while (keep > 0 && hostname[keep - 1] == '-')
         keep--;
@@ -286,25 +286,25 @@ static const char *slice_ep_hostname(const slice_desc *d, const slice_ep *e, cha
 
 static uint64_t slice_hash_parts(const slice_desc *d, const char *source, const char *owner_name)
 {
-    uint64_t h = SMAP_FNV_OFFSET;
+    uint64_t h = STRMAP_FNV_OFFSET;
     h = slice_hash_str(h, d->service);
     h = slice_hash_str(h, d->link);
     h = slice_hash_str(h, source);
     h = slice_hash_str(h, owner_name);
     h = slice_hash_str(h, d->owner_uid);
     uint8_t t = (uint8_t)d->addr_type;
-    h = smap_fnv(h, &t, 1);
+    h = strmap_fnv(h, &t, 1);
     uint64_t np = d->nports;
-    h = smap_fnv(h, &np, sizeof np);
+    h = strmap_fnv(h, &np, sizeof np);
     uint64_t ph = slice_ports_hash(d->ports, d->nports);
-    h = smap_fnv(h, &ph, sizeof ph);
+    h = strmap_fnv(h, &ph, sizeof ph);
     uint64_t ne = d->neps;
-    h = smap_fnv(h, &ne, sizeof ne);
+    h = strmap_fnv(h, &ne, sizeof ne);
     h = slice_hash_str(h, d->zone_hint != NULL ? d->zone_hint : "\x01");
     size_t alen = slice_addr_len(d->addr_type);
     for (size_t i = 0; i < d->neps; i++) {
-        h = smap_fnv(h, d->eps[i].addr, alen);
-        h = smap_fnv(h, &d->eps[i].cond, 1);
+        h = strmap_fnv(h, d->eps[i].addr, alen);
+        h = strmap_fnv(h, &d->eps[i].cond, 1);
         char host[64];
         h = slice_hash_str(h, slice_ep_hostname(d, &d->eps[i], host));
     }
@@ -449,14 +449,14 @@ static size_t slice_name_part(char *out, const char *s, size_t n)
 void slice_name(char out[64], const char *ns, const char *service, const char *link, slice_addr_type t,
                 uint64_t ports_hash, unsigned index)
 {
-    uint64_t h = SMAP_FNV_OFFSET;
+    uint64_t h = STRMAP_FNV_OFFSET;
     h = slice_hash_str(h, ns);
     h = slice_hash_str(h, service);
     h = slice_hash_str(h, link);
     uint8_t tb = (uint8_t)t;
-    h = smap_fnv(h, &tb, 1);
-    h = smap_fnv(h, &ports_hash, sizeof ports_hash);
-    h = smap_fnv(h, &index, sizeof index);
+    h = strmap_fnv(h, &tb, 1);
+    h = strmap_fnv(h, &ports_hash, sizeof ports_hash);
+    h = strmap_fnv(h, &index, sizeof index);
     size_t len = slice_name_part(out, service, 20);
     out[len++] = '-';
     size_t l2 = slice_name_part(out + len, link, 20);

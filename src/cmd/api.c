@@ -1,6 +1,6 @@
-/* apicmd: parses `svclink api` arguments, opens one client with kconn, and runs a single
+/* api: parses `svclink api` arguments, opens one client with cluster_client, and runs a single
  * GET, a paginated LIST or a reflector WATCH, printing one line per object or event. */
-#include "apicmd.h"
+#include "cmd/api.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns.h"
-#include "kcfg.h"
-#include "kconn.h"
-#include "loop.h"
-#include "refl.h"
+#include "net/dns.h"
+#include "kubeconfig/kcfg.h"
+#include "kube/cluster_client.h"
+#include "net/loop.h"
+#include "kube/reflector.h"
 
-static const char apicmd_usage[] =
+static const char api_usage[] =
     "Usage: svclink api [options] get|delete PATH\n"
     "       svclink api [options] create|replace|patch PATH --body FILE\n"
     "       svclink api [options] list PATH\n"
@@ -46,15 +46,15 @@ typedef struct {
     const char *kubeconfig, *context, *verb, *path, *selector, *from_rv, *body_file, *patch_type;
     bool untrusted;
     unsigned limit, watch_timeout, duration, parallel;
-} apicmd_args;
+} api_args;
 
 typedef struct {
     loop *l;
     int status;
     unsigned long items, pages, upserts, deletes;
-} apicmd_run;
+} api_run;
 
-static int apicmd_parse_uint(const char *flag, const char *v, unsigned *out)
+static int api_parse_uint(const char *flag, const char *v, unsigned *out)
 {
     char *end;
     unsigned long n = strtoul(v, &end, 10);
@@ -66,7 +66,7 @@ static int apicmd_parse_uint(const char *flag, const char *v, unsigned *out)
     return 0;
 }
 
-static int apicmd_parse(int argc, char **argv, apicmd_args *a)
+static int api_parse(int argc, char **argv, api_args *a)
 {
     memset(a, 0, sizeof *a);
     a->limit = 500;
@@ -79,7 +79,7 @@ static int apicmd_parse(int argc, char **argv, apicmd_args *a)
             a->untrusted = true;
             takes = false;
         } else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
-            fputs(apicmd_usage, stdout);
+            fputs(api_usage, stdout);
             return 1;
         } else if (s[0] != '-') {
             if (a->verb == NULL)
@@ -107,16 +107,16 @@ static int apicmd_parse(int argc, char **argv, apicmd_args *a)
         } else if (strcmp(s, "--selector") == 0) {
             a->selector = v;
         } else if (strcmp(s, "--limit") == 0) {
-            if (apicmd_parse_uint(s, v, &a->limit) != 0)
+            if (api_parse_uint(s, v, &a->limit) != 0)
                 return -1;
         } else if (strcmp(s, "--watch-timeout") == 0) {
-            if (apicmd_parse_uint(s, v, &a->watch_timeout) != 0)
+            if (api_parse_uint(s, v, &a->watch_timeout) != 0)
                 return -1;
         } else if (strcmp(s, "--parallel") == 0) {
-            if (apicmd_parse_uint(s, v, &a->parallel) != 0)
+            if (api_parse_uint(s, v, &a->parallel) != 0)
                 return -1;
         } else if (strcmp(s, "--duration") == 0) {
-            if (apicmd_parse_uint(s, v, &a->duration) != 0)
+            if (api_parse_uint(s, v, &a->duration) != 0)
                 return -1;
         } else {
             fprintf(stderr, "svclink api: unknown option \"%s\" (see svclink api --help)\n", s);
@@ -148,7 +148,7 @@ static int apicmd_parse(int argc, char **argv, apicmd_args *a)
     return 0;
 }
 
-static int apicmd_load(const apicmd_args *a, kcfg_config *cfg)
+static int api_load(const api_args *a, kcfg_config *cfg)
 {
     kcfg_error err;
     int rc;
@@ -181,7 +181,7 @@ static int apicmd_load(const apicmd_args *a, kcfg_config *cfg)
 }
 
 /* Reads the whole body file (or stdin for "-"), at most 16 MiB. Caller frees. */
-static char *apicmd_read_body(const char *path, size_t *len)
+static char *api_read_body(const char *path, size_t *len)
 {
     const size_t max = (size_t)16 << 20;
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -203,7 +203,7 @@ static char *apicmd_read_body(const char *path, size_t *len)
     return buf;
 }
 
-static const char *apicmd_patch_content_type(const char *type)
+static const char *api_patch_content_type(const char *type)
 {
     if (type == NULL || strcmp(type, "merge") == 0)
         return "application/merge-patch+json";
@@ -214,9 +214,9 @@ static const char *apicmd_patch_content_type(const char *type)
     return "application/apply-patch+yaml";
 }
 
-static void apicmd_on_get(void *arg, const kapi_response *resp)
+static void api_on_get(void *arg, const apiclient_response *resp)
 {
-    apicmd_run *run = arg;
+    api_run *run = arg;
     if (resp->status >= 200 && resp->status < 300) {
         fwrite(resp->body, 1, resp->body_len, stdout);
         fputc('\n', stdout);
@@ -231,13 +231,13 @@ static void apicmd_on_get(void *arg, const kapi_response *resp)
 /* ---- list and watch share the reflector's callbacks ---- */
 
 typedef struct {
-    apicmd_run *run;
+    api_run *run;
     bool watching;
     bool list_only;
-    refl *r;
-} apicmd_refl;
+    reflector *r;
+} api_refl;
 
-static void apicmd_print_object(const char *op, const json_doc *doc, int obj)
+static void api_print_object(const char *op, const json_doc *doc, int obj)
 {
     char ns[256] = "", name[256] = "", rv[80] = "";
     json_str_copy(doc, json_path(doc, obj, "metadata", "namespace", NULL), ns, sizeof ns, NULL);
@@ -246,76 +246,76 @@ static void apicmd_print_object(const char *op, const json_doc *doc, int obj)
     printf("%s %s%s%s rv=%s\n", op, ns, ns[0] ? "/" : "", name, rv);
 }
 
-static void apicmd_list_begin(void *arg)
+static void api_list_begin(void *arg)
 {
-    apicmd_refl *ar = arg;
+    api_refl *ar = arg;
     ar->run->items = 0;
     printf("LIST-BEGIN\n");
 }
 
-static void apicmd_object(void *arg, refl_op op, const json_doc *doc, int obj)
+static void api_object(void *arg, reflector_op op, const json_doc *doc, int obj)
 {
-    apicmd_refl *ar = arg;
-    if (op == REFL_DELETE) {
+    api_refl *ar = arg;
+    if (op == REFLECTOR_DELETE) {
         ar->run->deletes++;
-        apicmd_print_object("DELETE", doc, obj);
+        api_print_object("DELETE", doc, obj);
         return;
     }
-    if (ar->r != NULL && refl_get_state(ar->r) == REFL_SYNCED && ar->watching)
+    if (ar->r != NULL && reflector_get_state(ar->r) == REFLECTOR_SYNCED && ar->watching)
         ar->run->upserts++;
     else
         ar->run->items++;
-    apicmd_print_object("UPSERT", doc, obj);
+    api_print_object("UPSERT", doc, obj);
 }
 
-static void apicmd_stop_soon(loop *l, void *arg)
+static void api_stop_soon(loop *l, void *arg)
 {
     (void)arg;
     loop_stop(l);
 }
 
-static void apicmd_list_end(void *arg)
+static void api_list_end(void *arg)
 {
-    apicmd_refl *ar = arg;
-    const refl_stats *st = refl_get_stats(ar->r);
+    api_refl *ar = arg;
+    const reflector_stats *st = reflector_get_stats(ar->r);
     printf("LIST-END items=%lu pages=%llu rv=%s\n", ar->run->items, (unsigned long long)st->lists,
-           refl_resource_version(ar->r));
+           reflector_resource_version(ar->r));
     fflush(stdout);
     ar->watching = true;
     if (ar->list_only) {
         ar->run->status = 0;
         /* The reflector is inside its own callback: stop from the loop, not from here. */
-        loop_timer_add(ar->run->l, 0, apicmd_stop_soon, NULL);
+        loop_timer_add(ar->run->l, 0, api_stop_soon, NULL);
     }
 }
 
-static void apicmd_state(void *arg, refl_state st, int status, conn_error transport, const char *reason)
+static void api_state(void *arg, reflector_state st, int status, conn_error transport, const char *reason)
 {
-    apicmd_refl *ar = arg;
+    api_refl *ar = arg;
     (void)transport;
-    printf("STATE %s status=%d%s%s\n", st == REFL_SYNCED ? "synced" : st == REFL_FAILING ? "failing" : "connecting",
+    printf("STATE %s status=%d%s%s\n", st == REFLECTOR_SYNCED ? "synced" : st == REFLECTOR_FAILING ? "failing" : "connecting",
            status, reason[0] ? " " : "", reason);
     fflush(stdout);
-    if (st == REFL_FAILING && ar->list_only) {
+    if (st == REFLECTOR_FAILING && ar->list_only) {
         ar->run->status = 1;
-        loop_timer_add(ar->run->l, 0, apicmd_stop_soon, NULL);
+        loop_timer_add(ar->run->l, 0, api_stop_soon, NULL);
     }
 }
 
-static const refl_handlers apicmd_refl_handlers = {apicmd_list_begin, apicmd_object, apicmd_list_end, apicmd_state};
+static const reflector_handlers api_refl_handlers = {api_list_begin, api_object, api_list_end, api_state};
 
 /* The extra watches of --parallel only report how many have synced. */
-static void apicmd_quiet_begin(void *arg)
+static void api_quiet_begin(void *arg)
 {
     (void)arg;
 }
 
-static void apicmd_quiet_object(void *arg, refl_op op, const json_doc *doc, int obj)
+static void api_quiet_object(void *arg, reflector_op op, const json_doc *doc, int obj)
 {
     (void)arg, (void)op, (void)doc, (void)obj;
 }
 
-static void apicmd_quiet_end(void *arg)
+static void api_quiet_end(void *arg)
 {
     unsigned *synced = arg;
     if (++*synced % 10 == 0)
@@ -323,48 +323,48 @@ static void apicmd_quiet_end(void *arg)
     fflush(stdout);
 }
 
-static void apicmd_quiet_state(void *arg, refl_state st, int status, conn_error transport, const char *reason)
+static void api_quiet_state(void *arg, reflector_state st, int status, conn_error transport, const char *reason)
 {
     (void)arg, (void)status, (void)transport;
-    if (st == REFL_FAILING)
+    if (st == REFLECTOR_FAILING)
         fprintf(stderr, "svclink api: parallel watch: %s\n", reason);
 }
 
-static const refl_handlers apicmd_quiet_handlers = {apicmd_quiet_begin, apicmd_quiet_object, apicmd_quiet_end,
-                                                    apicmd_quiet_state};
+static const reflector_handlers api_quiet_handlers = {api_quiet_begin, api_quiet_object, api_quiet_end,
+                                                    api_quiet_state};
 
-static volatile sig_atomic_t apicmd_signalled;
+static volatile sig_atomic_t api_signalled;
 
-static void apicmd_on_signal(int sig)
+static void api_on_signal(int sig)
 {
     (void)sig;
-    apicmd_signalled = 1;
+    api_signalled = 1;
 }
 
-static void apicmd_poll_signal(loop *l, void *arg)
+static void api_poll_signal(loop *l, void *arg)
 {
-    if (apicmd_signalled)
+    if (api_signalled)
         loop_stop(l);
     else
-        loop_timer_add(l, 100, apicmd_poll_signal, arg);
+        loop_timer_add(l, 100, api_poll_signal, arg);
 }
 
-int apicmd_main(int argc, char **argv)
+int api_main(int argc, char **argv)
 {
-    apicmd_args a;
+    api_args a;
     /* One line per event, visible at once to whoever follows the output. */
     setvbuf(stdout, NULL, _IOLBF, 0);
-    int prc = apicmd_parse(argc, argv, &a);
+    int prc = api_parse(argc, argv, &a);
     if (prc != 0)
         return prc > 0 ? 0 : 2;
     kcfg_config cfg;
-    if (apicmd_load(&a, &cfg) != 0)
+    if (api_load(&a, &cfg) != 0)
         return 2;
     loop *l = loop_new();
     dns_resolver *dns = l != NULL ? dns_new(l) : NULL;
-    kconn kc;
+    cluster_client kc;
     char err[512];
-    if (l == NULL || dns == NULL || kconn_open(&kc, l, dns, cfg.context_name ? cfg.context_name : "cluster", &cfg,
+    if (l == NULL || dns == NULL || cluster_client_open(&kc, l, dns, cfg.context_name ? cfg.context_name : "cluster", &cfg,
                                                 err, sizeof err) != 0) {
         fprintf(stderr, "svclink api: %s\n", l == NULL || dns == NULL ? "out of memory" : err);
         kcfg_free(&cfg);
@@ -374,64 +374,64 @@ int apicmd_main(int argc, char **argv)
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = apicmd_on_signal;
+    sa.sa_handler = api_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    loop_timer_add(l, 100, apicmd_poll_signal, NULL);
+    loop_timer_add(l, 100, api_poll_signal, NULL);
 
-    apicmd_run run = {.l = l, .status = 1};
-    apicmd_refl ar = {.run = &run, .list_only = strcmp(a.verb, "list") == 0};
-    refl **extra = NULL;
+    api_run run = {.l = l, .status = 1};
+    api_refl ar = {.run = &run, .list_only = strcmp(a.verb, "list") == 0};
+    reflector **extra = NULL;
     unsigned extra_synced = 0;
     char *body = NULL;
     size_t body_len = 0;
-    if (a.body_file != NULL && (body = apicmd_read_body(a.body_file, &body_len)) == NULL) {
+    if (a.body_file != NULL && (body = api_read_body(a.body_file, &body_len)) == NULL) {
         run.status = 2;
     } else if (strcmp(a.verb, "get") == 0 || strcmp(a.verb, "delete") == 0) {
-        kapi_request(kc.api, a.verb[0] == 'g' ? "GET" : "DELETE", a.path, NULL, NULL, 0, apicmd_on_get, &run);
+        apiclient_request(kc.api, a.verb[0] == 'g' ? "GET" : "DELETE", a.path, NULL, NULL, 0, api_on_get, &run);
     } else if (body != NULL) {
         const char *method = strcmp(a.verb, "create") == 0 ? "POST" : strcmp(a.verb, "replace") == 0 ? "PUT" : "PATCH";
-        const char *ctype = method[1] == 'A' ? apicmd_patch_content_type(a.patch_type) : "application/json";
-        kapi_request(kc.api, method, a.path, ctype, body, body_len, apicmd_on_get, &run);
+        const char *ctype = method[1] == 'A' ? api_patch_content_type(a.patch_type) : "application/json";
+        apiclient_request(kc.api, method, a.path, ctype, body, body_len, api_on_get, &run);
     } else {
-        refl_config rc = {.path = a.path, .label_selector = a.selector, .page_limit = a.limit,
+        reflector_config rc = {.path = a.path, .label_selector = a.selector, .page_limit = a.limit,
                           .watch_timeout_s = a.watch_timeout, .list_only = ar.list_only};
-        ar.r = refl_new(l, kc.api, &rc, &apicmd_refl_handlers, &ar);
+        ar.r = reflector_new(l, kc.api, &rc, &api_refl_handlers, &ar);
         if (ar.r != NULL && a.from_rv != NULL)
-            refl_start_from(ar.r, a.from_rv);
+            reflector_start_from(ar.r, a.from_rv);
         else if (ar.r != NULL)
-            refl_start(ar.r);
+            reflector_start(ar.r);
         if (!ar.list_only && a.parallel > 1) {
             extra = calloc(a.parallel - 1, sizeof *extra);
             for (unsigned i = 0; extra != NULL && i + 1 < a.parallel; i++) {
-                extra[i] = refl_new(l, kc.api, &rc, &apicmd_quiet_handlers, &extra_synced);
+                extra[i] = reflector_new(l, kc.api, &rc, &api_quiet_handlers, &extra_synced);
                 if (extra[i] != NULL)
-                    refl_start(extra[i]);
+                    reflector_start(extra[i]);
             }
         }
         if (!ar.list_only) {
             run.status = 0;
             if (a.duration > 0)
-                loop_timer_add(l, (uint64_t)a.duration * 1000u, apicmd_stop_soon, NULL);
+                loop_timer_add(l, (uint64_t)a.duration * 1000u, api_stop_soon, NULL);
         }
     }
     if (run.status != 2)
         loop_run(l);
     free(body);
     if (ar.r != NULL) {
-        const refl_stats *st = refl_get_stats(ar.r);
+        const reflector_stats *st = reflector_get_stats(ar.r);
         printf("STATS lists=%llu relists=%llu gone=%llu watches=%llu events=%llu failures=%llu\n",
                (unsigned long long)st->lists, (unsigned long long)st->relists, (unsigned long long)st->gone,
                (unsigned long long)st->watches, (unsigned long long)st->events, (unsigned long long)st->failures);
     }
-    const kapi_stats *ks = kapi_get_stats(kc.api);
+    const apiclient_stats *ks = apiclient_get_stats(kc.api);
     fprintf(stderr, "svclink api: %llu requests, %llu connections, %llu reused\n", (unsigned long long)ks->requests,
             (unsigned long long)ks->connections, (unsigned long long)ks->reused);
-    refl_free(ar.r);
+    reflector_free(ar.r);
     for (unsigned i = 0; extra != NULL && i + 1 < a.parallel; i++)
-        refl_free(extra[i]);
+        reflector_free(extra[i]);
     free(extra);
-    kconn_close(&kc);
+    cluster_client_close(&kc);
     dns_free(dns);
     loop_free(l);
     kcfg_free(&cfg);

@@ -1,20 +1,20 @@
 /* check: `svclink check` loads a kubeconfig under a ClusterLink's rules, asks the server who
  * we are, its version and the four permissions a link needs, and judges each step. */
-#include "check.h"
+#include "cmd/check.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
-#include "dns.h"
-#include "json.h"
-#include "jwriter.h"
-#include "kcfg.h"
-#include "kconn.h"
-#include "loop.h"
-#include "txt.h"
+#include "controller/options.h"
+#include "net/dns.h"
+#include "json/json.h"
+#include "json/json_writer.h"
+#include "kubeconfig/kcfg.h"
+#include "kube/cluster_client.h"
+#include "net/loop.h"
+#include "base/text.h"
 
 static const char check_usage[] =
     "Usage: svclink check --kubeconfig FILE [--context NAME] [--trusted] [--timeout 10s]\n"
@@ -39,19 +39,19 @@ static const char check_usage[] =
 static int check_apply_flag(check_args *a, const char *flag, const char *value, char *err, size_t errlen)
 {
     if (strcmp(flag, "--namespace") == 0)
-        return cfg_namespace_list_add(flag, value, CHECK_MAX_NAMESPACES, &a->namespaces, &a->namespace_count, err,
+        return options_namespace_list_add(flag, value, CHECK_MAX_NAMESPACES, &a->namespaces, &a->namespace_count, err,
                                       errlen);
     if (value[0] == '\0') {
-        txt_errorf(err, errlen, "%s: empty value", flag);
+        text_errorf(err, errlen, "%s: empty value", flag);
         return -1;
     }
     if (strcmp(flag, "--kubeconfig") == 0) {
         a->kubeconfig = value;
     } else if (strcmp(flag, "--context") == 0) {
         a->context = value;
-    } else if (cfg_parse_duration_ms(value, &a->timeout_ms) != 0 || a->timeout_ms < CHECK_MIN_TIMEOUT_MS ||
+    } else if (options_parse_duration_ms(value, &a->timeout_ms) != 0 || a->timeout_ms < CHECK_MIN_TIMEOUT_MS ||
                a->timeout_ms > CHECK_MAX_TIMEOUT_MS) {
-        txt_errorf(err, errlen, "--timeout: \"%.40s\" is not a duration from 100ms to 10m (examples: 10s, 1m)",
+        text_errorf(err, errlen, "--timeout: \"%.40s\" is not a duration from 100ms to 10m (examples: 10s, 1m)",
                    value);
         return -1;
     }
@@ -72,7 +72,7 @@ check_args_result check_args_parse(int argc, char *const argv[], check_args *out
 {
     memset(out, 0, sizeof *out);
     out->timeout_ms = CHECK_DEFAULT_TIMEOUT_MS;
-    txt_errorf(err, errlen, "%s", "");
+    text_errorf(err, errlen, "%s", "");
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
@@ -86,21 +86,21 @@ check_args_result check_args_parse(int argc, char *const argv[], check_args *out
         const char *flag = check_value_flag(arg, len);
         if (flag == NULL) {
             if (len == 9 && memcmp(arg, "--trusted", 9) == 0)
-                txt_errorf(err, errlen, "--trusted takes no value");
+                text_errorf(err, errlen, "--trusted takes no value");
             else
-                txt_errorf(err, errlen, "%s \"%.64s\"", arg[0] == '-' ? "unknown flag" : "unexpected argument", arg);
+                text_errorf(err, errlen, "%s \"%.64s\"", arg[0] == '-' ? "unknown flag" : "unexpected argument", arg);
             return CHECK_ARGS_ERROR;
         }
         const char *value = eq != NULL ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
         if (value == NULL) {
-            txt_errorf(err, errlen, "%s needs a value", flag);
+            text_errorf(err, errlen, "%s needs a value", flag);
             return CHECK_ARGS_ERROR;
         }
         if (check_apply_flag(out, flag, value, err, errlen) != 0)
             return CHECK_ARGS_ERROR;
     }
     if (out->kubeconfig == NULL) {
-        txt_errorf(err, errlen, "--kubeconfig FILE is required");
+        text_errorf(err, errlen, "--kubeconfig FILE is required");
         return CHECK_ARGS_ERROR;
     }
     return CHECK_ARGS_RUN;
@@ -108,7 +108,7 @@ check_args_result check_args_parse(int argc, char *const argv[], check_args *out
 
 void check_args_free(check_args *a)
 {
-    cfg_namespace_list_free(&a->namespaces, &a->namespace_count);
+    options_namespace_list_free(&a->namespaces, &a->namespace_count);
 }
 
 /* ---- requests and replies ---- */
@@ -168,7 +168,7 @@ static int check_read_body(check_reply *r, check_req_kind kind, const json_doc *
 {
     if (kind == CHECK_REQ_ACCESS) {
         if (json_bool(doc, json_path(doc, 0, "status", "allowed", NULL), &r->allowed) != JSON_OK) {
-            txt_errorf(why, whylen, "the answer has no status.allowed");
+            text_errorf(why, whylen, "the answer has no status.allowed");
             return -1;
         }
         return 0;
@@ -178,13 +178,13 @@ static int check_read_body(check_reply *r, check_req_kind kind, const json_doc *
     int rc = json_str_copy(doc, tok, r->value, sizeof r->value, NULL);
     /* A review without a user name still proves we were authenticated; a version must say. */
     if (kind == CHECK_REQ_VERSION && (rc == JSON_ERR_TYPE || r->value[0] == '\0')) {
-        txt_errorf(why, whylen, "the answer has no gitVersion");
+        text_errorf(why, whylen, "the answer has no gitVersion");
         return -1;
     }
     return 0;
 }
 
-void check_reply_set(check_reply *r, check_req_kind kind, const char *what, const kapi_response *resp)
+void check_reply_set(check_reply *r, check_req_kind kind, const char *what, const apiclient_response *resp)
 {
     memset(r, 0, sizeof *r);
     r->answered = true;
@@ -192,9 +192,9 @@ void check_reply_set(check_reply *r, check_req_kind kind, const char *what, cons
     r->transport = resp->transport;
     if (resp->status < 200 || resp->status > 299) {
         if (resp->error != NULL && resp->error[0] != '\0')
-            txt_errorf(r->error, sizeof r->error, "%s", resp->error);
+            text_errorf(r->error, sizeof r->error, "%s", resp->error);
         else
-            txt_errorf(r->error, sizeof r->error, "%s: unexpected HTTP status %d", what, resp->status);
+            text_errorf(r->error, sizeof r->error, "%s: unexpected HTTP status %d", what, resp->status);
         return;
     }
     json_doc doc;
@@ -203,7 +203,7 @@ void check_reply_set(check_reply *r, check_req_kind kind, const char *what, cons
     char why[128];
     int rc = json_parse(&doc, resp->body, resp->body_len, why, sizeof why);
     if (rc == 0 && !json_is_object(&doc, 0)) {
-        txt_errorf(why, sizeof why, "the answer is not a JSON object");
+        text_errorf(why, sizeof why, "the answer is not a JSON object");
         rc = -1;
     }
     if (rc == 0)
@@ -211,7 +211,7 @@ void check_reply_set(check_reply *r, check_req_kind kind, const char *what, cons
     json_doc_free(&doc);
     if (rc != 0) {
         r->value[0] = '\0';
-        txt_errorf(r->error, sizeof r->error, "%s: %d, but %s", what, resp->status, why);
+        text_errorf(r->error, sizeof r->error, "%s: %d, but %s", what, resp->status, why);
         return;
     }
     r->ok = true;
@@ -234,7 +234,7 @@ void check_reply_timeout(check_reply *r, const char *what, uint64_t timeout_ms)
     r->answered = true;
     r->expired = true;
     r->transport = CONN_ERR_TIMEOUT;
-    txt_errorf(r->error, sizeof r->error, "%s: no answer within %s", what, check_duration_text(timeout_ms, d, sizeof d));
+    text_errorf(r->error, sizeof r->error, "%s: no answer within %s", what, check_duration_text(timeout_ms, d, sizeof d));
 }
 
 /* ---- the report ---- */
@@ -489,13 +489,13 @@ typedef struct {
     char *body;           /* owned: freed by check_run_free */
     size_t body_len;
     check_reply *reply;   /* borrowed from the outcome */
-    kapi_req *handle;     /* while in flight; owned by the client */
-    char what[128];       /* "cluster: VERB path", for messages kapi does not write */
+    apiclient_req *handle;     /* while in flight; owned by the client */
+    char what[128];       /* "cluster: VERB path", for messages apiclient does not write */
 } check_req;
 
 struct check_run {
     loop *l;
-    kapi_client *api;
+    apiclient_client *api;
     uint64_t timeout_ms;
     check_req *reqs;      /* owned */
     size_t count, next, inflight, finished;
@@ -504,7 +504,7 @@ struct check_run {
 
 static void check_pump(check_run *run);
 
-static void check_on_done(void *arg, const kapi_response *resp)
+static void check_on_done(void *arg, const apiclient_response *resp)
 {
     check_req *q = arg;
     q->handle = NULL;
@@ -519,7 +519,7 @@ static void check_pump(check_run *run)
 {
     while (run->inflight < CHECK_MAX_INFLIGHT && run->next < run->count) {
         check_req *q = &run->reqs[run->next++];
-        q->handle = kapi_request(run->api, q->method, q->path, q->body != NULL ? "application/json" : NULL, q->body,
+        q->handle = apiclient_request(run->api, q->method, q->path, q->body != NULL ? "application/json" : NULL, q->body,
                                  q->body_len, check_on_done, q);
         if (q->handle != NULL) {
             run->inflight++;
@@ -527,7 +527,7 @@ static void check_pump(check_run *run)
         }
         char msg[CHECK_ERROR_MAX];
         snprintf(msg, sizeof msg, "%s: out of memory", q->what);
-        kapi_response oom = {.transport = CONN_ERR_NOMEM, .body = "", .retry_after = -1, .error = msg};
+        apiclient_response oom = {.transport = CONN_ERR_NOMEM, .body = "", .retry_after = -1, .error = msg};
         check_reply_set(q->reply, q->kind, q->what, &oom);
         run->finished++;
     }
@@ -542,7 +542,7 @@ static void check_on_timeout(loop *l, void *arg)
     for (size_t i = 0; i < run->count; i++) {
         check_req *q = &run->reqs[i];
         if (q->handle != NULL)
-            kapi_cancel(q->handle);
+            apiclient_cancel(q->handle);
         q->handle = NULL;
         if (!q->reply->answered)
             check_reply_timeout(q->reply, q->what, run->timeout_ms);
@@ -595,7 +595,7 @@ static void check_run_free(check_run *run)
 {
     for (size_t i = 0; run->reqs != NULL && i < run->count; i++) {
         if (run->reqs[i].handle != NULL)
-            kapi_cancel(run->reqs[i].handle);
+            apiclient_cancel(run->reqs[i].handle);
         free(run->reqs[i].body);
     }
     free(run->reqs);
@@ -610,15 +610,15 @@ static int check_probe(const check_args *a, const kcfg_config *cfg, check_outcom
 {
     loop *l = loop_new();
     dns_resolver *dns = l != NULL ? dns_new(l) : NULL;
-    kconn kc = {0};
+    cluster_client kc = {0};
     check_run run = {.l = l, .timeout_ms = a->timeout_ms};
     int rc = -1;
     if (l == NULL || dns == NULL) {
-        txt_errorf(err, errlen, "out of memory");
-    } else if (kconn_open(&kc, l, dns, o->context, cfg, err, errlen) == 0) {
+        text_errorf(err, errlen, "out of memory");
+    } else if (cluster_client_open(&kc, l, dns, o->context, cfg, err, errlen) == 0) {
         run.api = kc.api;
         if (check_build_reqs(&run, o->context, a, o, access) != 0) {
-            txt_errorf(err, errlen, "out of memory");
+            text_errorf(err, errlen, "out of memory");
         } else {
             run.timer = loop_timer_add(l, a->timeout_ms, check_on_timeout, &run);
             check_pump(&run);
@@ -628,7 +628,7 @@ static int check_probe(const check_args *a, const kcfg_config *cfg, check_outcom
         }
     }
     check_run_free(&run);
-    kconn_close(&kc);
+    cluster_client_close(&kc);
     dns_free(dns);
     loop_free(l);
     return rc;

@@ -1,19 +1,19 @@
 /* main: svclink's entry point; turns the command line into an action and runs it.
- * Everything it decides comes from cfg; the version string is baked in at build time. */
+ * Everything it decides comes from options; the version string is baked in at build time. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <yaml.h>
 
-#include "apicmd.h"
-#include "cfg.h"
-#include "check.h"
-#include "engine.h"
-#include "log.h"
-#include "mirror.h"
-#include "mirrorcfg.h"
-#include "kdir.h"
+#include "cmd/api.h"
+#include "controller/options.h"
+#include "cmd/check.h"
+#include "controller/engine.h"
+#include "base/log.h"
+#include "cmd/mirror.h"
+#include "cmd/mirror_flags.h"
+#include "link/link_dir.h"
 #include "version.h"
 
 static void main_print_version(void)
@@ -25,12 +25,12 @@ static void main_print_version(void)
 
 /* A Deployment carried over from svclink (Go) may pass klog flags: they start svclink
  * but change nothing, and the log says so once per flag. */
-static void main_warn_klog(const cfg_options *opts)
+static void main_warn_klog(const options *opts)
 {
     if (opts->klog_flag_count == 0)
         return;
     log_setup((log_level)opts->log_level, opts->log_json);
-    for (size_t i = 0; i < opts->klog_flag_count && i < CFG_MAX_KLOG_FLAGS; i++) {
+    for (size_t i = 0; i < opts->klog_flag_count && i < OPTIONS_MAX_KLOG_FLAGS; i++) {
         char shown[160];
         const char *arg = opts->klog_flags[i].arg, *value = opts->klog_flags[i].value;
         if (value != NULL && strchr(arg, '=') == NULL)
@@ -40,30 +40,30 @@ static void main_warn_klog(const cfg_options *opts)
         log_kv(LOG_WARN, "ignoring a klog flag (from svclink (Go)): svclink logs by --log-level and --log-format",
                "flag", shown, NULL);
     }
-    if (opts->klog_flag_count > CFG_MAX_KLOG_FLAGS) {
+    if (opts->klog_flag_count > OPTIONS_MAX_KLOG_FLAGS) {
         char more[32];
-        snprintf(more, sizeof more, "%zu", opts->klog_flag_count - CFG_MAX_KLOG_FLAGS);
+        snprintf(more, sizeof more, "%zu", opts->klog_flag_count - OPTIONS_MAX_KLOG_FLAGS);
         log_kv(LOG_WARN, "ignoring more klog flags", "count", more, NULL);
     }
 }
 
 /* The answer to a command line that does not run anything: help, version or a usage
  * error (exit 2); -1 when the command is to run. */
-static int main_act(cfg_action action, const char *prog, void (*usage_fn)(char *, size_t), const char *err)
+static int main_act(options_action action, const char *prog, void (*usage_fn)(char *, size_t), const char *err)
 {
     char usage[4096];
     switch (action) {
-    case CFG_HELP:
+    case OPTIONS_HELP:
         usage_fn(usage, sizeof usage);
         fputs(usage, stdout);
         return 0;
-    case CFG_VERSION:
+    case OPTIONS_VERSION:
         main_print_version();
         return 0;
-    case CFG_ERROR:
+    case OPTIONS_ERROR:
         fprintf(stderr, "%s: %s\n", prog, err);
         return 2;
-    case CFG_RUN:
+    case OPTIONS_RUN:
         break;
     }
     return -1;
@@ -72,60 +72,60 @@ static int main_act(cfg_action action, const char *prog, void (*usage_fn)(char *
 /* svclink mirror: k8s-svc-sync's command line. */
 static int main_mirror(int argc, char **argv)
 {
-    mirrorcfg m;
+    mirror_flags m;
     char err[400];
-    int status = main_act(mirrorcfg_parse(argc, argv, getenv("KUBECONFIG"), &m, err, sizeof err), "svclink mirror",
-                          mirrorcfg_usage, err);
+    int status = main_act(mirror_flags_parse(argc, argv, getenv("KUBECONFIG"), &m, err, sizeof err), "svclink mirror",
+                          mirror_flags_usage, err);
     if (status < 0)
         status = mirror_run(&m);
-    mirrorcfg_free(&m);
+    mirror_flags_free(&m);
     return status;
 }
 
 /* --kubeconfig-dir: its links are added when the engine's environment exists. */
 typedef struct {
-    const cfg_options *opts;
-    kdir *dir;
+    const options *opts;
+    link_dir *dir;
 } main_links;
 
-static int main_add_links(void *arg, const clink_env *env, loop *l)
+static int main_add_links(void *arg, const cluster_link_env *env, loop *l)
 {
     main_links *ml = arg;
-    const cfg_options *o = ml->opts;
+    const options *o = ml->opts;
     /* Peer mode (the vmware controller's shape) creates Services that exist only remotely,
      * unless the flag says otherwise. */
     bool create = o->sync_services_given ? o->sync_services_to_local_cluster : true;
-    ml->dir = kdir_attach(o->kubeconfig_dir, o->trusted_kubeconfig_dir, create, env, l);
+    ml->dir = link_dir_attach(o->kubeconfig_dir, o->trusted_kubeconfig_dir, create, env, l);
     return ml->dir != NULL ? 0 : -1;
 }
 
-static int main_run(const cfg_options *opts)
+static int main_run(const options *opts)
 {
     if (opts->kubeconfig_dir == NULL)
         return engine_run(opts);
     main_links ml = {.opts = opts};
     engine_hooks hooks = {.no_clusterlinks = opts->no_clusterlinks, .add_links = main_add_links, .arg = &ml};
     int status = engine_run_with(opts, &hooks);
-    kdir_free(ml.dir);
+    link_dir_free(ml.dir);
     return status;
 }
 
 int main(int argc, char **argv)
 {
-    cfg_options opts;
+    options opts;
     char err[256];
 
     if (argc > 1 && strcmp(argv[1], "api") == 0)
-        return apicmd_main(argc - 1, argv + 1);
+        return api_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "check") == 0)
         return check_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "mirror") == 0)
         return main_mirror(argc - 1, argv + 1);
-    int status = main_act(cfg_parse(argc, argv, &opts, err, sizeof err), "svclink", cfg_usage, err);
+    int status = main_act(options_parse(argc, argv, &opts, err, sizeof err), "svclink", options_usage, err);
     if (status < 0) {
         main_warn_klog(&opts);
         status = main_run(&opts);
     }
-    cfg_free(&opts);
+    options_free(&opts);
     return status;
 }

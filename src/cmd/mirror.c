@@ -1,23 +1,23 @@
 /* mirror: `svclink mirror`: builds the one link (source context, trusted, into --dst-ns with
  * createServices and the selector) and keeps it in step with the kubeconfig file. */
-#include "mirror.h"
+#include "cmd/mirror.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "clink.h"
-#include "engine.h"
-#include "kcfg.h"
-#include "linkspec.h"
-#include "log.h"
-#include "loop.h"
-#include "txt.h"
+#include "link/cluster_link.h"
+#include "controller/engine.h"
+#include "kubeconfig/kcfg.h"
+#include "spec/linkspec.h"
+#include "base/log.h"
+#include "net/loop.h"
+#include "base/text.h"
 
 typedef struct {
-    const mirrorcfg *m;
-    const clink_env *env;
+    const mirror_flags *m;
+    const cluster_link_env *env;
     loop *l;
     char *base_dir;       /* owned: the kubeconfig's directory (relative paths start there) */
     struct stat seen;     /* the file as last read: a change of these reloads the source */
@@ -33,7 +33,7 @@ static int mirror_list_one(linkspec_list *list, const char *name)
 }
 
 /* The spec a ClusterLink would need for the same job. 0, or -1 (out of memory; spec freed). */
-static int mirror_spec(const mirrorcfg *m, linkspec *spec)
+static int mirror_spec(const mirror_flags *m, linkspec *spec)
 {
     memset(spec, 0, sizeof *spec);
     spec->enabled = true;
@@ -65,27 +65,27 @@ static bool mirror_same_file(const struct stat *a, const struct stat *b)
  * source context's text changed. */
 static int mirror_load(mirror_state *s)
 {
-    const mirrorcfg *m = s->m;
+    const mirror_flags *m = s->m;
     struct stat st;
     char *text = NULL;
     size_t len = 0;
-    kcfg_error kerr = {.msg = "it cannot be looked at (stat)"};
+    kcfg_error kcfg_err = {.msg = "it cannot be looked at (stat)"};
     /* stat first: a file replaced after the read is then seen as changed once more. */
-    if (stat(m->common.kubeconfig_path, &st) != 0 || kcfg_read_file(m->common.kubeconfig_path, &text, &len, &kerr) != 0) {
+    if (stat(m->common.kubeconfig_path, &st) != 0 || kcfg_read_file(m->common.kubeconfig_path, &text, &len, &kcfg_err) != 0) {
         log_kv(LOG_WARN, "cannot read the kubeconfig: the source keeps its last one", "kubeconfig",
-               m->common.kubeconfig_path, "error", kerr.msg, NULL);
+               m->common.kubeconfig_path, "error", kcfg_err.msg, NULL);
         return -1;
     }
     s->seen = st;
     linkspec spec;
-    clink *lk = NULL;
+    cluster_link *lk = NULL;
     if (mirror_spec(m, &spec) == 0) {
-        clink_source src = {.kubeconfig = text, .kubeconfig_len = len, .trust = KCFG_TRUSTED,
+        cluster_link_source src = {.kubeconfig = text, .kubeconfig_len = len, .trust = KCFG_TRUSTED,
                             .context = m->src_context, .base_dir = s->base_dir,
                            .no_namespace_optout = true};
-        lk = clink_static_upsert(s->env, m->link_name, &spec, &src);
+        lk = cluster_link_static_upsert(s->env, m->link_name, &spec, &src);
     }
-    txt_wipe(text, len);
+    text_wipe(text, len);
     free(text);
     if (lk == NULL) {
         log_kv(LOG_ERROR, "out of memory setting up the mirror link", "link", m->link_name, NULL);
@@ -106,12 +106,12 @@ static void mirror_on_poll(loop *l, void *arg)
     loop_timer_add(l, MIRROR_KUBECONFIG_POLL_MS, mirror_on_poll, s);
 }
 
-static int mirror_add_links(void *arg, const clink_env *env, loop *l)
+static int mirror_add_links(void *arg, const cluster_link_env *env, loop *l)
 {
     mirror_state *s = arg;
     s->env = env;
     s->l = l;
-    const mirrorcfg *m = s->m;
+    const mirror_flags *m = s->m;
     char selector[200];
     snprintf(selector, sizeof selector, "%s", m->selector != NULL ? m->selector : "(every Service)");
     log_kv(LOG_INFO, "mirror", "link", m->link_name, "srcContext", m->src_context, "srcNamespace", m->src_ns,
@@ -123,12 +123,12 @@ static int mirror_add_links(void *arg, const clink_env *env, loop *l)
 }
 
 /* Fails fast, before any connection, on a context that cannot be used. */
-static int mirror_check_context(const mirrorcfg *m, const char *flag, const char *context)
+static int mirror_check_context(const mirror_flags *m, const char *flag, const char *context)
 {
     kcfg_config cfg;
-    kcfg_error kerr;
-    if (kcfg_load_file(m->common.kubeconfig_path, context, &cfg, &kerr) != 0) {
-        fprintf(stderr, "svclink mirror: %s \"%.80s\": %s\n", flag, context, kerr.msg);
+    kcfg_error kcfg_err;
+    if (kcfg_load_file(m->common.kubeconfig_path, context, &cfg, &kcfg_err) != 0) {
+        fprintf(stderr, "svclink mirror: %s \"%.80s\": %s\n", flag, context, kcfg_err.msg);
         return -1;
     }
     kcfg_free(&cfg);
@@ -143,16 +143,16 @@ static char *mirror_base_dir(const char *path)
     return strndup(path, slash == path ? 1 : (size_t)(slash - path));
 }
 
-int mirror_run(const mirrorcfg *m)
+int mirror_run(const mirror_flags *m)
 {
     char *text = NULL;
     size_t len = 0;
-    kcfg_error kerr;
-    if (kcfg_read_file(m->common.kubeconfig_path, &text, &len, &kerr) != 0) {
-        fprintf(stderr, "svclink mirror: --kubeconfig: %s\n", kerr.msg);
+    kcfg_error kcfg_err;
+    if (kcfg_read_file(m->common.kubeconfig_path, &text, &len, &kcfg_err) != 0) {
+        fprintf(stderr, "svclink mirror: --kubeconfig: %s\n", kcfg_err.msg);
         return 2;
     }
-    txt_wipe(text, len);
+    text_wipe(text, len);
     free(text);
     if (mirror_check_context(m, "--src-context", m->src_context) != 0 ||
         mirror_check_context(m, "--dst-context", m->dst_context) != 0)

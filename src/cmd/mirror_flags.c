@@ -1,28 +1,28 @@
-/* mirrorcfg: parses and checks `svclink mirror`'s flags (k8s-svc-sync's, plus the common
- * leader-election, HTTP, log and resync flags through cfg_parse_command). */
-#include "mirrorcfg.h"
+/* mirror_flags: parses and checks `svclink mirror`'s flags (k8s-svc-sync's, plus the common
+ * leader-election, HTTP, log and resync flags through options_parse_command). */
+#include "cmd/mirror_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lsel.h"
-#include "lview.h"
-#include "txt.h"
+#include "kube/label_sel.h"
+#include "cache/main_view.h"
+#include "base/text.h"
 
-#define MIRRORCFG_MAX_CONTEXT 253u
+#define MIRROR_FLAGS_MAX_CONTEXT 253u
 
-static const cfg_command_flag mirrorcfg_flags[] = {
+static const options_command_flag mirror_flags_flags[] = {
     {"--src-context", false}, {"--dst-context", false}, {"--src-ns", false},
     {"--dst-ns", false},      {"--sync-label", false},  {"--link-name", false},
 };
 
 /* Common flags that make no sense here: the namespace pair and createServices are fixed,
  * and there is no ClusterLink status to pace. */
-static const char *const mirrorcfg_refused[] = {"--included-namespaces", "--sync-services-to-local-cluster",
+static const char *const mirror_flags_refused[] = {"--included-namespaces", "--sync-services-to-local-cluster",
                                                 "--status-interval", NULL};
 
-void mirrorcfg_link_name(const char *context, char out[64])
+void mirror_flags_link_name(const char *context, char out[64])
 {
     size_t n = 0;
     bool dash = false;
@@ -40,61 +40,61 @@ void mirrorcfg_link_name(const char *context, char out[64])
     }
     out[n] = '\0';
     if (n == 0)
-        snprintf(out, 64, "%s", MIRRORCFG_DEFAULT_LINK);
+        snprintf(out, 64, "%s", MIRROR_FLAGS_DEFAULT_LINK);
 }
 
-static int mirrorcfg_once(const char *flag, const char *seen, char *err, size_t errlen)
+static int mirror_flags_once(const char *flag, const char *seen, char *err, size_t errlen)
 {
     if (seen == NULL)
         return 0;
-    txt_errorf(err, errlen, "%s is given twice", flag);
+    text_errorf(err, errlen, "%s is given twice", flag);
     return -1;
 }
 
-static int mirrorcfg_namespace(const char *flag, const char *value, char *err, size_t errlen)
+static int mirror_flags_namespace(const char *flag, const char *value, char *err, size_t errlen)
 {
     if (strchr(value, ',') != NULL) {
-        txt_errorf(err, errlen, "%s: one namespace, not a list (run one svclink mirror per namespace pair)", flag);
+        text_errorf(err, errlen, "%s: one namespace, not a list (run one svclink mirror per namespace pair)", flag);
         return -1;
     }
-    if (!cfg_is_dns_label(value, strlen(value))) {
-        txt_errorf(err, errlen, "%s: \"%.80s\" is not a valid namespace name (lowercase letters, digits and '-', at "
+    if (!options_is_dns_label(value, strlen(value))) {
+        text_errorf(err, errlen, "%s: \"%.80s\" is not a valid namespace name (lowercase letters, digits and '-', at "
                                 "most 63 characters)", flag, value);
         return -1;
     }
     if (strcmp(value, "kube-system") == 0) {
-        txt_errorf(err, errlen, "%s: kube-system is never synced", flag);
+        text_errorf(err, errlen, "%s: kube-system is never synced", flag);
         return -1;
     }
     return 0;
 }
 
-static int mirrorcfg_context(const char *flag, const char *value, char *err, size_t errlen)
+static int mirror_flags_context(const char *flag, const char *value, char *err, size_t errlen)
 {
     size_t len = strlen(value);
-    if (len == 0 || len > MIRRORCFG_MAX_CONTEXT) {
-        txt_errorf(err, errlen, "%s: a context name of 1 to %u characters is needed", flag, MIRRORCFG_MAX_CONTEXT);
+    if (len == 0 || len > MIRROR_FLAGS_MAX_CONTEXT) {
+        text_errorf(err, errlen, "%s: a context name of 1 to %u characters is needed", flag, MIRROR_FLAGS_MAX_CONTEXT);
         return -1;
     }
     return 0;
 }
 
-static int mirrorcfg_selector(mirrorcfg *m, const char *value, char *err, size_t errlen)
+static int mirror_flags_selector(mirror_flags *m, const char *value, char *err, size_t errlen)
 {
     /* '' is an explicit "every Service", as kubectl's -l ''. */
     if (value[0] == '\0')
         return 0;
     char why[300];
-    if (lsel_from_text(value, &m->selector, why, sizeof why) != 0) {
-        txt_errorf(err, errlen, "--sync-label: %s", why);
+    if (label_sel_from_text(value, &m->selector, why, sizeof why) != 0) {
+        text_errorf(err, errlen, "--sync-label: %s", why);
         return -1;
     }
     return 0;
 }
 
-static int mirrorcfg_apply(void *arg, const char *flag, const char *value, char *err, size_t errlen)
+static int mirror_flags_apply(void *arg, const char *flag, const char *value, char *err, size_t errlen)
 {
-    mirrorcfg *m = arg;
+    mirror_flags *m = arg;
     const char **slot = strcmp(flag, "--src-context") == 0   ? &m->src_context
                         : strcmp(flag, "--dst-context") == 0 ? &m->dst_context
                         : strcmp(flag, "--src-ns") == 0      ? &m->src_ns
@@ -102,31 +102,31 @@ static int mirrorcfg_apply(void *arg, const char *flag, const char *value, char 
                         : strcmp(flag, "--sync-label") == 0  ? &m->sync_label
                                                              : NULL;
     if (slot == NULL) { /* --link-name */
-        if (mirrorcfg_once(flag, m->link_name[0] ? m->link_name : NULL, err, errlen) != 0)
+        if (mirror_flags_once(flag, m->link_name[0] ? m->link_name : NULL, err, errlen) != 0)
             return -1;
-        if (!cfg_is_dns_label(value, strlen(value))) {
-            txt_errorf(err, errlen, "--link-name: \"%.80s\" is not a DNS label (lowercase letters, digits and '-', "
+        if (!options_is_dns_label(value, strlen(value))) {
+            text_errorf(err, errlen, "--link-name: \"%.80s\" is not a DNS label (lowercase letters, digits and '-', "
                                     "at most 63 characters)", value);
             return -1;
         }
         snprintf(m->link_name, sizeof m->link_name, "%s", value);
         return 0;
     }
-    if (mirrorcfg_once(flag, *slot, err, errlen) != 0)
+    if (mirror_flags_once(flag, *slot, err, errlen) != 0)
         return -1;
     int rc = 0;
     if (slot == &m->src_context || slot == &m->dst_context)
-        rc = mirrorcfg_context(flag, value, err, errlen);
+        rc = mirror_flags_context(flag, value, err, errlen);
     else if (slot == &m->src_ns || slot == &m->dst_ns)
-        rc = mirrorcfg_namespace(flag, value, err, errlen);
+        rc = mirror_flags_namespace(flag, value, err, errlen);
     else
-        rc = mirrorcfg_selector(m, value, err, errlen);
+        rc = mirror_flags_selector(m, value, err, errlen);
     if (rc == 0)
         *slot = value;
     return rc;
 }
 
-static int mirrorcfg_required(const mirrorcfg *m, char *err, size_t errlen)
+static int mirror_flags_required(const mirror_flags *m, char *err, size_t errlen)
 {
     static const char *const hints[] = {
         "--kubeconfig is required (the kubeconfig file holding both contexts; or set KUBECONFIG)",
@@ -140,12 +140,12 @@ static int mirrorcfg_required(const mirrorcfg *m, char *err, size_t errlen)
                           m->src_ns, m->dst_ns, m->sync_label};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         if (vals[i] == NULL) {
-            txt_errorf(err, errlen, "%s", hints[i]);
+            text_errorf(err, errlen, "%s", hints[i]);
             return -1;
         }
     }
     if (strcmp(m->src_context, m->dst_context) == 0 && strcmp(m->src_ns, m->dst_ns) == 0) {
-        txt_errorf(err, errlen, "--dst-ns: the same context and namespace as the source: the Services would be "
+        text_errorf(err, errlen, "--dst-ns: the same context and namespace as the source: the Services would be "
                                 "copied onto themselves");
         return -1;
     }
@@ -153,67 +153,67 @@ static int mirrorcfg_required(const mirrorcfg *m, char *err, size_t errlen)
 }
 
 /* k8s-svc-sync's KEY=VALUE-external, kept for users who select what it made by it. */
-static void mirrorcfg_compat(mirrorcfg *m)
+static void mirror_flags_compat(mirror_flags *m)
 {
     const char *q = m->selector, *eq = q != NULL ? strchr(q, '=') : NULL;
     if (eq == NULL || eq == q || eq[-1] == '!' || strchr(q, ',') != NULL || strchr(q, ' ') != NULL)
         return;
     size_t klen = (size_t)(eq - q);
     char value[80];
-    int n = snprintf(value, sizeof value, "%s%s", eq + 1, MIRRORCFG_COMPAT_SUFFIX);
+    int n = snprintf(value, sizeof value, "%s%s", eq + 1, MIRROR_FLAGS_COMPAT_SUFFIX);
     /* A key of svclink's own would collide with the labels svclink writes. */
     if (klen >= sizeof m->compat_key || strncmp(q, "svclink.cloudpilot.ai/", 22) == 0 || n <= 0 ||
-        (size_t)n >= sizeof m->compat_value || eq[1] == '\0' || !lsel_valid_value(value, (size_t)n))
+        (size_t)n >= sizeof m->compat_value || eq[1] == '\0' || !label_sel_valid_value(value, (size_t)n))
         return;
     memcpy(m->compat_key, q, klen);
     m->compat_key[klen] = '\0';
     memcpy(m->compat_value, value, (size_t)n + 1);
 }
 
-cfg_action mirrorcfg_parse(int argc, char *const argv[], const char *kubeconfig_env, mirrorcfg *out, char *err,
+options_action mirror_flags_parse(int argc, char *const argv[], const char *kubeconfig_env, mirror_flags *out, char *err,
                            size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    cfg_command cmd = {.program = "svclink mirror", .flags = mirrorcfg_flags,
-                       .nflags = sizeof mirrorcfg_flags / sizeof mirrorcfg_flags[0], .refused = mirrorcfg_refused,
-                       .apply = mirrorcfg_apply, .arg = out};
-    cfg_action a = cfg_parse_command(argc, argv, &cmd, &out->common, err, errlen);
-    if (a != CFG_RUN)
+    options_command cmd = {.program = "svclink mirror", .flags = mirror_flags_flags,
+                       .nflags = sizeof mirror_flags_flags / sizeof mirror_flags_flags[0], .refused = mirror_flags_refused,
+                       .apply = mirror_flags_apply, .arg = out};
+    options_action a = options_parse_command(argc, argv, &cmd, &out->common, err, errlen);
+    if (a != OPTIONS_RUN)
         return a;
     if (out->common.kubeconfig_path == NULL && kubeconfig_env != NULL && kubeconfig_env[0] != '\0') {
         if (strchr(kubeconfig_env, ':') != NULL) {
-            txt_errorf(err, errlen, "--kubeconfig: KUBECONFIG lists several files; give the one with both contexts");
-            return CFG_ERROR;
+            text_errorf(err, errlen, "--kubeconfig: KUBECONFIG lists several files; give the one with both contexts");
+            return OPTIONS_ERROR;
         }
         out->common.kubeconfig_path = kubeconfig_env;
     }
-    if (mirrorcfg_required(out, err, errlen) != 0)
-        return CFG_ERROR;
+    if (mirror_flags_required(out, err, errlen) != 0)
+        return OPTIONS_ERROR;
     out->common.kubeconfig_context = out->dst_context;
     /* --src-ns narrows the source's watches to that namespace (least privilege there). */
-    if (cfg_namespace_list_add("--src-ns", out->src_ns, 1, &out->common.included_namespaces,
+    if (options_namespace_list_add("--src-ns", out->src_ns, 1, &out->common.included_namespaces,
                                &out->common.included_namespace_count, err, errlen) != 0)
-        return CFG_ERROR;
+        return OPTIONS_ERROR;
     if (out->link_name[0] == '\0')
-        mirrorcfg_link_name(out->src_context, out->link_name);
+        mirror_flags_link_name(out->src_context, out->link_name);
     if (out->common.lease_name == NULL) {
-        int n = snprintf(out->lease_name, sizeof out->lease_name, "%s%.48s", MIRRORCFG_LEASE_PREFIX, out->link_name);
+        int n = snprintf(out->lease_name, sizeof out->lease_name, "%s%.48s", MIRROR_FLAGS_LEASE_PREFIX, out->link_name);
         while (n > 0 && out->lease_name[n - 1] == '-')
             out->lease_name[--n] = '\0';
         out->common.lease_name = out->lease_name;
     }
-    mirrorcfg_compat(out);
-    return CFG_RUN;
+    mirror_flags_compat(out);
+    return OPTIONS_RUN;
 }
 
-void mirrorcfg_free(mirrorcfg *m)
+void mirror_flags_free(mirror_flags *m)
 {
-    cfg_free(&m->common);
+    options_free(&m->common);
     free(m->selector);
     m->selector = NULL;
 }
 
-void mirrorcfg_usage(char *buf, size_t buflen)
+void mirror_flags_usage(char *buf, size_t buflen)
 {
     snprintf(buf, buflen,
              "Usage: svclink mirror --kubeconfig FILE --src-context A --dst-context B --src-ns NS --dst-ns NS\n"

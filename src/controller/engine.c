@@ -1,6 +1,6 @@
 /* engine: wires the main cluster's reflectors (ClusterLinks, Services, our EndpointSlices)
  * and the links to a queue of dirty Services; each pass plans a Service and runs the writes. */
-#include "engine.h"
+#include "controller/engine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,26 +11,26 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apply.h"
-#include "clink.h"
-#include "dns.h"
-#include "hsrv.h"
-#include "json.h"
-#include "kcfg.h"
-#include "kconn.h"
-#include "lease.h"
-#include "log.h"
-#include "loop.h"
-#include "lview.h"
-#include "metrics.h"
-#include "plan.h"
-#include "polwatch.h"
-#include "probe.h"
-#include "refl.h"
-#include "slice.h"
-#include "smap.h"
+#include "write/apply.h"
+#include "link/cluster_link.h"
+#include "net/dns.h"
+#include "net/httpd.h"
+#include "json/json.h"
+#include "kubeconfig/kcfg.h"
+#include "kube/cluster_client.h"
+#include "controller/lease.h"
+#include "base/log.h"
+#include "net/loop.h"
+#include "cache/main_view.h"
+#include "base/metrics.h"
+#include "reconcile/plan.h"
+#include "reconcile/policy_watch.h"
+#include "controller/probe.h"
+#include "kube/reflector.h"
+#include "cache/slice.h"
+#include "base/strmap.h"
 #include "version.h"
-#include "wq.h"
+#include "write/write_queue.h"
 
 #define ENGINE_KEYS_PER_PASS 200
 /* A pass stops planning while this many writes wait unsent, and writes' answers start the
@@ -49,26 +49,26 @@ typedef struct {
 } main_refl;
 
 struct engine {
-    const cfg_options *opts;
+    const options *opts;
     linkspec_list global_included;
     linkspec_list global_excluded;
     loop *l;
     dns_resolver *dns;
     kcfg_config main_cfg;
-    kconn main;
+    cluster_client main;
     main_refl mrefl[3];
-    refl *main_refls[3]; /* ClusterLinks, Services, our EndpointSlices */
+    reflector *main_refls[3]; /* ClusterLinks, Services, our EndpointSlices */
     bool main_failing[3];
     bool links_synced;
-    lview view;
-    polwatch *pw;     /* the main cluster's own addresses, for the address policy */
-    smap links;       /* name -> clink* (each owned by this map: clink_destroy) */
+    main_view view;
+    policy_watch *pw;     /* the main cluster's own addresses, for the address policy */
+    strmap links;       /* name -> cluster_link* (each owned by this map: cluster_link_destroy) */
     uint32_t links_gen;
-    clink_env env;    /* what links borrow from us */
-    smap dirty;       /* "ns/svc" -> loop ms it first became dirty */
+    cluster_link_env env;    /* what links borrow from us */
+    strmap dirty;       /* "ns/svc" -> loop ms it first became dirty */
     loop_timer_id pass_timer;
     loop_timer_id resync_timer;
-    wq writes;
+    write_queue writes;
     apply apply;      /* runs plans as writes and books the answers */
     int sig_pipe[2];
     /* Leader election: only a replica with leading set writes anything. */
@@ -77,7 +77,7 @@ struct engine {
     bool stopping;    /* SIGTERM seen: draining writes, then releasing the Lease */
     int exit_status;
     uint64_t drain_deadline_ms;
-    hsrv *http;
+    httpd *http;
     engine_hooks hooks;
 };
 
@@ -87,7 +87,7 @@ static void engine_maybe_pass(engine *e);
 static void engine_set_leading(engine *e, bool leading)
 {
     e->leading = leading;
-    wq_set_leading(&e->writes, leading);
+    write_queue_set_leading(&e->writes, leading);
 }
 
 /* ---- the dirty queue ---- */
@@ -95,12 +95,12 @@ static void engine_set_leading(engine *e, bool leading)
 static void engine_mark_dirty(void *arg, const char *ns, const char *name)
 {
     engine *e = arg;
-    char key[WQ_KEY_MAX];
+    char key[WRITE_QUEUE_KEY_MAX];
     /* A follower queues nothing: becoming leader reconciles everything anyway. */
-    if (!e->leading || smap_key(key, ns, name) != 0)
+    if (!e->leading || strmap_key(key, ns, name) != 0)
         return;
     /* The value is when the Service first became dirty: the start of its propagation. */
-    if (smap_get(&e->dirty, key) == NULL && smap_put(&e->dirty, key, (void *)(uintptr_t)loop_now_ms(), NULL) != 0)
+    if (strmap_get(&e->dirty, key) == NULL && strmap_put(&e->dirty, key, (void *)(uintptr_t)loop_now_ms(), NULL) != 0)
         return;
     /* Scheduled even when the key was queued already: a pass that found the main view
      * unsynced left its keys queued without a pass to come. */
@@ -109,13 +109,13 @@ static void engine_mark_dirty(void *arg, const char *ns, const char *name)
 
 static void engine_mark_everything(engine *e)
 {
-    for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it))
-        clink_mark_all(it.e->value);
-    for (smap_iter it = smap_iter_start(&e->view.slices); smap_iter_ok(&it); smap_iter_next(&it)) {
-        lview_slice *s = it.e->value;
+    for (strmap_iter it = strmap_iter_start(&e->links); strmap_iter_ok(&it); strmap_iter_next(&it))
+        cluster_link_mark_all(it.e->value);
+    for (strmap_iter it = strmap_iter_start(&e->view.slices); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+        main_view_slice *s = it.e->value;
         engine_mark_dirty(e, s->ns, s->service);
     }
-    lview_mark_created(&e->view);
+    main_view_mark_created(&e->view);
 }
 
 
@@ -131,7 +131,7 @@ static int engine_cmp_links(const void *a, const void *b)
  * deny sets, --allowed-cidrs and the link's spec.allowedCIDRs). */
 static size_t engine_plan_links(engine *e, plan_link **out, addrpol **pols)
 {
-    size_t n = smap_count(&e->links), i = 0;
+    size_t n = strmap_count(&e->links), i = 0;
     *out = calloc(n ? n : 1, sizeof **out);
     *pols = calloc(n ? n : 1, sizeof **pols);
     if (*out == NULL || *pols == NULL) {
@@ -141,14 +141,14 @@ static size_t engine_plan_links(engine *e, plan_link **out, addrpol **pols)
         *pols = NULL;
         return 0;
     }
-    for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it)) {
-        const clink *lk = it.e->value;
+    for (strmap_iter it = strmap_iter_start(&e->links); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+        const cluster_link *lk = it.e->value;
         addrpol *p = &(*pols)[i];
-        polwatch_policy(e->pw, p);
+        policy_watch_policy(e->pw, p);
         p->allow_global = &e->opts->allowed_cidrs;
         p->allow_link = lk->have_spec ? &lk->spec.allowed_cidrs : NULL;
         int create = lk->have_spec ? lk->spec.create_services : LINKSPEC_UNSET;
-        (*out)[i++] = (plan_link){.name = lk->name, .mode = clink_mode(lk), .rules = &lk->rules,
+        (*out)[i++] = (plan_link){.name = lk->name, .mode = cluster_link_mode(lk), .rules = &lk->rules,
                                   .cache = &lk->cache,
                                   .create_services = create == LINKSPEC_UNSET ? e->opts->sync_services_to_local_cluster
                                                                               : create == 1,
@@ -163,7 +163,7 @@ static void engine_reconcile(engine *e, const char *key)
 {
     char ns[64];
     const char *svc;
-    if (smap_key_split(key, ns, &svc) != 0)
+    if (strmap_key_split(key, ns, &svc) != 0)
         return;
     plan_link *links = NULL;
     addrpol *pols = NULL;
@@ -185,10 +185,10 @@ static void engine_reconcile(engine *e, const char *key)
         log_kv(LOG_INFO, "ExternalName differs between links: the creating link's target is kept", "ns", ns,
                "service", svc, "link", out.ignored_link, NULL);
     for (size_t i = 0; i < out.ncounts; i++) {
-        clink *lk = smap_get(&e->links, out.counts[i].link);
+        cluster_link *lk = strmap_get(&e->links, out.counts[i].link);
         if (lk != NULL) {
-            clstatus_count(lk, key, out.counts[i].endpoints);
-            clstatus_drops(lk, key, out.drops, out.ndrops);
+            link_status_count(lk, key, out.counts[i].endpoints);
+            link_status_drops(lk, key, out.drops, out.ndrops);
         }
     }
     plan_output_free(&out);
@@ -202,19 +202,19 @@ static void engine_on_pass(loop *l, void *arg)
     engine *e = arg;
     e->pass_timer = 0;
     /* Nothing is written before the main cluster's own view is complete. */
-    if (!e->view.svcs_synced || !e->view.slices_synced || !e->links_synced || !polwatch_ready(e->pw))
+    if (!e->view.svcs_synced || !e->view.slices_synced || !e->links_synced || !policy_watch_ready(e->pw))
         return;
     if (!e->leading)
         return; /* stopping: what is queued is the next leader's */
     int done = 0;
-    for (smap_iter it = smap_iter_start(&e->dirty);
-         smap_iter_ok(&it) && done < ENGINE_KEYS_PER_PASS && wq_queued(&e->writes) < ENGINE_QUEUE_HIGH;
-         smap_iter_next(&it), done++) {
-        char key[WQ_KEY_MAX];
+    for (strmap_iter it = strmap_iter_start(&e->dirty);
+         strmap_iter_ok(&it) && done < ENGINE_KEYS_PER_PASS && write_queue_queued(&e->writes) < ENGINE_QUEUE_HIGH;
+         strmap_iter_next(&it), done++) {
+        char key[WRITE_QUEUE_KEY_MAX];
         snprintf(key, sizeof key, "%s", it.e->key);
-        wq_set_since(&e->writes, (uint64_t)(uintptr_t)smap_del(&e->dirty, key));
+        write_queue_set_since(&e->writes, (uint64_t)(uintptr_t)strmap_del(&e->dirty, key));
         engine_reconcile(e, key);
-        wq_set_since(&e->writes, 0);
+        write_queue_set_since(&e->writes, 0);
     }
     engine_maybe_pass(e);
 }
@@ -229,19 +229,19 @@ static void engine_schedule_pass(engine *e)
  * this again (engine_on_written). */
 static void engine_maybe_pass(engine *e)
 {
-    if (smap_count(&e->dirty) > 0 && wq_queued(&e->writes) < ENGINE_QUEUE_HIGH)
+    if (strmap_count(&e->dirty) > 0 && write_queue_queued(&e->writes) < ENGINE_QUEUE_HIGH)
         engine_schedule_pass(e);
 }
 
 /* ---- answers to our writes ---- */
 
-static void engine_on_written(void *arg, const wq_op *op, const kapi_response *resp)
+static void engine_on_written(void *arg, const write_queue_op *op, const apiclient_response *resp)
 {
     engine *e = arg;
-    if (op->what == WQ_STATUS || op->what == WQ_FINALIZER) {
-        clink *lk = smap_get(&e->links, op->link);
+    if (op->what == WRITE_QUEUE_STATUS || op->what == WRITE_QUEUE_FINALIZER) {
+        cluster_link *lk = strmap_get(&e->links, op->link);
         if (lk != NULL)
-            clstatus_written(lk, op->what == WQ_FINALIZER, resp->status >= 200 && resp->status < 300);
+            link_status_written(lk, op->what == WRITE_QUEUE_FINALIZER, resp->status >= 200 && resp->status < 300);
     }
     apply_written(&e->apply, op, resp);
     engine_maybe_pass(e);
@@ -249,11 +249,11 @@ static void engine_on_written(void *arg, const wq_op *op, const kapi_response *r
 
 /* ---- main-cluster reflectors ---- */
 
-static void engine_link_gone(engine *e, clink *lk)
+static void engine_link_gone(engine *e, cluster_link *lk)
 {
     (void)e;
-    clink_mark_all(lk);
-    clink_destroy(lk);
+    cluster_link_mark_all(lk);
+    cluster_link_destroy(lk);
 }
 
 static void main_refl_begin(void *arg)
@@ -263,28 +263,28 @@ static void main_refl_begin(void *arg)
     if (mr->kind == 'l')
         e->links_gen++;
     else
-        lview_list_begin(&e->view, mr->kind);
+        main_view_list_begin(&e->view, mr->kind);
 }
 
-static void main_refl_object(void *arg, refl_op op, const json_doc *doc, int obj)
+static void main_refl_object(void *arg, reflector_op op, const json_doc *doc, int obj)
 {
     main_refl *mr = arg;
     engine *e = mr->e;
     if (mr->kind != 'l') {
         if (mr->kind == 's')
-            polwatch_service(e->pw, op, doc, obj);
-        if (op == REFL_DELETE)
-            lview_delete(&e->view, mr->kind, doc, obj);
+            policy_watch_service(e->pw, op, doc, obj);
+        if (op == REFLECTOR_DELETE)
+            main_view_delete(&e->view, mr->kind, doc, obj);
         else
-            lview_upsert(&e->view, mr->kind, doc, obj);
+            main_view_upsert(&e->view, mr->kind, doc, obj);
         return;
     }
-    if (op == REFL_UPSERT) {
-        clink_upsert(&e->env, doc, obj, e->links_gen);
+    if (op == REFLECTOR_UPSERT) {
+        cluster_link_upsert(&e->env, doc, obj, e->links_gen);
         return;
     }
     char name[254];
-    clink *lk = linkspec_name(doc, obj, name, sizeof name) == 0 ? smap_get(&e->links, name) : NULL;
+    cluster_link *lk = linkspec_name(doc, obj, name, sizeof name) == 0 ? strmap_get(&e->links, name) : NULL;
     if (lk != NULL) {
         log_kv(LOG_INFO, "link gone", "link", name, NULL);
         engine_link_gone(e, lk);
@@ -300,8 +300,8 @@ static void main_refl_end(void *arg)
         bool again = true;
         while (again) {
             again = false;
-            for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it)) {
-                clink *lk = it.e->value;
+            for (strmap_iter it = strmap_iter_start(&e->links); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+                cluster_link *lk = it.e->value;
                 if (!lk->is_static && lk->gen != e->links_gen) {
                     engine_link_gone(e, lk);
                     again = true;
@@ -311,7 +311,7 @@ static void main_refl_end(void *arg)
         }
         e->links_synced = true;
     } else {
-        lview_list_end(&e->view, mr->kind);
+        main_view_list_end(&e->view, mr->kind);
     }
     /* Once all three are listed, look at everything: this is where orphans from links
      * deleted while svclink was down are found. */
@@ -319,25 +319,25 @@ static void main_refl_end(void *arg)
         engine_mark_everything(e);
 }
 
-static void main_refl_state(void *arg, refl_state st, int status, conn_error transport, const char *reason)
+static void main_refl_state(void *arg, reflector_state st, int status, conn_error transport, const char *reason)
 {
     main_refl *mr = arg;
     (void)transport;
-    mr->e->main_failing[mr - mr->e->mrefl] = st == REFL_FAILING;
-    if (st == REFL_FAILING)
+    mr->e->main_failing[mr - mr->e->mrefl] = st == REFLECTOR_FAILING;
+    if (st == REFLECTOR_FAILING)
         log_kv(LOG_ERROR, "main cluster watch failing", "resource",
                mr->kind == 'l' ? "clusterlinks" : mr->kind == 's' ? "services" : "endpointslices", "status",
                status == 0 ? "none" : status == 403 ? "403" : status == 404 ? "404" : "error", "error", reason, NULL);
 }
 
-static const refl_handlers main_refl_handlers = {main_refl_begin, main_refl_object, main_refl_end, main_refl_state};
+static const reflector_handlers main_refl_handlers = {main_refl_begin, main_refl_object, main_refl_end, main_refl_state};
 
 /* ---- periodic resync and leadership ---- */
 
 static void engine_schedule_all_status(engine *e)
 {
-    for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it))
-        clstatus_schedule(it.e->value);
+    for (strmap_iter it = strmap_iter_start(&e->links); strmap_iter_ok(&it); strmap_iter_next(&it))
+        link_status_schedule(it.e->value);
 }
 
 static void engine_on_resync(loop *l, void *arg)
@@ -355,9 +355,9 @@ static void engine_on_tick(loop *l, void *arg)
     bool again = true;
     while (again) {
         again = false;
-        for (smap_iter it = smap_iter_start(&e->links); smap_iter_ok(&it); smap_iter_next(&it)) {
-            if (clink_release_if_clean(it.e->value)) {
-                clink_destroy(it.e->value);
+        for (strmap_iter it = strmap_iter_start(&e->links); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+            if (cluster_link_release_if_clean(it.e->value)) {
+                cluster_link_destroy(it.e->value);
                 again = true;
                 break;
             }
@@ -415,7 +415,7 @@ static int engine_start_lease(engine *e)
 
 /* ---- health, readiness, leader and metrics over HTTP ---- */
 
-static void engine_http(void *arg, const char *path, hsrv_reply *reply)
+static void engine_http(void *arg, const char *path, httpd_reply *reply)
 {
     engine *e = arg;
     probe_view v = {.leading = e->leading, .lease = e->lease, .links_synced = e->links_synced,
@@ -430,16 +430,16 @@ static int engine_start_http(engine *e)
         return 0;
     char host[256], err[300];
     uint16_t port;
-    if (cfg_split_host_port(e->opts->http_address, host, sizeof host, &port) != 0)
-        return -1; /* cfg has validated it already */
-    e->http = hsrv_new(e->l, host, port, engine_http, e, err, sizeof err);
+    if (options_split_host_port(e->opts->http_address, host, sizeof host, &port) != 0)
+        return -1; /* options has validated it already */
+    e->http = httpd_new(e->l, host, port, engine_http, e, err, sizeof err);
     if (e->http == NULL) {
         log_kv(LOG_ERROR, "cannot serve health and metrics", "address", e->opts->http_address, "error", err, NULL);
         return -1;
     }
     char bound[300];
     snprintf(bound, sizeof bound, "%s%s%s:%u", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-             (unsigned)hsrv_port(e->http));
+             (unsigned)httpd_port(e->http));
     log_kv(LOG_INFO, "serving /healthz /readyz /health /ready /leader /metrics", "address", bound, NULL);
     return 0;
 }
@@ -468,7 +468,7 @@ static void engine_on_released(void *arg)
 static void engine_on_drain(loop *l, void *arg)
 {
     engine *e = arg;
-    if (!wq_idle(&e->writes) && loop_now_ms() < e->drain_deadline_ms) {
+    if (!write_queue_idle(&e->writes) && loop_now_ms() < e->drain_deadline_ms) {
         loop_timer_add(l, 10, engine_on_drain, e);
         return;
     }
@@ -537,35 +537,35 @@ static void engine_on_policy(void *arg)
 
 static int engine_load_main(engine *e)
 {
-    kcfg_error kerr;
+    kcfg_error kcfg_err;
     int rc = e->opts->kubeconfig_path != NULL
-                 ? kcfg_load_file(e->opts->kubeconfig_path, e->opts->kubeconfig_context, &e->main_cfg, &kerr)
-                 : kcfg_in_cluster(NULL, &e->main_cfg, &kerr);
+                 ? kcfg_load_file(e->opts->kubeconfig_path, e->opts->kubeconfig_context, &e->main_cfg, &kcfg_err)
+                 : kcfg_in_cluster(NULL, &e->main_cfg, &kcfg_err);
     if (rc != 0) {
         log_kv(LOG_ERROR, "cannot load the main cluster's configuration", "kubeconfig",
-               e->opts->kubeconfig_path ? e->opts->kubeconfig_path : "in-cluster", "error", kerr.msg, NULL);
+               e->opts->kubeconfig_path ? e->opts->kubeconfig_path : "in-cluster", "error", kcfg_err.msg, NULL);
         return -1;
     }
     char err[512];
-    if (kconn_open(&e->main, e->l, e->dns, "main", &e->main_cfg, err, sizeof err) != 0) {
+    if (cluster_client_open(&e->main, e->l, e->dns, "main", &e->main_cfg, err, sizeof err) != 0) {
         log_kv(LOG_ERROR, "cannot use the main cluster's configuration", "error", err, NULL);
         kcfg_free(&e->main_cfg);
         return -1;
     }
-    wq_init(&e->writes, e->main.api, engine_on_written, e);
+    write_queue_init(&e->writes, e->main.api, engine_on_written, e);
     apply_init(&e->apply, e->l, &e->writes, &e->view, engine_mark_dirty, e);
     e->apply.label_key = e->hooks.service_label_key;
     e->apply.label_value = e->hooks.service_label_value;
-    e->env = (clink_env){.l = e->l, .dns = e->dns, .main_api = e->main.api, .writes = &e->writes,
+    e->env = (cluster_link_env){.l = e->l, .dns = e->dns, .main_api = e->main.api, .writes = &e->writes,
                          .view = &e->view, .global_included = &e->global_included,
                          .global_excluded = &e->global_excluded,
                          .status_interval_ms = e->opts->status_interval_ms, .links = &e->links,
                          .mark_dirty = engine_mark_dirty, .arg = e, .pending = &e->dirty,
                          .max_services = e->opts->max_services_per_link,
                          .max_endpoints = e->opts->max_endpoints_per_link};
-    polwatch_config pc = {.service_cidrs = &e->opts->service_cidrs, .server = &e->main_cfg.url.host,
+    policy_watch_config pc = {.service_cidrs = &e->opts->service_cidrs, .server = &e->main_cfg.url.host,
                           .changed = engine_on_policy, .arg = e};
-    e->pw = polwatch_new(e->l, e->main.api, &pc);
+    e->pw = policy_watch_new(e->l, e->main.api, &pc);
     if (e->pw == NULL) {
         log_kv(LOG_ERROR, "out of memory at start-up", NULL);
         return -1;
@@ -578,7 +578,7 @@ static int engine_load_main(engine *e)
 static int engine_main_paths(engine *e, char paths[3][300], char *slice_selector, size_t sellen)
 {
     const char *ns = e->hooks.main_namespace;
-    int n1 = snprintf(paths[0], 300, "%s", CLINK_API_PATH);
+    int n1 = snprintf(paths[0], 300, "%s", CLUSTER_LINK_API_PATH);
     int n2 = snprintf(paths[1], 300, ns ? "/api/v1/namespaces/%s/services" : "/api/v1/services", ns);
     int n3 = snprintf(paths[2], 300,
                       ns ? "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices"
@@ -606,38 +606,38 @@ static int engine_start_main(engine *e)
             e->links_synced = true; /* the hook's links are all there are */
             continue;
         }
-        refl_config rc = {.path = paths[i],
+        reflector_config rc = {.path = paths[i],
                           .label_selector = kinds[i] == 'e' ? selector : NULL};
-        e->main_refls[i] = refl_new(e->l, e->main.api, &rc, &main_refl_handlers, &e->mrefl[i]);
+        e->main_refls[i] = reflector_new(e->l, e->main.api, &rc, &main_refl_handlers, &e->mrefl[i]);
         if (e->main_refls[i] == NULL)
             return -1;
     }
     for (int i = 0; i < 3; i++) {
         if (e->main_refls[i] != NULL)
-            refl_start(e->main_refls[i]);
+            reflector_start(e->main_refls[i]);
     }
-    polwatch_start(e->pw);
+    policy_watch_start(e->pw);
     return 0;
 }
 
 static void engine_cleanup(engine *e)
 {
     lease_free(e->lease);
-    hsrv_free(e->http);
-    while (smap_count(&e->links) > 0) {
-        smap_iter it = smap_iter_start(&e->links);
-        clink_destroy(it.e->value);
+    httpd_free(e->http);
+    while (strmap_count(&e->links) > 0) {
+        strmap_iter it = strmap_iter_start(&e->links);
+        cluster_link_destroy(it.e->value);
     }
-    smap_free(&e->links);
+    strmap_free(&e->links);
     for (int i = 0; i < 3; i++)
-        refl_free(e->main_refls[i]);
-    polwatch_free(e->pw);
-    wq_free(&e->writes);
+        reflector_free(e->main_refls[i]);
+    policy_watch_free(e->pw);
+    write_queue_free(&e->writes);
     apply_free(&e->apply);
-    smap_free(&e->dirty);
-    lview_free(&e->view);
+    strmap_free(&e->dirty);
+    main_view_free(&e->view);
     if (e->main.api != NULL)
-        kconn_close(&e->main);
+        cluster_client_close(&e->main);
     kcfg_free(&e->main_cfg);
     dns_free(e->dns);
     loop_free(e->l);
@@ -648,13 +648,13 @@ static void engine_cleanup(engine *e)
     }
 }
 
-int engine_run(const cfg_options *opts)
+int engine_run(const options *opts)
 {
     engine_hooks none = {0};
     return engine_run_with(opts, &none);
 }
 
-int engine_run_with(const cfg_options *opts, const engine_hooks *hooks)
+int engine_run_with(const options *opts, const engine_hooks *hooks)
 {
     engine e;
     memset(&e, 0, sizeof e);
@@ -664,9 +664,9 @@ int engine_run_with(const cfg_options *opts, const engine_hooks *hooks)
     e.global_included.count = opts->included_namespace_count;
     e.global_excluded.items = opts->excluded_namespaces;
     e.global_excluded.count = opts->excluded_namespace_count;
-    smap_init(&e.links);
-    smap_init(&e.dirty);
-    lview_init(&e.view, engine_mark_dirty, &e);
+    strmap_init(&e.links);
+    strmap_init(&e.dirty);
+    main_view_init(&e.view, engine_mark_dirty, &e);
     e.view.only_source = hooks->own_link;
     log_setup((log_level)opts->log_level, opts->log_json);
     char build[200];

@@ -1,6 +1,6 @@
 /* lease: leader election on a coordination.k8s.io/v1 Lease. The Lease is watched, so a
  * released or expired Lease is taken at once; writes are compare-and-swap on resourceVersion. */
-#include "lease.h"
+#include "controller/lease.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,26 +8,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "jwriter.h"
-#include "log.h"
-#include "refl.h"
+#include "controller/options.h"
+#include "json/json_writer.h"
+#include "base/log.h"
+#include "kube/reflector.h"
 
 struct lease {
     loop *l;
-    kapi_client *api; /* borrowed */
+    apiclient_client *api; /* borrowed */
     lease_config cfg; /* strings point into the owned copies below */
     char *ns, *name, *identity;
     char *collection; /* /apis/coordination.k8s.io/v1/namespaces/NS/leases */
     char *field_selector;
-    refl *watch;
+    reflector *watch;
     lease_record rec;
     bool listed;       /* the watch has delivered a complete list */
     bool seen_in_list; /* the Lease was restated by the current list */
     uint64_t observed_ms; /* monotonic time the record last changed */
     bool leading;
     uint64_t renewed_ms;  /* when the last successful acquire/renew was sent */
-    kapi_req *req;        /* the write in flight, or NULL */
+    apiclient_req *req;        /* the write in flight, or NULL */
     uint64_t req_sent_ms;
     bool releasing;
     loop_timer_id tick;
@@ -146,7 +146,7 @@ static void lease_lose(lease *le, const char *why)
     le->cb(le->arg, false);
 }
 
-static void lease_on_written(void *arg, const kapi_response *resp)
+static void lease_on_written(void *arg, const apiclient_response *resp)
 {
     lease *le = arg;
     le->req = NULL;
@@ -201,7 +201,7 @@ static void lease_send(lease *le, const char *identity)
     else
         snprintf(path, sizeof path, "%s/%s", le->collection, le->name);
     le->req_sent_ms = loop_now_ms();
-    le->req = kapi_request(le->api, create ? "POST" : "PUT", path, "application/json", body, len, lease_on_written,
+    le->req = apiclient_request(le->api, create ? "POST" : "PUT", path, "application/json", body, len, lease_on_written,
                            le);
     free(body);
 }
@@ -239,16 +239,16 @@ static void lease_watch_begin(void *arg)
     le->seen_in_list = false;
 }
 
-static void lease_watch_object(void *arg, refl_op op, const json_doc *doc, int obj)
+static void lease_watch_object(void *arg, reflector_op op, const json_doc *doc, int obj)
 {
     lease *le = arg;
     lease_record rec;
-    if (op == REFL_DELETE) {
+    if (op == REFLECTOR_DELETE) {
         memset(&rec, 0, sizeof rec);
     } else if (lease_parse(doc, obj, &rec) != 0) {
         return;
     }
-    le->seen_in_list = op != REFL_DELETE;
+    le->seen_in_list = op != REFLECTOR_DELETE;
     lease_observe(le, &rec);
     if (le->leading && rec.present && strcmp(rec.holder, le->identity) != 0) {
         lease_lose(le, "another replica took the lease");
@@ -274,19 +274,19 @@ static void lease_watch_end(void *arg)
         lease_try(le);
 }
 
-static void lease_watch_state(void *arg, refl_state st, int status, conn_error transport, const char *reason)
+static void lease_watch_state(void *arg, reflector_state st, int status, conn_error transport, const char *reason)
 {
     lease *le = arg;
     (void)status;
     (void)transport;
-    if (st == REFL_FAILING)
+    if (st == REFLECTOR_FAILING)
         log_kv(LOG_WARN, "lease watch failing", "lease", le->name, "error", reason, NULL);
 }
 
-static const refl_handlers lease_watch_handlers = {lease_watch_begin, lease_watch_object, lease_watch_end,
+static const reflector_handlers lease_watch_handlers = {lease_watch_begin, lease_watch_object, lease_watch_end,
                                                    lease_watch_state};
 
-lease *lease_new(loop *l, kapi_client *api, const lease_config *cfg, lease_change_cb cb, void *arg)
+lease *lease_new(loop *l, apiclient_client *api, const lease_config *cfg, lease_change_cb cb, void *arg)
 {
     lease *le = calloc(1, sizeof *le);
     if (le == NULL)
@@ -313,8 +313,8 @@ lease *lease_new(loop *l, kapi_client *api, const lease_config *cfg, lease_chang
     snprintf(le->collection, clen, "/apis/coordination.k8s.io/v1/namespaces/%s/leases", cfg->ns);
     snprintf(le->field_selector, flen, "metadata.name=%s", cfg->name);
     /* Short watches: a renewal every retry period keeps the stream busy anyway. */
-    refl_config rc = {.path = le->collection, .field_selector = le->field_selector, .backoff_max_ms = 5000};
-    le->watch = refl_new(l, api, &rc, &lease_watch_handlers, le);
+    reflector_config rc = {.path = le->collection, .field_selector = le->field_selector, .backoff_max_ms = 5000};
+    le->watch = reflector_new(l, api, &rc, &lease_watch_handlers, le);
     if (le->watch == NULL) {
         lease_free(le);
         return NULL;
@@ -326,7 +326,7 @@ void lease_start(lease *le)
 {
     log_kv(LOG_INFO, "leader election starting", "lease", le->name, "namespace", le->ns, "identity", le->identity,
            NULL);
-    refl_start(le->watch);
+    reflector_start(le->watch);
     le->tick = loop_timer_add(le->l, le->cfg.retry_ms, lease_on_tick, le);
 }
 
@@ -351,7 +351,7 @@ void lease_release(lease *le, void (*done)(void *arg), void *arg)
     le->leading = false;
     le->releasing = true;
     if (le->req != NULL) {
-        kapi_cancel(le->req);
+        apiclient_cancel(le->req);
         le->req = NULL;
     }
     if (!held || !le->rec.present || strcmp(le->rec.holder, le->identity) != 0) {
@@ -372,10 +372,10 @@ void lease_free(lease *le)
     if (le == NULL)
         return;
     if (le->req != NULL)
-        kapi_cancel(le->req);
+        apiclient_cancel(le->req);
     if (le->tick != 0)
         loop_timer_cancel(le->l, le->tick);
-    refl_free(le->watch);
+    reflector_free(le->watch);
     free(le->ns);
     free(le->name);
     free(le->identity);
@@ -410,7 +410,7 @@ void lease_default_namespace(const char *fallback, char *out, size_t cap)
     char ns[80] = "";
     if (fgets(ns, sizeof ns, f) != NULL) {
         ns[strcspn(ns, "\r\n")] = '\0';
-        if (cfg_is_dns_label(ns, strlen(ns)))
+        if (options_is_dns_label(ns, strlen(ns)))
             snprintf(out, cap, "%s", ns);
     }
     fclose(f);

@@ -1,18 +1,18 @@
-/* cfg: parses and validates svclink's command-line flags (Go/pflag conventions:
+/* options: parses and validates svclink's command-line flags (Go/pflag conventions:
  * --flag=value or --flag value, booleans bare or =true/false, lists comma-separated). */
-#include "cfg.h"
+#include "controller/options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "log.h"
-#include "txt.h"
+#include "base/log.h"
+#include "base/text.h"
 
 /* 24 hours: a resync interval beyond that is surely a typo (e.g. "30h" meant "30s"). */
-#define CFG_MAX_SYNC_INTERVAL_MS (24ull * 3600ull * 1000ull)
-#define CFG_MIN_SYNC_INTERVAL_MS 1000ull
+#define OPTIONS_MAX_SYNC_INTERVAL_MS (24ull * 3600ull * 1000ull)
+#define OPTIONS_MIN_SYNC_INTERVAL_MS 1000ull
 
-bool cfg_is_dns_label(const char *name, size_t len)
+bool options_is_dns_label(const char *name, size_t len)
 {
     if (len == 0 || len > 63)
         return false;
@@ -29,18 +29,18 @@ bool cfg_is_dns_label(const char *name, size_t len)
 static const struct {
     const char *suffix;
     uint64_t ns;
-} cfg_units[] = {
+} options_units[] = {
     {"ns", 1ull},          {"us", 1000ull},          {"\xc2\xb5s", 1000ull},
     {"ms", 1000000ull},    {"s", 1000000000ull},     {"m", 60000000000ull},
     {"h", 3600000000000ull},
 };
 
-static int cfg_match_unit(const char *p, uint64_t *ns, size_t *len)
+static int options_match_unit(const char *p, uint64_t *ns, size_t *len)
 {
-    for (size_t i = 0; i < sizeof cfg_units / sizeof cfg_units[0]; i++) {
-        size_t n = strlen(cfg_units[i].suffix);
-        if (strncmp(p, cfg_units[i].suffix, n) == 0) {
-            *ns = cfg_units[i].ns;
+    for (size_t i = 0; i < sizeof options_units / sizeof options_units[0]; i++) {
+        size_t n = strlen(options_units[i].suffix);
+        if (strncmp(p, options_units[i].suffix, n) == 0) {
+            *ns = options_units[i].ns;
             *len = n;
             return 0;
         }
@@ -48,7 +48,7 @@ static int cfg_match_unit(const char *p, uint64_t *ns, size_t *len)
     return -1;
 }
 
-int cfg_parse_duration_ms(const char *text, uint64_t *out_ms)
+int options_parse_duration_ms(const char *text, uint64_t *out_ms)
 {
     /* Total kept in nanoseconds; the cap keeps every step far from overflow. */
     const uint64_t cap_ns = 1000000000ull * 3600ull * 24ull * 365ull;
@@ -81,7 +81,7 @@ int cfg_parse_duration_ms(const char *text, uint64_t *out_ms)
             return -1;
         uint64_t unit_ns;
         size_t unit_len;
-        if (cfg_match_unit(p, &unit_ns, &unit_len) != 0)
+        if (options_match_unit(p, &unit_ns, &unit_len) != 0)
             return -1;
         p += unit_len;
         if (whole > cap_ns / unit_ns)
@@ -98,12 +98,12 @@ int cfg_parse_duration_ms(const char *text, uint64_t *out_ms)
     return 0;
 }
 
-static int cfg_compare_strings(const void *a, const void *b)
+static int options_compare_strings(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool cfg_list_has(char *const *names, size_t count, const char *name, size_t len)
+static bool options_list_has(char *const *names, size_t count, const char *name, size_t len)
 {
     for (size_t i = 0; i < count; i++) {
         if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
@@ -112,11 +112,11 @@ static bool cfg_list_has(char *const *names, size_t count, const char *name, siz
     return false;
 }
 
-static int cfg_namespace_add(const char *flag, const char *name, size_t len, size_t max, char ***names,
+static int options_namespace_add(const char *flag, const char *name, size_t len, size_t max, char ***names,
                              size_t *count, char *err, size_t errlen)
 {
-    if (!cfg_is_dns_label(name, len)) {
-        txt_errorf(err, errlen,
+    if (!options_is_dns_label(name, len)) {
+        text_errorf(err, errlen,
                    "%s: \"%.*s\" is not a valid namespace name%s (lowercase letters, digits and '-', "
                    "at most 63 characters)",
                    flag, (int)(len > 80 ? 80 : len), name, len == 0 ? ": an empty item in the list" : "");
@@ -124,36 +124,36 @@ static int cfg_namespace_add(const char *flag, const char *name, size_t len, siz
     }
     /* svclink never syncs kube-system, so naming it is always a mistake. */
     if (len == 11 && memcmp(name, "kube-system", 11) == 0) {
-        txt_errorf(err, errlen, "%s: kube-system is never synced; remove it from the list", flag);
+        text_errorf(err, errlen, "%s: kube-system is never synced; remove it from the list", flag);
         return -1;
     }
-    if (cfg_list_has(*names, *count, name, len))
+    if (options_list_has(*names, *count, name, len))
         return 0;
     if (max != 0 && *count >= max) {
-        txt_errorf(err, errlen, "%s: more than %zu namespaces", flag, max);
+        text_errorf(err, errlen, "%s: more than %zu namespaces", flag, max);
         return -1;
     }
     char **grown = realloc(*names, (*count + 1) * sizeof *grown);
     if (grown == NULL) {
-        txt_errorf(err, errlen, "out of memory");
+        text_errorf(err, errlen, "out of memory");
         return -1;
     }
     *names = grown;
     if ((grown[*count] = strndup(name, len)) == NULL) {
-        txt_errorf(err, errlen, "out of memory");
+        text_errorf(err, errlen, "out of memory");
         return -1;
     }
     (*count)++;
     return 0;
 }
 
-int cfg_namespace_list_add(const char *flag, const char *list, size_t max, char ***names, size_t *count, char *err,
+int options_namespace_list_add(const char *flag, const char *list, size_t max, char ***names, size_t *count, char *err,
                            size_t errlen)
 {
     for (const char *p = list;;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (cfg_namespace_add(flag, p, len, max, names, count, err, errlen) != 0)
+        if (options_namespace_add(flag, p, len, max, names, count, err, errlen) != 0)
             return -1;
         if (comma == NULL)
             return 0;
@@ -161,7 +161,7 @@ int cfg_namespace_list_add(const char *flag, const char *list, size_t max, char 
     }
 }
 
-void cfg_namespace_list_free(char ***names, size_t *count)
+void options_namespace_list_free(char ***names, size_t *count)
 {
     for (size_t i = 0; i < *count; i++)
         free((*names)[i]);
@@ -171,7 +171,7 @@ void cfg_namespace_list_free(char ***names, size_t *count)
 }
 
 /* Go's strconv.ParseBool set, which pflag uses: a Go Deployment's "=True" keeps working. */
-static int cfg_parse_bool(const char *flag, const char *value, bool *out, char *err, size_t errlen)
+static int options_parse_bool(const char *flag, const char *value, bool *out, char *err, size_t errlen)
 {
     static const char *const yes[] = {"true", "1", "t", "T", "TRUE", "True"};
     static const char *const no[] = {"false", "0", "f", "F", "FALSE", "False"};
@@ -181,11 +181,11 @@ static int cfg_parse_bool(const char *flag, const char *value, bool *out, char *
             return 0;
         }
     }
-    txt_errorf(err, errlen, "%s: \"%s\" is not a boolean (use true or false)", flag, value);
+    text_errorf(err, errlen, "%s: \"%s\" is not a boolean (use true or false)", flag, value);
     return -1;
 }
 
-int cfg_split_host_port(const char *text, char *host, size_t hostlen, uint16_t *port)
+int options_split_host_port(const char *text, char *host, size_t hostlen, uint16_t *port)
 {
     const char *colon, *h = text;
     size_t hlen;
@@ -218,67 +218,67 @@ int cfg_split_host_port(const char *text, char *host, size_t hostlen, uint16_t *
     return 0;
 }
 
-typedef enum { CFG_FLAG_STRING, CFG_FLAG_BOOL } cfg_flag_kind;
+typedef enum { OPTIONS_FLAG_STRING, OPTIONS_FLAG_BOOL } options_flag_kind;
 
 static const struct {
     const char *name;
-    cfg_flag_kind kind;
-} cfg_flags[] = {
-    {"--sync-interval", CFG_FLAG_STRING},
-    {"--kubeconfig", CFG_FLAG_STRING},
-    {"--included-namespaces", CFG_FLAG_STRING},
-    {"--sync-services-to-local-cluster", CFG_FLAG_BOOL},
-    {"--excluded-namespaces", CFG_FLAG_STRING},
-    {"--kubeconfig-dir", CFG_FLAG_STRING},
-    {"--trusted-kubeconfig-dir", CFG_FLAG_BOOL},
-    {"--no-clusterlinks", CFG_FLAG_BOOL},
-    {"--leader-elect", CFG_FLAG_BOOL},
-    {"--leader-elect-namespace", CFG_FLAG_STRING},
-    {"--leader-elect-name", CFG_FLAG_STRING},
-    {"--leader-elect-identity", CFG_FLAG_STRING},
-    {"--leader-elect-lease-duration", CFG_FLAG_STRING},
-    {"--leader-elect-renew-deadline", CFG_FLAG_STRING},
-    {"--leader-elect-retry-period", CFG_FLAG_STRING},
-    {"--http-address", CFG_FLAG_STRING},
-    {"--log-format", CFG_FLAG_STRING},
-    {"--log-level", CFG_FLAG_STRING},
-    {"--service-cidrs", CFG_FLAG_STRING},
-    {"--allowed-cidrs", CFG_FLAG_STRING},
-    {"--status-interval", CFG_FLAG_STRING},
-    {"--max-services-per-link", CFG_FLAG_STRING},
-    {"--max-endpoints-per-link", CFG_FLAG_STRING},
+    options_flag_kind kind;
+} options_flags[] = {
+    {"--sync-interval", OPTIONS_FLAG_STRING},
+    {"--kubeconfig", OPTIONS_FLAG_STRING},
+    {"--included-namespaces", OPTIONS_FLAG_STRING},
+    {"--sync-services-to-local-cluster", OPTIONS_FLAG_BOOL},
+    {"--excluded-namespaces", OPTIONS_FLAG_STRING},
+    {"--kubeconfig-dir", OPTIONS_FLAG_STRING},
+    {"--trusted-kubeconfig-dir", OPTIONS_FLAG_BOOL},
+    {"--no-clusterlinks", OPTIONS_FLAG_BOOL},
+    {"--leader-elect", OPTIONS_FLAG_BOOL},
+    {"--leader-elect-namespace", OPTIONS_FLAG_STRING},
+    {"--leader-elect-name", OPTIONS_FLAG_STRING},
+    {"--leader-elect-identity", OPTIONS_FLAG_STRING},
+    {"--leader-elect-lease-duration", OPTIONS_FLAG_STRING},
+    {"--leader-elect-renew-deadline", OPTIONS_FLAG_STRING},
+    {"--leader-elect-retry-period", OPTIONS_FLAG_STRING},
+    {"--http-address", OPTIONS_FLAG_STRING},
+    {"--log-format", OPTIONS_FLAG_STRING},
+    {"--log-level", OPTIONS_FLAG_STRING},
+    {"--service-cidrs", OPTIONS_FLAG_STRING},
+    {"--allowed-cidrs", OPTIONS_FLAG_STRING},
+    {"--status-interval", OPTIONS_FLAG_STRING},
+    {"--max-services-per-link", OPTIONS_FLAG_STRING},
+    {"--max-endpoints-per-link", OPTIONS_FLAG_STRING},
 };
 
 /* The flags klog.InitFlags registers (svclink (Go) calls it, so its Deployments may pass
  * them). Names with '_', as klog spells them; '-' is accepted too. */
 static const struct {
     const char *name;
-    cfg_flag_kind kind;
-} cfg_klog_flags[] = {
-    {"v", CFG_FLAG_STRING},
-    {"vmodule", CFG_FLAG_STRING},
-    {"logtostderr", CFG_FLAG_BOOL},
-    {"alsologtostderr", CFG_FLAG_BOOL},
-    {"log_dir", CFG_FLAG_STRING},
-    {"log_file", CFG_FLAG_STRING},
-    {"log_file_max_size", CFG_FLAG_STRING},
-    {"stderrthreshold", CFG_FLAG_STRING},
-    {"skip_headers", CFG_FLAG_BOOL},
-    {"skip_log_headers", CFG_FLAG_BOOL},
-    {"add_dir_header", CFG_FLAG_BOOL},
-    {"one_output", CFG_FLAG_BOOL},
-    {"log_backtrace_at", CFG_FLAG_STRING},
-    {"legacy_stderr_threshold_behavior", CFG_FLAG_BOOL},
+    options_flag_kind kind;
+} options_klog_flags[] = {
+    {"v", OPTIONS_FLAG_STRING},
+    {"vmodule", OPTIONS_FLAG_STRING},
+    {"logtostderr", OPTIONS_FLAG_BOOL},
+    {"alsologtostderr", OPTIONS_FLAG_BOOL},
+    {"log_dir", OPTIONS_FLAG_STRING},
+    {"log_file", OPTIONS_FLAG_STRING},
+    {"log_file_max_size", OPTIONS_FLAG_STRING},
+    {"stderrthreshold", OPTIONS_FLAG_STRING},
+    {"skip_headers", OPTIONS_FLAG_BOOL},
+    {"skip_log_headers", OPTIONS_FLAG_BOOL},
+    {"add_dir_header", OPTIONS_FLAG_BOOL},
+    {"one_output", OPTIONS_FLAG_BOOL},
+    {"log_backtrace_at", OPTIONS_FLAG_STRING},
+    {"legacy_stderr_threshold_behavior", OPTIONS_FLAG_BOOL},
 };
 
-/* Index into cfg_klog_flags, or -1. flag is "--name". */
-static int cfg_klog_index(const char *flag)
+/* Index into options_klog_flags, or -1. flag is "--name". */
+static int options_klog_index(const char *flag)
 {
     if (strncmp(flag, "--", 2) != 0)
         return -1;
     const char *name = flag + 2;
-    for (size_t f = 0; f < sizeof cfg_klog_flags / sizeof cfg_klog_flags[0]; f++) {
-        const char *k = cfg_klog_flags[f].name;
+    for (size_t f = 0; f < sizeof options_klog_flags / sizeof options_klog_flags[0]; f++) {
+        const char *k = options_klog_flags[f].name;
         size_t i = 0;
         while (k[i] != '\0' && (name[i] == k[i] || (k[i] == '_' && name[i] == '-')))
             i++;
@@ -288,30 +288,30 @@ static int cfg_klog_index(const char *flag)
     return -1;
 }
 
-bool cfg_is_klog_flag(const char *flag)
+bool options_is_klog_flag(const char *flag)
 {
-    return cfg_klog_index(flag) >= 0;
+    return options_klog_index(flag) >= 0;
 }
 
 /* Checks a klog flag's value the way klog would (so "-v --kubeconfig" does not silently
  * eat the next flag) and remembers it for the warning. */
-static int cfg_klog_apply(cfg_options *opts, int f, const char *name, const char *arg, const char *value,
+static int options_klog_apply(options *opts, int f, const char *name, const char *arg, const char *value,
                           bool bare, char *err, size_t errlen)
 {
     bool b;
-    if (cfg_klog_flags[f].kind == CFG_FLAG_BOOL && cfg_parse_bool(name, value, &b, err, errlen) != 0)
+    if (options_klog_flags[f].kind == OPTIONS_FLAG_BOOL && options_parse_bool(name, value, &b, err, errlen) != 0)
         return -1;
-    if (strcmp(cfg_klog_flags[f].name, "v") == 0) {
+    if (strcmp(options_klog_flags[f].name, "v") == 0) {
         size_t len = strlen(value);
         bool ok = len > 0 && len <= 9;
         for (size_t i = 0; ok && i < len; i++)
             ok = value[i] >= '0' && value[i] <= '9';
         if (!ok) {
-            txt_errorf(err, errlen, "%s: \"%.40s\" is not a klog verbosity (a number such as 2)", name, value);
+            text_errorf(err, errlen, "%s: \"%.40s\" is not a klog verbosity (a number such as 2)", name, value);
             return -1;
         }
     }
-    if (opts->klog_flag_count < CFG_MAX_KLOG_FLAGS) {
+    if (opts->klog_flag_count < OPTIONS_MAX_KLOG_FLAGS) {
         opts->klog_flags[opts->klog_flag_count].arg = arg;
         opts->klog_flags[opts->klog_flag_count].value = bare ? NULL : value;
     }
@@ -321,30 +321,30 @@ static int cfg_klog_apply(cfg_options *opts, int f, const char *name, const char
 
 /* A budget: a decimal count from 1 to 100,000,000 (beyond that no edge node has the
  * memory anyway, and the sums stay far from overflow). */
-static int cfg_count(const char *flag, const char *value, uint64_t *out, char *err, size_t errlen)
+static int options_count(const char *flag, const char *value, uint64_t *out, char *err, size_t errlen)
 {
     uint64_t v = 0;
     size_t i = 0;
     for (; value[i] >= '0' && value[i] <= '9' && i < 10; i++)
         v = v * 10 + (uint64_t)(value[i] - '0');
     if (i == 0 || value[i] != '\0' || v < 1 || v > 100000000) {
-        txt_errorf(err, errlen, "%s: \"%.40s\" is not a count from 1 to 100000000", flag, value);
+        text_errorf(err, errlen, "%s: \"%.40s\" is not a count from 1 to 100000000", flag, value);
         return -1;
     }
     *out = v;
     return 0;
 }
 
-static int cfg_duration(const char *flag, const char *value, uint64_t min_ms, uint64_t max_ms, uint64_t *out,
+static int options_duration(const char *flag, const char *value, uint64_t min_ms, uint64_t max_ms, uint64_t *out,
                         char *err, size_t errlen)
 {
     uint64_t ms;
-    if (cfg_parse_duration_ms(value, &ms) != 0) {
-        txt_errorf(err, errlen, "%s: \"%s\" is not a duration (examples: 30s, 1m, 1m30s)", flag, value);
+    if (options_parse_duration_ms(value, &ms) != 0) {
+        text_errorf(err, errlen, "%s: \"%s\" is not a duration (examples: 30s, 1m, 1m30s)", flag, value);
         return -1;
     }
     if (ms < min_ms || ms > max_ms) {
-        txt_errorf(err, errlen, "%s: %s is outside the allowed range %llums to %llus", flag, value,
+        text_errorf(err, errlen, "%s: %s is outside the allowed range %llums to %llus", flag, value,
                    (unsigned long long)min_ms, (unsigned long long)(max_ms / 1000));
         return -1;
     }
@@ -353,14 +353,14 @@ static int cfg_duration(const char *flag, const char *value, uint64_t min_ms, ui
 }
 
 /* True when every dot-separated part of name is a DNS label (an RFC 1123 subdomain). */
-static bool cfg_is_dns_subdomain(const char *name, size_t len)
+static bool options_is_dns_subdomain(const char *name, size_t len)
 {
     if (len == 0 || len > 253)
         return false;
     size_t start = 0;
     for (size_t i = 0; i <= len; i++) {
         if (i == len || name[i] == '.') {
-            if (!cfg_is_dns_label(name + start, i - start))
+            if (!options_is_dns_label(name + start, i - start))
                 return false;
             start = i + 1;
         }
@@ -369,11 +369,11 @@ static bool cfg_is_dns_subdomain(const char *name, size_t len)
 }
 
 /* A Lease name is a DNS subdomain; a namespace name is a DNS label. */
-static int cfg_name(const char *flag, const char *value, bool subdomain, const char **out, char *err, size_t errlen)
+static int options_name(const char *flag, const char *value, bool subdomain, const char **out, char *err, size_t errlen)
 {
     size_t len = strlen(value);
-    if (!(subdomain ? cfg_is_dns_subdomain(value, len) : cfg_is_dns_label(value, len))) {
-        txt_errorf(err, errlen, "%s: \"%.80s\" is not a valid %s name", flag, value,
+    if (!(subdomain ? options_is_dns_subdomain(value, len) : options_is_dns_label(value, len))) {
+        text_errorf(err, errlen, "%s: \"%.80s\" is not a valid %s name", flag, value,
                    subdomain ? "Lease" : "namespace");
         return -1;
     }
@@ -381,14 +381,14 @@ static int cfg_name(const char *flag, const char *value, bool subdomain, const c
     return 0;
 }
 
-static int cfg_apply_leader(cfg_options *opts, const char *flag, const char *value, char *err, size_t errlen)
+static int options_apply_leader(options *opts, const char *flag, const char *value, char *err, size_t errlen)
 {
     if (strcmp(flag, "--leader-elect") == 0)
-        return cfg_parse_bool(flag, value, &opts->leader_elect, err, errlen);
+        return options_parse_bool(flag, value, &opts->leader_elect, err, errlen);
     if (strcmp(flag, "--leader-elect-namespace") == 0)
-        return cfg_name(flag, value, false, &opts->lease_namespace, err, errlen);
+        return options_name(flag, value, false, &opts->lease_namespace, err, errlen);
     if (strcmp(flag, "--leader-elect-name") == 0)
-        return cfg_name(flag, value, true, &opts->lease_name, err, errlen);
+        return options_name(flag, value, true, &opts->lease_name, err, errlen);
     if (strcmp(flag, "--leader-elect-identity") == 0) {
         /* It is written into the Lease and shown by /leader: printable and bounded. */
         size_t len = strlen(value);
@@ -396,7 +396,7 @@ static int cfg_apply_leader(cfg_options *opts, const char *flag, const char *val
         for (size_t i = 0; ok && i < len; i++)
             ok = value[i] > ' ' && value[i] < 0x7f;
         if (!ok) {
-            txt_errorf(err, errlen, "%s: must be 1 to 128 printable characters without spaces", flag);
+            text_errorf(err, errlen, "%s: must be 1 to 128 printable characters without spaces", flag);
             return -1;
         }
         opts->lease_identity = value;
@@ -405,43 +405,43 @@ static int cfg_apply_leader(cfg_options *opts, const char *flag, const char *val
     uint64_t *target = strcmp(flag, "--leader-elect-lease-duration") == 0   ? &opts->lease_duration_ms
                        : strcmp(flag, "--leader-elect-renew-deadline") == 0 ? &opts->renew_deadline_ms
                                                                             : &opts->retry_period_ms;
-    return cfg_duration(flag, value, 100, 3600000, target, err, errlen);
+    return options_duration(flag, value, 100, 3600000, target, err, errlen);
 }
 
-static int cfg_apply(cfg_options *opts, const char *flag, const char *value, char *err, size_t errlen)
+static int options_apply(options *opts, const char *flag, const char *value, char *err, size_t errlen)
 {
     if (strcmp(flag, "--sync-interval") == 0)
-        return cfg_duration(flag, value, CFG_MIN_SYNC_INTERVAL_MS, CFG_MAX_SYNC_INTERVAL_MS,
+        return options_duration(flag, value, OPTIONS_MIN_SYNC_INTERVAL_MS, OPTIONS_MAX_SYNC_INTERVAL_MS,
                             &opts->sync_interval_ms, err, errlen);
     if (strcmp(flag, "--kubeconfig") == 0) {
         opts->kubeconfig_path = value[0] != '\0' ? value : NULL;
         return 0;
     }
     if (strcmp(flag, "--included-namespaces") == 0)
-        return cfg_namespace_list_add(flag, value, 0, &opts->included_namespaces,
+        return options_namespace_list_add(flag, value, 0, &opts->included_namespaces,
                                       &opts->included_namespace_count, err, errlen);
     if (strcmp(flag, "--excluded-namespaces") == 0)
-        return cfg_namespace_list_add(flag, value, 0, &opts->excluded_namespaces,
+        return options_namespace_list_add(flag, value, 0, &opts->excluded_namespaces,
                                       &opts->excluded_namespace_count, err, errlen);
     if (strncmp(flag, "--leader-elect", 14) == 0)
-        return cfg_apply_leader(opts, flag, value, err, errlen);
+        return options_apply_leader(opts, flag, value, err, errlen);
     if (strcmp(flag, "--max-services-per-link") == 0)
-        return cfg_count(flag, value, &opts->max_services_per_link, err, errlen);
+        return options_count(flag, value, &opts->max_services_per_link, err, errlen);
     if (strcmp(flag, "--max-endpoints-per-link") == 0)
-        return cfg_count(flag, value, &opts->max_endpoints_per_link, err, errlen);
+        return options_count(flag, value, &opts->max_endpoints_per_link, err, errlen);
     if (strcmp(flag, "--kubeconfig-dir") == 0) {
         opts->kubeconfig_dir = value[0] != '\0' ? value : NULL;
         return 0;
     }
     if (strcmp(flag, "--trusted-kubeconfig-dir") == 0)
-        return cfg_parse_bool(flag, value, &opts->trusted_kubeconfig_dir, err, errlen);
+        return options_parse_bool(flag, value, &opts->trusted_kubeconfig_dir, err, errlen);
     if (strcmp(flag, "--no-clusterlinks") == 0)
-        return cfg_parse_bool(flag, value, &opts->no_clusterlinks, err, errlen);
+        return options_parse_bool(flag, value, &opts->no_clusterlinks, err, errlen);
     if (strcmp(flag, "--http-address") == 0) {
         char host[256];
         uint16_t port;
-        if (value[0] != '\0' && cfg_split_host_port(value, host, sizeof host, &port) != 0) {
-            txt_errorf(err, errlen, "--http-address: \"%.80s\" is not HOST:PORT (examples: :8080, 127.0.0.1:8080, [::1]:8080)",
+        if (value[0] != '\0' && options_split_host_port(value, host, sizeof host, &port) != 0) {
+            text_errorf(err, errlen, "--http-address: \"%.80s\" is not HOST:PORT (examples: :8080, 127.0.0.1:8080, [::1]:8080)",
                        value);
             return -1;
         }
@@ -450,7 +450,7 @@ static int cfg_apply(cfg_options *opts, const char *flag, const char *value, cha
     }
     if (strcmp(flag, "--log-format") == 0) {
         if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0) {
-            txt_errorf(err, errlen, "--log-format: \"%.40s\" is neither text nor json", value);
+            text_errorf(err, errlen, "--log-format: \"%.40s\" is neither text nor json", value);
             return -1;
         }
         opts->log_json = strcmp(value, "json") == 0;
@@ -460,43 +460,43 @@ static int cfg_apply(cfg_options *opts, const char *flag, const char *value, cha
         return addrpol_set_add_list(strcmp(flag, "--service-cidrs") == 0 ? &opts->service_cidrs : &opts->allowed_cidrs,
                                     value, flag, err, errlen);
     if (strcmp(flag, "--status-interval") == 0)
-        return cfg_duration(flag, value, 100, 3600000, &opts->status_interval_ms, err, errlen);
+        return options_duration(flag, value, 100, 3600000, &opts->status_interval_ms, err, errlen);
     if (strcmp(flag, "--log-level") == 0) {
         int level = log_level_parse(value);
         if (level < 0) {
-            txt_errorf(err, errlen, "--log-level: \"%.40s\" is not one of debug, info, warn, error", value);
+            text_errorf(err, errlen, "--log-level: \"%.40s\" is not one of debug, info, warn, error", value);
             return -1;
         }
         opts->log_level = level;
         return 0;
     }
     opts->sync_services_given = true;
-    return cfg_parse_bool(flag, value, &opts->sync_services_to_local_cluster, err, errlen);
+    return options_parse_bool(flag, value, &opts->sync_services_to_local_cluster, err, errlen);
 }
 
 /* Flags that only mean something together. */
-static int cfg_check_links(const cfg_options *opts, char *err, size_t errlen)
+static int options_check_links(const options *opts, char *err, size_t errlen)
 {
     if (opts->no_clusterlinks && opts->kubeconfig_dir == NULL) {
-        txt_errorf(err, errlen, "--no-clusterlinks needs --kubeconfig-dir (there would be no link at all)");
+        text_errorf(err, errlen, "--no-clusterlinks needs --kubeconfig-dir (there would be no link at all)");
         return -1;
     }
     if (opts->trusted_kubeconfig_dir && opts->kubeconfig_dir == NULL) {
-        txt_errorf(err, errlen, "--trusted-kubeconfig-dir needs --kubeconfig-dir");
+        text_errorf(err, errlen, "--trusted-kubeconfig-dir needs --kubeconfig-dir");
         return -1;
     }
     return 0;
 }
 
 /* client-go's rules: the lease outlives the renew deadline, which outlives a retry. */
-static int cfg_check_leader(const cfg_options *opts, char *err, size_t errlen)
+static int options_check_leader(const options *opts, char *err, size_t errlen)
 {
     if (opts->lease_duration_ms <= opts->renew_deadline_ms) {
-        txt_errorf(err, errlen, "--leader-elect-lease-duration must be longer than --leader-elect-renew-deadline");
+        text_errorf(err, errlen, "--leader-elect-lease-duration must be longer than --leader-elect-renew-deadline");
         return -1;
     }
     if (opts->renew_deadline_ms * 10 <= opts->retry_period_ms * 12) {
-        txt_errorf(err, errlen,
+        text_errorf(err, errlen,
                    "--leader-elect-renew-deadline must be longer than 1.2 x --leader-elect-retry-period");
         return -1;
     }
@@ -506,7 +506,7 @@ static int cfg_check_leader(const cfg_options *opts, char *err, size_t errlen)
 /* Finds flag name among the common flags (not those cmd refuses), cmd's own, and (svclink
  * itself only) klog's; *own tells which table it is in, *klog its klog index (else -1) and
  * *is_bool how its value is given. -1: unknown, -2: a common flag cmd refuses. */
-static int cfg_find_flag(const cfg_command *cmd, const char *name, bool *own, int *klog, bool *is_bool)
+static int options_find_flag(const options_command *cmd, const char *name, bool *own, int *klog, bool *is_bool)
 {
     *klog = -1;
     for (size_t f = 0; cmd != NULL && f < cmd->nflags; f++) {
@@ -520,24 +520,24 @@ static int cfg_find_flag(const cfg_command *cmd, const char *name, bool *own, in
         if (strcmp(cmd->refused[i], name) == 0)
             return -2;
     }
-    for (size_t f = 0; f < sizeof cfg_flags / sizeof cfg_flags[0]; f++) {
-        if (strcmp(cfg_flags[f].name, name) == 0) {
+    for (size_t f = 0; f < sizeof options_flags / sizeof options_flags[0]; f++) {
+        if (strcmp(options_flags[f].name, name) == 0) {
             *own = false;
-            *is_bool = cfg_flags[f].kind == CFG_FLAG_BOOL;
+            *is_bool = options_flags[f].kind == OPTIONS_FLAG_BOOL;
             return 0;
         }
     }
     /* klog's flags come from svclink (Go) Deployments; a command has no such past. */
-    if (cmd == NULL && (*klog = cfg_klog_index(name)) >= 0) {
+    if (cmd == NULL && (*klog = options_klog_index(name)) >= 0) {
         *own = false;
-        *is_bool = cfg_klog_flags[*klog].kind == CFG_FLAG_BOOL;
+        *is_bool = options_klog_flags[*klog].kind == OPTIONS_FLAG_BOOL;
         return 0;
     }
     return -1;
 }
 
 /* One argv entry (and maybe its value, advancing *i): 0, 1 for --help, 2 for --version, -1. */
-static int cfg_parse_arg(int argc, char *const argv[], int *i, const cfg_command *cmd, cfg_options *out, char *err,
+static int options_parse_arg(int argc, char *const argv[], int *i, const options_command *cmd, options *out, char *err,
                          size_t errlen)
 {
     const char *arg = argv[*i];
@@ -551,25 +551,25 @@ static int cfg_parse_arg(int argc, char *const argv[], int *i, const cfg_command
     char name[64];
     const char *body = arg[0] == '-' && arg[1] == '-' ? arg + 2 : arg[0] == '-' ? arg + 1 : NULL;
     if (body == NULL || *body == '\0') {
-        txt_errorf(err, errlen, "unexpected argument \"%.80s\" (%s takes only flags; see %s --help)", arg, prog, prog);
+        text_errorf(err, errlen, "unexpected argument \"%.80s\" (%s takes only flags; see %s --help)", arg, prog, prog);
         return -1;
     }
     const char *eq = strchr(body, '=');
     size_t name_len = eq ? (size_t)(eq - body) : strlen(body);
     if (name_len + 3 > sizeof name) {
-        txt_errorf(err, errlen, "unknown flag \"%.40s...\" (see %s --help)", arg, prog);
+        text_errorf(err, errlen, "unknown flag \"%.40s...\" (see %s --help)", arg, prog);
         return -1;
     }
     snprintf(name, sizeof name, "--%.*s", (int)name_len, body);
     bool own = false, is_bool = false;
     int klog = -1;
-    int found = cfg_find_flag(cmd, name, &own, &klog, &is_bool);
+    int found = options_find_flag(cmd, name, &own, &klog, &is_bool);
     if (found == -2) {
-        txt_errorf(err, errlen, "%s is not a flag of %s (see %s --help)", name, prog, prog);
+        text_errorf(err, errlen, "%s is not a flag of %s (see %s --help)", name, prog, prog);
         return -1;
     }
     if (found != 0) {
-        txt_errorf(err, errlen, "unknown flag \"%s\" (see %s --help)", name, prog);
+        text_errorf(err, errlen, "unknown flag \"%s\" (see %s --help)", name, prog);
         return -1;
     }
     const char *value;
@@ -580,64 +580,64 @@ static int cfg_parse_arg(int argc, char *const argv[], int *i, const cfg_command
     } else if (*i + 1 < argc) {
         value = argv[++*i];
     } else {
-        txt_errorf(err, errlen, "%s needs a value", name);
+        text_errorf(err, errlen, "%s needs a value", name);
         return -1;
     }
     if (own)
         return cmd->apply(cmd->arg, name, value, err, errlen);
     if (klog >= 0)
-        return cfg_klog_apply(out, klog, name, arg, value, eq == NULL && is_bool, err, errlen);
-    return cfg_apply(out, name, value, err, errlen);
+        return options_klog_apply(out, klog, name, arg, value, eq == NULL && is_bool, err, errlen);
+    return options_apply(out, name, value, err, errlen);
 }
 
-cfg_action cfg_parse_command(int argc, char *const argv[], const cfg_command *cmd, cfg_options *out, char *err,
+options_action options_parse_command(int argc, char *const argv[], const options_command *cmd, options *out, char *err,
                              size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    out->sync_interval_ms = CFG_DEFAULT_SYNC_INTERVAL_MS;
+    out->sync_interval_ms = OPTIONS_DEFAULT_SYNC_INTERVAL_MS;
     /* A command picks its own default Lease name (svclink mirror: one per link). */
     out->lease_name = cmd == NULL ? "svclink" : NULL;
-    out->lease_duration_ms = CFG_DEFAULT_LEASE_DURATION_MS;
-    out->renew_deadline_ms = CFG_DEFAULT_RENEW_DEADLINE_MS;
-    out->retry_period_ms = CFG_DEFAULT_RETRY_PERIOD_MS;
+    out->lease_duration_ms = OPTIONS_DEFAULT_LEASE_DURATION_MS;
+    out->renew_deadline_ms = OPTIONS_DEFAULT_RENEW_DEADLINE_MS;
+    out->retry_period_ms = OPTIONS_DEFAULT_RETRY_PERIOD_MS;
     out->log_level = LOG_INFO;
-    out->status_interval_ms = CFG_DEFAULT_STATUS_INTERVAL_MS;
-    out->max_services_per_link = CFG_DEFAULT_MAX_SERVICES_PER_LINK;
-    out->max_endpoints_per_link = CFG_DEFAULT_MAX_ENDPOINTS_PER_LINK;
+    out->status_interval_ms = OPTIONS_DEFAULT_STATUS_INTERVAL_MS;
+    out->max_services_per_link = OPTIONS_DEFAULT_MAX_SERVICES_PER_LINK;
+    out->max_endpoints_per_link = OPTIONS_DEFAULT_MAX_ENDPOINTS_PER_LINK;
     if (err != NULL && errlen > 0)
         err[0] = '\0';
 
     for (int i = 1; i < argc; i++) {
-        int rc = cfg_parse_arg(argc, argv, &i, cmd, out, err, errlen);
+        int rc = options_parse_arg(argc, argv, &i, cmd, out, err, errlen);
         if (rc == 1)
-            return CFG_HELP;
+            return OPTIONS_HELP;
         if (rc == 2)
-            return CFG_VERSION;
+            return OPTIONS_VERSION;
         if (rc != 0)
-            return CFG_ERROR;
+            return OPTIONS_ERROR;
     }
-    if (cfg_check_leader(out, err, errlen) != 0 || cfg_check_links(out, err, errlen) != 0)
-        return CFG_ERROR;
+    if (options_check_leader(out, err, errlen) != 0 || options_check_links(out, err, errlen) != 0)
+        return OPTIONS_ERROR;
     if (out->included_namespace_count > 1)
         qsort(out->included_namespaces, out->included_namespace_count,
-              sizeof out->included_namespaces[0], cfg_compare_strings);
-    return CFG_RUN;
+              sizeof out->included_namespaces[0], options_compare_strings);
+    return OPTIONS_RUN;
 }
 
-cfg_action cfg_parse(int argc, char *const argv[], cfg_options *out, char *err, size_t errlen)
+options_action options_parse(int argc, char *const argv[], options *out, char *err, size_t errlen)
 {
-    return cfg_parse_command(argc, argv, NULL, out, err, errlen);
+    return options_parse_command(argc, argv, NULL, out, err, errlen);
 }
 
-void cfg_free(cfg_options *opts)
+void options_free(options *opts)
 {
-    cfg_namespace_list_free(&opts->included_namespaces, &opts->included_namespace_count);
+    options_namespace_list_free(&opts->included_namespaces, &opts->included_namespace_count);
     addrpol_set_free(&opts->service_cidrs);
     addrpol_set_free(&opts->allowed_cidrs);
-    cfg_namespace_list_free(&opts->excluded_namespaces, &opts->excluded_namespace_count);
+    options_namespace_list_free(&opts->excluded_namespaces, &opts->excluded_namespace_count);
 }
 
-void cfg_usage(char *buf, size_t buflen)
+void options_usage(char *buf, size_t buflen)
 {
     snprintf(buf, buflen,
              "Usage: svclink [flags]\n"

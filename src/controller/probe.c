@@ -1,6 +1,6 @@
 /* probe: health, readiness, leader and metrics answers; gauges are read from the engine's
  * state when scraped, never kept up to date in between. */
-#include "probe.h"
+#include "controller/probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clink.h"
-#include "jwriter.h"
-#include "metrics.h"
+#include "link/cluster_link.h"
+#include "json/json_writer.h"
+#include "base/metrics.h"
 
 bool probe_ready(const probe_view *v, const char **why)
 {
@@ -32,8 +32,8 @@ static bool probe_ready_all(const probe_view *v, const char **why, const char **
     *link = NULL;
     if (!probe_ready(v, why))
         return false;
-    for (smap_iter it = smap_iter_start(v->links); smap_iter_ok(&it); smap_iter_next(&it)) {
-        const clink *lk = it.e->value;
+    for (strmap_iter it = strmap_iter_start(v->links); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+        const cluster_link *lk = it.e->value;
         /* A disabled link is meant to be disconnected. */
         if (!lk->ready && strcmp(lk->reason, "Disabled") != 0) {
             *link = lk->name;
@@ -71,10 +71,10 @@ static void probe_refresh_metrics(const probe_view *v)
 {
     metrics_set(METRICS_LEADER, "", v->leading ? 1 : 0);
     metrics_set(METRICS_RESIDENT_MEMORY, "", probe_resident_bytes());
-    for (smap_iter it = smap_iter_start(v->links); smap_iter_ok(&it); smap_iter_next(&it)) {
-        const clink *lk = it.e->value;
-        clstatus st;
-        clstatus_build(lk, &st);
+    for (strmap_iter it = strmap_iter_start(v->links); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+        const cluster_link *lk = it.e->value;
+        link_status st;
+        link_status_build(lk, &st);
         char labels[300];
         metrics_labels(labels, sizeof labels, "link", lk->name, NULL);
         metrics_set(METRICS_LINK_CONNECTED, labels, lk->ready ? 1 : 0);
@@ -99,7 +99,7 @@ static char *probe_leader_json(const probe_view *v, size_t *len)
     return json_writer_finish(&w, len);
 }
 
-void probe_reply(const probe_view *v, const char *path, hsrv_reply *reply)
+void probe_reply(const probe_view *v, const char *path, httpd_reply *reply)
 {
     const char *why = "";
     reply->content_type = "text/plain; charset=utf-8";

@@ -1,6 +1,6 @@
-/* json: strict documents (jscan validates, then jsmn tokenizes), token navigation, and
+/* json: strict documents (json_scan validates, then jsmn tokenizes), token navigation, and
  * string unescaping to UTF-8. */
-#include "json.h"
+#include "json/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,13 +8,13 @@
 #include <string.h>
 
 /* Parent links make jsmn's comma and bracket handling O(1) per token instead of a scan
- * back over all earlier tokens; JSMN_STRICT is not needed since jscan_run decides
+ * back over all earlier tokens; JSMN_STRICT is not needed since json_scan_run decides
  * validity and jsmn only ever sees valid JSON. */
 #define JSMN_STATIC
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
-#include "jscan.h"
-#include "txt.h"
+#include "json/json_scan.h"
+#include "base/text.h"
 
 #define JSON_INITIAL_TOKENS 256
 /* A reused doc whose array is this large gives memory back when a document needs less
@@ -66,7 +66,7 @@ int json_parse(json_doc *doc, const char *text, size_t len, char *err, size_t er
         len = 0;
     if (len > JSON_MAX_TEXT) {
         doc->err_offset = JSON_MAX_TEXT;
-        txt_errorf(err, errlen, "document larger than %zu bytes", JSON_MAX_TEXT);
+        text_errorf(err, errlen, "document larger than %zu bytes", JSON_MAX_TEXT);
         return -1;
     }
     size_t max_tokens = doc->max_tokens > 0 ? (size_t)doc->max_tokens : JSON_DEFAULT_MAX_TOKENS;
@@ -74,8 +74,8 @@ int json_parse(json_doc *doc, const char *text, size_t len, char *err, size_t er
     if (max_depth > JSON_HARD_MAX_DEPTH)
         max_depth = JSON_HARD_MAX_DEPTH;
 
-    jscan sc;
-    if (jscan_run(&sc, text, len, max_tokens, max_depth) < 0) {
+    json_scan sc;
+    if (json_scan_run(&sc, text, len, max_tokens, max_depth) < 0) {
         doc->err_offset = sc.at;
         char found[24] = "";
         unsigned char c = sc.at < len ? (unsigned char)text[sc.at] : 0;
@@ -83,16 +83,16 @@ int json_parse(json_doc *doc, const char *text, size_t len, char *err, size_t er
             snprintf(found, sizeof found, " ('%c')", c);
         else if (sc.at < len)
             snprintf(found, sizeof found, " (byte 0x%02x)", c);
-        if (sc.what == jscan_msg_tokens)
-            txt_errorf(err, errlen, "more than %zu tokens at byte %zu", max_tokens, sc.at);
-        else if (sc.what == jscan_msg_depth)
-            txt_errorf(err, errlen, "nesting deeper than %d at byte %zu", max_depth, sc.at);
+        if (sc.what == json_scan_msg_tokens)
+            text_errorf(err, errlen, "more than %zu tokens at byte %zu", max_tokens, sc.at);
+        else if (sc.what == json_scan_msg_depth)
+            text_errorf(err, errlen, "nesting deeper than %d at byte %zu", max_depth, sc.at);
         else
-            txt_errorf(err, errlen, "%s at byte %zu%s", sc.what, sc.at, found);
+            text_errorf(err, errlen, "%s at byte %zu%s", sc.what, sc.at, found);
         return -1;
     }
     if (json_doc_reserve(doc, sc.tokens, max_tokens) < 0) {
-        txt_errorf(err, errlen, "out of memory for %zu tokens", sc.tokens);
+        text_errorf(err, errlen, "out of memory for %zu tokens", sc.tokens);
         return -1;
     }
     jsmn_parser p;
@@ -100,7 +100,7 @@ int json_parse(json_doc *doc, const char *text, size_t len, char *err, size_t er
     int r = jsmn_parse(&p, text, len, doc->toks, (unsigned)doc->cap);
     if (r < 0 || (size_t)p.toknext != sc.tokens) {
         /* Unreachable for valid JSON; kept so a disagreement is an error, not a crash. */
-        txt_errorf(err, errlen, "internal error: jsmn returned %d for a valid document", r);
+        text_errorf(err, errlen, "internal error: jsmn returned %d for a valid document", r);
         return -1;
     }
     doc->text = text;
@@ -285,7 +285,7 @@ static int json_utf8_put(uint32_t cp, unsigned char out[4])
 static int json_str_char(const unsigned char *s, size_t *i, size_t end, unsigned char out[4])
 {
     if (s[*i] != '\\') {
-        size_t n = jscan_utf8_seq(s + *i, end - *i);
+        size_t n = json_scan_utf8_seq(s + *i, end - *i);
         if (n == 0)
             return JSON_ERR_TYPE;
         memcpy(out, s + *i, n);
@@ -294,7 +294,7 @@ static int json_str_char(const unsigned char *s, size_t *i, size_t end, unsigned
     }
     uint32_t cp = 0;
     const char *why = NULL;
-    size_t next = jscan_escape_decode(s, *i, end, &cp, &why);
+    size_t next = json_scan_escape_decode(s, *i, end, &cp, &why);
     if (next == 0)
         return JSON_ERR_TYPE;
     if (cp == 0)
@@ -388,7 +388,7 @@ int json_int64(const json_doc *doc, int tok, int64_t *out)
     uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     uint64_t v = 0;
     for (; p < end; p++) {
-        if (!jscan_is_digit((unsigned char)*p))
+        if (!json_scan_is_digit((unsigned char)*p))
             return JSON_ERR_RANGE; /* a fraction or an exponent */
         unsigned d = (unsigned)(*p - '0');
         if (v > (limit - d) / 10)

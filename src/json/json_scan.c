@@ -1,24 +1,24 @@
-/* jscan: a strict validator in front of jsmn (which tokenizes but accepts much invalid
+/* json_scan: a strict validator in front of jsmn (which tokenizes but accepts much invalid
  * JSON), so jsmn only ever sees valid JSON; its string grammar is json.c's too. */
-#include "jscan.h"
+#include "json/json_scan.h"
 
 #include <string.h>
 
-#include "txt.h"
+#include "base/text.h"
 
 /* ---- byte-level grammar, shared with json.c's unescaping and the writer ---- */
 
-static bool jscan_is_ws(unsigned char c)
+static bool json_scan_is_ws(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-bool jscan_is_digit(unsigned char c)
+bool json_scan_is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
 }
 
-size_t jscan_utf8_seq(const unsigned char *s, size_t avail)
+size_t json_scan_utf8_seq(const unsigned char *s, size_t avail)
 {
     unsigned char c = s[0];
     size_t n;
@@ -51,13 +51,13 @@ size_t jscan_utf8_seq(const unsigned char *s, size_t avail)
 }
 
 /* The 4 hex digits at s[i..i+4) (bounded by end), or -1. */
-static long jscan_hex4(const unsigned char *s, size_t i, size_t end)
+static long json_scan_hex4(const unsigned char *s, size_t i, size_t end)
 {
     if (end < i || end - i < 4)
         return -1;
     long v = 0;
     for (size_t k = 0; k < 4; k++) {
-        int h = txt_hex_value(s[i + k]);
+        int h = text_hex_value(s[i + k]);
         if (h < 0)
             return -1;
         v = v << 4 | h;
@@ -65,7 +65,7 @@ static long jscan_hex4(const unsigned char *s, size_t i, size_t end)
     return v;
 }
 
-size_t jscan_escape_decode(const unsigned char *s, size_t i, size_t end, uint32_t *cp,
+size_t json_scan_escape_decode(const unsigned char *s, size_t i, size_t end, uint32_t *cp,
                            const char **why)
 {
     static const char simple_in[] = "\"\\/bfnrt";
@@ -83,7 +83,7 @@ size_t jscan_escape_decode(const unsigned char *s, size_t i, size_t end, uint32_
         *why = "invalid escape (expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)";
         return 0;
     }
-    long hi = jscan_hex4(s, i + 2, end);
+    long hi = json_scan_hex4(s, i + 2, end);
     if (hi < 0) {
         *why = "invalid \\u escape (expected 4 hex digits)";
         return 0;
@@ -98,7 +98,7 @@ size_t jscan_escape_decode(const unsigned char *s, size_t i, size_t end, uint32_
     }
     long lo = -1;
     if (end - (i + 6) >= 2 && s[i + 6] == '\\' && s[i + 7] == 'u')
-        lo = jscan_hex4(s, i + 8, end);
+        lo = json_scan_hex4(s, i + 8, end);
     if (lo < 0xDC00 || lo > 0xDFFF) {
         *why = "lone high surrogate (a \\uDC00-\\uDFFF escape must follow)";
         return 0;
@@ -109,30 +109,30 @@ size_t jscan_escape_decode(const unsigned char *s, size_t i, size_t end, uint32_
 
 /* ---- the validator: full RFC 8259 grammar, no recursion, no allocation ---- */
 
-static int jscan_fail(jscan *sc, size_t at, const char *what)
+static int json_scan_fail(json_scan *sc, size_t at, const char *what)
 {
     sc->what = what;
     sc->at = at;
     return -1;
 }
 
-static void jscan_ws(jscan *sc)
+static void json_scan_ws(json_scan *sc)
 {
-    while (sc->pos < sc->len && jscan_is_ws(sc->s[sc->pos]))
+    while (sc->pos < sc->len && json_scan_is_ws(sc->s[sc->pos]))
         sc->pos++;
 }
 
-const char jscan_msg_tokens[] = "too many tokens";
-const char jscan_msg_depth[] = "nesting too deep";
+const char json_scan_msg_tokens[] = "too many tokens";
+const char json_scan_msg_depth[] = "nesting too deep";
 
-static int jscan_token(jscan *sc)
+static int json_scan_token(json_scan *sc)
 {
     if (++sc->tokens > sc->max_tokens)
-        return jscan_fail(sc, sc->pos, jscan_msg_tokens);
+        return json_scan_fail(sc, sc->pos, json_scan_msg_tokens);
     return 0;
 }
 
-static int jscan_string(jscan *sc)
+static int json_scan_string(json_scan *sc)
 {
     size_t open = sc->pos++;
     while (sc->pos < sc->len) {
@@ -144,194 +144,194 @@ static int jscan_string(jscan *sc)
         if (c == '\\') {
             uint32_t cp;
             const char *why = NULL;
-            size_t next = jscan_escape_decode(sc->s, sc->pos, sc->len, &cp, &why);
+            size_t next = json_scan_escape_decode(sc->s, sc->pos, sc->len, &cp, &why);
             if (next == 0)
-                return jscan_fail(sc, sc->pos, why);
+                return json_scan_fail(sc, sc->pos, why);
             sc->pos = next;
         } else if (c < 0x20) {
-            return jscan_fail(sc, sc->pos, "raw control character in string");
+            return json_scan_fail(sc, sc->pos, "raw control character in string");
         } else {
-            size_t n = jscan_utf8_seq(sc->s + sc->pos, sc->len - sc->pos);
+            size_t n = json_scan_utf8_seq(sc->s + sc->pos, sc->len - sc->pos);
             if (n == 0)
-                return jscan_fail(sc, sc->pos, "invalid UTF-8 in string");
+                return json_scan_fail(sc, sc->pos, "invalid UTF-8 in string");
             sc->pos += n;
         }
     }
-    return jscan_fail(sc, open, "unterminated string starting");
+    return json_scan_fail(sc, open, "unterminated string starting");
 }
 
-static bool jscan_is_word_char(unsigned char c)
+static bool json_scan_is_word_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || jscan_is_digit(c) || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || json_scan_is_digit(c) || c == '_';
 }
 
-static bool jscan_digit_at(const jscan *sc, size_t p)
+static bool json_scan_digit_at(const json_scan *sc, size_t p)
 {
-    return p < sc->len && jscan_is_digit(sc->s[p]);
+    return p < sc->len && json_scan_is_digit(sc->s[p]);
 }
 
-static int jscan_number(jscan *sc)
+static int json_scan_number(json_scan *sc)
 {
     size_t p = sc->pos;
     if (sc->s[p] == '-')
         p++;
-    if (!jscan_digit_at(sc, p))
-        return jscan_fail(sc, p, "invalid number: digit expected");
+    if (!json_scan_digit_at(sc, p))
+        return json_scan_fail(sc, p, "invalid number: digit expected");
     if (sc->s[p] == '0') {
-        if (jscan_digit_at(sc, ++p))
-            return jscan_fail(sc, p, "invalid number: leading zero");
+        if (json_scan_digit_at(sc, ++p))
+            return json_scan_fail(sc, p, "invalid number: leading zero");
     } else {
-        while (jscan_digit_at(sc, p))
+        while (json_scan_digit_at(sc, p))
             p++;
     }
     if (p < sc->len && sc->s[p] == '.') {
-        if (!jscan_digit_at(sc, ++p))
-            return jscan_fail(sc, p, "invalid number: digit expected after '.'");
-        while (jscan_digit_at(sc, p))
+        if (!json_scan_digit_at(sc, ++p))
+            return json_scan_fail(sc, p, "invalid number: digit expected after '.'");
+        while (json_scan_digit_at(sc, p))
             p++;
     }
     if (p < sc->len && (sc->s[p] == 'e' || sc->s[p] == 'E')) {
         p++;
         if (p < sc->len && (sc->s[p] == '+' || sc->s[p] == '-'))
             p++;
-        if (!jscan_digit_at(sc, p))
-            return jscan_fail(sc, p, "invalid number: digit expected in exponent");
-        while (jscan_digit_at(sc, p))
+        if (!json_scan_digit_at(sc, p))
+            return json_scan_fail(sc, p, "invalid number: digit expected in exponent");
+        while (json_scan_digit_at(sc, p))
             p++;
     }
     /* "1.2.3", "1x", "0x10", "1-": name the number rather than a missing comma. */
-    if (p < sc->len && (jscan_is_word_char(sc->s[p]) || sc->s[p] == '.' || sc->s[p] == '+' ||
+    if (p < sc->len && (json_scan_is_word_char(sc->s[p]) || sc->s[p] == '.' || sc->s[p] == '+' ||
                            sc->s[p] == '-'))
-        return jscan_fail(sc, p, "invalid number");
+        return json_scan_fail(sc, p, "invalid number");
     sc->pos = p;
     return 0;
 }
 
-static int jscan_literal(jscan *sc)
+static int json_scan_literal(json_scan *sc)
 {
     static const char *const words[] = {"true", "false", "null"};
     for (size_t i = 0; i < 3; i++) {
         size_t n = strlen(words[i]);
         if (sc->len - sc->pos >= n && memcmp(sc->s + sc->pos, words[i], n) == 0 &&
-            !(sc->len - sc->pos > n && jscan_is_word_char(sc->s[sc->pos + n]))) {
+            !(sc->len - sc->pos > n && json_scan_is_word_char(sc->s[sc->pos + n]))) {
             sc->pos += n;
             return 0;
         }
     }
-    return jscan_fail(sc, sc->pos, "invalid literal (expected true, false or null)");
+    return json_scan_fail(sc, sc->pos, "invalid literal (expected true, false or null)");
 }
 
-static bool jscan_in_object(const jscan *sc)
+static bool json_scan_in_object(const json_scan *sc)
 {
     int d = sc->depth - 1;
     return (sc->is_object[d / 8] >> (d % 8)) & 1u;
 }
 
 /* A key, its ':' and the whitespace after: leaves pos at the member's value. */
-static int jscan_key(jscan *sc)
+static int json_scan_key(json_scan *sc)
 {
     if (sc->pos >= sc->len)
-        return jscan_fail(sc, sc->pos, "unexpected end of input (expected a key)");
+        return json_scan_fail(sc, sc->pos, "unexpected end of input (expected a key)");
     if (sc->s[sc->pos] != '"')
-        return jscan_fail(sc, sc->pos, "expected a string key");
-    if (jscan_token(sc) < 0 || jscan_string(sc) < 0)
+        return json_scan_fail(sc, sc->pos, "expected a string key");
+    if (json_scan_token(sc) < 0 || json_scan_string(sc) < 0)
         return -1;
-    jscan_ws(sc);
+    json_scan_ws(sc);
     if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
-        return jscan_fail(sc, sc->pos, "expected ':' after the key");
+        return json_scan_fail(sc, sc->pos, "expected ':' after the key");
     sc->pos++;
-    jscan_ws(sc);
+    json_scan_ws(sc);
     return 0;
 }
 
 /* Scans the value at pos. Returns 1 when it opened a non-empty container (a value or key
  * follows), 0 when a whole value was consumed, -1 on error. */
-static int jscan_value(jscan *sc)
+static int json_scan_value(json_scan *sc)
 {
     if (sc->pos >= sc->len)
-        return jscan_fail(sc, sc->pos, "unexpected end of input (expected a value)");
-    if (jscan_token(sc) < 0)
+        return json_scan_fail(sc, sc->pos, "unexpected end of input (expected a value)");
+    if (json_scan_token(sc) < 0)
         return -1;
     unsigned char c = sc->s[sc->pos];
     if (c == '{' || c == '[') {
         if (sc->depth >= sc->max_depth)
-            return jscan_fail(sc, sc->pos, jscan_msg_depth);
+            return json_scan_fail(sc, sc->pos, json_scan_msg_depth);
         int d = sc->depth++;
         if (c == '{')
             sc->is_object[d / 8] |= (uint8_t)(1u << (d % 8));
         else
             sc->is_object[d / 8] &= (uint8_t) ~(1u << (d % 8));
         sc->pos++;
-        jscan_ws(sc);
+        json_scan_ws(sc);
         if (sc->pos < sc->len && sc->s[sc->pos] == (c == '{' ? '}' : ']')) {
             sc->pos++;
             sc->depth--;
             return 0;
         }
-        if (c == '{' && jscan_key(sc) < 0)
+        if (c == '{' && json_scan_key(sc) < 0)
             return -1;
         return 1;
     }
     if (c == '"')
-        return jscan_string(sc);
-    if (c == '-' || jscan_is_digit(c))
-        return jscan_number(sc);
-    if (jscan_is_word_char(c))
-        return jscan_literal(sc);
-    return jscan_fail(sc, sc->pos, "unexpected character (expected a value)");
+        return json_scan_string(sc);
+    if (c == '-' || json_scan_is_digit(c))
+        return json_scan_number(sc);
+    if (json_scan_is_word_char(c))
+        return json_scan_literal(sc);
+    return json_scan_fail(sc, sc->pos, "unexpected character (expected a value)");
 }
 
 /* After a complete value: closes containers. Returns 1 when another value is expected,
  * 0 when the top-level value is complete, -1 on error. */
-static int jscan_after_value(jscan *sc)
+static int json_scan_after_value(json_scan *sc)
 {
     for (;;) {
-        jscan_ws(sc);
+        json_scan_ws(sc);
         if (sc->depth == 0)
             return 0;
-        bool obj = jscan_in_object(sc);
+        bool obj = json_scan_in_object(sc);
         if (sc->pos >= sc->len)
-            return jscan_fail(sc, sc->pos,
+            return json_scan_fail(sc, sc->pos,
                                   obj ? "unexpected end of input (unclosed object)"
                                       : "unexpected end of input (unclosed array)");
         unsigned char c = sc->s[sc->pos];
         if (c == ',') {
             sc->pos++;
-            jscan_ws(sc);
-            if (obj && jscan_key(sc) < 0)
+            json_scan_ws(sc);
+            if (obj && json_scan_key(sc) < 0)
                 return -1;
             return 1;
         }
         if (c != (obj ? '}' : ']'))
-            return jscan_fail(sc, sc->pos, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+            return json_scan_fail(sc, sc->pos, obj ? "expected ',' or '}'" : "expected ',' or ']'");
         sc->pos++;
         sc->depth--;
     }
 }
 
-int jscan_run(jscan *sc, const char *text, size_t len, size_t max_tokens, int max_depth)
+int json_scan_run(json_scan *sc, const char *text, size_t len, size_t max_tokens, int max_depth)
 {
     memset(sc, 0, sizeof *sc);
     sc->s = (const unsigned char *)text;
     sc->len = len;
     sc->max_tokens = max_tokens;
     sc->max_depth = max_depth;
-    jscan_ws(sc);
+    json_scan_ws(sc);
     if (sc->pos == len)
-        return jscan_fail(sc, len, "empty document (no JSON value)");
+        return json_scan_fail(sc, len, "empty document (no JSON value)");
     for (;;) {
-        int r = jscan_value(sc);
+        int r = json_scan_value(sc);
         if (r < 0)
             return -1;
         if (r == 1)
             continue;
-        r = jscan_after_value(sc);
+        r = json_scan_after_value(sc);
         if (r < 0)
             return -1;
         if (r == 0)
             break;
     }
     if (sc->pos != len)
-        return jscan_fail(sc, sc->pos, "unexpected data after the JSON value");
+        return json_scan_fail(sc, sc->pos, "unexpected data after the JSON value");
     return 0;
 }

@@ -1,11 +1,11 @@
-/* jwriter: the request-body writer, json_writer: commas and nesting tracked per open
+/* json_writer: the request-body writer, json_writer: commas and nesting tracked per open
  * container, strings checked as UTF-8 and escaped, the first error kept. */
-#include "jwriter.h"
+#include "json/json_writer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "jscan.h"
+#include "json/json_scan.h"
 
 /* Per open container in json_writer.stack. */
 #define JSON_WRITER_OBJECT 1u /* an object, not an array */
@@ -137,7 +137,7 @@ static int json_writer_quoted(json_writer *w, const char *s, size_t len)
     while (i < len && w->err == 0) {
         unsigned char c = u[i];
         if (c >= 0x80) {
-            size_t n = jscan_utf8_seq(u + i, len - i);
+            size_t n = json_scan_utf8_seq(u + i, len - i);
             if (n == 0)
                 return json_writer_fail(w, JSON_ERR_UTF8);
             i += n;
@@ -249,9 +249,9 @@ int json_writer_raw(json_writer *w, const char *frag, size_t len)
 {
     if (w->err != 0)
         return w->err;
-    jscan sc;
+    json_scan sc;
     if (frag == NULL || len > JSON_MAX_TEXT ||
-        jscan_run(&sc, frag, len, (size_t)-1, JSON_DEFAULT_MAX_DEPTH) < 0)
+        json_scan_run(&sc, frag, len, (size_t)-1, JSON_DEFAULT_MAX_DEPTH) < 0)
         return json_writer_fail(w, JSON_ERR_SYNTAX);
     if (json_writer_value_begin(w) != 0)
         return w->err;

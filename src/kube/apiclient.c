@@ -1,7 +1,7 @@
-/* kapi: the request layer of the API client. A request borrows an idle keep-alive
+/* apiclient: the request layer of the API client. A request borrows an idle keep-alive
  * connection or opens one, writes its head, parses the response with http, and frees or
  * returns the connection; a stream splits its body into lines as they arrive. */
-#include "kapi.h"
+#include "kube/apiclient.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,51 +10,51 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "hbody.h"
-#include "hbuf.h"
-#include "hreq.h"
-#include "http.h"
-#include "json.h"
-#include "metrics.h"
-#include "txt.h"
+#include "net/http_body.h"
+#include "net/http_buf.h"
+#include "net/http_request.h"
+#include "net/http_response.h"
+#include "json/json.h"
+#include "base/metrics.h"
+#include "base/text.h"
 #include "version.h"
 
 /* A one-shot answer is one object (the API server stores at most about 1.5 MiB each);
- * lists go through kapi_get_body and are framed as they arrive, never held whole. */
-#define KAPI_BODY_MAX ((uint64_t)4 * 1024 * 1024)
+ * lists go through apiclient_get_body and are framed as they arrive, never held whole. */
+#define APICLIENT_BODY_MAX ((uint64_t)4 * 1024 * 1024)
 /* Error answers carry a metav1.Status: a few hundred bytes. */
-#define KAPI_ERROR_BODY_MAX ((uint64_t)64 * 1024)
+#define APICLIENT_ERROR_BODY_MAX ((uint64_t)64 * 1024)
 /* A line buffer grown for one large event is released after it. */
-#define KAPI_LINE_KEEP ((size_t)64 * 1024)
-#define KAPI_MAX_IDLE_CONNS 2
-#define KAPI_TOKEN_MAX 16384
-#define KAPI_ERROR_MAX 1024
+#define APICLIENT_LINE_KEEP ((size_t)64 * 1024)
+#define APICLIENT_MAX_IDLE_CONNS 2
+#define APICLIENT_TOKEN_MAX 16384
+#define APICLIENT_ERROR_MAX 1024
 
 /* A connection plus what it is doing: serving req, or idle in the pool. */
-typedef struct kapi_link {
-    struct kapi_link *next; /* in the client's idle list */
-    kapi_client *client;
+typedef struct apiclient_link {
+    struct apiclient_link *next; /* in the client's idle list */
+    apiclient_client *client;
     conn *conn;
-    kapi_req *req;          /* NULL while idle */
+    apiclient_req *req;          /* NULL while idle */
     bool ready;
-} kapi_link;
+} apiclient_link;
 
-typedef enum { KAPI_ONESHOT, KAPI_STREAM } kapi_kind;
+typedef enum { APICLIENT_ONESHOT, APICLIENT_STREAM } apiclient_kind;
 
-struct kapi_req {
-    struct kapi_req *next, *prev; /* the client's list of live requests */
-    kapi_client *client;
-    kapi_kind kind;
+struct apiclient_req {
+    struct apiclient_req *next, *prev; /* the client's list of live requests */
+    apiclient_client *client;
+    apiclient_kind kind;
     char method[8];
     char *target;         /* owned: prefix + path */
     char *content_type;   /* owned, or NULL */
     char *body;           /* owned copy, kept for one retry on a stale connection */
     size_t body_len;
-    kapi_done_cb done;
-    kapi_line_cb on_line;
-    kapi_body_cb on_body; /* kapi_get_body: 2xx body bytes go here, not into out */
+    apiclient_done_cb done;
+    apiclient_line_cb on_line;
+    apiclient_body_cb on_body; /* apiclient_get_body: 2xx body bytes go here, not into out */
     void *arg;
-    kapi_link *link;
+    apiclient_link *link;
     bool retried;
     bool head_done;
     uint64_t received;    /* response bytes seen: a retry is only safe while 0 */
@@ -70,7 +70,7 @@ struct kapi_req {
     bool cancelled;
 };
 
-struct kapi_client {
+struct apiclient_client {
     loop *l;
     dns_resolver *dns;
     char name[64];
@@ -83,23 +83,23 @@ struct kapi_client {
     char *token_file;     /* owned */
     struct timespec token_mtime;
     uint32_t timeout_ms;
-    kapi_link *idle;
-    kapi_req *reqs;
-    kapi_stats stats;
+    apiclient_link *idle;
+    apiclient_req *reqs;
+    apiclient_stats stats;
 };
 
-static void kapi_wipe_free(char *s)
+static void apiclient_wipe_free(char *s)
 {
     if (s == NULL)
         return;
-    txt_wipe(s, strlen(s));
+    text_wipe(s, strlen(s));
     free(s);
 }
 
 /* ---- tokens ---- */
 
 /* Re-reads the token file when its mtime changed: kubelet rotates projected tokens. */
-static void kapi_refresh_token(kapi_client *c)
+static void apiclient_refresh_token(apiclient_client *c)
 {
     if (c->token_file == NULL)
         return;
@@ -112,8 +112,8 @@ static void kapi_refresh_token(kapi_client *c)
     FILE *f = fopen(c->token_file, "r");
     if (f == NULL)
         return;
-    char *buf = calloc(1, KAPI_TOKEN_MAX + 1);
-    size_t n = buf != NULL ? fread(buf, 1, KAPI_TOKEN_MAX, f) : 0;
+    char *buf = calloc(1, APICLIENT_TOKEN_MAX + 1);
+    size_t n = buf != NULL ? fread(buf, 1, APICLIENT_TOKEN_MAX, f) : 0;
     fclose(f);
     if (buf == NULL)
         return;
@@ -123,16 +123,16 @@ static void kapi_refresh_token(kapi_client *c)
         free(buf);
         return;
     }
-    kapi_wipe_free(c->token);
+    apiclient_wipe_free(c->token);
     c->token = buf;
     c->token_mtime = st.st_mtim;
 }
 
 /* ---- client ---- */
 
-kapi_client *kapi_new(loop *l, dns_resolver *dns, const kapi_config *cfg, char *err, size_t errlen)
+apiclient_client *apiclient_new(loop *l, dns_resolver *dns, const apiclient_config *cfg, char *err, size_t errlen)
 {
-    kapi_client *c = calloc(1, sizeof *c);
+    apiclient_client *c = calloc(1, sizeof *c);
     if (c == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -151,57 +151,57 @@ kapi_client *kapi_new(loop *l, dns_resolver *dns, const kapi_config *cfg, char *
     if (cfg->token_file != NULL) {
         if ((c->token_file = strdup(cfg->token_file)) == NULL)
             goto oom;
-        kapi_refresh_token(c);
+        apiclient_refresh_token(c);
         if (c->token == NULL) {
             snprintf(err, errlen, "%s: cannot read the token file %s", c->name, c->token_file);
-            kapi_free(c);
+            apiclient_free(c);
             return NULL;
         }
     }
     return c;
 oom:
     snprintf(err, errlen, "out of memory");
-    kapi_free(c);
+    apiclient_free(c);
     return NULL;
 }
 
-static void kapi_link_free(kapi_link *k)
+static void apiclient_link_free(apiclient_link *k)
 {
     conn_free(k->conn);
     free(k);
 }
 
-static void kapi_req_release(kapi_req *r);
+static void apiclient_req_release(apiclient_req *r);
 
-void kapi_free(kapi_client *c)
+void apiclient_free(apiclient_client *c)
 {
     if (c == NULL)
         return;
     while (c->reqs != NULL)
-        kapi_req_release(c->reqs);
+        apiclient_req_release(c->reqs);
     while (c->idle != NULL) {
-        kapi_link *k = c->idle;
+        apiclient_link *k = c->idle;
         c->idle = k->next;
-        kapi_link_free(k);
+        apiclient_link_free(k);
     }
-    kapi_wipe_free(c->token);
+    apiclient_wipe_free(c->token);
     free(c->token_file);
     free(c);
 }
 
-const kapi_stats *kapi_get_stats(const kapi_client *c)
+const apiclient_stats *apiclient_get_stats(const apiclient_client *c)
 {
     return &c->stats;
 }
 
-const char *kapi_name(const kapi_client *c)
+const char *apiclient_name(const apiclient_client *c)
 {
     return c->name;
 }
 
 /* ---- request lifetime ---- */
 
-static void kapi_req_unlink(kapi_req *r)
+static void apiclient_req_unlink(apiclient_req *r)
 {
     if (r->prev != NULL)
         r->prev->next = r->next;
@@ -214,13 +214,13 @@ static void kapi_req_unlink(kapi_req *r)
 
 /* Frees the request and the connection it holds (a connection is only reused when the
  * response completed cleanly, which detaches it first). */
-static void kapi_req_release(kapi_req *r)
+static void apiclient_req_release(apiclient_req *r)
 {
-    kapi_req_unlink(r);
+    apiclient_req_unlink(r);
     if (r->timer != 0)
         loop_timer_cancel(r->client->l, r->timer);
     if (r->link != NULL)
-        kapi_link_free(r->link);
+        apiclient_link_free(r->link);
     free(r->target);
     free(r->content_type);
     free(r->body);
@@ -230,23 +230,23 @@ static void kapi_req_release(kapi_req *r)
     free(r);
 }
 
-void kapi_cancel(kapi_req *r)
+void apiclient_cancel(apiclient_req *r)
 {
     if (r == NULL)
         return;
     r->cancelled = true;
     if (r->in_callback == 0)
-        kapi_req_release(r);
+        apiclient_req_release(r);
 }
 
 /* Runs the done callback once and releases the request afterwards. */
-static void kapi_finish(kapi_req *r, int status, conn_error transport, const char *error)
+static void apiclient_finish(apiclient_req *r, int status, conn_error transport, const char *error)
 {
-    kapi_response resp = {
+    apiclient_response resp = {
         .status = status,
         .transport = transport,
-        .body = r->kind == KAPI_ONESHOT && r->out.data != NULL ? r->out.data : "",
-        .body_len = r->kind == KAPI_ONESHOT ? r->out.len : 0,
+        .body = r->kind == APICLIENT_ONESHOT && r->out.data != NULL ? r->out.data : "",
+        .body_len = r->kind == APICLIENT_ONESHOT ? r->out.len : 0,
         .retry_after = r->head_done ? r->resp.retry_after : -1,
         .error = error != NULL ? error : "",
     };
@@ -255,33 +255,33 @@ static void kapi_finish(kapi_req *r, int status, conn_error transport, const cha
     char labels[400], code[8];
     snprintf(code, sizeof code, "%d", status);
     metrics_labels(labels, sizeof labels, "cluster", r->client->name, "verb",
-                   r->kind == KAPI_ONESHOT ? r->method : "WATCH", "code", code, NULL);
+                   r->kind == APICLIENT_ONESHOT ? r->method : "WATCH", "code", code, NULL);
     metrics_add(METRICS_API_REQUESTS, labels, 1);
     r->in_callback++;
     r->done(r->arg, &resp);
     r->in_callback--;
-    kapi_req_release(r);
+    apiclient_req_release(r);
 }
 
-static void kapi_fail(kapi_req *r, conn_error transport, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void apiclient_fail(apiclient_req *r, conn_error transport, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void kapi_fail(kapi_req *r, conn_error transport, const char *fmt, ...)
+static void apiclient_fail(apiclient_req *r, conn_error transport, const char *fmt, ...)
 {
-    char what[KAPI_ERROR_MAX / 2];
+    char what[APICLIENT_ERROR_MAX / 2];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    char msg[KAPI_ERROR_MAX];
+    char msg[APICLIENT_ERROR_MAX];
     snprintf(msg, sizeof msg, "%s: %s %s: %s", r->client->name, r->method, r->target, what);
-    kapi_finish(r, 0, transport, msg);
+    apiclient_finish(r, 0, transport, msg);
 }
 
 /* Builds "cluster: VERB path: 403 Forbidden: <Status message>" for an error response. */
-static void kapi_status_error(const kapi_req *r, char *buf, size_t buflen)
+static void apiclient_status_error(const apiclient_req *r, char *buf, size_t buflen)
 {
     char message[512] = "";
-    if (r->kind == KAPI_ONESHOT && r->out.len > 0 && r->out.len < ((size_t)1 << 20)) {
+    if (r->kind == APICLIENT_ONESHOT && r->out.len > 0 && r->out.len < ((size_t)1 << 20)) {
         json_doc doc;
         json_doc_init(&doc);
         char jerr[64];
@@ -295,21 +295,21 @@ static void kapi_status_error(const kapi_req *r, char *buf, size_t buflen)
 
 /* ---- response handling ---- */
 
-static void kapi_send(kapi_req *r);
+static void apiclient_send(apiclient_req *r);
 
 /* Returns the connection to the pool when the server allows reuse, else closes it. */
-static void kapi_detach_link(kapi_req *r, bool reusable)
+static void apiclient_detach_link(apiclient_req *r, bool reusable)
 {
-    kapi_link *k = r->link;
+    apiclient_link *k = r->link;
     r->link = NULL;
     if (k == NULL)
         return;
-    kapi_client *c = r->client;
+    apiclient_client *c = r->client;
     size_t nidle = 0;
-    for (kapi_link *i = c->idle; i != NULL; i = i->next)
+    for (apiclient_link *i = c->idle; i != NULL; i = i->next)
         nidle++;
-    if (!reusable || nidle >= KAPI_MAX_IDLE_CONNS) {
-        kapi_link_free(k);
+    if (!reusable || nidle >= APICLIENT_MAX_IDLE_CONNS) {
+        apiclient_link_free(k);
         return;
     }
     k->req = NULL;
@@ -318,7 +318,7 @@ static void kapi_detach_link(kapi_req *r, bool reusable)
 }
 
 /* Runs on_line once; -1 when the owner cancelled the request (which is then gone). */
-static int kapi_emit_line(kapi_req *r, const char *line, size_t len)
+static int apiclient_emit_line(apiclient_req *r, const char *line, size_t len)
 {
     if (len > 0 && line[len - 1] == '\r')
         len--;
@@ -328,28 +328,28 @@ static int kapi_emit_line(kapi_req *r, const char *line, size_t len)
     r->on_line(r->arg, line, len);
     r->in_callback--;
     if (r->cancelled) {
-        kapi_req_release(r);
+        apiclient_req_release(r);
         return -1;
     }
     return 0;
 }
 
-/* Appends to the partial line, refusing to let it pass KAPI_LINE_MAX. */
-static int kapi_line_append(kapi_req *r, const char *data, size_t n)
+/* Appends to the partial line, refusing to let it pass APICLIENT_LINE_MAX. */
+static int apiclient_line_append(apiclient_req *r, const char *data, size_t n)
 {
-    if (n > KAPI_LINE_MAX - r->line_len) {
-        kapi_fail(r, CONN_ERR_IO, "a stream line exceeds %zu bytes", KAPI_LINE_MAX);
+    if (n > APICLIENT_LINE_MAX - r->line_len) {
+        apiclient_fail(r, CONN_ERR_IO, "a stream line exceeds %zu bytes", APICLIENT_LINE_MAX);
         return -1;
     }
     if (r->line_len + n > r->line_cap) {
         size_t cap = r->line_cap < 4096 ? 4096 : r->line_cap;
         while (cap < r->line_len + n)
             cap *= 2;
-        if (cap > KAPI_LINE_MAX)
-            cap = KAPI_LINE_MAX;
+        if (cap > APICLIENT_LINE_MAX)
+            cap = APICLIENT_LINE_MAX;
         char *grown = realloc(r->line, cap);
         if (grown == NULL) {
-            kapi_fail(r, CONN_ERR_NOMEM, "out of memory for a stream line of %zu bytes", r->line_len + n);
+            apiclient_fail(r, CONN_ERR_NOMEM, "out of memory for a stream line of %zu bytes", r->line_len + n);
             return -1;
         }
         r->line = grown;
@@ -362,28 +362,28 @@ static int kapi_line_append(kapi_req *r, const char *data, size_t n)
 
 /* Hands the complete lines in a decoded piece of a stream to the owner, as they are, and
  * keeps only the unfinished last line. Returns -1 when the request is gone. */
-static int kapi_stream_piece(kapi_req *r, const char *data, size_t len)
+static int apiclient_stream_piece(apiclient_req *r, const char *data, size_t len)
 {
     while (len > 0) {
         const char *nl = memchr(data, '\n', len);
         if (nl == NULL)
-            return kapi_line_append(r, data, len);
+            return apiclient_line_append(r, data, len);
         size_t n = (size_t)(nl - data);
         if (r->line_len == 0) {
-            if (n > KAPI_LINE_MAX) {
-                kapi_fail(r, CONN_ERR_IO, "a stream line exceeds %zu bytes", KAPI_LINE_MAX);
+            if (n > APICLIENT_LINE_MAX) {
+                apiclient_fail(r, CONN_ERR_IO, "a stream line exceeds %zu bytes", APICLIENT_LINE_MAX);
                 return -1;
             }
-            if (kapi_emit_line(r, data, n) != 0)
+            if (apiclient_emit_line(r, data, n) != 0)
                 return -1;
         } else {
-            if (kapi_line_append(r, data, n) != 0)
+            if (apiclient_line_append(r, data, n) != 0)
                 return -1;
             size_t whole = r->line_len;
             r->line_len = 0;
-            if (kapi_emit_line(r, r->line, whole) != 0)
+            if (apiclient_emit_line(r, r->line, whole) != 0)
                 return -1;
-            if (r->line_cap > KAPI_LINE_KEEP) {
+            if (r->line_cap > APICLIENT_LINE_KEEP) {
                 free(r->line);
                 r->line = NULL;
                 r->line_cap = 0;
@@ -395,78 +395,78 @@ static int kapi_stream_piece(kapi_req *r, const char *data, size_t len)
     return 0;
 }
 
-static void kapi_arm_idle_timer(kapi_req *r);
+static void apiclient_arm_idle_timer(apiclient_req *r);
 
 /* The body of this answer goes to the owner piece by piece rather than into out. */
-static bool kapi_passes_body(const kapi_req *r)
+static bool apiclient_passes_body(const apiclient_req *r)
 {
     if (r->resp.status < 200 || r->resp.status >= 300)
         return false;
-    return (r->kind == KAPI_STREAM && r->resp.status == 200) || r->on_body != NULL;
+    return (r->kind == APICLIENT_STREAM && r->resp.status == 200) || r->on_body != NULL;
 }
 
 /* Hands the n decoded bytes at the front of in to the stream's line splitter or to
  * on_body. Returns -1 when the request ended (and is gone). */
-static int kapi_pass_body(kapi_req *r, size_t n)
+static int apiclient_pass_body(apiclient_req *r, size_t n)
 {
-    if (r->kind == KAPI_STREAM)
-        return kapi_stream_piece(r, r->in.data, n);
-    char why[KAPI_ERROR_MAX / 2] = "";
+    if (r->kind == APICLIENT_STREAM)
+        return apiclient_stream_piece(r, r->in.data, n);
+    char why[APICLIENT_ERROR_MAX / 2] = "";
     r->in_callback++;
     int rc = r->on_body(r->arg, r->in.data, n, why, sizeof why);
     r->in_callback--;
     if (r->cancelled) {
-        kapi_req_release(r);
+        apiclient_req_release(r);
         return -1;
     }
     if (rc != 0) {
-        kapi_fail(r, CONN_ERR_IO, "%s", why[0] ? why : "the body was refused");
+        apiclient_fail(r, CONN_ERR_IO, "%s", why[0] ? why : "the body was refused");
         return -1;
     }
     return 0;
 }
 
 /* Parses what has arrived. Returns -1 when the request ended (and is gone). */
-static int kapi_process(kapi_req *r)
+static int apiclient_process(apiclient_req *r)
 {
     if (!r->head_done) {
-        http_limits lim = http_limits_default();
-        int n = http_parse_head(&r->resp, r->in.data, r->in.len, &lim);
+        http_limits lim = http_response_limits_default();
+        int n = http_response_parse_head(&r->resp, r->in.data, r->in.len, &lim);
         if (n == -2)
             return 0;
         if (n == -1) {
-            kapi_fail(r, CONN_ERR_IO, "bad HTTP response: %s", r->resp.error);
+            apiclient_fail(r, CONN_ERR_IO, "bad HTTP response: %s", r->resp.error);
             return -1;
         }
         memmove(r->in.data, r->in.data + n, r->in.len - (size_t)n);
         r->in.len -= (size_t)n;
         if (r->resp.status < 200) { /* 1xx: the real head follows */
             http_response_init(&r->resp);
-            return kapi_process(r);
+            return apiclient_process(r);
         }
         r->head_done = true;
         /* A stream or a body handed on as it arrives is unlimited here (its owner bounds
          * what it keeps); a body kept whole is one object; error bodies are small. */
-        uint64_t max = r->resp.status >= 300          ? KAPI_ERROR_BODY_MAX
-                       : kapi_passes_body(r)          ? HTTP_BODY_UNLIMITED
-                                                      : KAPI_BODY_MAX;
+        uint64_t max = r->resp.status >= 300          ? APICLIENT_ERROR_BODY_MAX
+                       : apiclient_passes_body(r)          ? HTTP_BODY_UNLIMITED
+                                                      : APICLIENT_BODY_MAX;
         if (http_body_init(&r->framing, &r->resp, r->method, max) != 0) {
-            kapi_fail(r, CONN_ERR_IO, "%s", r->framing.error);
+            apiclient_fail(r, CONN_ERR_IO, "%s", r->framing.error);
             return -1;
         }
     }
     size_t consumed = 0, out_len = 0;
     http_body_status st = http_body_decode(&r->framing, r->in.data, r->in.len, &consumed, &out_len);
     if (st == HTTP_BODY_ERROR) {
-        kapi_fail(r, CONN_ERR_IO, "bad HTTP body: %s", r->framing.error);
+        apiclient_fail(r, CONN_ERR_IO, "bad HTTP body: %s", r->framing.error);
         return -1;
     }
-    bool streaming = r->kind == KAPI_STREAM && r->resp.status == 200;
-    if (out_len > 0 && kapi_passes_body(r)) {
-        if (kapi_pass_body(r, out_len) != 0)
+    bool streaming = r->kind == APICLIENT_STREAM && r->resp.status == 200;
+    if (out_len > 0 && apiclient_passes_body(r)) {
+        if (apiclient_pass_body(r, out_len) != 0)
             return -1;
     } else if (out_len > 0 && http_buf_append(&r->out, r->in.data, out_len) != 0) {
-        kapi_fail(r, CONN_ERR_NOMEM, "out of memory for the response body");
+        apiclient_fail(r, CONN_ERR_NOMEM, "out of memory for the response body");
         return -1;
     }
     memmove(r->in.data, r->in.data + consumed, r->in.len - consumed);
@@ -474,63 +474,63 @@ static int kapi_process(kapi_req *r)
     if (st != HTTP_BODY_DONE)
         return 0;
     /* Leftover bytes after a complete response mean the peer misbehaves: do not reuse. */
-    kapi_detach_link(r, !r->framing.close_after && r->in.len == 0);
+    apiclient_detach_link(r, !r->framing.close_after && r->in.len == 0);
     if (r->resp.status >= 400 || (streaming == false && r->resp.status >= 300)) {
-        char msg[KAPI_ERROR_MAX];
-        kapi_status_error(r, msg, sizeof msg);
-        kapi_finish(r, r->resp.status, CONN_OK, msg);
+        char msg[APICLIENT_ERROR_MAX];
+        apiclient_status_error(r, msg, sizeof msg);
+        apiclient_finish(r, r->resp.status, CONN_OK, msg);
     } else {
-        kapi_finish(r, r->resp.status, CONN_OK, NULL);
+        apiclient_finish(r, r->resp.status, CONN_OK, NULL);
     }
     return -1;
 }
 
-static void kapi_on_ready(conn *cn, void *arg)
+static void apiclient_on_ready(conn *cn, void *arg)
 {
     (void)cn;
-    kapi_link *k = arg;
+    apiclient_link *k = arg;
     k->ready = true;
 }
 
 /* Takes an idle connection out of the pool and closes it. */
-static void kapi_idle_drop(kapi_link *k)
+static void apiclient_idle_drop(apiclient_link *k)
 {
-    for (kapi_link **p = &k->client->idle; *p != NULL; p = &(*p)->next) {
+    for (apiclient_link **p = &k->client->idle; *p != NULL; p = &(*p)->next) {
         if (*p == k) {
             *p = k->next;
             break;
         }
     }
-    kapi_link_free(k);
+    apiclient_link_free(k);
 }
 
-static void kapi_on_data(conn *cn, const uint8_t *data, size_t len, void *arg)
+static void apiclient_on_data(conn *cn, const uint8_t *data, size_t len, void *arg)
 {
     (void)cn;
-    kapi_link *k = arg;
-    kapi_req *r = k->req;
+    apiclient_link *k = arg;
+    apiclient_req *r = k->req;
     if (r == NULL) {
         /* Bytes on an idle connection: the server is confused; drop the connection. */
-        kapi_idle_drop(k);
+        apiclient_idle_drop(k);
         return;
     }
     r->received += len;
     if (http_buf_append(&r->in, data, len) != 0) {
-        kapi_fail(r, CONN_ERR_NOMEM, "out of memory for the response");
+        apiclient_fail(r, CONN_ERR_NOMEM, "out of memory for the response");
         return;
     }
-    if (r->kind == KAPI_STREAM)
-        kapi_arm_idle_timer(r);
-    kapi_process(r);
+    if (r->kind == APICLIENT_STREAM)
+        apiclient_arm_idle_timer(r);
+    apiclient_process(r);
 }
 
-static void kapi_on_close(conn *cn, conn_error err, const char *reason, void *arg)
+static void apiclient_on_close(conn *cn, conn_error err, const char *reason, void *arg)
 {
     (void)cn;
-    kapi_link *k = arg;
-    kapi_req *r = k->req;
+    apiclient_link *k = arg;
+    apiclient_req *r = k->req;
     if (r == NULL) {
-        kapi_idle_drop(k);
+        apiclient_idle_drop(k);
         return;
     }
     /* A kept-alive connection the server closed before answering: send once more on a
@@ -538,70 +538,70 @@ static void kapi_on_close(conn *cn, conn_error err, const char *reason, void *ar
     if (r->received == 0 && k->ready && !r->retried && err == CONN_OK) {
         r->retried = true;
         r->link = NULL;
-        kapi_link_free(k);
-        kapi_send(r);
+        apiclient_link_free(k);
+        apiclient_send(r);
         return;
     }
     if (r->head_done && err == CONN_OK && http_body_eof(&r->framing)) {
         r->link = NULL;
-        kapi_link_free(k);
+        apiclient_link_free(k);
         r->framing.done = true;
-        bool streaming = r->kind == KAPI_STREAM && r->resp.status == 200;
-        if (streaming && r->line_len > 0 && kapi_stream_piece(r, "\n", 1) != 0)
+        bool streaming = r->kind == APICLIENT_STREAM && r->resp.status == 200;
+        if (streaming && r->line_len > 0 && apiclient_stream_piece(r, "\n", 1) != 0)
             return;
         if (r->resp.status >= 400) {
-            char msg[KAPI_ERROR_MAX];
-            kapi_status_error(r, msg, sizeof msg);
-            kapi_finish(r, r->resp.status, CONN_OK, msg);
+            char msg[APICLIENT_ERROR_MAX];
+            apiclient_status_error(r, msg, sizeof msg);
+            apiclient_finish(r, r->resp.status, CONN_OK, msg);
         } else {
-            kapi_finish(r, r->resp.status, CONN_OK, NULL);
+            apiclient_finish(r, r->resp.status, CONN_OK, NULL);
         }
         return;
     }
     r->link = NULL;
-    kapi_link_free(k);
+    apiclient_link_free(k);
     if (err == CONN_OK)
-        kapi_fail(r, CONN_ERR_IO, "the connection closed before the response was complete (%s)", reason);
+        apiclient_fail(r, CONN_ERR_IO, "the connection closed before the response was complete (%s)", reason);
     else
-        kapi_fail(r, err, "%s", reason);
+        apiclient_fail(r, err, "%s", reason);
 }
 
-static const conn_handlers kapi_conn_handlers = {kapi_on_ready, kapi_on_data, kapi_on_close};
+static const conn_handlers apiclient_conn_handlers = {apiclient_on_ready, apiclient_on_data, apiclient_on_close};
 
-static void kapi_on_timeout(loop *l, void *arg)
+static void apiclient_on_timeout(loop *l, void *arg)
 {
     (void)l;
-    kapi_req *r = arg;
+    apiclient_req *r = arg;
     r->timer = 0;
-    if (r->kind == KAPI_STREAM)
-        kapi_fail(r, CONN_ERR_TIMEOUT, "the stream was silent for %u s", r->idle_timeout_ms / 1000);
+    if (r->kind == APICLIENT_STREAM)
+        apiclient_fail(r, CONN_ERR_TIMEOUT, "the stream was silent for %u s", r->idle_timeout_ms / 1000);
     else
-        kapi_fail(r, CONN_ERR_TIMEOUT, "no complete response within %u s", r->client->timeout_ms / 1000);
+        apiclient_fail(r, CONN_ERR_TIMEOUT, "no complete response within %u s", r->client->timeout_ms / 1000);
 }
 
-static void kapi_arm_idle_timer(kapi_req *r)
+static void apiclient_arm_idle_timer(apiclient_req *r)
 {
     if (r->idle_timeout_ms == 0)
         return;
     if (r->timer != 0)
         loop_timer_cancel(r->client->l, r->timer);
-    r->timer = loop_timer_add(r->client->l, r->idle_timeout_ms, kapi_on_timeout, r);
+    r->timer = loop_timer_add(r->client->l, r->idle_timeout_ms, apiclient_on_timeout, r);
 }
 
-static void kapi_on_send_failed(loop *l, void *arg)
+static void apiclient_on_send_failed(loop *l, void *arg)
 {
     (void)l;
-    kapi_req *r = arg;
+    apiclient_req *r = arg;
     r->timer = 0;
-    kapi_fail(r, CONN_ERR_NOMEM, "cannot send the request (out of memory or invalid request)");
+    apiclient_fail(r, CONN_ERR_NOMEM, "cannot send the request (out of memory or invalid request)");
 }
 
 /* Attaches a connection (an idle kept-alive one when there is one, else a new one) and queues
  * the request bytes on it. Failures are reported from a timer, never re-entrantly. */
-static void kapi_send(kapi_req *r)
+static void apiclient_send(apiclient_req *r)
 {
-    kapi_client *c = r->client;
-    kapi_link *k = NULL;
+    apiclient_client *c = r->client;
+    apiclient_link *k = NULL;
     if (c->idle != NULL) {
         k = c->idle;
         c->idle = k->next;
@@ -611,10 +611,10 @@ static void kapi_send(kapi_req *r)
         char err[256];
         conn_target t = {.host = c->host, .port = c->port, .server_name = c->server_name, .creds = c->creds};
         if (k != NULL)
-            k->conn = conn_open(c->l, c->dns, &t, &kapi_conn_handlers, k, err, sizeof err);
+            k->conn = conn_open(c->l, c->dns, &t, &apiclient_conn_handlers, k, err, sizeof err);
         if (k == NULL || k->conn == NULL) {
             free(k);
-            r->timer = loop_timer_add(c->l, 0, kapi_on_send_failed, r);
+            r->timer = loop_timer_add(c->l, 0, apiclient_on_send_failed, r);
             return;
         }
         k->client = c;
@@ -630,7 +630,7 @@ static void kapi_send(kapi_req *r)
     http_buf_reset(&r->out);
     r->line_len = 0;
 
-    kapi_refresh_token(c);
+    apiclient_refresh_token(c);
     http_buf wire;
     http_buf_init(&wire);
     char why[128];
@@ -651,23 +651,23 @@ static void kapi_send(kapi_req *r)
         rc = conn_write(k->conn, wire.data, wire.len);
     http_buf_free(&wire); /* wipes the token */
     if (rc != 0) {
-        r->timer = loop_timer_add(c->l, 0, kapi_on_send_failed, r);
+        r->timer = loop_timer_add(c->l, 0, apiclient_on_send_failed, r);
         return;
     }
     c->stats.requests++;
-    if (r->kind == KAPI_ONESHOT) {
+    if (r->kind == APICLIENT_ONESHOT) {
         if (r->timer != 0)
             loop_timer_cancel(c->l, r->timer);
-        r->timer = loop_timer_add(c->l, c->timeout_ms, kapi_on_timeout, r);
+        r->timer = loop_timer_add(c->l, c->timeout_ms, apiclient_on_timeout, r);
     } else {
-        kapi_arm_idle_timer(r);
+        apiclient_arm_idle_timer(r);
     }
 }
 
-static kapi_req *kapi_req_new(kapi_client *c, kapi_kind kind, const char *method, const char *path,
-                              kapi_done_cb done, void *arg)
+static apiclient_req *apiclient_req_new(apiclient_client *c, apiclient_kind kind, const char *method, const char *path,
+                              apiclient_done_cb done, void *arg)
 {
-    kapi_req *r = calloc(1, sizeof *r);
+    apiclient_req *r = calloc(1, sizeof *r);
     if (r == NULL)
         return NULL;
     r->client = c;
@@ -691,45 +691,45 @@ static kapi_req *kapi_req_new(kapi_client *c, kapi_kind kind, const char *method
     return r;
 }
 
-kapi_req *kapi_request(kapi_client *c, const char *method, const char *path, const char *content_type,
-                       const char *body, size_t body_len, kapi_done_cb done, void *arg)
+apiclient_req *apiclient_request(apiclient_client *c, const char *method, const char *path, const char *content_type,
+                       const char *body, size_t body_len, apiclient_done_cb done, void *arg)
 {
-    kapi_req *r = kapi_req_new(c, KAPI_ONESHOT, method, path, done, arg);
+    apiclient_req *r = apiclient_req_new(c, APICLIENT_ONESHOT, method, path, done, arg);
     if (r == NULL)
         return NULL;
     if (body != NULL) {
         r->body = malloc(body_len + 1);
         r->content_type = strdup(content_type ? content_type : "application/json");
         if (r->body == NULL || r->content_type == NULL) {
-            kapi_req_release(r);
+            apiclient_req_release(r);
             return NULL;
         }
         memcpy(r->body, body, body_len);
         r->body[body_len] = '\0';
         r->body_len = body_len;
     }
-    kapi_send(r);
+    apiclient_send(r);
     return r;
 }
 
-kapi_req *kapi_get_body(kapi_client *c, const char *path, kapi_body_cb on_body, kapi_done_cb done, void *arg)
+apiclient_req *apiclient_get_body(apiclient_client *c, const char *path, apiclient_body_cb on_body, apiclient_done_cb done, void *arg)
 {
-    kapi_req *r = kapi_req_new(c, KAPI_ONESHOT, "GET", path, done, arg);
+    apiclient_req *r = apiclient_req_new(c, APICLIENT_ONESHOT, "GET", path, done, arg);
     if (r == NULL)
         return NULL;
     r->on_body = on_body;
-    kapi_send(r);
+    apiclient_send(r);
     return r;
 }
 
-kapi_req *kapi_stream(kapi_client *c, const char *path, uint32_t idle_timeout_ms, kapi_line_cb on_line,
-                      kapi_done_cb done, void *arg)
+apiclient_req *apiclient_stream(apiclient_client *c, const char *path, uint32_t idle_timeout_ms, apiclient_line_cb on_line,
+                      apiclient_done_cb done, void *arg)
 {
-    kapi_req *r = kapi_req_new(c, KAPI_STREAM, "GET", path, done, arg);
+    apiclient_req *r = apiclient_req_new(c, APICLIENT_STREAM, "GET", path, done, arg);
     if (r == NULL)
         return NULL;
     r->on_line = on_line;
     r->idle_timeout_ms = idle_timeout_ms;
-    kapi_send(r);
+    apiclient_send(r);
     return r;
 }

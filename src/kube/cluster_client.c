@@ -1,11 +1,11 @@
-/* kconn: the glue between kcfg (what the kubeconfig says) and tls/kapi (how to talk):
+/* cluster_client: the glue between kcfg (what the kubeconfig says) and tls/apiclient (how to talk):
  * kept apart so the main cluster and every ClusterLink are built the same way. */
-#include "kconn.h"
+#include "kube/cluster_client.h"
 
 #include <stdio.h>
 #include <string.h>
 
-int kconn_open(kconn *out, loop *l, dns_resolver *dns, const char *name, const kcfg_config *cfg, char *err,
+int cluster_client_open(cluster_client *out, loop *l, dns_resolver *dns, const char *name, const kcfg_config *cfg, char *err,
                size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -23,7 +23,7 @@ int kconn_open(kconn *out, loop *l, dns_resolver *dns, const char *name, const k
         snprintf(err, errlen, "%s: %s", name, why);
         return -1;
     }
-    kapi_config kc = {
+    apiclient_config kc = {
         .name = name,
         .host = cfg->url.host.name,
         .port = cfg->url.port,
@@ -33,7 +33,7 @@ int kconn_open(kconn *out, loop *l, dns_resolver *dns, const char *name, const k
         .token = cfg->token_file != NULL ? NULL : cfg->token,
         .token_file = cfg->token_file,
     };
-    out->api = kapi_new(l, dns, &kc, err, errlen);
+    out->api = apiclient_new(l, dns, &kc, err, errlen);
     if (out->api == NULL) {
         tls_creds_free(out->creds);
         out->creds = NULL;
@@ -42,9 +42,9 @@ int kconn_open(kconn *out, loop *l, dns_resolver *dns, const char *name, const k
     return 0;
 }
 
-void kconn_close(kconn *k)
+void cluster_client_close(cluster_client *k)
 {
-    kapi_free(k->api);
+    apiclient_free(k->api);
     tls_creds_free(k->creds);
     k->api = NULL;
     k->creds = NULL;

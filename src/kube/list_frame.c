@@ -1,6 +1,6 @@
-/* jframe: a byte-at-a-time state machine over a LIST body. It knows only the list's outer
+/* list_frame: a byte-at-a-time state machine over a LIST body. It knows only the list's outer
  * shape; each item is captured whole (bounded) and parsed strictly by the caller. */
-#include "jframe.h"
+#include "kube/list_frame.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -32,29 +32,29 @@ enum {
 enum { JF_MEMBER_OTHER, JF_MEMBER_ITEMS, JF_MEMBER_META };
 enum { JF_V_PLAIN, JF_V_STR, JF_V_ESC }; /* inside a captured or skipped value */
 
-void jframe_init(jframe *f, size_t item_max)
+void list_frame_init(list_frame *f, size_t item_max)
 {
     memset(f, 0, sizeof *f);
-    f->item_max = item_max > 0 ? item_max : JFRAME_ITEM_MAX_DEFAULT;
+    f->item_max = item_max > 0 ? item_max : LIST_FRAME_ITEM_MAX_DEFAULT;
 }
 
-void jframe_free(jframe *f)
+void list_frame_free(list_frame *f)
 {
     free(f->buf_);
     f->buf_ = NULL;
     f->cap_ = f->len_ = 0;
 }
 
-void jframe_reset(jframe *f)
+void list_frame_reset(list_frame *f)
 {
     size_t max = f->item_max;
-    jframe_free(f);
-    jframe_init(f, max);
+    list_frame_free(f);
+    list_frame_init(f, max);
 }
 
-__attribute__((format(printf, 2, 3))) static int jf_fail(jframe *f, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int jf_fail(list_frame *f, const char *fmt, ...)
 {
-    char what[JFRAME_ERROR_MAX - 32];
+    char what[LIST_FRAME_ERROR_MAX - 32];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
@@ -76,15 +76,15 @@ static bool jf_scalar_byte(unsigned char c)
            c == 'E';
 }
 
-static int jf_push(jframe *f, unsigned char c)
+static int jf_push(list_frame *f, unsigned char c)
 {
-    if (f->depth_ >= JFRAME_MAX_DEPTH)
-        return jf_fail(f, "nesting deeper than %d", JFRAME_MAX_DEPTH);
+    if (f->depth_ >= LIST_FRAME_MAX_DEPTH)
+        return jf_fail(f, "nesting deeper than %d", LIST_FRAME_MAX_DEPTH);
     f->stack_[f->depth_++] = c;
     return 0;
 }
 
-static int jf_pop(jframe *f, unsigned char close)
+static int jf_pop(list_frame *f, unsigned char close)
 {
     unsigned char open = close == '}' ? '{' : '[';
     if (f->depth_ == 0 || f->stack_[f->depth_ - 1] != open)
@@ -93,14 +93,14 @@ static int jf_pop(jframe *f, unsigned char close)
     return 0;
 }
 
-static int jf_gap(jframe *f)
+static int jf_gap(list_frame *f)
 {
-    if (++f->gap_ > JFRAME_GAP_MAX)
-        return jf_fail(f, "more than %zu bytes outside the list's items", JFRAME_GAP_MAX);
+    if (++f->gap_ > LIST_FRAME_GAP_MAX)
+        return jf_fail(f, "more than %zu bytes outside the list's items", LIST_FRAME_GAP_MAX);
     return 0;
 }
 
-static int jf_hold(jframe *f, unsigned char c)
+static int jf_hold(list_frame *f, unsigned char c)
 {
     if (f->len_ >= f->cap_limit_) {
         if (f->member_ == JF_MEMBER_META)
@@ -122,10 +122,10 @@ static int jf_hold(jframe *f, unsigned char c)
 }
 
 /* Starts capturing a container value ('{' already seen) as an item or the metadata. */
-static int jf_capture_begin(jframe *f, int member)
+static int jf_capture_begin(list_frame *f, int member)
 {
     f->member_ = member;
-    f->cap_limit_ = member == JF_MEMBER_META ? JFRAME_META_MAX : f->item_max;
+    f->cap_limit_ = member == JF_MEMBER_META ? LIST_FRAME_META_MAX : f->item_max;
     f->len_ = 0;
     f->value_state_ = JF_V_PLAIN;
     f->value_base_ = f->depth_;
@@ -135,11 +135,11 @@ static int jf_capture_begin(jframe *f, int member)
     return jf_hold(f, '{');
 }
 
-static int jf_emit(jframe *f, jframe_cb cb, void *arg)
+static int jf_emit(list_frame *f, list_frame_cb cb, void *arg)
 {
     bool item = f->member_ == JF_MEMBER_ITEMS;
-    char err[JFRAME_ERROR_MAX - 1] = "";
-    int rc = cb(arg, item ? JFRAME_ITEM : JFRAME_META, f->buf_, f->len_, err, sizeof err);
+    char err[LIST_FRAME_ERROR_MAX - 1] = "";
+    int rc = cb(arg, item ? LIST_FRAME_ITEM : LIST_FRAME_META, f->buf_, f->len_, err, sizeof err);
     if (rc != 0) {
         snprintf(f->error, sizeof f->error, "%s", err[0] ? err : "refused by the receiver");
         f->failed = true;
@@ -151,7 +151,7 @@ static int jf_emit(jframe *f, jframe_cb cb, void *arg)
         f->seen_meta_ = true;
     f->gap_ = 0;
     f->len_ = 0;
-    if (f->cap_ > JFRAME_KEEP_MAX) {
+    if (f->cap_ > LIST_FRAME_KEEP_MAX) {
         free(f->buf_);
         f->buf_ = NULL;
         f->cap_ = 0;
@@ -162,7 +162,7 @@ static int jf_emit(jframe *f, jframe_cb cb, void *arg)
 
 /* Strings and brackets inside a captured or skipped value. Returns 1 when the value's
  * closing bracket was this byte, 0 to go on, -1 on error. */
-static int jf_value_byte(jframe *f, unsigned char c)
+static int jf_value_byte(list_frame *f, unsigned char c)
 {
     switch (f->value_state_) {
     case JF_V_ESC:
@@ -193,7 +193,7 @@ static int jf_value_byte(jframe *f, unsigned char c)
     return 0;
 }
 
-static int jf_key_done(jframe *f)
+static int jf_key_done(list_frame *f)
 {
     f->member_ = JF_MEMBER_OTHER;
     if (!f->key_long_ && f->key_len_ == 5 && memcmp(f->key_, "items", 5) == 0) {
@@ -210,7 +210,7 @@ static int jf_key_done(jframe *f)
     return 0;
 }
 
-static int jf_value_start(jframe *f, unsigned char c)
+static int jf_value_start(list_frame *f, unsigned char c)
 {
     if (f->member_ == JF_MEMBER_ITEMS) {
         if (c == '[') {
@@ -249,7 +249,7 @@ static int jf_value_start(jframe *f, unsigned char c)
 }
 
 /* One byte of the list's outer shape (everything but captured and skipped values). */
-static int jf_outer_byte(jframe *f, unsigned char c)
+static int jf_outer_byte(list_frame *f, unsigned char c)
 {
     switch (f->state_) {
     case JF_ROOT:
@@ -312,7 +312,7 @@ static int jf_outer_byte(jframe *f, unsigned char c)
     }
 }
 
-static int jf_byte(jframe *f, unsigned char c, jframe_cb cb, void *arg)
+static int jf_byte(list_frame *f, unsigned char c, list_frame_cb cb, void *arg)
 {
     int rc;
     switch (f->state_) {
@@ -368,7 +368,7 @@ static int jf_byte(jframe *f, unsigned char c, jframe_cb cb, void *arg)
     return jf_outer_byte(f, c);
 }
 
-int jframe_feed(jframe *f, const char *data, size_t len, jframe_cb cb, void *arg)
+int list_frame_feed(list_frame *f, const char *data, size_t len, list_frame_cb cb, void *arg)
 {
     if (f->failed)
         return -1;
@@ -380,7 +380,7 @@ int jframe_feed(jframe *f, const char *data, size_t len, jframe_cb cb, void *arg
     return 0;
 }
 
-int jframe_finish(jframe *f)
+int list_frame_finish(list_frame *f)
 {
     if (f->failed)
         return -1;

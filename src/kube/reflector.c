@@ -1,88 +1,88 @@
-/* refl: the list/watch state machine. Its only state is the last resourceVersion and the
+/* reflector: the list/watch state machine. Its only state is the last resourceVersion and the
  * request in flight; objects go straight to the owner, who keeps what it needs of them. */
-#include "refl.h"
+#include "kube/reflector.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backoff.h"
-#include "hbuf.h"
-#include "hreq.h"
-#include "jframe.h"
-#include "log.h"
-#include "metrics.h"
-#include "watchev.h"
+#include "base/backoff.h"
+#include "net/http_buf.h"
+#include "net/http_request.h"
+#include "kube/list_frame.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "kube/watch_event.h"
 
-#define REFL_PATH_MAX 2048
-#define REFL_CONTINUE_MAX 4096
+#define REFLECTOR_PATH_MAX 2048
+#define REFLECTOR_CONTINUE_MAX 4096
 /* Tokens of one item or watch event (20 bytes each). An EndpointSlice at its maximum of
  * 1000 endpoints needs about 30,000, so this leaves room while keeping a hostile item of
  * tiny tokens ("[0,0,0,...]") from costing more than about 1.3 MiB of tokens. */
-#define REFL_ITEM_TOKENS_MAX 65536
+#define REFLECTOR_ITEM_TOKENS_MAX 65536
 
-struct refl {
+struct reflector {
     loop *l;
-    kapi_client *api;
+    apiclient_client *api;
     char *path;
     char *selector_q;      /* "&labelSelector=...&fieldSelector=..." already encoded, or "" */
     uint32_t page_limit, watch_timeout_s;
     bool list_only;
-    refl_handlers h;
+    reflector_handlers h;
     void *arg;
-    refl_state state;
-    char rv[WATCHEV_RV_SIZE];
+    reflector_state state;
+    char rv[WATCH_EVENT_RV_SIZE];
     char *continue_token;  /* next LIST page, or NULL */
-    kapi_req *req;
+    apiclient_req *req;
     loop_timer_id timer;
     backoff retry;
     bool listed_once;
     json_doc doc;          /* reused for every item and event, so tokens are allocated once */
-    jframe frame;          /* the LIST page being received */
-    char page_rv[WATCHEV_RV_SIZE]; /* the page's metadata, taken as it arrives */
+    list_frame frame;          /* the LIST page being received */
+    char page_rv[WATCH_EVENT_RV_SIZE]; /* the page's metadata, taken as it arrives */
     char *page_continue;   /* owned, or NULL */
-    bool refused;          /* refl_refuse was called during on_object */
+    bool refused;          /* reflector_refuse was called during on_object */
     char refusal[256];
-    refl_stats stats;
+    reflector_stats stats;
 };
 
-static void refl_list(refl *r);
-static void refl_watch(refl *r);
+static void reflector_list(reflector *r);
+static void reflector_watch(reflector *r);
 
-static void refl_set_state(refl *r, refl_state st, int status, conn_error transport, const char *reason)
+static void reflector_set_state(reflector *r, reflector_state st, int status, conn_error transport, const char *reason)
 {
-    if (st == r->state && st != REFL_FAILING)
+    if (st == r->state && st != REFLECTOR_FAILING)
         return;
     r->state = st;
     if (r->h.on_state != NULL)
         r->h.on_state(r->arg, st, status, transport, reason);
 }
 
-static void refl_on_timer(loop *l, void *arg)
+static void reflector_on_timer(loop *l, void *arg)
 {
     (void)l;
-    refl *r = arg;
+    reflector *r = arg;
     r->timer = 0;
-    refl_list(r);
+    reflector_list(r);
 }
 
 /* Failure: report it and list again after a capped exponential backoff with jitter, or
  * after the server's Retry-After when it gave one. */
-static void refl_retry_later(refl *r, const kapi_response *resp)
+static void reflector_retry_later(reflector *r, const apiclient_response *resp)
 {
     r->stats.failures++;
-    refl_set_state(r, REFL_FAILING, resp->status, resp->transport, resp->error);
+    reflector_set_state(r, REFLECTOR_FAILING, resp->status, resp->transport, resp->error);
     uint32_t delay = backoff_next(&r->retry, resp->retry_after);
     free(r->continue_token);
     r->continue_token = NULL;
-    r->timer = loop_timer_add(r->l, delay, refl_on_timer, r);
+    r->timer = loop_timer_add(r->l, delay, reflector_on_timer, r);
 }
 
 /* ---- LIST ---- */
 
 /* The page's metadata: its resourceVersion and continue token, kept until the page ends. */
-static int refl_take_list_meta(refl *r, const char *text, size_t len, char *err, size_t errlen)
+static int reflector_take_list_meta(reflector *r, const char *text, size_t len, char *err, size_t errlen)
 {
     char jerr[160];
     if (json_parse(&r->doc, text, len, jerr, sizeof jerr) != 0) {
@@ -93,7 +93,7 @@ static int refl_take_list_meta(refl *r, const char *text, size_t len, char *err,
         snprintf(err, errlen, "the list has no usable metadata.resourceVersion");
         return -1;
     }
-    char token[REFL_CONTINUE_MAX];
+    char token[REFLECTOR_CONTINUE_MAX];
     int cont = json_obj_get(&r->doc, 0, "continue");
     if (cont >= 0 && json_str_copy(&r->doc, cont, token, sizeof token, NULL) == 0 && token[0] != '\0') {
         r->page_continue = strdup(token);
@@ -107,18 +107,18 @@ static int refl_take_list_meta(refl *r, const char *text, size_t len, char *err,
 
 /* One framed piece of a LIST page: each item is parsed alone and handed on at once, so
  * a page costs one item of memory, not one body. */
-static int refl_on_frame(void *arg, jframe_kind kind, const char *text, size_t len, char *err, size_t errlen)
+static int reflector_on_frame(void *arg, list_frame_kind kind, const char *text, size_t len, char *err, size_t errlen)
 {
-    refl *r = arg;
-    if (kind == JFRAME_META)
-        return refl_take_list_meta(r, text, len, err, errlen);
+    reflector *r = arg;
+    if (kind == LIST_FRAME_META)
+        return reflector_take_list_meta(r, text, len, err, errlen);
     char jerr[160];
     if (json_parse(&r->doc, text, len, jerr, sizeof jerr) != 0) {
         snprintf(err, errlen, "items[%llu]: %s", (unsigned long long)r->frame.items, jerr);
         return -1;
     }
     r->refused = false;
-    r->h.on_object(r->arg, REFL_UPSERT, &r->doc, 0);
+    r->h.on_object(r->arg, REFLECTOR_UPSERT, &r->doc, 0);
     if (r->refused) {
         snprintf(err, errlen, "%s", r->refusal);
         return -1;
@@ -126,10 +126,10 @@ static int refl_on_frame(void *arg, jframe_kind kind, const char *text, size_t l
     return 0;
 }
 
-static int refl_on_body(void *arg, const char *data, size_t len, char *why, size_t whylen)
+static int reflector_on_body(void *arg, const char *data, size_t len, char *why, size_t whylen)
 {
-    refl *r = arg;
-    if (jframe_feed(&r->frame, data, len, refl_on_frame, r) != 0) {
+    reflector *r = arg;
+    if (list_frame_feed(&r->frame, data, len, reflector_on_frame, r) != 0) {
         snprintf(why, whylen, "%s", r->frame.error);
         return -1;
     }
@@ -137,9 +137,9 @@ static int refl_on_body(void *arg, const char *data, size_t len, char *why, size
 }
 
 /* The page ended: it must have been a whole list with a resourceVersion. */
-static int refl_end_list_page(refl *r, char *err, size_t errlen)
+static int reflector_end_list_page(reflector *r, char *err, size_t errlen)
 {
-    if (jframe_finish(&r->frame) != 0) {
+    if (list_frame_finish(&r->frame) != 0) {
         snprintf(err, errlen, "%s", r->frame.error);
         return -1;
     }
@@ -154,53 +154,53 @@ static int refl_end_list_page(refl *r, char *err, size_t errlen)
     return 0;
 }
 
-static void refl_on_list(void *arg, const kapi_response *resp)
+static void reflector_on_list(void *arg, const apiclient_response *resp)
 {
-    refl *r = arg;
+    reflector *r = arg;
     r->req = NULL;
     if (resp->status == 410) {
         /* The continue token expired mid-list: start the list over. */
         r->stats.gone++;
         free(r->continue_token);
         r->continue_token = NULL;
-        refl_list(r);
+        reflector_list(r);
         return;
     }
     if (resp->status != 200) {
-        refl_retry_later(r, resp);
+        reflector_retry_later(r, resp);
         return;
     }
     char err[256];
-    int rc = refl_end_list_page(r, err, sizeof err);
-    jframe_reset(&r->frame);
+    int rc = reflector_end_list_page(r, err, sizeof err);
+    list_frame_reset(&r->frame);
     if (rc != 0) {
         char msg[600];
-        snprintf(msg, sizeof msg, "%s: LIST %s: %s", kapi_name(r->api), r->path, err);
-        kapi_response bad = *resp;
+        snprintf(msg, sizeof msg, "%s: LIST %s: %s", apiclient_name(r->api), r->path, err);
+        apiclient_response bad = *resp;
         bad.error = msg;
-        refl_retry_later(r, &bad);
+        reflector_retry_later(r, &bad);
         return;
     }
     if (r->continue_token != NULL) {
-        refl_list(r);
+        reflector_list(r);
         return;
     }
     r->h.on_list_end(r->arg);
     r->listed_once = true;
     backoff_reset(&r->retry);
-    refl_set_state(r, REFL_SYNCED, 200, CONN_OK, "");
+    reflector_set_state(r, REFLECTOR_SYNCED, 200, CONN_OK, "");
     if (!r->list_only)
-        refl_watch(r);
+        reflector_watch(r);
 }
 
-static void refl_list(refl *r)
+static void reflector_list(reflector *r)
 {
-    char path[REFL_PATH_MAX];
+    char path[REFLECTOR_PATH_MAX];
     http_buf q;
     http_buf_init(&q);
     if (r->continue_token != NULL) {
         http_buf_append(&q, "&continue=", 10);
-        http_query_escape(&q, r->continue_token, strlen(r->continue_token));
+        http_request_query_escape(&q, r->continue_token, strlen(r->continue_token));
     } else {
         if (r->listed_once)
             r->stats.relists++;
@@ -210,20 +210,20 @@ static void refl_list(refl *r)
                      q.data != NULL ? q.data : "");
     http_buf_free(&q);
     if (n < 0 || (size_t)n >= sizeof path) {
-        kapi_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1,
+        apiclient_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1,
                               .error = "the list path is too long"};
-        refl_retry_later(r, &resp);
+        reflector_retry_later(r, &resp);
         return;
     }
     r->stats.lists++;
-    jframe_reset(&r->frame);
+    list_frame_reset(&r->frame);
     r->page_rv[0] = '\0';
     free(r->page_continue);
     r->page_continue = NULL;
-    r->req = kapi_get_body(r->api, path, refl_on_body, refl_on_list, r);
+    r->req = apiclient_get_body(r->api, path, reflector_on_body, reflector_on_list, r);
     if (r->req == NULL) {
-        kapi_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1, .error = "out of memory"};
-        refl_retry_later(r, &resp);
+        apiclient_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1, .error = "out of memory"};
+        reflector_retry_later(r, &resp);
     }
 }
 
@@ -232,116 +232,116 @@ static void refl_list(refl *r)
 /* 410 Gone: the resourceVersion was compacted away (or the server restarted with a newer
  * cache), so only a fresh list is consistent. Logged: it is rare, costs a full list, and
  * is how an operator (and the chaos suite) tells an expiry from a plain reconnect. */
-static void refl_expired(refl *r)
+static void reflector_expired(reflector *r)
 {
     r->stats.gone++;
-    log_kv(LOG_INFO, "watch expired, listing again", "cluster", kapi_name(r->api), "path", r->path, "rv", r->rv,
+    log_kv(LOG_INFO, "watch expired, listing again", "cluster", apiclient_name(r->api), "path", r->path, "rv", r->rv,
            NULL);
-    refl_list(r);
+    reflector_list(r);
 }
 
-static void refl_on_line(void *arg, const char *line, size_t len)
+static void reflector_on_line(void *arg, const char *line, size_t len)
 {
-    refl *r = arg;
-    watchev_event ev;
+    reflector *r = arg;
+    watch_event_event ev;
     char err[256];
-    if (watchev_decode(line, len, &r->doc, &ev, err, sizeof err) != 0) {
+    if (watch_event_decode(line, len, &r->doc, &ev, err, sizeof err) != 0) {
         char msg[600];
-        snprintf(msg, sizeof msg, "%s: WATCH %s: undecodable event: %s", kapi_name(r->api), r->path, err);
-        kapi_cancel(r->req);
+        snprintf(msg, sizeof msg, "%s: WATCH %s: undecodable event: %s", apiclient_name(r->api), r->path, err);
+        apiclient_cancel(r->req);
         r->req = NULL;
-        kapi_response resp = {.status = 200, .transport = CONN_ERR_IO, .retry_after = -1, .error = msg};
-        refl_retry_later(r, &resp);
+        apiclient_response resp = {.status = 200, .transport = CONN_ERR_IO, .retry_after = -1, .error = msg};
+        reflector_retry_later(r, &resp);
         return;
     }
     switch (ev.type) {
-    case WATCHEV_ADDED:
-    case WATCHEV_MODIFIED:
-    case WATCHEV_DELETED:
+    case WATCH_EVENT_ADDED:
+    case WATCH_EVENT_MODIFIED:
+    case WATCH_EVENT_DELETED:
         r->stats.events++;
         r->refused = false;
-        r->h.on_object(r->arg, ev.type == WATCHEV_DELETED ? REFL_DELETE : REFL_UPSERT, &r->doc, ev.object);
+        r->h.on_object(r->arg, ev.type == WATCH_EVENT_DELETED ? REFLECTOR_DELETE : REFLECTOR_UPSERT, &r->doc, ev.object);
         if (r->refused) {
             char msg[600];
-            snprintf(msg, sizeof msg, "%s: WATCH %s: %s", kapi_name(r->api), r->path, r->refusal);
-            kapi_cancel(r->req);
+            snprintf(msg, sizeof msg, "%s: WATCH %s: %s", apiclient_name(r->api), r->path, r->refusal);
+            apiclient_cancel(r->req);
             r->req = NULL;
-            kapi_response resp = {.status = 0, .transport = CONN_OK, .retry_after = -1, .error = msg};
-            refl_retry_later(r, &resp);
+            apiclient_response resp = {.status = 0, .transport = CONN_OK, .retry_after = -1, .error = msg};
+            reflector_retry_later(r, &resp);
             return;
         }
         memcpy(r->rv, ev.resource_version, sizeof r->rv);
         break;
-    case WATCHEV_BOOKMARK:
+    case WATCH_EVENT_BOOKMARK:
         memcpy(r->rv, ev.resource_version, sizeof r->rv);
         break;
-    case WATCHEV_ERROR:
+    case WATCH_EVENT_ERROR:
     default: {
-        kapi_cancel(r->req);
+        apiclient_cancel(r->req);
         r->req = NULL;
-        if (watchev_is_gone(&ev)) {
-            refl_expired(r);
+        if (watch_event_is_gone(&ev)) {
+            reflector_expired(r);
             return;
         }
         char msg[800];
-        snprintf(msg, sizeof msg, "%s: WATCH %s: %d %s: %s", kapi_name(r->api), r->path, ev.status.code,
+        snprintf(msg, sizeof msg, "%s: WATCH %s: %d %s: %s", apiclient_name(r->api), r->path, ev.status.code,
                  ev.status.reason, ev.status.message);
-        kapi_response resp = {.status = ev.status.code, .transport = CONN_OK, .retry_after = -1, .error = msg};
-        refl_retry_later(r, &resp);
+        apiclient_response resp = {.status = ev.status.code, .transport = CONN_OK, .retry_after = -1, .error = msg};
+        reflector_retry_later(r, &resp);
         return;
     }
     }
 }
 
-static void refl_on_watch_end(void *arg, const kapi_response *resp)
+static void reflector_on_watch_end(void *arg, const apiclient_response *resp)
 {
-    refl *r = arg;
+    reflector *r = arg;
     r->req = NULL;
     if (resp->status == 200 && resp->transport == CONN_OK) {
-        refl_watch(r); /* the server ended the stream (timeoutSeconds): resume from rv */
+        reflector_watch(r); /* the server ended the stream (timeoutSeconds): resume from rv */
         return;
     }
     if (resp->status == 410) {
-        refl_expired(r);
+        reflector_expired(r);
         return;
     }
-    refl_retry_later(r, resp);
+    reflector_retry_later(r, resp);
 }
 
-static void refl_watch(refl *r)
+static void reflector_watch(reflector *r)
 {
-    char path[REFL_PATH_MAX];
+    char path[REFLECTOR_PATH_MAX];
     /* Jitter spreads the reconnects of many watches that started together. */
     uint32_t timeout = r->watch_timeout_s + backoff_rand(&r->retry, r->watch_timeout_s / 5 + 1);
     int n = snprintf(path, sizeof path, "%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%u%s",
                      r->path, r->rv, timeout, r->selector_q);
     if (n < 0 || (size_t)n >= sizeof path) {
-        kapi_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1,
+        apiclient_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1,
                               .error = "the watch path is too long"};
-        refl_retry_later(r, &resp);
+        reflector_retry_later(r, &resp);
         return;
     }
     r->stats.watches++;
     if (r->stats.watches > 1) {
         const char *slash = strrchr(r->path, '/');
         char labels[400];
-        metrics_labels(labels, sizeof labels, "cluster", kapi_name(r->api), "resource",
+        metrics_labels(labels, sizeof labels, "cluster", apiclient_name(r->api), "resource",
                        slash != NULL ? slash + 1 : r->path, NULL);
         metrics_add(METRICS_WATCH_RESTARTS, labels, 1);
     }
     /* Silence well past the server's own timeout means the connection is dead. */
-    r->req = kapi_stream(r->api, path, (timeout + 60) * 1000u, refl_on_line, refl_on_watch_end, r);
+    r->req = apiclient_stream(r->api, path, (timeout + 60) * 1000u, reflector_on_line, reflector_on_watch_end, r);
     if (r->req == NULL) {
-        kapi_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1, .error = "out of memory"};
-        refl_retry_later(r, &resp);
+        apiclient_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1, .error = "out of memory"};
+        reflector_retry_later(r, &resp);
     }
 }
 
 /* ---- lifetime ---- */
 
-refl *refl_new(loop *l, kapi_client *api, const refl_config *cfg, const refl_handlers *h, void *arg)
+reflector *reflector_new(loop *l, apiclient_client *api, const reflector_config *cfg, const reflector_handlers *h, void *arg)
 {
-    refl *r = calloc(1, sizeof *r);
+    reflector *r = calloc(1, sizeof *r);
     if (r == NULL)
         return NULL;
     r->l = l;
@@ -358,45 +358,45 @@ refl *refl_new(loop *l, kapi_client *api, const refl_config *cfg, const refl_han
     http_buf_init(&sel);
     if (cfg->label_selector != NULL && cfg->label_selector[0] != '\0') {
         http_buf_append(&sel, "&labelSelector=", 15);
-        http_query_escape(&sel, cfg->label_selector, strlen(cfg->label_selector));
+        http_request_query_escape(&sel, cfg->label_selector, strlen(cfg->label_selector));
     }
     if (cfg->field_selector != NULL && cfg->field_selector[0] != '\0') {
         http_buf_append(&sel, "&fieldSelector=", 15);
-        http_query_escape(&sel, cfg->field_selector, strlen(cfg->field_selector));
+        http_request_query_escape(&sel, cfg->field_selector, strlen(cfg->field_selector));
     }
     r->selector_q = strdup(sel.data != NULL ? sel.data : "");
     http_buf_free(&sel);
     json_doc_init(&r->doc);
-    r->doc.max_tokens = REFL_ITEM_TOKENS_MAX;
-    jframe_init(&r->frame, 0);
+    r->doc.max_tokens = REFLECTOR_ITEM_TOKENS_MAX;
+    list_frame_init(&r->frame, 0);
     if (r->path == NULL || r->selector_q == NULL) {
-        refl_free(r);
+        reflector_free(r);
         return NULL;
     }
     return r;
 }
 
-void refl_start(refl *r)
+void reflector_start(reflector *r)
 {
-    refl_list(r);
+    reflector_list(r);
 }
 
-void refl_start_from(refl *r, const char *rv)
+void reflector_start_from(reflector *r, const char *rv)
 {
     snprintf(r->rv, sizeof r->rv, "%s", rv);
     r->listed_once = true;
-    refl_watch(r);
+    reflector_watch(r);
 }
 
-void refl_free(refl *r)
+void reflector_free(reflector *r)
 {
     if (r == NULL)
         return;
-    kapi_cancel(r->req);
+    apiclient_cancel(r->req);
     if (r->timer != 0)
         loop_timer_cancel(r->l, r->timer);
     json_doc_free(&r->doc);
-    jframe_free(&r->frame);
+    list_frame_free(&r->frame);
     free(r->page_continue);
     free(r->continue_token);
     free(r->path);
@@ -404,23 +404,23 @@ void refl_free(refl *r)
     free(r);
 }
 
-void refl_refuse(refl *r, const char *reason)
+void reflector_refuse(reflector *r, const char *reason)
 {
     r->refused = true;
     snprintf(r->refusal, sizeof r->refusal, "%s", reason);
 }
 
-refl_state refl_get_state(const refl *r)
+reflector_state reflector_get_state(const reflector *r)
 {
     return r->state;
 }
 
-const char *refl_resource_version(const refl *r)
+const char *reflector_resource_version(const reflector *r)
 {
     return r->rv;
 }
 
-const refl_stats *refl_get_stats(const refl *r)
+const reflector_stats *reflector_get_stats(const reflector *r)
 {
     return &r->stats;
 }

@@ -1,14 +1,14 @@
-/* kcfg: the entry points: a kubeconfig from text or a file is read into a ktree and
- * resolved by ksel; the in-cluster config comes from the pod's service account. */
-#include "kcfg.h"
+/* kcfg: the entry points: a kubeconfig from text or a file is read into a kcfg_tree and
+ * resolved by kcfg_select; the in-cluster config comes from the pod's service account. */
+#include "kubeconfig/kcfg.h"
 
-#include "cfg.h"
-#include "kcred.h"
-#include "kerr.h"
-#include "kfile.h"
-#include "ksel.h"
-#include "ktree.h"
-#include "txt.h"
+#include "controller/options.h"
+#include "kubeconfig/kcfg_cred.h"
+#include "kubeconfig/kcfg_err.h"
+#include "kubeconfig/kcfg_file.h"
+#include "kubeconfig/kcfg_select.h"
+#include "kubeconfig/kcfg_tree.h"
+#include "base/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,17 +55,17 @@ int kcfg_parse(const char *yaml, size_t len, const char *context_name, kcfg_trus
 {
     err = kcfg_start(out, err);
     if (len > KCFG_MAX_DOC_BYTES)
-        return KERR_FAIL(err, KCFG_ERR_LIMIT, "kubeconfig is %zu bytes; the limit is %u", len, KCFG_MAX_DOC_BYTES);
+        return KCFG_ERR_FAIL(err, KCFG_ERR_LIMIT, "kubeconfig is %zu bytes; the limit is %u", len, KCFG_MAX_DOC_BYTES);
     if (yaml == NULL || len == 0)
-        return KERR_FAIL(err, KCFG_ERR_INVALID, "kubeconfig is empty");
-    ktree t;
-    ktree_init(&t);
-    int rc = ktree_build(&t, yaml, len, err);
+        return KCFG_ERR_FAIL(err, KCFG_ERR_INVALID, "kubeconfig is empty");
+    kcfg_tree t;
+    kcfg_tree_init(&t);
+    int rc = kcfg_tree_build(&t, yaml, len, err);
     if (rc == 0) {
-        const kn_ctx c = {.t = &t, .trust = trust, .base_dir = base_dir, .out = out, .err = err};
-        rc = ksel_resolve(&c, context_name);
+        const kcfg_node_ctx c = {.t = &t, .trust = trust, .base_dir = base_dir, .out = out, .err = err};
+        rc = kcfg_select_resolve(&c, context_name);
     }
-    ktree_free(&t);
+    kcfg_tree_free(&t);
     if (rc != 0)
         kcfg_free(out);
     return rc;
@@ -75,7 +75,7 @@ int kcfg_read_file(const char *path, char **text, size_t *len, kcfg_error *err)
 {
     uint8_t *buf = NULL;
     kcfg_error local;
-    int rc = kfile_read(path, NULL, "kubeconfig", &buf, len, err != NULL ? err : &local);
+    int rc = kcfg_file_read(path, NULL, "kubeconfig", &buf, len, err != NULL ? err : &local);
     *text = (char *)buf;
     return rc;
 }
@@ -91,7 +91,7 @@ int kcfg_load_file_as(const char *path, const char *context_name, kcfg_trust tru
     uint8_t *text;
     size_t len;
     err = kcfg_start(out, err);
-    if (kfile_read(path, NULL, "kubeconfig", &text, &len, err) != 0)
+    if (kcfg_file_read(path, NULL, "kubeconfig", &text, &len, err) != 0)
         return -1;
     const char *slash = strrchr(path, '/');
     char *base_dir = NULL;
@@ -99,13 +99,13 @@ int kcfg_load_file_as(const char *path, const char *context_name, kcfg_trust tru
         size_t n = slash == path ? 1 : (size_t)(slash - path);
         base_dir = strndup(path, n);
         if (base_dir == NULL) {
-            txt_wipe(text, len);
+            text_wipe(text, len);
             free(text);
-            return kerr_nomem(err);
+            return kcfg_err_nomem(err);
         }
     }
     int rc = kcfg_parse((const char *)text, len, context_name, trust, base_dir, out, err);
-    txt_wipe(text, len);
+    text_wipe(text, len);
     free(text);
     free(base_dir);
     return rc;
@@ -117,7 +117,7 @@ static int kin_env(const char *name, const char **out, kcfg_error *err)
 {
     *out = getenv(name);
     if (*out == NULL || (*out)[0] == '\0')
-        return KERR_FAIL(err, KCFG_ERR_INVALID,
+        return KCFG_ERR_FAIL(err, KCFG_ERR_INVALID,
                          "%s is not set: svclink is not running in a pod; give it --kubeconfig", name);
     return 0;
 }
@@ -132,10 +132,10 @@ static int kin_server(kcfg_config *out, kcfg_error *err)
     size_t n = strlen(host) + strlen(port) + 16;
     out->server = malloc(n);
     if (out->server == NULL)
-        return kerr_nomem(err);
+        return kcfg_err_nomem(err);
     snprintf(out->server, n, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
     if (url_parse(out->server, &out->url, problem, sizeof problem) != 0)
-        return KERR_FAIL(err, KCFG_ERR_INVALID,
+        return KCFG_ERR_FAIL(err, KCFG_ERR_INVALID,
                          "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT do not make a valid URL: %s", problem);
     return 0;
 }
@@ -144,15 +144,15 @@ static int kin_namespace(const char *path, kcfg_config *out, kcfg_error *err)
 {
     uint8_t *text;
     size_t len;
-    char shown[KERR_NAME_BUF];
-    if (kfile_read(path, NULL, "service account namespace file", &text, &len, err) != 0)
+    char shown[KCFG_ERR_NAME_BUF];
+    if (kcfg_file_read(path, NULL, "service account namespace file", &text, &len, err) != 0)
         return -1;
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
         text[--len] = '\0';
-    if (!cfg_is_dns_label((const char *)text, len) || strlen((const char *)text) != len) {
+    if (!options_is_dns_label((const char *)text, len) || strlen((const char *)text) != len) {
         free(text);
-        return KERR_FAIL(err, KCFG_ERR_INVALID, "service account namespace file \"%s\" does not hold a namespace name",
-                         kerr_show(path, shown));
+        return KCFG_ERR_FAIL(err, KCFG_ERR_INVALID, "service account namespace file \"%s\" does not hold a namespace name",
+                         kcfg_err_show(path, shown));
     }
     out->namespace_name = (char *)text;
     return 0;
@@ -160,17 +160,17 @@ static int kin_namespace(const char *path, kcfg_config *out, kcfg_error *err)
 
 static int kin_files(const char *dir, kcfg_config *out, kcfg_error *err)
 {
-    char *ca = kfile_join(dir, "ca.crt"), *ns = kfile_join(dir, "namespace");
-    out->token_file = kfile_join(dir, "token");
-    int rc = ca == NULL || ns == NULL || out->token_file == NULL ? kerr_nomem(err) : 0;
+    char *ca = kcfg_file_join(dir, "ca.crt"), *ns = kcfg_file_join(dir, "namespace");
+    out->token_file = kcfg_file_join(dir, "token");
+    int rc = ca == NULL || ns == NULL || out->token_file == NULL ? kcfg_err_nomem(err) : 0;
     if (rc == 0)
-        rc = kfile_read(ca, NULL, "service account CA file", &out->ca_pem, &out->ca_pem_len, err);
-    if (rc == 0 && !kcred_pem_present(out->ca_pem, out->ca_pem_len)) {
-        char shown[KERR_NAME_BUF];
-        rc = KERR_FAIL(err, KCFG_ERR_INVALID, "service account CA file \"%s\" does not hold PEM", kerr_show(ca, shown));
+        rc = kcfg_file_read(ca, NULL, "service account CA file", &out->ca_pem, &out->ca_pem_len, err);
+    if (rc == 0 && !kcfg_cred_pem_present(out->ca_pem, out->ca_pem_len)) {
+        char shown[KCFG_ERR_NAME_BUF];
+        rc = KCFG_ERR_FAIL(err, KCFG_ERR_INVALID, "service account CA file \"%s\" does not hold PEM", kcfg_err_show(ca, shown));
     }
     if (rc == 0)
-        rc = kfile_check(out->token_file, NULL, "service account token file", err);
+        rc = kcfg_file_check(out->token_file, NULL, "service account token file", err);
     if (rc == 0)
         rc = kin_namespace(ns, out, err);
     free(ca);
@@ -187,7 +187,7 @@ int kcfg_in_cluster(const char *sa_dir, kcfg_config *out, kcfg_error *err)
     if (rc == 0 && ((out->context_name = strdup("in-cluster")) == NULL ||
                     (out->cluster_name = strdup("in-cluster")) == NULL ||
                     (out->user_name = strdup("serviceaccount")) == NULL))
-        rc = kerr_nomem(err);
+        rc = kcfg_err_nomem(err);
     if (rc != 0)
         kcfg_free(out);
     return rc;
@@ -199,9 +199,9 @@ void kcfg_free(kcfg_config *cfg)
     free(cfg->ca_pem);
     free(cfg->tls_server_name);
     free(cfg->client_cert_pem);
-    txt_wipe(cfg->client_key_pem, cfg->client_key_pem_len);
+    text_wipe(cfg->client_key_pem, cfg->client_key_pem_len);
     free(cfg->client_key_pem);
-    txt_wipe(cfg->token, cfg->token != NULL ? strlen(cfg->token) : 0);
+    text_wipe(cfg->token, cfg->token != NULL ? strlen(cfg->token) : 0);
     free(cfg->token);
     free(cfg->token_file);
     free(cfg->namespace_name);

@@ -1,18 +1,18 @@
-/* kcred: the chosen cluster and user of a kubeconfig turned into kcfg_config: server, CA,
+/* kcfg_cred: the chosen cluster and user of a kubeconfig turned into kcfg_config: server, CA,
  * client certificate and key, token, each under the trust rules of kcfg.h. */
-#include "kcred.h"
+#include "kubeconfig/kcfg_cred.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
-#include "kerr.h"
-#include "kfile.h"
-#include "txt.h"
+#include "base/b64.h"
+#include "kubeconfig/kcfg_err.h"
+#include "kubeconfig/kcfg_file.h"
+#include "base/text.h"
 
-#define KCRED_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define KCFG_CRED_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- trust rules ------------------------------------------------------------------------ */
 
@@ -29,20 +29,20 @@ typedef struct {
 #define KP_FILE_WHY(alt) "it names a file on the controller's host; use " alt " instead"
 
 /* Rules are checked in order, so the most dangerous field is the one named. */
-static int kpolicy_check(const kn_ctx *c, const char *where, const char *const *keys, const uint32_t *vals,
+static int kpolicy_check(const kcfg_node_ctx *c, const char *where, const char *const *keys, const uint32_t *vals,
                          const kpolicy *rules, size_t nrules)
 {
     for (size_t r = 0; r < nrules; r++) {
-        if (!kn_is_set(c, vals[rules[r].field]))
+        if (!kcfg_node_is_set(c, vals[rules[r].field]))
             continue;
         uint8_t action = c->trust == KCFG_TRUSTED ? rules[r].trusted : rules[r].untrusted;
         const char *field = keys[rules[r].field];
         if (action == KP_REFUSE)
-            return KERR_FAIL(c->err, KCFG_ERR_REFUSED,
+            return KCFG_ERR_FAIL(c->err, KCFG_ERR_REFUSED,
                              "%s: field \"%s\" is not allowed in a ClusterLink kubeconfig (%s)",
                              where, field, rules[r].why);
         if (action == KP_UNSUPPORTED)
-            return KERR_FAIL(c->err, KCFG_ERR_UNSUPPORTED, "%s: field \"%s\" is not supported (%s)", where, field,
+            return KCFG_ERR_FAIL(c->err, KCFG_ERR_UNSUPPORTED, "%s: field \"%s\" is not supported (%s)", where, field,
                              rules[r].why);
     }
     return 0;
@@ -50,7 +50,7 @@ static int kpolicy_check(const kn_ctx *c, const char *where, const char *const *
 
 /* ---- PEM fields: *-data or (trusted) a file --------------------------------------------- */
 
-bool kcred_pem_present(const uint8_t *data, size_t len)
+bool kcfg_cred_pem_present(const uint8_t *data, size_t len)
 {
     static const char begin[] = "-----BEGIN ";
     const size_t n = sizeof begin - 1;
@@ -65,7 +65,7 @@ typedef struct {
     uint32_t data, file;
 } kpem_src;
 
-static int kpem_from_data(const kn_ctx *c, const char *where, const char *field, const char *text, uint8_t **out,
+static int kpem_from_data(const kcfg_node_ctx *c, const char *where, const char *field, const char *text, uint8_t **out,
                           size_t *out_len)
 {
     size_t bad = 0;
@@ -73,29 +73,29 @@ static int kpem_from_data(const kn_ctx *c, const char *where, const char *field,
     errno = 0;
     if (b64_decode(text, strlen(text), out, out_len, &bad) != 0) {
         if (bad == 0 && errno == ENOMEM)
-            return kerr_nomem(c->err);
-        return KERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: %s is not valid base64 (byte %zu)", where, field, bad);
+            return kcfg_err_nomem(c->err);
+        return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: %s is not valid base64 (byte %zu)", where, field, bad);
     }
-    if (kcred_pem_present(*out, *out_len))
+    if (kcfg_cred_pem_present(*out, *out_len))
         return 0;
-    return KERR_FAIL(c->err, KCFG_ERR_INVALID,
+    return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID,
                      "%s: %s does not decode to PEM (no \"-----BEGIN\" line); was it base64-encoded twice?", where,
                      field);
 }
 
-static int kpem_from_file(const kn_ctx *c, const char *where, const char *field, const char *path, uint8_t **out,
+static int kpem_from_file(const kcfg_node_ctx *c, const char *where, const char *field, const char *path, uint8_t **out,
                           size_t *out_len)
 {
     char what[64];
-    char *full = kfile_join(c->base_dir, path);
+    char *full = kcfg_file_join(c->base_dir, path);
     if (full == NULL)
-        return kerr_nomem(c->err);
+        return kcfg_err_nomem(c->err);
     snprintf(what, sizeof what, "%s file", field);
-    int rc = kfile_read(full, where, what, out, out_len, c->err);
-    if (rc == 0 && !kcred_pem_present(*out, *out_len)) {
-        char shown[KERR_NAME_BUF];
-        rc = KERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: %s file \"%s\" does not hold PEM (no \"-----BEGIN\" line)", where,
-                       field, kerr_show(full, shown));
+    int rc = kcfg_file_read(full, where, what, out, out_len, c->err);
+    if (rc == 0 && !kcfg_cred_pem_present(*out, *out_len)) {
+        char shown[KCFG_ERR_NAME_BUF];
+        rc = KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: %s file \"%s\" does not hold PEM (no \"-----BEGIN\" line)", where,
+                       field, kcfg_err_show(full, shown));
     }
     free(full);
     return rc;
@@ -103,16 +103,16 @@ static int kpem_from_file(const kn_ctx *c, const char *where, const char *field,
 
 /* Decodes the *-data field or reads the file field (the trust rules already refused the
  * file in untrusted mode). *out stays NULL when neither is set. */
-static int kpem_load(const kn_ctx *c, const char *where, const kpem_src *src, uint8_t **out, size_t *out_len)
+static int kpem_load(const kcfg_node_ctx *c, const char *where, const kpem_src *src, uint8_t **out, size_t *out_len)
 {
     const char *data, *file;
     *out = NULL;
     *out_len = 0;
-    if (kn_string(c, src->data, where, src->data_field, &data) != 0 ||
-        kn_string(c, src->file, where, src->file_field, &file) != 0)
+    if (kcfg_node_string(c, src->data, where, src->data_field, &data) != 0 ||
+        kcfg_node_string(c, src->file, where, src->file_field, &file) != 0)
         return -1;
     if (data != NULL && file != NULL)
-        return KERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: %s and %s are both set; use one (kubectl refuses both too)",
+        return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: %s and %s are both set; use one (kubectl refuses both too)",
                          where, src->data_field, src->file_field);
     int rc = 0;
     if (data != NULL)
@@ -120,7 +120,7 @@ static int kpem_load(const kn_ctx *c, const char *where, const kpem_src *src, ui
     else if (file != NULL)
         rc = kpem_from_file(c, where, src->file_field, file, out, out_len);
     if (rc != 0) {
-        txt_wipe(*out, *out_len);
+        text_wipe(*out, *out_len);
         free(*out);
         *out = NULL;
         *out_len = 0;
@@ -141,48 +141,48 @@ static const kpolicy kcluster_rules[] = {
      "a proxy would see or redirect the controller's traffic; svclink connects to API servers directly"},
 };
 
-static int kcluster_server(const kn_ctx *c, const char *where, uint32_t v)
+static int kcluster_server(const kcfg_node_ctx *c, const char *where, uint32_t v)
 {
     const char *server;
     char problem[URL_ERR_MAX];
-    if (kn_string(c, v, where, "server", &server) != 0)
+    if (kcfg_node_string(c, v, where, "server", &server) != 0)
         return -1;
     if (server == NULL)
-        return KERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: server is not set", where);
+        return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: server is not set", where);
     if (url_parse(server, &c->out->url, problem, sizeof problem) != 0)
-        return KERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: server: %s", where, problem);
-    return kn_dup(c, server, &c->out->server);
+        return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: server: %s", where, problem);
+    return kcfg_node_dup(c, server, &c->out->server);
 }
 
-static int kcluster_tls_name(const kn_ctx *c, const char *where, uint32_t v)
+static int kcluster_tls_name(const kcfg_node_ctx *c, const char *where, uint32_t v)
 {
     const char *name;
     char problem[URL_ERR_MAX];
-    if (kn_string(c, v, where, "tls-server-name", &name) != 0)
+    if (kcfg_node_string(c, v, where, "tls-server-name", &name) != 0)
         return -1;
     if (name == NULL)
         return 0;
     if (url_host_parse(name, strlen(name), &c->out->tls_server, problem, sizeof problem) != 0)
-        return KERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: tls-server-name: %s", where, problem);
-    return kn_dup(c, c->out->tls_server.name, &c->out->tls_server_name);
+        return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: tls-server-name: %s", where, problem);
+    return kcfg_node_dup(c, c->out->tls_server.name, &c->out->tls_server_name);
 }
 
-int kcred_cluster(const kn_ctx *c, const char *name, uint32_t body)
+int kcfg_cred_cluster(const kcfg_node_ctx *c, const char *name, uint32_t body)
 {
-    char where[KERR_WHERE_BUF];
+    char where[KCFG_ERR_WHERE_BUF];
     uint32_t v[CL_N];
     bool insecure;
-    kerr_where(where, "cluster", name);
-    if (kn_fields(c, body, where, kcluster_keys, CL_N, v) != 0 ||
-        kpolicy_check(c, where, kcluster_keys, v, kcluster_rules, KCRED_COUNT(kcluster_rules)) != 0 ||
+    kcfg_err_where(where, "cluster", name);
+    if (kcfg_node_fields(c, body, where, kcluster_keys, CL_N, v) != 0 ||
+        kpolicy_check(c, where, kcluster_keys, v, kcluster_rules, KCFG_CRED_COUNT(kcluster_rules)) != 0 ||
         kcluster_server(c, where, v[CL_SERVER]) != 0 ||
-        kn_bool(c, v[CL_INSECURE], where, kcluster_keys[CL_INSECURE], &insecure) != 0)
+        kcfg_node_bool(c, v[CL_INSECURE], where, kcluster_keys[CL_INSECURE], &insecure) != 0)
         return -1;
-    if (insecure && (kn_is_set(c, v[CL_CA_DATA]) || kn_is_set(c, v[CL_CA_FILE])))
-        return KERR_FAIL(c->err, KCFG_ERR_INVALID,
+    if (insecure && (kcfg_node_is_set(c, v[CL_CA_DATA]) || kcfg_node_is_set(c, v[CL_CA_FILE])))
+        return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID,
                          "%s: insecure-skip-tls-verify cannot be combined with %s (kubectl refuses this too); "
                          "keep the CA and drop insecure-skip-tls-verify",
-                         where, kcluster_keys[kn_is_set(c, v[CL_CA_DATA]) ? CL_CA_DATA : CL_CA_FILE]);
+                         where, kcluster_keys[kcfg_node_is_set(c, v[CL_CA_DATA]) ? CL_CA_DATA : CL_CA_FILE]);
     c->out->insecure_skip_tls_verify = insecure;
     const kpem_src ca = {kcluster_keys[CL_CA_DATA], kcluster_keys[CL_CA_FILE], v[CL_CA_DATA], v[CL_CA_FILE]};
     if (kpem_load(c, where, &ca, &c->out->ca_pem, &c->out->ca_pem_len) != 0)
@@ -226,55 +226,55 @@ static const char *kuser_trusted_why(int field)
                             : "auth-provider plugins are not built in; use a token or a client certificate";
 }
 
-static int kuser_policy(const kn_ctx *c, const char *where, const uint32_t *v)
+static int kuser_policy(const kcfg_node_ctx *c, const char *where, const uint32_t *v)
 {
     if (c->trust == KCFG_TRUSTED) {
         for (int f = US_EXEC; f <= US_AUTH_PROVIDER; f++)
-            if (kn_is_set(c, v[f]))
-                return KERR_FAIL(c->err, KCFG_ERR_UNSUPPORTED, "%s: field \"%s\" is not supported (%s)", where,
+            if (kcfg_node_is_set(c, v[f]))
+                return KCFG_ERR_FAIL(c->err, KCFG_ERR_UNSUPPORTED, "%s: field \"%s\" is not supported (%s)", where,
                                  kuser_keys[f], kuser_trusted_why(f));
     }
-    return kpolicy_check(c, where, kuser_keys, v, kuser_rules, KCRED_COUNT(kuser_rules));
+    return kpolicy_check(c, where, kuser_keys, v, kuser_rules, KCFG_CRED_COUNT(kuser_rules));
 }
 
 /* The token goes into an Authorization header: a CR, LF or other control byte there
  * would split the request. Names the position, never the value. */
-static int kuser_token(const kn_ctx *c, const char *where, uint32_t v)
+static int kuser_token(const kcfg_node_ctx *c, const char *where, uint32_t v)
 {
     const char *token;
-    if (kn_string(c, v, where, "token", &token) != 0)
+    if (kcfg_node_string(c, v, where, "token", &token) != 0)
         return -1;
     if (token == NULL)
         return 0;
     for (size_t i = 0; token[i] != '\0'; i++) {
         unsigned char ch = (unsigned char)token[i];
         if (ch < 0x21 || ch > 0x7e)
-            return KERR_FAIL(c->err, KCFG_ERR_INVALID,
+            return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID,
                              "%s: token has a byte that cannot go in an HTTP header (position %zu)", where, i);
     }
-    return kn_dup(c, token, &c->out->token);
+    return kcfg_node_dup(c, token, &c->out->token);
 }
 
-static int kuser_token_file(const kn_ctx *c, const char *where, uint32_t v)
+static int kuser_token_file(const kcfg_node_ctx *c, const char *where, uint32_t v)
 {
     const char *path;
-    if (kn_string(c, v, where, "tokenFile", &path) != 0)
+    if (kcfg_node_string(c, v, where, "tokenFile", &path) != 0)
         return -1;
     if (path == NULL)
         return 0;
-    c->out->token_file = kfile_join(c->base_dir, path);
+    c->out->token_file = kcfg_file_join(c->base_dir, path);
     if (c->out->token_file == NULL)
-        return kerr_nomem(c->err);
-    return kfile_check(c->out->token_file, where, "tokenFile", c->err);
+        return kcfg_err_nomem(c->err);
+    return kcfg_file_check(c->out->token_file, where, "tokenFile", c->err);
 }
 
-int kcred_user(const kn_ctx *c, const char *name, uint32_t body)
+int kcfg_cred_user(const kcfg_node_ctx *c, const char *name, uint32_t body)
 {
-    char where[KERR_WHERE_BUF];
+    char where[KCFG_ERR_WHERE_BUF];
     uint32_t v[US_N];
     kcfg_config *out = c->out;
-    kerr_where(where, "user", name);
-    if (kn_fields(c, body, where, kuser_keys, US_N, v) != 0 || kuser_policy(c, where, v) != 0)
+    kcfg_err_where(where, "user", name);
+    if (kcfg_node_fields(c, body, where, kuser_keys, US_N, v) != 0 || kuser_policy(c, where, v) != 0)
         return -1;
     const kpem_src cert = {kuser_keys[US_CERT_DATA], kuser_keys[US_CERT_FILE], v[US_CERT_DATA], v[US_CERT_FILE]};
     const kpem_src key = {kuser_keys[US_KEY_DATA], kuser_keys[US_KEY_FILE], v[US_KEY_DATA], v[US_KEY_FILE]};
@@ -282,7 +282,7 @@ int kcred_user(const kn_ctx *c, const char *name, uint32_t body)
         kpem_load(c, where, &key, &out->client_key_pem, &out->client_key_pem_len) != 0)
         return -1;
     if ((out->client_cert_pem == NULL) != (out->client_key_pem == NULL))
-        return KERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: %s is set without %s; a client certificate needs its key",
+        return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: %s is set without %s; a client certificate needs its key",
                          where,
                          out->client_cert_pem != NULL ? "client-certificate-data (or client-certificate)"
                                                       : "client-key-data (or client-key)",

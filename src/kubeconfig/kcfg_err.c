@@ -1,19 +1,19 @@
-/* kerr: kubeconfig error messages, shared by the tree, the selection, the credential
+/* kcfg_err: kubeconfig error messages, shared by the tree, the selection, the credential
  * checks and the file reading, so every message quotes names the same safe way. */
-#include "kerr.h"
+#include "kubeconfig/kcfg_err.h"
 
 #include <stdio.h>
 #include <string.h>
 
-int kerr_nomem(kcfg_error *err)
+int kcfg_err_nomem(kcfg_error *err)
 {
-    return KERR_FAIL(err, KCFG_ERR_NOMEM, "out of memory while reading the kubeconfig");
+    return KCFG_ERR_FAIL(err, KCFG_ERR_NOMEM, "out of memory while reading the kubeconfig");
 }
 
-const char *kerr_show(const char *s, char buf[KERR_NAME_BUF])
+const char *kcfg_err_show(const char *s, char buf[KCFG_ERR_NAME_BUF])
 {
     size_t o = 0, i;
-    for (i = 0; s[i] != '\0' && i < KERR_NAME_SHOW; i++) {
+    for (i = 0; s[i] != '\0' && i < KCFG_ERR_NAME_SHOW; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
             buf[o++] = (char)c;
@@ -30,8 +30,8 @@ const char *kerr_show(const char *s, char buf[KERR_NAME_BUF])
     return buf;
 }
 
-void kerr_where(char where[KERR_WHERE_BUF], const char *what, const char *name)
+void kcfg_err_where(char where[KCFG_ERR_WHERE_BUF], const char *what, const char *name)
 {
-    char shown[KERR_NAME_BUF];
-    snprintf(where, KERR_WHERE_BUF, "%s \"%s\"", what, kerr_show(name, shown));
+    char shown[KCFG_ERR_NAME_BUF];
+    snprintf(where, KCFG_ERR_WHERE_BUF, "%s \"%s\"", what, kcfg_err_show(name, shown));
 }

@@ -1,8 +1,8 @@
 /* url: the kubeconfig server URL and host-name rules. Strict on purpose: whatever is
  * accepted here ends up on an HTTP request line, in SNI and in certificate checks. */
-#include "url.h"
+#include "kubeconfig/url.h"
 
-#include "txt.h"
+#include "base/text.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #define URL_SHOW_MAX 40
 
 /* Writes the message and evaluates to -1, so each error path stays one statement. */
-#define URL_FAIL(err, errlen, ...) (txt_errorf((err), (errlen), __VA_ARGS__), -1)
+#define URL_FAIL(err, errlen, ...) (text_errorf((err), (errlen), __VA_ARGS__), -1)
 
 /* Copies n bytes of input for a message: printable ASCII only (others become '?', quotes
  * and backslashes too, so the quoting stays unambiguous), cut at URL_SHOW_MAX. */
@@ -46,7 +46,7 @@ static bool url_is_digit(unsigned char c)
 
 static bool url_is_hex(unsigned char c)
 {
-    return txt_hex_value(c) >= 0;
+    return text_hex_value(c) >= 0;
 }
 
 static char url_lower(char c)

@@ -1,20 +1,20 @@
-/* clink: one ClusterLink: applies its spec, reads its kubeconfig (inline or from a Secret,
+/* cluster_link: one ClusterLink: applies its spec, reads its kubeconfig (inline or from a Secret,
  * under the untrusted rules), connects, runs the remote reflectors and tracks health. */
-#include "clink.h"
+#include "link/cluster_link.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
-#include "log.h"
-#include "metrics.h"
-#include "slice.h"
-#include "txt.h"
+#include "base/b64.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "cache/slice.h"
+#include "base/text.h"
 
 /* ---- metrics ---- */
 
-void clink_forget_metrics(const char *name)
+void cluster_link_forget_metrics(const char *name)
 {
     char needle[300];
     metrics_labels(needle, sizeof needle, "link", name, NULL);
@@ -28,26 +28,26 @@ void clink_forget_metrics(const char *name)
 /* ---- mode and dirty marking ---- */
 
 /* The remote cache names remote namespaces; the queue wants local ones. */
-static void clink_remote_dirty(void *arg, const char *ns, const char *svc)
+static void cluster_link_remote_dirty(void *arg, const char *ns, const char *svc)
 {
-    clink *lk = arg;
+    cluster_link *lk = arg;
     const char *local = lk->have_spec ? linkspec_local_ns(&lk->spec.namespace_mapping, ns) : ns;
     if (local != NULL)
         lk->env->mark_dirty(lk->env->arg, local, svc);
 }
 
 /* A namespace's opt-out label changed: every Service known in it is looked at again. */
-static void clink_ns_changed(void *arg, const char *ns)
+static void cluster_link_ns_changed(void *arg, const char *ns)
 {
-    clink *lk = arg;
-    for (smap_iter it = smap_iter_start(&lk->cache.groups); smap_iter_ok(&it); smap_iter_next(&it)) {
-        rc_group *g = it.e->value;
+    cluster_link *lk = arg;
+    for (strmap_iter it = strmap_iter_start(&lk->cache.groups); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+        remote_group *g = it.e->value;
         if (strcmp(g->ns, ns) == 0)
-            clink_remote_dirty(lk, g->ns, g->name);
+            cluster_link_remote_dirty(lk, g->ns, g->name);
     }
 }
 
-plan_mode clink_mode(const clink *lk)
+plan_mode cluster_link_mode(const cluster_link *lk)
 {
     if (lk->spec.deleting || !lk->have_spec)
         return lk->spec.deleting ? PLAN_EMPTY : PLAN_KEEP;
@@ -64,66 +64,66 @@ plan_mode clink_mode(const clink *lk)
     return PLAN_MANAGE;
 }
 
-void clink_mark_all(clink *lk)
+void cluster_link_mark_all(cluster_link *lk)
 {
-    const clink_env *env = lk->env;
-    for (smap_iter it = smap_iter_start(&lk->cache.groups); smap_iter_ok(&it); smap_iter_next(&it)) {
-        rc_group *g = it.e->value;
-        clink_remote_dirty(lk, g->ns, g->name);
+    const cluster_link_env *env = lk->env;
+    for (strmap_iter it = strmap_iter_start(&lk->cache.groups); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+        remote_group *g = it.e->value;
+        cluster_link_remote_dirty(lk, g->ns, g->name);
     }
     /* Services svclink created may have no slice to be found by (ExternalName) and no
      * remote left: they are looked at too, so they can be deleted. */
-    lview_mark_created(env->view);
-    for (smap_iter it = smap_iter_start(&env->view->slices); smap_iter_ok(&it); smap_iter_next(&it)) {
-        lview_slice *s = it.e->value;
+    main_view_mark_created(env->view);
+    for (strmap_iter it = strmap_iter_start(&env->view->slices); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+        main_view_slice *s = it.e->value;
         if (strcmp(s->link, lk->name) == 0)
             env->mark_dirty(env->arg, s->ns, s->service);
     }
 }
 
-bool clink_release_if_clean(clink *lk)
+bool cluster_link_release_if_clean(cluster_link *lk)
 {
     if (!lk->have_spec || !lk->spec.deleting || lk->finalizer_inflight || (!lk->is_static && !lk->spec.has_finalizer))
         return false;
-    for (smap_iter s = smap_iter_start(&lk->env->view->slices); smap_iter_ok(&s); smap_iter_next(&s)) {
-        if (strcmp(((lview_slice *)s.e->value)->link, lk->name) == 0)
+    for (strmap_iter s = strmap_iter_start(&lk->env->view->slices); strmap_iter_ok(&s); strmap_iter_next(&s)) {
+        if (strcmp(((main_view_slice *)s.e->value)->link, lk->name) == 0)
             return false;
     }
     log_kv(LOG_INFO, "link cleaned up, releasing it", "link", lk->name, NULL);
     if (lk->is_static)
         return true;
-    clstatus_patch_finalizers(lk, false);
+    link_status_patch_finalizers(lk, false);
     return false;
 }
 
 /* ---- remote connection ---- */
 
 /* The link's cache budgets: its spec's, else the flags'. */
-static void clink_set_budgets(clink *lk)
+static void cluster_link_set_budgets(cluster_link *lk)
 {
-    rcache_limits lim = {lk->spec.max_services ? lk->spec.max_services : lk->env->max_services,
+    remote_cache_limits lim = {lk->spec.max_services ? lk->spec.max_services : lk->env->max_services,
                          lk->spec.max_endpoints ? lk->spec.max_endpoints : lk->env->max_endpoints};
-    rcache_set_limits(&lk->cache, &lim);
+    remote_cache_set_limits(&lk->cache, &lim);
 }
 
-static void clink_disconnect(clink *lk)
+static void cluster_link_disconnect(cluster_link *lk)
 {
     for (size_t i = 0; i < lk->nrefls; i++)
-        refl_free(lk->refls[i].r);
+        reflector_free(lk->refls[i].r);
     free(lk->refls);
     lk->refls = NULL;
     lk->nrefls = 0;
-    kapi_cancel(lk->version_req);
+    apiclient_cancel(lk->version_req);
     lk->version_req = NULL;
     if (lk->connected)
-        kconn_close(&lk->conn);
+        cluster_client_close(&lk->conn);
     lk->connected = false;
     lk->cache_ready = false;
-    rcache_free(&lk->cache);
-    rcache_init(&lk->cache, clink_remote_dirty, lk);
-    clink_set_budgets(lk);
-    nsopt_free(&lk->optout);
-    nsopt_init(&lk->optout, clink_ns_changed, lk);
+    remote_cache_free(&lk->cache);
+    remote_cache_init(&lk->cache, cluster_link_remote_dirty, lk);
+    cluster_link_set_budgets(lk);
+    ns_optout_free(&lk->optout);
+    ns_optout_init(&lk->optout, cluster_link_ns_changed, lk);
     if (lk->have_kcfg)
         kcfg_free(&lk->kcfg);
     lk->have_kcfg = false;
@@ -134,18 +134,18 @@ static void clink_disconnect(clink *lk)
     lk->failing_since = 0;
 }
 
-static void clink_on_stale(loop *l, void *arg)
+static void cluster_link_on_stale(loop *l, void *arg)
 {
     (void)l;
-    clink *lk = arg;
+    cluster_link *lk = arg;
     lk->stale_timer = 0;
     lk->stale = true;
     log_kv(LOG_WARN, "remote unreachable too long: removing its endpoints", "link", lk->name, NULL);
-    clink_mark_all(lk);
+    cluster_link_mark_all(lk);
 }
 
 /* Maps a reflector failure to a status reason an operator can act on. */
-static const char *clink_failure_reason(int status, conn_error transport)
+static const char *cluster_link_failure_reason(int status, conn_error transport)
 {
     if (status == 401)
         return "Unauthorized";
@@ -156,11 +156,11 @@ static const char *clink_failure_reason(int status, conn_error transport)
     return "Unreachable";
 }
 
-static void clink_refl_state(void *arg, refl_state st, int status, conn_error transport, const char *reason)
+static void cluster_link_refl_state(void *arg, reflector_state st, int status, conn_error transport, const char *reason)
 {
-    clink_refl *lr = arg;
-    clink *lk = lr->lk;
-    if (st != REFL_FAILING)
+    cluster_link_refl *lr = arg;
+    cluster_link *lk = lr->lk;
+    if (st != REFLECTOR_FAILING)
         return;
     lr->synced = false;
     lr->listing = false;
@@ -168,63 +168,63 @@ static void clink_refl_state(void *arg, refl_state st, int status, conn_error tr
         /* Reachable but too big: no stale timer, so what was written stays. */
         if (lk->failing_since == 0)
             lk->failing_since = loop_now_ms();
-        clstatus_set_health(lk, false, "LimitExceeded", "%s; the link keeps what it had and retries", reason);
+        link_status_set_health(lk, false, "LimitExceeded", "%s; the link keeps what it had and retries", reason);
         return;
     }
     if (lk->failing_since == 0) {
         lk->failing_since = loop_now_ms();
         if (lk->spec.stale_timeout_s > 0 && lk->stale_timer == 0 && !lk->stale)
             lk->stale_timer =
-                loop_timer_add(lk->env->l, (uint64_t)lk->spec.stale_timeout_s * 1000u, clink_on_stale, lk);
+                loop_timer_add(lk->env->l, (uint64_t)lk->spec.stale_timeout_s * 1000u, cluster_link_on_stale, lk);
     }
-    const char *why = clink_failure_reason(status, transport);
+    const char *why = cluster_link_failure_reason(status, transport);
     if (lk->spec.stale_timeout_s > 0 && !lk->stale)
-        clstatus_set_health(lk, false, why, "%s (endpoints kept for %us while unreachable)", reason,
+        link_status_set_health(lk, false, why, "%s (endpoints kept for %us while unreachable)", reason,
                             lk->spec.stale_timeout_s);
     else
-        clstatus_set_health(lk, false, why, "%s", reason);
+        link_status_set_health(lk, false, why, "%s", reason);
 }
 
-static void clink_refl_begin(void *arg)
+static void cluster_link_refl_begin(void *arg)
 {
-    clink_refl *lr = arg;
+    cluster_link_refl *lr = arg;
     lr->listing = true;
     lr->over_budget = false;
     if (lr->kind == 'n')
-        nsopt_list_begin(&lr->lk->optout);
+        ns_optout_list_begin(&lr->lk->optout);
     else
-        rcache_list_begin(&lr->lk->cache, lr->kind);
+        remote_cache_list_begin(&lr->lk->cache, lr->kind);
 }
 
 /* Whether the link keeps objects of obj's namespace: one its namespace rules refuse is
  * never synced, so caching it would only cost memory (a link to a shared remote would
  * hold every namespace's endpoints). A change of the rules lists again. */
-static bool clink_namespace_cached(const clink *lk, const json_doc *doc, int obj)
+static bool cluster_link_namespace_cached(const cluster_link *lk, const json_doc *doc, int obj)
 {
     char ns[64];
     if (json_str_copy(doc, json_path(doc, obj, "metadata", "namespace", NULL), ns, sizeof ns, NULL) != 0)
-        return true; /* rcache_upsert judges what it cannot read */
+        return true; /* remote_cache_upsert judges what it cannot read */
     return filter_check_namespace(&lk->rules, ns) == FILTER_ALLOW;
 }
 
-static void clink_refl_object(void *arg, refl_op op, const json_doc *doc, int obj)
+static void cluster_link_refl_object(void *arg, reflector_op op, const json_doc *doc, int obj)
 {
-    clink_refl *lr = arg;
+    cluster_link_refl *lr = arg;
     char err[256];
     int rc;
     if (lr->kind == 'n')
-        nsopt_set(&lr->lk->optout, doc, obj, op != REFL_DELETE);
-    else if (op == REFL_DELETE || !clink_namespace_cached(lr->lk, doc, obj))
-        rcache_delete(&lr->lk->cache, lr->kind, doc, obj);
-    else if ((rc = rcache_upsert(&lr->lk->cache, lr->kind, doc, obj, err, sizeof err)) == RCACHE_OVER_BUDGET) {
+        ns_optout_set(&lr->lk->optout, doc, obj, op != REFLECTOR_DELETE);
+    else if (op == REFLECTOR_DELETE || !cluster_link_namespace_cached(lr->lk, doc, obj))
+        remote_cache_delete(&lr->lk->cache, lr->kind, doc, obj);
+    else if ((rc = remote_cache_upsert(&lr->lk->cache, lr->kind, doc, obj, err, sizeof err)) == REMOTE_CACHE_OVER_BUDGET) {
         lr->over_budget = true; /* stops here, keeping what the cache holds */
-        refl_refuse(lr->r, err);
+        reflector_refuse(lr->r, err);
     } else if (rc != 0) {
         log_kv(LOG_WARN, "remote object ignored", "link", lr->lk->name, "error", err, NULL);
     }
 }
 
-static void clink_on_synced(clink *lk)
+static void cluster_link_on_synced(cluster_link *lk)
 {
     bool first = !lk->ever_synced;
     lk->ever_synced = true;
@@ -238,34 +238,34 @@ static void clink_on_synced(clink *lk)
     if (first && lk->observed.present && lk->observed.ready && lk->observed.last_sync[0] != '\0')
         snprintf(lk->last_sync, sizeof lk->last_sync, "%s", lk->observed.last_sync);
     else
-        clstatus_now(lk->last_sync);
-    clstatus_set_health(lk, true, "Connected", "Synced from %s", lk->kcfg.server);
-    clink_mark_all(lk);
+        link_status_now(lk->last_sync);
+    link_status_set_health(lk, true, "Connected", "Synced from %s", lk->kcfg.server);
+    cluster_link_mark_all(lk);
 }
 
-static void clink_refl_end(void *arg)
+static void cluster_link_refl_end(void *arg)
 {
-    clink_refl *lr = arg;
-    clink *lk = lr->lk;
+    cluster_link_refl *lr = arg;
+    cluster_link *lk = lr->lk;
     if (lr->kind == 'n')
-        nsopt_list_end(&lk->optout);
+        ns_optout_list_end(&lk->optout);
     else
-        rcache_list_end(&lk->cache, lr->kind);
+        remote_cache_list_end(&lk->cache, lr->kind);
     lr->listing = false;
     lr->synced = true;
     for (size_t i = 0; i < lk->nrefls; i++) {
         if (!lk->refls[i].synced)
             return;
     }
-    clink_on_synced(lk);
+    cluster_link_on_synced(lk);
 }
 
-static const refl_handlers clink_refl_handlers = {clink_refl_begin, clink_refl_object, clink_refl_end,
-                                                  clink_refl_state};
+static const reflector_handlers cluster_link_refl_handlers = {cluster_link_refl_begin, cluster_link_refl_object, cluster_link_refl_end,
+                                                  cluster_link_refl_state};
 
-static void clink_on_version(void *arg, const kapi_response *resp)
+static void cluster_link_on_version(void *arg, const apiclient_response *resp)
 {
-    clink *lk = arg;
+    cluster_link *lk = arg;
     lk->version_req = NULL;
     if (resp->status != 200)
         return;
@@ -275,15 +275,15 @@ static void clink_on_version(void *arg, const kapi_response *resp)
     if (json_parse(&doc, resp->body, resp->body_len, err, sizeof err) == 0 &&
         json_str_copy(&doc, json_obj_get(&doc, 0, "gitVersion"), lk->remote_version, sizeof lk->remote_version,
                       NULL) == 0)
-        clstatus_schedule(lk);
+        link_status_schedule(lk);
     json_doc_free(&doc);
 }
 
 /* The remote Services reflector's selector: never a Service svclink created there (peer
  * mode: it would echo back), and the link's serviceSelector. Owned by the caller. */
-static char *clink_service_selector(const clink *lk)
+static char *cluster_link_service_selector(const cluster_link *lk)
 {
-    const char *own = LVIEW_CREATED_BY_LABEL "!=svclink";
+    const char *own = MAIN_VIEW_CREATED_BY_LABEL "!=svclink";
     const char *sel = lk->spec.service_selector;
     size_t n = strlen(own) + (sel != NULL ? strlen(sel) + 1 : 0) + 1;
     char *out = malloc(n);
@@ -295,13 +295,13 @@ static char *clink_service_selector(const clink *lk)
 /* Starts the remote reflectors: Services and EndpointSlices cluster-wide, or one pair per
  * namespace of --included-namespaces, which then narrows what is watched; and one
  * Namespace reflector for the opt-out labels. */
-static int clink_start_reflectors(clink *lk)
+static int cluster_link_start_reflectors(cluster_link *lk)
 {
-    const clink_env *env = lk->env;
+    const cluster_link_env *env = lk->env;
     size_t nns = env->global_included->count;
     size_t pairs = nns > 0 ? 2 * nns : 2;
     size_t n = lk->no_optout ? pairs : pairs + 1;
-    char *svc_sel = clink_service_selector(lk);
+    char *svc_sel = cluster_link_service_selector(lk);
     lk->refls = svc_sel != NULL ? calloc(n, sizeof *lk->refls) : NULL;
     if (lk->refls == NULL) {
         free(svc_sel);
@@ -309,14 +309,14 @@ static int clink_start_reflectors(clink *lk)
     }
     lk->nrefls = n;
     for (size_t i = 0; i < n; i++) {
-        clink_refl *lr = &lk->refls[i];
+        cluster_link_refl *lr = &lk->refls[i];
         char path[400];
         const char *ns = nns > 0 && i < pairs ? env->global_included->items[i / 2] : NULL;
         lr->lk = lk;
         lr->kind = i >= pairs ? 'n' : i % 2 == 0 ? 's' : 'e';
         const char *sel = NULL;
         if (lr->kind == 'n') {
-            snprintf(path, sizeof path, "/api/v1/namespaces"); /* unselected: see nsopt.h */
+            snprintf(path, sizeof path, "/api/v1/namespaces"); /* unselected: see ns_optout.h */
         } else if (lr->kind == 's') {
             snprintf(path, sizeof path, ns ? "/api/v1/namespaces/%s/services" : "/api/v1/services", ns);
             /* Evaluated remotely: unselected Services are never transferred, and one that
@@ -329,8 +329,8 @@ static int clink_start_reflectors(clink *lk)
             /* Our own slices in a remote (two controllers linked both ways) must not echo back. */
             sel = SLICE_LABEL_MANAGED_BY "!=" SLICE_MANAGED_BY;
         }
-        refl_config rc = {.path = path, .label_selector = sel};
-        lr->r = refl_new(env->l, lk->conn.api, &rc, &clink_refl_handlers, lr);
+        reflector_config rc = {.path = path, .label_selector = sel};
+        lr->r = reflector_new(env->l, lk->conn.api, &rc, &cluster_link_refl_handlers, lr);
         if (lr->r == NULL) {
             free(svc_sel);
             return -1;
@@ -338,80 +338,80 @@ static int clink_start_reflectors(clink *lk)
     }
     free(svc_sel);
     for (size_t i = 0; i < n; i++)
-        refl_start(lk->refls[i].r);
-    lk->version_req = kapi_request(lk->conn.api, "GET", "/version", NULL, NULL, 0, clink_on_version, lk);
+        reflector_start(lk->refls[i].r);
+    lk->version_req = apiclient_request(lk->conn.api, "GET", "/version", NULL, NULL, 0, cluster_link_on_version, lk);
     return 0;
 }
 
 /* A new selector changes what the remote sends, and new namespace rules what the cache
  * keeps: list again on the same connection. Until the new list is complete the link keeps
  * its slices (its mode is KEEP). */
-static void clink_restart_reflectors(clink *lk, const char *why)
+static void cluster_link_restart_reflectors(cluster_link *lk, const char *why)
 {
     for (size_t i = 0; i < lk->nrefls; i++)
-        refl_free(lk->refls[i].r);
+        reflector_free(lk->refls[i].r);
     free(lk->refls);
     lk->refls = NULL;
     lk->nrefls = 0;
     lk->cache_ready = false;
-    clink_mark_all(lk);
-    rcache_free(&lk->cache);
-    rcache_init(&lk->cache, clink_remote_dirty, lk);
-    clink_set_budgets(lk);
-    nsopt_free(&lk->optout);
-    nsopt_init(&lk->optout, clink_ns_changed, lk);
-    clstatus_set_health(lk, false, "Syncing", "Listing again from %s with the new %s", lk->kcfg.server, why);
-    if (clink_start_reflectors(lk) != 0) {
-        clstatus_set_health(lk, false, "Unreachable", "out of memory starting the watches");
-        clink_disconnect(lk);
+    cluster_link_mark_all(lk);
+    remote_cache_free(&lk->cache);
+    remote_cache_init(&lk->cache, cluster_link_remote_dirty, lk);
+    cluster_link_set_budgets(lk);
+    ns_optout_free(&lk->optout);
+    ns_optout_init(&lk->optout, cluster_link_ns_changed, lk);
+    link_status_set_health(lk, false, "Syncing", "Listing again from %s with the new %s", lk->kcfg.server, why);
+    if (cluster_link_start_reflectors(lk) != 0) {
+        link_status_set_health(lk, false, "Unreachable", "out of memory starting the watches");
+        cluster_link_disconnect(lk);
     }
 }
 
 /* Uses the kubeconfig text (from the spec or a Secret): parse it under the untrusted
  * rules, and reconnect only when it really changed. */
-static void clink_use_kubeconfig(clink *lk, const char *text, size_t len)
+static void cluster_link_use_kubeconfig(cluster_link *lk, const char *text, size_t len)
 {
-    uint64_t h = smap_fnv(SMAP_FNV_OFFSET, text, len) | 1u;
+    uint64_t h = strmap_fnv(STRMAP_FNV_OFFSET, text, len) | 1u;
     if (lk->connected && h == lk->kubeconfig_hash)
         return;
-    clink_disconnect(lk);
-    kcfg_error kerr;
-    if (kcfg_parse(text, len, lk->context, lk->trust, lk->base_dir, &lk->kcfg, &kerr) != 0) {
-        clstatus_set_health(lk, false, kerr.kind == KCFG_ERR_REFUSED ? "KubeconfigRefused" : "KubeconfigInvalid",
-                            "kubeconfig: %s", kerr.msg);
+    cluster_link_disconnect(lk);
+    kcfg_error kcfg_err;
+    if (kcfg_parse(text, len, lk->context, lk->trust, lk->base_dir, &lk->kcfg, &kcfg_err) != 0) {
+        link_status_set_health(lk, false, kcfg_err.kind == KCFG_ERR_REFUSED ? "KubeconfigRefused" : "KubeconfigInvalid",
+                            "kubeconfig: %s", kcfg_err.msg);
         return;
     }
     lk->have_kcfg = true;
     char err[512];
-    if (kconn_open(&lk->conn, lk->env->l, lk->env->dns, lk->name, &lk->kcfg, err, sizeof err) != 0) {
-        clstatus_set_health(lk, false, "KubeconfigInvalid", "kubeconfig: %s", err);
+    if (cluster_client_open(&lk->conn, lk->env->l, lk->env->dns, lk->name, &lk->kcfg, err, sizeof err) != 0) {
+        link_status_set_health(lk, false, "KubeconfigInvalid", "kubeconfig: %s", err);
         return;
     }
     lk->connected = true;
     lk->kubeconfig_hash = h;
     if (lk->kcfg.insecure_skip_tls_verify)
         log_kv(LOG_WARN, "insecure-skip-tls-verify is set: the remote server is not verified", "link", lk->name, NULL);
-    clstatus_set_health(lk, false, "Syncing", "Connecting to %s", lk->kcfg.server);
-    if (clink_start_reflectors(lk) != 0) {
-        clstatus_set_health(lk, false, "Unreachable", "out of memory starting the watches");
-        clink_disconnect(lk);
+    link_status_set_health(lk, false, "Syncing", "Connecting to %s", lk->kcfg.server);
+    if (cluster_link_start_reflectors(lk) != 0) {
+        link_status_set_health(lk, false, "Unreachable", "out of memory starting the watches");
+        cluster_link_disconnect(lk);
     }
 }
 
 /* ---- kubeconfig from a Secret ---- */
 
-static void clink_secret_begin(void *arg)
+static void cluster_link_secret_begin(void *arg)
 {
-    clink *lk = arg;
+    cluster_link *lk = arg;
     lk->secret_seen = false;
 }
 
-static void clink_secret_object(void *arg, refl_op op, const json_doc *doc, int obj)
+static void cluster_link_secret_object(void *arg, reflector_op op, const json_doc *doc, int obj)
 {
-    clink *lk = arg;
-    if (op == REFL_DELETE) {
+    cluster_link *lk = arg;
+    if (op == REFLECTOR_DELETE) {
         lk->secret_seen = false;
-        clstatus_set_health(lk, false, "SecretNotFound", "Secret %s/%s was deleted (the last kubeconfig stays in use)",
+        link_status_set_health(lk, false, "SecretNotFound", "Secret %s/%s was deleted (the last kubeconfig stays in use)",
                             lk->spec.secret_namespace, lk->spec.secret_name);
         return;
     }
@@ -423,74 +423,74 @@ static void clink_secret_object(void *arg, refl_op op, const json_doc *doc, int 
     size_t len = 0;
     /* Secret data is base64 in the API; the raw token includes its quotes. */
     if (raw == NULL || raw_len < 2 || b64_decode(raw + 1, raw_len - 2, &text, &len, NULL) != 0) {
-        clstatus_set_health(lk, false, "KubeconfigInvalid", "Secret %s/%s has no usable key \"%s\"",
+        link_status_set_health(lk, false, "KubeconfigInvalid", "Secret %s/%s has no usable key \"%s\"",
                             lk->spec.secret_namespace, lk->spec.secret_name, lk->spec.secret_key);
         return;
     }
-    clink_use_kubeconfig(lk, (const char *)text, len);
-    txt_wipe(text, len);
+    cluster_link_use_kubeconfig(lk, (const char *)text, len);
+    text_wipe(text, len);
     free(text);
 }
 
-static void clink_secret_end(void *arg)
+static void cluster_link_secret_end(void *arg)
 {
-    clink *lk = arg;
+    cluster_link *lk = arg;
     if (!lk->secret_seen)
-        clstatus_set_health(lk, false, "SecretNotFound", "Secret %s/%s not found", lk->spec.secret_namespace,
+        link_status_set_health(lk, false, "SecretNotFound", "Secret %s/%s not found", lk->spec.secret_namespace,
                             lk->spec.secret_name);
 }
 
-static void clink_secret_state(void *arg, refl_state st, int status, conn_error transport, const char *reason)
+static void cluster_link_secret_state(void *arg, reflector_state st, int status, conn_error transport, const char *reason)
 {
-    clink *lk = arg;
+    cluster_link *lk = arg;
     (void)transport;
-    if (st == REFL_FAILING)
-        clstatus_set_health(lk, false, status == 403 ? "Forbidden" : "SecretNotFound",
+    if (st == REFLECTOR_FAILING)
+        link_status_set_health(lk, false, status == 403 ? "Forbidden" : "SecretNotFound",
                             "cannot read Secret %s/%s: %s", lk->spec.secret_namespace, lk->spec.secret_name, reason);
 }
 
-static const refl_handlers clink_secret_handlers = {clink_secret_begin, clink_secret_object, clink_secret_end,
-                                                    clink_secret_state};
+static const reflector_handlers cluster_link_secret_handlers = {cluster_link_secret_begin, cluster_link_secret_object, cluster_link_secret_end,
+                                                    cluster_link_secret_state};
 
-static void clink_watch_secret(clink *lk)
+static void cluster_link_watch_secret(cluster_link *lk)
 {
     char target[600];
     snprintf(target, sizeof target, "%s/%s/%s", lk->spec.secret_namespace, lk->spec.secret_name, lk->spec.secret_key);
     if (lk->secret_refl != NULL && strcmp(target, lk->secret_target) == 0)
         return;
-    refl_free(lk->secret_refl);
+    reflector_free(lk->secret_refl);
     lk->secret_refl = NULL;
     snprintf(lk->secret_target, sizeof lk->secret_target, "%s", target);
     char path[300], field[300];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/secrets", lk->spec.secret_namespace);
     snprintf(field, sizeof field, "metadata.name=%s", lk->spec.secret_name);
-    refl_config rc = {.path = path, .field_selector = field};
-    lk->secret_refl = refl_new(lk->env->l, lk->env->main_api, &rc, &clink_secret_handlers, lk);
+    reflector_config rc = {.path = path, .field_selector = field};
+    lk->secret_refl = reflector_new(lk->env->l, lk->env->main_api, &rc, &cluster_link_secret_handlers, lk);
     if (lk->secret_refl != NULL)
-        refl_start(lk->secret_refl);
+        reflector_start(lk->secret_refl);
 }
 
-static void clink_stop_secret(clink *lk)
+static void cluster_link_stop_secret(cluster_link *lk)
 {
-    refl_free(lk->secret_refl);
+    reflector_free(lk->secret_refl);
     lk->secret_refl = NULL;
 }
 
 /* ---- the ClusterLink object ---- */
 
-static clink *clink_new(const clink_env *env, const char *name)
+static cluster_link *cluster_link_new(const cluster_link_env *env, const char *name)
 {
-    clink *lk = calloc(1, sizeof *lk);
+    cluster_link *lk = calloc(1, sizeof *lk);
     if (lk == NULL)
         return NULL;
     lk->env = env;
     lk->name = strdup(name);
-    smap_init(&lk->counts);
-    dropnote_init(&lk->drops);
-    rcache_init(&lk->cache, clink_remote_dirty, lk);
-    clink_set_budgets(lk);
-    nsopt_init(&lk->optout, clink_ns_changed, lk);
-    if (lk->name == NULL || smap_put(env->links, name, lk, NULL) != 0) {
+    strmap_init(&lk->counts);
+    policy_drops_init(&lk->drops);
+    remote_cache_init(&lk->cache, cluster_link_remote_dirty, lk);
+    cluster_link_set_budgets(lk);
+    ns_optout_init(&lk->optout, cluster_link_ns_changed, lk);
+    if (lk->name == NULL || strmap_put(env->links, name, lk, NULL) != 0) {
         free(lk->name);
         free(lk);
         return NULL;
@@ -498,7 +498,7 @@ static clink *clink_new(const clink_env *env, const char *name)
     return lk;
 }
 
-static void clink_free_list(linkspec_list *l)
+static void cluster_link_free_list(linkspec_list *l)
 {
     for (size_t i = 0; i < l->count; i++)
         free(l->items[i]);
@@ -506,34 +506,34 @@ static void clink_free_list(linkspec_list *l)
     memset(l, 0, sizeof *l);
 }
 
-void clink_destroy(clink *lk)
+void cluster_link_destroy(cluster_link *lk)
 {
-    const clink_env *env = lk->env;
-    clink_disconnect(lk);
-    rcache_free(&lk->cache);
-    nsopt_free(&lk->optout);
-    clink_stop_secret(lk);
+    const cluster_link_env *env = lk->env;
+    cluster_link_disconnect(lk);
+    remote_cache_free(&lk->cache);
+    ns_optout_free(&lk->optout);
+    cluster_link_stop_secret(lk);
     if (lk->status_timer != 0)
         loop_timer_cancel(env->l, lk->status_timer);
     if (lk->have_spec)
         linkspec_free(&lk->spec);
-    clink_free_list(&lk->other_finalizers);
+    cluster_link_free_list(&lk->other_finalizers);
     if (lk->static_text != NULL)
-        txt_wipe(lk->static_text, lk->static_len);
+        text_wipe(lk->static_text, lk->static_len);
     free(lk->static_text);
     free(lk->context);
     free(lk->base_dir);
-    smap_free(&lk->counts);
-    dropnote_free(&lk->drops);
-    clink_forget_metrics(lk->name);
-    smap_del(env->links, lk->name);
+    strmap_free(&lk->counts);
+    policy_drops_free(&lk->drops);
+    cluster_link_forget_metrics(lk->name);
+    strmap_del(env->links, lk->name);
     free(lk->name);
     free(lk);
 }
 
-static void clink_capture_finalizers(clink *lk, const json_doc *doc, int obj)
+static void cluster_link_capture_finalizers(cluster_link *lk, const json_doc *doc, int obj)
 {
-    clink_free_list(&lk->other_finalizers);
+    cluster_link_free_list(&lk->other_finalizers);
     int fins = json_path(doc, obj, "metadata", "finalizers", NULL);
     int n = json_len(doc, fins);
     if (n <= 0 || (lk->other_finalizers.items = calloc((size_t)n, sizeof(char *))) == NULL)
@@ -547,39 +547,39 @@ static void clink_capture_finalizers(clink *lk, const json_doc *doc, int obj)
     }
 }
 
-static void clink_use_inline_kubeconfig(clink *lk)
+static void cluster_link_use_inline_kubeconfig(cluster_link *lk)
 {
     uint8_t *text = NULL;
     size_t len = 0, bad = 0;
     const char *b64 = lk->spec.kubeconfig_b64;
     if (b64_decode(b64, strlen(b64), &text, &len, &bad) != 0) {
-        clink_disconnect(lk);
-        clstatus_set_health(lk, false, "KubeconfigInvalid",
+        cluster_link_disconnect(lk);
+        link_status_set_health(lk, false, "KubeconfigInvalid",
                             "spec.kubeconfig is not valid base64 (byte %zu): give the output of base64 -w0 kubeconfig",
                             bad);
         return;
     }
-    clink_use_kubeconfig(lk, (const char *)text, len);
-    txt_wipe(text, len);
+    cluster_link_use_kubeconfig(lk, (const char *)text, len);
+    text_wipe(text, len);
     free(text);
 }
 
 /* A spec that parses again after SpecInvalid: say what the link is doing now (nothing else
  * would, when the valid spec equals the one in use). */
-static void clink_restore_health(clink *lk)
+static void cluster_link_restore_health(cluster_link *lk)
 {
     if (strcmp(lk->reason, "SpecInvalid") != 0)
         return;
     if (!lk->spec.enabled)
-        clstatus_set_health(lk, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
+        link_status_set_health(lk, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
     else if (lk->connected && lk->cache_ready && lk->failing_since == 0)
-        clstatus_set_health(lk, true, "Connected", "Synced from %s", lk->kcfg.server);
+        link_status_set_health(lk, true, "Connected", "Synced from %s", lk->kcfg.server);
     else if (lk->connected)
-        clstatus_set_health(lk, false, "Syncing", "Connecting to %s", lk->kcfg.server);
+        link_status_set_health(lk, false, "Syncing", "Connecting to %s", lk->kcfg.server);
 }
 
 /* Applies the spec of a ClusterLink as it now stands; takes spec over. */
-static void clink_apply(clink *lk, linkspec *spec)
+static void cluster_link_apply(cluster_link *lk, linkspec *spec)
 {
     bool had = lk->have_spec;
     bool same = had && linkspec_same_spec(&lk->spec, spec);
@@ -589,73 +589,73 @@ static void clink_apply(clink *lk, linkspec *spec)
     bool namespaces_changed = had && !linkspec_same_namespaces(&lk->spec, spec);
     /* Marks made under the old mapping name the old local namespaces: queue them first. */
     if (had && !same && lk->connected)
-        clink_mark_all(lk);
+        cluster_link_mark_all(lk);
     bool was_deleting = had && lk->spec.deleting;
     if (had)
         linkspec_free(&lk->spec);
     lk->spec = *spec;
     lk->have_spec = true;
     filter_rules_init(&lk->rules, &lk->spec, lk->env->global_included);
-    clink_set_budgets(lk);
+    cluster_link_set_budgets(lk);
     filter_rules_exclude(&lk->rules, lk->env->global_excluded);
 
     if (lk->spec.deleting) {
         if (!was_deleting) {
             log_kv(LOG_INFO, "link deleted: removing its slices", "link", lk->name, NULL);
-            clink_disconnect(lk);
-            clink_stop_secret(lk);
-            clink_mark_all(lk);
+            cluster_link_disconnect(lk);
+            cluster_link_stop_secret(lk);
+            cluster_link_mark_all(lk);
         }
         return;
     }
     if (!lk->spec.has_finalizer && !lk->is_static)
-        clstatus_patch_finalizers(lk, true);
-    clink_restore_health(lk);
+        link_status_patch_finalizers(lk, true);
+    cluster_link_restore_health(lk);
     /* A static link's kubeconfig is not in its spec: it is looked at below every time
-     * (clink_use_kubeconfig reconnects only when it changed). */
+     * (cluster_link_use_kubeconfig reconnects only when it changed). */
     if (same && !lk->is_static && (lk->connected || !lk->spec.enabled))
         return;
     if (!lk->spec.enabled) {
-        clink_disconnect(lk);
-        clink_stop_secret(lk);
-        clstatus_set_health(lk, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
+        cluster_link_disconnect(lk);
+        cluster_link_stop_secret(lk);
+        link_status_set_health(lk, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
         return;
     }
     if ((selector_changed || namespaces_changed) && lk->connected && lk->nrefls > 0)
-        clink_restart_reflectors(lk, selector_changed ? "serviceSelector" : "namespace filters");
+        cluster_link_restart_reflectors(lk, selector_changed ? "serviceSelector" : "namespace filters");
     if (lk->is_static) {
-        clink_use_kubeconfig(lk, lk->static_text, lk->static_len);
+        cluster_link_use_kubeconfig(lk, lk->static_text, lk->static_len);
     } else if (lk->spec.has_secret_ref) {
-        clink_watch_secret(lk);
+        cluster_link_watch_secret(lk);
     } else {
-        clink_stop_secret(lk);
-        clink_use_inline_kubeconfig(lk);
+        cluster_link_stop_secret(lk);
+        cluster_link_use_inline_kubeconfig(lk);
     }
     /* New filters may allow or forbid Services: look at all of them again. */
     if (!same)
-        clink_mark_all(lk);
+        cluster_link_mark_all(lk);
 }
 
-static bool clink_str_same(const char *a, const char *b)
+static bool cluster_link_str_same(const char *a, const char *b)
 {
     return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
-static int clink_dup_opt(const char *src, char **out)
+static int cluster_link_dup_opt(const char *src, char **out)
 {
     *out = NULL;
     return src != NULL && (*out = strdup(src)) == NULL ? -1 : 0;
 }
 
-/* Takes a new kubeconfig source; the hash check in clink_use_kubeconfig then decides
+/* Takes a new kubeconfig source; the hash check in cluster_link_use_kubeconfig then decides
  * whether to reconnect (a new context or trust forces it). */
-static int clink_static_source(clink *lk, const clink_source *src)
+static int cluster_link_static_source(cluster_link *lk, const cluster_link_source *src)
 {
-    bool same_reading = lk->trust == src->trust && clink_str_same(lk->context, src->context) &&
-                        clink_str_same(lk->base_dir, src->base_dir);
+    bool same_reading = lk->trust == src->trust && cluster_link_str_same(lk->context, src->context) &&
+                        cluster_link_str_same(lk->base_dir, src->base_dir);
     char *text = malloc(src->kubeconfig_len + 1);
     char *context = NULL, *base_dir = NULL;
-    if (text == NULL || clink_dup_opt(src->context, &context) != 0 || clink_dup_opt(src->base_dir, &base_dir) != 0) {
+    if (text == NULL || cluster_link_dup_opt(src->context, &context) != 0 || cluster_link_dup_opt(src->base_dir, &base_dir) != 0) {
         free(text);
         free(context);
         free(base_dir);
@@ -664,7 +664,7 @@ static int clink_static_source(clink *lk, const clink_source *src)
     memcpy(text, src->kubeconfig, src->kubeconfig_len);
     text[src->kubeconfig_len] = '\0';
     if (lk->static_text != NULL)
-        txt_wipe(lk->static_text, lk->static_len);
+        text_wipe(lk->static_text, lk->static_len);
     free(lk->static_text);
     free(lk->context);
     free(lk->base_dir);
@@ -678,16 +678,16 @@ static int clink_static_source(clink *lk, const clink_source *src)
     return 0;
 }
 
-clink *clink_static_upsert(const clink_env *env, const char *name, linkspec *spec, const clink_source *src)
+cluster_link *cluster_link_static_upsert(const cluster_link_env *env, const char *name, linkspec *spec, const cluster_link_source *src)
 {
-    clink *lk = smap_get(env->links, name);
+    cluster_link *lk = strmap_get(env->links, name);
     if (lk != NULL && !lk->is_static) {
         log_kv(LOG_WARN, "a ClusterLink of that name exists: it is used, not this kubeconfig", "link", name, NULL);
         linkspec_free(spec);
         return NULL;
     }
     bool fresh = lk == NULL;
-    if (fresh && (lk = clink_new(env, name)) == NULL) {
+    if (fresh && (lk = cluster_link_new(env, name)) == NULL) {
         linkspec_free(spec);
         return NULL;
     }
@@ -695,54 +695,54 @@ clink *clink_static_upsert(const clink_env *env, const char *name, linkspec *spe
     lk->no_optout = src->no_namespace_optout;
     free(spec->name);
     spec->name = strdup(name);
-    if (spec->name == NULL || clink_static_source(lk, src) != 0) {
+    if (spec->name == NULL || cluster_link_static_source(lk, src) != 0) {
         linkspec_free(spec);
         if (fresh)
-            clink_destroy(lk);
+            cluster_link_destroy(lk);
         return NULL;
     }
-    clink_apply(lk, spec);
+    cluster_link_apply(lk, spec);
     return lk;
 }
 
-void clink_static_remove(clink *lk)
+void cluster_link_static_remove(cluster_link *lk)
 {
     if (!lk->have_spec || lk->spec.deleting)
         return;
     lk->spec.deleting = true;
     log_kv(LOG_INFO, "link removed: removing its slices", "link", lk->name, NULL);
-    clink_disconnect(lk);
-    clink_mark_all(lk);
+    cluster_link_disconnect(lk);
+    cluster_link_mark_all(lk);
 }
 
-clink *clink_upsert(const clink_env *env, const json_doc *doc, int obj, uint32_t gen)
+cluster_link *cluster_link_upsert(const cluster_link_env *env, const json_doc *doc, int obj, uint32_t gen)
 {
     char name[254];
     if (linkspec_name(doc, obj, name, sizeof name) != 0)
         return NULL;
-    clink *lk = smap_get(env->links, name);
+    cluster_link *lk = strmap_get(env->links, name);
     if (lk != NULL && lk->is_static) {
         /* The ClusterLink wins over a kubeconfig file of the same name. */
         log_kv(LOG_WARN, "a ClusterLink replaces the kubeconfig-file link of the same name", "link", name, NULL);
-        clink_mark_all(lk);
-        clink_destroy(lk);
+        cluster_link_mark_all(lk);
+        cluster_link_destroy(lk);
         lk = NULL;
     }
-    if (lk == NULL && (lk = clink_new(env, name)) == NULL)
+    if (lk == NULL && (lk = cluster_link_new(env, name)) == NULL)
         return NULL;
     lk->gen = gen;
     if (json_int64(doc, json_path(doc, obj, "metadata", "generation", NULL), &lk->generation) != JSON_OK)
         lk->generation = 0;
-    clstatus_parse(&lk->observed, doc, obj);
-    clink_capture_finalizers(lk, doc, obj);
+    link_status_parse(&lk->observed, doc, obj);
+    cluster_link_capture_finalizers(lk, doc, obj);
     linkspec spec;
     char err[400];
     if (linkspec_parse(doc, obj, &spec, err, sizeof err) != 0) {
         /* Keep what is synced; say what is wrong. */
-        clstatus_set_health(lk, false, "SpecInvalid", "invalid spec: %s", err);
+        link_status_set_health(lk, false, "SpecInvalid", "invalid spec: %s", err);
         return lk;
     }
-    clink_apply(lk, &spec);
-    clstatus_schedule(lk);
+    cluster_link_apply(lk, &spec);
+    link_status_schedule(lk);
     return lk;
 }

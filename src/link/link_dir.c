@@ -1,6 +1,6 @@
-/* kdir: polls a directory of kubeconfig files and turns each into a static link; stat
+/* link_dir: polls a directory of kubeconfig files and turns each into a static link; stat
  * signatures decide when a file is read again, a content hash when its link is told. */
-#include "kdir.h"
+#include "link/link_dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,15 +11,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "log.h"
-#include "smap.h"
-#include "txt.h"
+#include "controller/options.h"
+#include "base/log.h"
+#include "base/strmap.h"
+#include "base/text.h"
 
-#define KDIR_FILE_MAX 256
+#define LINK_DIR_FILE_MAX 256
 
 typedef struct {
-    char file[KDIR_FILE_MAX];
+    char file[LINK_DIR_FILE_MAX];
     char name[64];          /* the link it gives ("" while refused) */
     dev_t dev;
     ino_t ino;
@@ -30,20 +30,20 @@ typedef struct {
     bool live;              /* its link exists (upsert called, no remove since) */
     bool seen;              /* in the current scan */
     char refused[160];      /* why it is refused, "" when not: logged when it changes */
-} kdir_entry;
+} link_dir_entry;
 
-struct kdir {
+struct link_dir {
     char *dir;
-    kdir_handlers h;
-    kdir_entry *entries;    /* owned */
+    link_dir_handlers h;
+    link_dir_entry *entries;    /* owned */
     size_t n, cap;
     bool failing;           /* the directory could not be read last time */
     bool too_many;
 };
 
-kdir *kdir_new(const char *dir, const kdir_handlers *h)
+link_dir *link_dir_new(const char *dir, const link_dir_handlers *h)
 {
-    kdir *d = calloc(1, sizeof *d);
+    link_dir *d = calloc(1, sizeof *d);
     if (d == NULL || (d->dir = strdup(dir)) == NULL) {
         free(d);
         return NULL;
@@ -52,7 +52,7 @@ kdir *kdir_new(const char *dir, const kdir_handlers *h)
     return d;
 }
 
-void kdir_free(kdir *d)
+void link_dir_free(link_dir *d)
 {
     if (d == NULL)
         return;
@@ -61,7 +61,7 @@ void kdir_free(kdir *d)
     free(d);
 }
 
-static bool kdir_ends_with(const char *s, size_t len, const char *suffix, size_t *stem)
+static bool link_dir_ends_with(const char *s, size_t len, const char *suffix, size_t *stem)
 {
     size_t n = strlen(suffix);
     if (len <= n || strcmp(s + len - n, suffix) != 0)
@@ -70,20 +70,20 @@ static bool kdir_ends_with(const char *s, size_t len, const char *suffix, size_t
     return true;
 }
 
-int kdir_link_name(const char *file, char *out, size_t outlen, char *why, size_t whylen)
+int link_dir_link_name(const char *file, char *out, size_t outlen, char *why, size_t whylen)
 {
     static const char *const endings[] = {".yaml", ".yml", ".kubeconfig", ".conf"};
     size_t len = strlen(file);
     if (len == 0 || file[0] == '.') {
-        txt_errorf(why, whylen, "hidden file");
+        text_errorf(why, whylen, "hidden file");
         return -1;
     }
     for (size_t i = 0; i < sizeof endings / sizeof endings[0]; i++) {
-        if (kdir_ends_with(file, len, endings[i], &len))
+        if (link_dir_ends_with(file, len, endings[i], &len))
             break;
     }
     if (len > 63 || len >= outlen) {
-        txt_errorf(why, whylen, "the link name would be longer than 63 characters");
+        text_errorf(why, whylen, "the link name would be longer than 63 characters");
         return -1;
     }
     for (size_t i = 0; i < len; i++) {
@@ -95,15 +95,15 @@ int kdir_link_name(const char *file, char *out, size_t outlen, char *why, size_t
         out[i] = c;
     }
     out[len] = '\0';
-    if (!cfg_is_dns_label(out, len)) {
-        txt_errorf(why, whylen, "\"%s\" is not a DNS label (letters, digits and '-', not at the ends)", out);
+    if (!options_is_dns_label(out, len)) {
+        text_errorf(why, whylen, "\"%s\" is not a DNS label (letters, digits and '-', not at the ends)", out);
         out[0] = '\0';
         return -1;
     }
     return 0;
 }
 
-static kdir_entry *kdir_entry_get(kdir *d, const char *file)
+static link_dir_entry *link_dir_entry_get(link_dir *d, const char *file)
 {
     for (size_t i = 0; i < d->n; i++) {
         if (strcmp(d->entries[i].file, file) == 0)
@@ -111,55 +111,55 @@ static kdir_entry *kdir_entry_get(kdir *d, const char *file)
     }
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
-        kdir_entry *grown = realloc(d->entries, cap * sizeof *grown);
+        link_dir_entry *grown = realloc(d->entries, cap * sizeof *grown);
         if (grown == NULL)
             return NULL;
         d->entries = grown;
         d->cap = cap;
     }
-    kdir_entry *e = &d->entries[d->n++];
+    link_dir_entry *e = &d->entries[d->n++];
     memset(e, 0, sizeof *e);
     snprintf(e->file, sizeof e->file, "%s", file);
     return e;
 }
 
-static bool kdir_name_taken(const kdir *d, const kdir_entry *self, const char *name, const char **by);
+static bool link_dir_name_taken(const link_dir *d, const link_dir_entry *self, const char *name, const char **by);
 
-static void kdir_unlive(kdir *d, kdir_entry *e)
+static void link_dir_unlive(link_dir *d, link_dir_entry *e)
 {
     const char *by = NULL;
     /* A file earlier by name that took the link name over keeps the link. */
-    if (e->live && !kdir_name_taken(d, e, e->name, &by))
+    if (e->live && !link_dir_name_taken(d, e, e->name, &by))
         d->h.remove(d->h.arg, e->name);
     e->live = false;
     e->hash = 0;
     e->have_sig = false;
 }
 
-static void kdir_refuse(kdir *d, kdir_entry *e, const char *why)
+static void link_dir_refuse(link_dir *d, link_dir_entry *e, const char *why)
 {
     if (strcmp(e->refused, why) != 0)
         log_kv(LOG_WARN, "kubeconfig file refused", "dir", d->dir, "file", e->file, "error", why, NULL);
     snprintf(e->refused, sizeof e->refused, "%s", why);
-    kdir_unlive(d, e);
+    link_dir_unlive(d, e);
     e->name[0] = '\0';
 }
 
-/* Reads at most KDIR_MAX_FILE_BYTES; the buffer is owned by the caller (wipe, free). */
-static int kdir_read(const char *path, char **text, size_t *len, char *why, size_t whylen)
+/* Reads at most LINK_DIR_MAX_FILE_BYTES; the buffer is owned by the caller (wipe, free). */
+static int link_dir_read(const char *path, char **text, size_t *len, char *why, size_t whylen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        txt_errorf(why, whylen, "cannot read it: %s", fd < 0 ? strerror(errno) : "not a regular file");
+        text_errorf(why, whylen, "cannot read it: %s", fd < 0 ? strerror(errno) : "not a regular file");
         if (fd >= 0)
             close(fd);
         return -1;
     }
-    char *buf = malloc(KDIR_MAX_FILE_BYTES + 1);
+    char *buf = malloc(LINK_DIR_MAX_FILE_BYTES + 1);
     size_t got = 0;
-    while (buf != NULL && got <= KDIR_MAX_FILE_BYTES) {
-        ssize_t r = read(fd, buf + got, KDIR_MAX_FILE_BYTES + 1 - got);
+    while (buf != NULL && got <= LINK_DIR_MAX_FILE_BYTES) {
+        ssize_t r = read(fd, buf + got, LINK_DIR_MAX_FILE_BYTES + 1 - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -167,10 +167,10 @@ static int kdir_read(const char *path, char **text, size_t *len, char *why, size
         got += (size_t)r;
     }
     close(fd);
-    if (buf == NULL || got > KDIR_MAX_FILE_BYTES) {
-        txt_errorf(why, whylen, buf == NULL ? "out of memory" : "larger than %u bytes", KDIR_MAX_FILE_BYTES);
+    if (buf == NULL || got > LINK_DIR_MAX_FILE_BYTES) {
+        text_errorf(why, whylen, buf == NULL ? "out of memory" : "larger than %u bytes", LINK_DIR_MAX_FILE_BYTES);
         if (buf != NULL)
-            txt_wipe(buf, got > KDIR_MAX_FILE_BYTES ? KDIR_MAX_FILE_BYTES + 1 : got);
+            text_wipe(buf, got > LINK_DIR_MAX_FILE_BYTES ? LINK_DIR_MAX_FILE_BYTES + 1 : got);
         free(buf);
         return -1;
     }
@@ -180,10 +180,10 @@ static int kdir_read(const char *path, char **text, size_t *len, char *why, size
     return 0;
 }
 
-static bool kdir_name_taken(const kdir *d, const kdir_entry *self, const char *name, const char **by)
+static bool link_dir_name_taken(const link_dir *d, const link_dir_entry *self, const char *name, const char **by)
 {
     for (size_t i = 0; i < d->n; i++) {
-        const kdir_entry *o = &d->entries[i];
+        const link_dir_entry *o = &d->entries[i];
         /* A file that already gives the link keeps it; a new file wanting it is refused. */
         if (o != self && (o->seen || o->live) && o->refused[0] == '\0' && strcmp(o->name, name) == 0) {
             *by = o->file;
@@ -195,36 +195,36 @@ static bool kdir_name_taken(const kdir *d, const kdir_entry *self, const char *n
 
 /* One file of the directory, in name order (of two new files giving one link name, the
  * first by name gets it; a link already given by a file stays with it). */
-static void kdir_visit(kdir *d, kdir_entry *e)
+static void link_dir_visit(link_dir *d, link_dir_entry *e)
 {
     char name[64], why[160], path[4096];
     e->seen = true;
-    if (kdir_link_name(e->file, name, sizeof name, why, sizeof why) != 0) {
-        kdir_refuse(d, e, why);
+    if (link_dir_link_name(e->file, name, sizeof name, why, sizeof why) != 0) {
+        link_dir_refuse(d, e, why);
         return;
     }
     const char *by = NULL;
-    if (kdir_name_taken(d, e, name, &by)) {
-        txt_errorf(why, sizeof why, "link name %s is already given by file %s", name, by);
-        kdir_refuse(d, e, why);
+    if (link_dir_name_taken(d, e, name, &by)) {
+        text_errorf(why, sizeof why, "link name %s is already given by file %s", name, by);
+        link_dir_refuse(d, e, why);
         return;
     }
     struct stat st;
     snprintf(path, sizeof path, "%s/%s", d->dir, e->file);
     if (stat(path, &st) != 0) {
         if (errno != ENOENT) { /* ENOENT: removed since readdir; the next scan says so */
-            txt_errorf(why, sizeof why, "cannot stat it: %s", strerror(errno));
-            kdir_refuse(d, e, why);
+            text_errorf(why, sizeof why, "cannot stat it: %s", strerror(errno));
+            link_dir_refuse(d, e, why);
         }
         return;
     }
     if (!S_ISREG(st.st_mode)) {
-        kdir_refuse(d, e, "not a regular file");
+        link_dir_refuse(d, e, "not a regular file");
         return;
     }
-    if (st.st_size > (off_t)KDIR_MAX_FILE_BYTES) {
-        txt_errorf(why, sizeof why, "larger than %u bytes", KDIR_MAX_FILE_BYTES);
-        kdir_refuse(d, e, why);
+    if (st.st_size > (off_t)LINK_DIR_MAX_FILE_BYTES) {
+        text_errorf(why, sizeof why, "larger than %u bytes", LINK_DIR_MAX_FILE_BYTES);
+        link_dir_refuse(d, e, why);
         return;
     }
     if (e->have_sig && e->live && e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
@@ -232,8 +232,8 @@ static void kdir_visit(kdir *d, kdir_entry *e)
         return;
     char *text = NULL;
     size_t len = 0;
-    if (kdir_read(path, &text, &len, why, sizeof why) != 0) {
-        kdir_refuse(d, e, why);
+    if (link_dir_read(path, &text, &len, why, sizeof why) != 0) {
+        link_dir_refuse(d, e, why);
         return;
     }
     e->refused[0] = '\0';
@@ -242,24 +242,24 @@ static void kdir_visit(kdir *d, kdir_entry *e)
     e->size = st.st_size;
     e->mtime = st.st_mtim;
     e->have_sig = true;
-    uint64_t h = smap_fnv(SMAP_FNV_OFFSET, text, len) | 1u;
+    uint64_t h = strmap_fnv(STRMAP_FNV_OFFSET, text, len) | 1u;
     if (!e->live || h != e->hash || strcmp(e->name, name) != 0) {
         snprintf(e->name, sizeof e->name, "%s", name);
         e->hash = h;
         e->live = true;
         d->h.upsert(d->h.arg, name, e->file, text, len);
     }
-    txt_wipe(text, len);
+    text_wipe(text, len);
     free(text);
 }
 
-static int kdir_cmp_names(const void *a, const void *b)
+static int link_dir_cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The directory's visible names, sorted; at most KDIR_MAX_FILES. Owned by the caller. */
-static int kdir_list(kdir *d, char ***names, size_t *count)
+/* The directory's visible names, sorted; at most LINK_DIR_MAX_FILES. Owned by the caller. */
+static int link_dir_list(link_dir *d, char ***names, size_t *count)
 {
     DIR *dir = opendir(d->dir);
     *names = NULL;
@@ -272,13 +272,13 @@ static int kdir_list(kdir *d, char ***names, size_t *count)
         return -1;
     }
     d->failing = false;
-    char **list = calloc(KDIR_MAX_FILES, sizeof *list);
+    char **list = calloc(LINK_DIR_MAX_FILES, sizeof *list);
     size_t n = 0;
     bool more = false;
     for (struct dirent *de; list != NULL && (de = readdir(dir)) != NULL;) {
-        if (de->d_name[0] == '.' || strlen(de->d_name) >= KDIR_FILE_MAX)
+        if (de->d_name[0] == '.' || strlen(de->d_name) >= LINK_DIR_FILE_MAX)
             continue;
-        if (n == KDIR_MAX_FILES) {
+        if (n == LINK_DIR_MAX_FILES) {
             more = true;
             break;
         }
@@ -293,24 +293,24 @@ static int kdir_list(kdir *d, char ***names, size_t *count)
     d->too_many = more;
     if (list == NULL)
         return -1;
-    qsort(list, n, sizeof *list, kdir_cmp_names);
+    qsort(list, n, sizeof *list, link_dir_cmp_names);
     *names = list;
     *count = n;
     return 0;
 }
 
-int kdir_scan(kdir *d)
+int link_dir_scan(link_dir *d)
 {
     char **names;
     size_t count;
-    if (kdir_list(d, &names, &count) != 0)
+    if (link_dir_list(d, &names, &count) != 0)
         return -1;
     for (size_t i = 0; i < d->n; i++)
         d->entries[i].seen = false;
     for (size_t i = 0; i < count; i++) {
-        kdir_entry *e = kdir_entry_get(d, names[i]);
+        link_dir_entry *e = link_dir_entry_get(d, names[i]);
         if (e != NULL)
-            kdir_visit(d, e);
+            link_dir_visit(d, e);
         free(names[i]);
     }
     free(names);
@@ -321,7 +321,7 @@ int kdir_scan(kdir *d)
             if (d->entries[r].live)
                 log_kv(LOG_INFO, "kubeconfig file removed", "dir", d->dir, "file", d->entries[r].file, "link",
                        d->entries[r].name, NULL);
-            kdir_unlive(d, &d->entries[r]);
+            link_dir_unlive(d, &d->entries[r]);
             continue;
         }
         if (w != r)
@@ -335,19 +335,19 @@ int kdir_scan(kdir *d)
 /* ---- the engine's links ---- */
 
 typedef struct {
-    kdir *d;
-    const clink_env *env;
+    link_dir *d;
+    const cluster_link_env *env;
     loop *l;
     bool trusted;
     bool create_services;
-} kdir_glue;
+} link_dir_glue;
 
 /* One glue per process (there is one --kubeconfig-dir); it outlives the loop's timer. */
-static kdir_glue kdir_the_glue;
+static link_dir_glue link_dir_the_glue;
 
-static void kdir_on_upsert(void *arg, const char *name, const char *file, const char *text, size_t len)
+static void link_dir_on_upsert(void *arg, const char *name, const char *file, const char *text, size_t len)
 {
-    kdir_glue *g = arg;
+    link_dir_glue *g = arg;
     linkspec spec;
     memset(&spec, 0, sizeof spec);
     spec.uid = strdup("");
@@ -360,37 +360,37 @@ static void kdir_on_upsert(void *arg, const char *name, const char *file, const 
         log_kv(LOG_ERROR, "out of memory adding a kubeconfig file's link", "file", file, "link", name, NULL);
         return;
     }
-    clink_source src = {.kubeconfig = text, .kubeconfig_len = len,
+    cluster_link_source src = {.kubeconfig = text, .kubeconfig_len = len,
                         .trust = g->trusted ? KCFG_TRUSTED : KCFG_UNTRUSTED,
                         .base_dir = g->trusted ? g->d->dir : NULL};
     log_kv(LOG_INFO, "kubeconfig file loaded", "dir", g->d->dir, "file", file, "link", name, NULL);
-    clink_static_upsert(g->env, name, &spec, &src);
+    cluster_link_static_upsert(g->env, name, &spec, &src);
 }
 
-static void kdir_on_remove(void *arg, const char *name)
+static void link_dir_on_remove(void *arg, const char *name)
 {
-    kdir_glue *g = arg;
-    clink *lk = smap_get(g->env->links, name);
+    link_dir_glue *g = arg;
+    cluster_link *lk = strmap_get(g->env->links, name);
     if (lk != NULL && lk->is_static)
-        clink_static_remove(lk);
+        cluster_link_static_remove(lk);
 }
 
-static void kdir_on_timer(loop *l, void *arg)
+static void link_dir_on_timer(loop *l, void *arg)
 {
-    kdir_glue *g = arg;
-    kdir_scan(g->d);
-    loop_timer_add(l, KDIR_POLL_MS, kdir_on_timer, g);
+    link_dir_glue *g = arg;
+    link_dir_scan(g->d);
+    loop_timer_add(l, LINK_DIR_POLL_MS, link_dir_on_timer, g);
 }
 
-kdir *kdir_attach(const char *dir, bool trusted, bool create_services, const clink_env *env, loop *l)
+link_dir *link_dir_attach(const char *dir, bool trusted, bool create_services, const cluster_link_env *env, loop *l)
 {
-    kdir_glue *g = &kdir_the_glue;
-    kdir_handlers h = {.upsert = kdir_on_upsert, .remove = kdir_on_remove, .arg = g};
-    *g = (kdir_glue){.env = env, .l = l, .trusted = trusted, .create_services = create_services};
-    g->d = kdir_new(dir, &h);
+    link_dir_glue *g = &link_dir_the_glue;
+    link_dir_handlers h = {.upsert = link_dir_on_upsert, .remove = link_dir_on_remove, .arg = g};
+    *g = (link_dir_glue){.env = env, .l = l, .trusted = trusted, .create_services = create_services};
+    g->d = link_dir_new(dir, &h);
     if (g->d == NULL)
         return NULL;
-    kdir_scan(g->d);
-    loop_timer_add(l, KDIR_POLL_MS, kdir_on_timer, g);
+    link_dir_scan(g->d);
+    loop_timer_add(l, LINK_DIR_POLL_MS, link_dir_on_timer, g);
     return g->d;
 }

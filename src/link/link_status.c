@@ -1,6 +1,6 @@
-/* clstatus: a ClusterLink's health, its status subresource (written only when it differs
+/* link_status: a ClusterLink's health, its status subresource (written only when it differs
  * from what the object says), its Events and its cleanup finalizer. */
-#include "clstatus.h"
+#include "link/link_status.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,15 +8,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "clink.h"
-#include "jwriter.h"
-#include "log.h"
-#include "metrics.h"
+#include "link/cluster_link.h"
+#include "json/json_writer.h"
+#include "base/log.h"
+#include "base/metrics.h"
 
-#define CLSTATUS_EVENTS_NS "default"
-#define CLSTATUS_BATCH_MS 300
+#define LINK_STATUS_EVENTS_NS "default"
+#define LINK_STATUS_BATCH_MS 300
 
-void clstatus_now(char out[32])
+void link_status_now(char out[32])
 {
     time_t t = time(NULL);
     struct tm tm;
@@ -24,13 +24,13 @@ void clstatus_now(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void clstatus_event(clink *lk, bool warning, const char *reason, const char *message)
+static void link_status_event(cluster_link *lk, bool warning, const char *reason, const char *message)
 {
     /* A link without a ClusterLink has no object for an Event: its log line says it. */
     if (!lk->env->writes->leading || lk->is_static)
         return;
     char now[32];
-    clstatus_now(now);
+    link_status_now(now);
     json_writer w;
     json_writer_init(&w);
     json_writer_object_begin(&w);
@@ -67,13 +67,13 @@ static void clstatus_event(clink *lk, bool warning, const char *reason, const ch
     char *body = json_writer_finish(&w, &len);
     if (body == NULL)
         return;
-    wq_request r = {.what = WQ_EVENT, .method = "POST", .path = "/api/v1/namespaces/" CLSTATUS_EVENTS_NS "/events",
-                    .ctype = "application/json", .kind = "Event", .ns = CLSTATUS_EVENTS_NS, .name = lk->name,
+    write_queue_request r = {.what = WRITE_QUEUE_EVENT, .method = "POST", .path = "/api/v1/namespaces/" LINK_STATUS_EVENTS_NS "/events",
+                    .ctype = "application/json", .kind = "Event", .ns = LINK_STATUS_EVENTS_NS, .name = lk->name,
                     .link = lk->name};
-    wq_write(lk->env->writes, &r, body, len);
+    write_queue_write(lk->env->writes, &r, body, len);
 }
 
-void clstatus_set_health(clink *lk, bool ready, const char *reason, const char *fmt, ...)
+void link_status_set_health(cluster_link *lk, bool ready, const char *reason, const char *fmt, ...)
 {
     char message[512];
     va_list ap;
@@ -94,19 +94,19 @@ void clstatus_set_health(clink *lk, bool ready, const char *reason, const char *
     bool already = lk->observed.present && lk->observed.ready == ready && strcmp(lk->observed.reason, reason) == 0;
     /* Connecting is a step, not news: no Event for it. */
     if (reason_changed && !already && !syncing)
-        clstatus_event(lk, !ready && strcmp(reason, "Disabled") != 0, reason, message);
+        link_status_event(lk, !ready && strcmp(reason, "Disabled") != 0, reason, message);
     lk->pace.urgent = true;
-    clstatus_schedule(lk);
+    link_status_schedule(lk);
 }
 
-void clstatus_build(const clink *lk, clstatus *st)
+void link_status_build(const cluster_link *lk, link_status *st)
 {
     memset(st, 0, sizeof *st);
     st->present = true;
     st->ready = lk->ready;
     snprintf(st->reason, sizeof st->reason, "%s", lk->reason[0] ? lk->reason : "Syncing");
     char note[600];
-    dropnote_format(&lk->drops, note, sizeof note);
+    policy_drops_format(&lk->drops, note, sizeof note);
     /* The note describes a synced link's endpoints; another state has its own message. */
     if (lk->ready && note[0] != '\0') {
         /* A cut note still names the first addresses; the message stays one line. */
@@ -120,7 +120,7 @@ void clstatus_build(const clink *lk, clstatus *st)
              lk->remote_version[0] == '\0' && lk->observed.present ? lk->observed.remote_version : lk->remote_version);
     snprintf(st->last_sync, sizeof st->last_sync, "%s", lk->last_sync);
     st->observed_generation = lk->generation;
-    st->services = (int64_t)smap_count(&lk->counts);
+    st->services = (int64_t)strmap_count(&lk->counts);
     st->endpoints = lk->total_endpoints;
     /* The transition time moves only when the condition does. */
     if (lk->observed.present && lk->observed.ready == st->ready && strcmp(lk->observed.reason, st->reason) == 0 &&
@@ -129,10 +129,10 @@ void clstatus_build(const clink *lk, clstatus *st)
     else if (lk->status_written && lk->written.ready == st->ready && strcmp(lk->written.reason, st->reason) == 0)
         snprintf(st->transition, sizeof st->transition, "%s", lk->written.transition);
     else
-        clstatus_now(st->transition);
+        link_status_now(st->transition);
 }
 
-static bool clstatus_equal(const clstatus *a, const clstatus *b)
+static bool link_status_equal(const link_status *a, const link_status *b)
 {
     return a->present == b->present && a->ready == b->ready && strcmp(a->reason, b->reason) == 0 &&
            strcmp(a->message, b->message) == 0 && strcmp(a->transition, b->transition) == 0 &&
@@ -144,7 +144,7 @@ static bool clstatus_equal(const clstatus *a, const clstatus *b)
 /* Closes the two objects a ClusterLink merge patch opened ({"status":{ or {"metadata":{),
  * and queues the PATCH to the link (subpath "" or "/status"). 0, or -1 when the body
  * could not be built. */
-static int clstatus_send_patch(clink *lk, json_writer *w, wq_what what, const char *subpath, const char *kind)
+static int link_status_send_patch(cluster_link *lk, json_writer *w, write_queue_what what, const char *subpath, const char *kind)
 {
     json_writer_object_end(w);
     json_writer_object_end(w);
@@ -153,22 +153,22 @@ static int clstatus_send_patch(clink *lk, json_writer *w, wq_what what, const ch
     if (body == NULL)
         return -1;
     char path[600];
-    snprintf(path, sizeof path, CLINK_API_PATH "/%s%s", lk->name, subpath);
-    wq_request r = {.what = what, .method = "PATCH", .path = path, .ctype = "application/merge-patch+json",
+    snprintf(path, sizeof path, CLUSTER_LINK_API_PATH "/%s%s", lk->name, subpath);
+    write_queue_request r = {.what = what, .method = "PATCH", .path = path, .ctype = "application/merge-patch+json",
                     .kind = kind, .name = lk->name, .link = lk->name};
-    return wq_write(lk->env->writes, &r, body, len);
+    return write_queue_write(lk->env->writes, &r, body, len);
 }
 
-static void clstatus_on_timer(loop *l, void *arg);
+static void link_status_on_timer(loop *l, void *arg);
 
 /* Whether st may be written now. When only the counts differ from what was last written
  * (or what the object says), they go out at most once per status interval, and not while
  * the engine still has Services queued: counts read mid-pass are partial, and a restarted
  * controller would write them on the way back to what the object already says. That wait
  * lasts at most one interval, so a link under constant churn still reports. */
-static bool clstatus_due(clink *lk, const clstatus *st)
+static bool link_status_due(cluster_link *lk, const link_status *st)
 {
-    const clstatus *ref = lk->status_written ? &lk->written : &lk->observed;
+    const link_status *ref = lk->status_written ? &lk->written : &lk->observed;
     bool counts_only = ref->present && ref->ready == st->ready && strcmp(ref->reason, st->reason) == 0 &&
                        strcmp(ref->message, st->message) == 0 && strcmp(ref->transition, st->transition) == 0 &&
                        ref->observed_generation == st->observed_generation &&
@@ -176,11 +176,11 @@ static bool clstatus_due(clink *lk, const clstatus *st)
                        strcmp(ref->last_sync, st->last_sync) == 0;
     uint64_t now = loop_now_ms(), interval = lk->env->status_interval_ms;
     uint64_t wait_ms = 0;
-    if (counts_only && lk->env->pending != NULL && smap_count(lk->env->pending) > 0) {
+    if (counts_only && lk->env->pending != NULL && strmap_count(lk->env->pending) > 0) {
         if (lk->pace.settling_since_ms == 0)
             lk->pace.settling_since_ms = now;
         if (now - lk->pace.settling_since_ms < interval)
-            wait_ms = CLSTATUS_BATCH_MS;
+            wait_ms = LINK_STATUS_BATCH_MS;
     }
     if (wait_ms == 0 && counts_only && lk->pace.last_write_ms != 0 && now < lk->pace.last_write_ms + interval)
         wait_ms = lk->pace.last_write_ms + interval - now;
@@ -189,13 +189,13 @@ static bool clstatus_due(clink *lk, const clstatus *st)
         return true;
     }
     if (lk->status_timer == 0) {
-        lk->status_timer = loop_timer_add(lk->env->l, wait_ms, clstatus_on_timer, lk);
+        lk->status_timer = loop_timer_add(lk->env->l, wait_ms, link_status_on_timer, lk);
         lk->pace.deferred = true;
     }
     return false;
 }
 
-static void clstatus_write(clink *lk)
+static void link_status_write(cluster_link *lk)
 {
     /* A link whose spec never parsed has no spec, but must still say why. */
     bool refused = !lk->have_spec && strcmp(lk->reason, "SpecInvalid") == 0;
@@ -206,13 +206,13 @@ static void clstatus_write(clink *lk)
      * until it knows more: otherwise every restart would flap the status. */
     if (strcmp(lk->reason, "Syncing") == 0 && !lk->ever_synced && lk->observed.ready)
         return;
-    clstatus st;
-    clstatus_build(lk, &st);
-    if (clstatus_equal(&st, &lk->observed) || (lk->status_written && clstatus_equal(&st, &lk->written))) {
+    link_status st;
+    link_status_build(lk, &st);
+    if (link_status_equal(&st, &lk->observed) || (lk->status_written && link_status_equal(&st, &lk->written))) {
         lk->pace.urgent = false;
         return;
     }
-    if (!clstatus_due(lk, &st))
+    if (!link_status_due(lk, &st))
         return;
     json_writer w;
     json_writer_init(&w);
@@ -239,7 +239,7 @@ static void clstatus_write(clink *lk)
     }
     json_writer_member_int64(&w, "syncedServices", st.services);
     json_writer_member_int64(&w, "syncedEndpoints", st.endpoints);
-    if (clstatus_send_patch(lk, &w, WQ_STATUS, "/status", "ClusterLinkStatus") == 0) {
+    if (link_status_send_patch(lk, &w, WRITE_QUEUE_STATUS, "/status", "ClusterLinkStatus") == 0) {
         lk->written = st;
         lk->status_written = true;
         lk->status_inflight = true;
@@ -248,16 +248,16 @@ static void clstatus_write(clink *lk)
     }
 }
 
-static void clstatus_on_timer(loop *l, void *arg)
+static void link_status_on_timer(loop *l, void *arg)
 {
     (void)l;
-    clink *lk = arg;
+    cluster_link *lk = arg;
     lk->status_timer = 0;
     lk->pace.deferred = false;
-    clstatus_write(lk);
+    link_status_write(lk);
 }
 
-void clstatus_schedule(clink *lk)
+void link_status_schedule(cluster_link *lk)
 {
     /* A health change does not wait for a count write put off to the end of the interval. */
     if (lk->status_timer != 0 && !(lk->pace.deferred && lk->pace.urgent))
@@ -265,10 +265,10 @@ void clstatus_schedule(clink *lk)
     if (lk->status_timer != 0)
         loop_timer_cancel(lk->env->l, lk->status_timer);
     lk->pace.deferred = false;
-    lk->status_timer = loop_timer_add(lk->env->l, CLSTATUS_BATCH_MS, clstatus_on_timer, lk);
+    lk->status_timer = loop_timer_add(lk->env->l, LINK_STATUS_BATCH_MS, link_status_on_timer, lk);
 }
 
-void clstatus_parse(clstatus *st, const json_doc *doc, int obj)
+void link_status_parse(link_status *st, const json_doc *doc, int obj)
 {
     memset(st, 0, sizeof *st);
     int status = json_obj_get(doc, obj, "status");
@@ -292,24 +292,24 @@ void clstatus_parse(clstatus *st, const json_doc *doc, int obj)
     json_int64(doc, json_obj_get(doc, status, "syncedEndpoints"), &st->endpoints);
 }
 
-void clstatus_count(clink *lk, const char *key, int64_t neps)
+void link_status_count(cluster_link *lk, const char *key, int64_t neps)
 {
     void *old = NULL;
     if (neps > 0)
-        smap_put(&lk->counts, key, (void *)(uintptr_t)(neps + 1), &old);
+        strmap_put(&lk->counts, key, (void *)(uintptr_t)(neps + 1), &old);
     else
-        old = smap_del(&lk->counts, key);
+        old = strmap_del(&lk->counts, key);
     int64_t before = old != NULL ? (int64_t)(uintptr_t)old - 1 : 0;
     if (before != neps) {
         lk->total_endpoints += neps - before;
-        clstatus_schedule(lk);
+        link_status_schedule(lk);
     }
 }
 
-void clstatus_drops(clink *lk, const char *key, const plan_drop *drops, size_t n)
+void link_status_drops(cluster_link *lk, const char *key, const plan_drop *drops, size_t n)
 {
     uint64_t fresh[ADDRPOL_REASONS] = {0};
-    int changed = dropnote_record(&lk->drops, key, lk->name, drops, n, fresh);
+    int changed = policy_drops_record(&lk->drops, key, lk->name, drops, n, fresh);
     if (changed < 0) {
         log_kv(LOG_ERROR, "out of memory recording dropped endpoints", "link", lk->name, "service", key, NULL);
         return;
@@ -324,14 +324,14 @@ void clstatus_drops(clink *lk, const char *key, const plan_drop *drops, size_t n
     }
     if (changed > 0) {
         char note[600];
-        dropnote_format(&lk->drops, note, sizeof note);
+        policy_drops_format(&lk->drops, note, sizeof note);
         log_kv(LOG_WARN, "address policy dropped endpoints", "link", lk->name, "service", key, "note",
                note[0] ? note : "none any more", NULL);
-        clstatus_schedule(lk);
+        link_status_schedule(lk);
     }
 }
 
-void clstatus_patch_finalizers(clink *lk, bool add)
+void link_status_patch_finalizers(cluster_link *lk, bool add)
 {
     if (lk->finalizer_inflight || !lk->env->writes->leading || lk->is_static)
         return;
@@ -349,11 +349,11 @@ void clstatus_patch_finalizers(clink *lk, bool add)
     json_writer_array_end(&w);
     /* The resourceVersion makes this a compare-and-swap: another writer's change is not lost. */
     json_writer_member_string(&w, "resourceVersion", lk->spec.resource_version != NULL ? lk->spec.resource_version : "");
-    if (clstatus_send_patch(lk, &w, WQ_FINALIZER, "", "ClusterLink") == 0)
+    if (link_status_send_patch(lk, &w, WRITE_QUEUE_FINALIZER, "", "ClusterLink") == 0)
         lk->finalizer_inflight = true;
 }
 
-void clstatus_written(clink *lk, bool finalizer, bool ok)
+void link_status_written(cluster_link *lk, bool finalizer, bool ok)
 {
     if (finalizer) {
         lk->finalizer_inflight = false;
@@ -363,7 +363,7 @@ void clstatus_written(clink *lk, bool finalizer, bool ok)
     /* A change made meanwhile was skipped: write it now. After a failure the next resync
      * tries again, so a refusing server is not hammered. */
     if (ok)
-        clstatus_schedule(lk);
+        link_status_schedule(lk);
     else
         lk->status_written = false;
 }

@@ -1,6 +1,6 @@
 /* conn: drives a BearSSL engine from socket readiness. The pump moves records between the
  * socket and the engine and plaintext between the engine and the owner until no progress. */
-#include "conn.h"
+#include "net/conn.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

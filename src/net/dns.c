@@ -1,6 +1,6 @@
 /* dns: one worker thread runs getaddrinfo() for queued requests and reports through a
  * pipe that the loop watches; cancellation is a flag checked on the loop thread. */
-#include "dns.h"
+#include "net/dns.h"
 
 #include <errno.h>
 #include <fcntl.h>

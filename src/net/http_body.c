@@ -1,13 +1,13 @@
-/* hbody: HTTP/1.1 body framing (Content-Length, chunked, until close), decoded in place;
+/* http_body: HTTP/1.1 body framing (Content-Length, chunked, until close), decoded in place;
  * the chunked decoder is a byte-at-a-time state machine, so any split of the input works. */
-#include "hbody.h"
+#include "net/http_body.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "hchar.h"
-#include "txt.h"
+#include "net/http_char.h"
+#include "base/text.h"
 
 enum {
     HTTP_CS_SIZE_FIRST, /* first hex digit of a chunk size */
@@ -103,7 +103,7 @@ static int http_trailer_step(http_body *b, unsigned char c, uint64_t at)
             b->state_ = HTTP_CS_FINAL_LF;
             return 0;
         }
-        if (!hchar_is_tchar(c))
+        if (!http_char_is_tchar(c))
             return http_body_fail(b, "invalid trailer field at body byte %" PRIu64, at);
         if (++b->trailer_count_ > HTTP_TRAILER_COUNT_MAX)
             return http_body_fail(b, "more than %d trailer fields", HTTP_TRAILER_COUNT_MAX);
@@ -112,13 +112,13 @@ static int http_trailer_step(http_body *b, unsigned char c, uint64_t at)
     case HTTP_CS_TRAILER_NAME:
         if (c == ':')
             b->state_ = HTTP_CS_TRAILER_VALUE;
-        else if (!hchar_is_tchar(c))
+        else if (!http_char_is_tchar(c))
             return http_body_fail(b, "invalid trailer field name at body byte %" PRIu64, at);
         return 0;
     case HTTP_CS_TRAILER_VALUE:
         if (c == '\r')
             b->state_ = HTTP_CS_TRAILER_LF;
-        else if (!hchar_is_value_byte(c))
+        else if (!http_char_is_value_byte(c))
             return http_body_fail(b, "control byte 0x%02x in trailer at body byte %" PRIu64, c, at);
         return 0;
     case HTTP_CS_TRAILER_LF:
@@ -144,7 +144,7 @@ static int http_chunk_after_size(http_body *b, unsigned char c, uint64_t at)
     }
     if (c == ';')
         b->state_ = HTTP_CS_EXT;
-    else if (hchar_is_ows(c))
+    else if (http_char_is_ows(c))
         b->state_ = HTTP_CS_SIZE_BWS;
     else if (c == '\n')
         return http_body_fail(b, "chunk size line not ended by CRLF at body byte %" PRIu64, at);
@@ -157,7 +157,7 @@ static int http_chunk_after_size(http_body *b, unsigned char c, uint64_t at)
  * body is complete, 0 to go on, -1 on error. */
 static int http_chunk_byte(http_body *b, unsigned char c, uint64_t at)
 {
-    int hex = txt_hex_value(c);
+    int hex = text_hex_value(c);
     switch (b->state_) {
     case HTTP_CS_SIZE_FIRST:
         if (hex < 0)
@@ -182,7 +182,7 @@ static int http_chunk_byte(http_body *b, unsigned char c, uint64_t at)
             b->state_ = HTTP_CS_SIZE_LF;
             return 0;
         }
-        if (!hchar_is_value_byte(c))
+        if (!http_char_is_value_byte(c))
             return http_body_fail(b, "control byte 0x%02x in chunk extension at body byte %" PRIu64,
                                   c, at);
         return http_chunk_size_line_byte(b);

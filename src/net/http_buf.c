@@ -1,11 +1,11 @@
-/* hbuf: http_buf, the API client's growable byte buffer; every byte it gives up (grown
+/* http_buf: the API client's growable byte buffer; every byte it gives up (grown
  * out of, reset, truncated, freed) is wiped first, as requests carry bearer tokens. */
-#include "hbuf.h"
+#include "net/http_buf.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "txt.h"
+#include "base/text.h"
 
 void http_buf_init(http_buf *b)
 {
@@ -31,7 +31,7 @@ static int http_buf_reserve(http_buf *b, size_t extra)
         return -1;
     if (b->data != NULL) {
         memcpy(data, b->data, b->len);
-        txt_wipe(b->data, b->cap);
+        text_wipe(b->data, b->cap);
         free(b->data);
     }
     b->data = data;
@@ -59,7 +59,7 @@ void http_buf_truncate(http_buf *b, size_t len)
 {
     if (b->data == NULL || len >= b->len)
         return;
-    txt_wipe(b->data + len, b->len - len);
+    text_wipe(b->data + len, b->len - len);
     b->len = len;
 }
 
@@ -71,7 +71,7 @@ void http_buf_reset(http_buf *b)
 void http_buf_free(http_buf *b)
 {
     if (b->data != NULL) {
-        txt_wipe(b->data, b->cap);
+        text_wipe(b->data, b->cap);
         free(b->data);
     }
     http_buf_init(b);

@@ -1,11 +1,11 @@
-/* hreq: HTTP/1.1 requests for the API client: every field checked before a byte is
+/* http_request: HTTP/1.1 requests for the API client: every field checked before a byte is
  * written, so nothing from a kubeconfig or a link can inject a header. */
-#include "hreq.h"
+#include "net/http_request.h"
 
 #include <stdio.h>
 #include <string.h>
-#include "hchar.h"
-#include "txt.h"
+#include "net/http_char.h"
+#include "base/text.h"
 
 /* Checks that s is non-empty and every byte is in [lo, hi] (and, for methods, a tchar).
  * Reports the offset only: the field may be a secret. */
@@ -13,13 +13,13 @@ static int http_check_field(const char *what, const char *s, unsigned char lo, u
                             bool token_only, char *why, size_t why_len)
 {
     if (s == NULL || s[0] == '\0') {
-        txt_errorf(why, why_len, "%s is empty", what);
+        text_errorf(why, why_len, "%s is empty", what);
         return -1;
     }
     for (size_t i = 0; s[i] != '\0'; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < lo || c > hi || (token_only && !hchar_is_tchar(c))) {
-            txt_errorf(why, why_len, "%s has a forbidden byte 0x%02x at offset %zu", what, c, i);
+        if (c < lo || c > hi || (token_only && !http_char_is_tchar(c))) {
+            text_errorf(why, why_len, "%s has a forbidden byte 0x%02x at offset %zu", what, c, i);
             return -1;
         }
     }
@@ -37,28 +37,28 @@ static int http_check_host(const char *host, bool *ipv6, char *why, size_t why_l
     bool bracketed = host[0] == '[';
     if (bracketed) {
         if (n < 3 || host[n - 1] != ']') {
-            txt_errorf(why, why_len, "host has an unclosed '['");
+            text_errorf(why, why_len, "host has an unclosed '['");
             return -1;
         }
         p++;
         n -= 2;
     }
     if (n > 255) {
-        txt_errorf(why, why_len, "host longer than 255 bytes");
+        text_errorf(why, why_len, "host longer than 255 bytes");
         return -1;
     }
     bool colon = memchr(p, ':', n) != NULL;
     if (bracketed && !colon) {
-        txt_errorf(why, why_len, "host in brackets is not an IPv6 literal");
+        text_errorf(why, why_len, "host in brackets is not an IPv6 literal");
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
-        bool ok = colon ? (txt_hex_value(c) >= 0 || c == ':' || c == '.')
-                        : ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || hchar_is_digit(c) ||
+        bool ok = colon ? (text_hex_value(c) >= 0 || c == ':' || c == '.')
+                        : ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || http_char_is_digit(c) ||
                            c == '-' || c == '.' || c == '_' || c == '~');
         if (!ok) {
-            txt_errorf(why, why_len, "host has a forbidden byte 0x%02x at offset %zu", c,
+            text_errorf(why, why_len, "host has a forbidden byte 0x%02x at offset %zu", c,
                        i + (bracketed ? 1 : 0));
             return -1;
         }
@@ -75,7 +75,7 @@ static int http_check_content_type(const char *ct, char *why, size_t why_len)
         return -1;
     size_t n = strlen(ct);
     if (ct[0] == ' ' || ct[n - 1] == ' ') {
-        txt_errorf(why, why_len, "content type starts or ends with a space");
+        text_errorf(why, why_len, "content type starts or ends with a space");
         return -1;
     }
     return 0;
@@ -88,18 +88,18 @@ static int http_check_request(const http_request *req, bool *ipv6, char *why, si
     if (http_check_field("target", req->target, 0x21, 0x7e, false, why, why_len) < 0)
         return -1;
     if (req->target[0] != '/') {
-        txt_errorf(why, why_len, "target does not start with '/'");
+        text_errorf(why, why_len, "target does not start with '/'");
         return -1;
     }
     const char *hash = strchr(req->target, '#');
     if (hash != NULL) {
-        txt_errorf(why, why_len, "target has a fragment at offset %zu", (size_t)(hash - req->target));
+        text_errorf(why, why_len, "target has a fragment at offset %zu", (size_t)(hash - req->target));
         return -1;
     }
     if (http_check_host(req->host, ipv6, why, why_len) < 0)
         return -1;
     if (req->port == 0 || req->port > 65535) {
-        txt_errorf(why, why_len, "port %u out of range 1-65535", req->port);
+        text_errorf(why, why_len, "port %u out of range 1-65535", req->port);
         return -1;
     }
     if (req->token != NULL &&
@@ -109,14 +109,14 @@ static int http_check_request(const http_request *req, bool *ipv6, char *why, si
         return -1;
     if (req->content_type != NULL) {
         if (req->body == NULL) {
-            txt_errorf(why, why_len, "content type given without a body");
+            text_errorf(why, why_len, "content type given without a body");
             return -1;
         }
         if (http_check_content_type(req->content_type, why, why_len) < 0)
             return -1;
     }
     if (req->body == NULL && req->body_len != 0) {
-        txt_errorf(why, why_len, "body length %zu with no body", req->body_len);
+        text_errorf(why, why_len, "body length %zu with no body", req->body_len);
         return -1;
     }
     return 0;
@@ -169,19 +169,19 @@ int http_request_write(http_buf *out, const http_request *req, char *why, size_t
         rc = http_buf_append(out, req->body, req->body_len);
     if (rc != 0) {
         http_buf_truncate(out, start);
-        txt_errorf(why, why_len, "out of memory writing the request");
+        text_errorf(why, why_len, "out of memory writing the request");
         return -1;
     }
     return 0;
 }
 
-int http_query_escape(http_buf *out, const char *s, size_t len)
+int http_request_query_escape(http_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t start = out->len;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || hchar_is_digit(c) ||
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || http_char_is_digit(c) ||
                     c == '-' || c == '.' || c == '_' || c == '~';
         char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
         if (http_buf_append(out, keep ? (const char *)&s[i] : enc, keep ? 1 : 3) < 0) {

@@ -1,13 +1,13 @@
-/* http: HTTP/1.1 response heads for the API client: a line-at-a-time scan over the
+/* http_response: HTTP/1.1 response heads for the API client: a line-at-a-time scan over the
  * caller's buffer that remembers where it stopped, so any split of the input works. */
-#include "http.h"
+#include "net/http_response.h"
 
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "hchar.h"
+#include "net/http_char.h"
 
 static unsigned char http_lower(unsigned char c)
 {
@@ -47,7 +47,7 @@ void http_response_init(http_response *r)
     r->retry_after = -1;
 }
 
-http_limits http_limits_default(void)
+http_limits http_response_limits_default(void)
 {
     http_limits lim = HTTP_LIMITS_DEFAULT;
     return lim;
@@ -67,15 +67,15 @@ __attribute__((format(printf, 2, 3))) static int http_head_fail(http_response *r
 /* "HTTP/1.x NNN reason", the reason being optional (with or without its space). */
 static int http_parse_status_line(http_response *r, const char *p, size_t n)
 {
-    if (n < 12 || memcmp(p, "HTTP/", 5) != 0 || !hchar_is_digit((unsigned char)p[5]) ||
-        p[6] != '.' || !hchar_is_digit((unsigned char)p[7]) || p[8] != ' ')
+    if (n < 12 || memcmp(p, "HTTP/", 5) != 0 || !http_char_is_digit((unsigned char)p[5]) ||
+        p[6] != '.' || !http_char_is_digit((unsigned char)p[7]) || p[8] != ' ')
         return http_head_fail(r, "line 1: invalid status line (expected \"HTTP/1.x NNN reason\")");
     if (p[5] != '1')
         return http_head_fail(r, "line 1: unsupported HTTP version %c.%c", p[5], p[7]);
     r->minor_version = p[7] - '0';
     int status = 0;
     for (size_t i = 9; i < 12; i++) {
-        if (!hchar_is_digit((unsigned char)p[i]))
+        if (!http_char_is_digit((unsigned char)p[i]))
             return http_head_fail(r, "line 1: invalid status line (status code is not 3 digits)");
         status = status * 10 + (p[i] - '0');
     }
@@ -89,7 +89,7 @@ static int http_parse_status_line(http_response *r, const char *p, size_t n)
     if (p[12] != ' ')
         return http_head_fail(r, "line 1: invalid status line (no space after status code)");
     for (size_t i = 13; i < n; i++)
-        if (!hchar_is_value_byte((unsigned char)p[i]))
+        if (!http_char_is_value_byte((unsigned char)p[i]))
             return http_head_fail(r, "line 1: control byte 0x%02x in reason phrase at column %zu",
                                   (unsigned char)p[i], i + 1);
     http_copy_text(r->reason, sizeof r->reason, p + 13, n - 13);
@@ -102,7 +102,7 @@ static int http_parse_content_length(http_response *r, size_t line, const char *
         return http_head_fail(r, "line %zu: empty Content-Length", line);
     uint64_t value = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!hchar_is_digit((unsigned char)v[i]))
+        if (!http_char_is_digit((unsigned char)v[i]))
             return http_head_fail(r, "line %zu: invalid Content-Length (digits only)", line);
         unsigned d = (unsigned)(v[i] - '0');
         if (value > (UINT64_MAX - d) / 10)
@@ -129,9 +129,9 @@ static int http_each_list_element(http_response *r, size_t line, const char *v, 
         while (end < n && v[end] != ',')
             end++;
         size_t a = start, b = end;
-        while (a < b && hchar_is_ows((unsigned char)v[a]))
+        while (a < b && http_char_is_ows((unsigned char)v[a]))
             a++;
-        while (b > a && hchar_is_ows((unsigned char)v[b - 1]))
+        while (b > a && http_char_is_ows((unsigned char)v[b - 1]))
             b--;
         if (b > a && fn(r, line, v + a, b - a) < 0)
             return -1;
@@ -173,7 +173,7 @@ static void http_parse_retry_after(http_response *r, const char *v, size_t n)
     if (n == 0)
         return;
     for (size_t i = 0; i < n; i++) {
-        if (!hchar_is_digit((unsigned char)v[i]))
+        if (!http_char_is_digit((unsigned char)v[i]))
             return;
         if (value < INT32_MAX)
             value = value * 10 + (v[i] - '0');
@@ -183,20 +183,20 @@ static void http_parse_retry_after(http_response *r, const char *v, size_t n)
 
 static int http_parse_header_line(http_response *r, size_t line, const char *p, size_t n)
 {
-    if (hchar_is_ows((unsigned char)p[0]))
+    if (http_char_is_ows((unsigned char)p[0]))
         return http_head_fail(r, "line %zu: obsolete line folding", line);
     size_t name_len = 0;
-    while (name_len < n && hchar_is_tchar((unsigned char)p[name_len]))
+    while (name_len < n && http_char_is_tchar((unsigned char)p[name_len]))
         name_len++;
     if (name_len == 0 || name_len == n || p[name_len] != ':')
         return http_head_fail(r, "line %zu: invalid header name", line);
     size_t a = name_len + 1, b = n;
-    while (a < b && hchar_is_ows((unsigned char)p[a]))
+    while (a < b && http_char_is_ows((unsigned char)p[a]))
         a++;
-    while (b > a && hchar_is_ows((unsigned char)p[b - 1]))
+    while (b > a && http_char_is_ows((unsigned char)p[b - 1]))
         b--;
     for (size_t i = a; i < b; i++)
-        if (!hchar_is_value_byte((unsigned char)p[i]))
+        if (!http_char_is_value_byte((unsigned char)p[i]))
             return http_head_fail(r, "line %zu: control byte 0x%02x in header value at column %zu",
                                   line, (unsigned char)p[i], i + 1);
     const char *v = p + a;
@@ -267,7 +267,7 @@ static int http_head_finish(http_response *r, size_t head_len)
     return (int)head_len;
 }
 
-int http_parse_head(http_response *r, const char *buf, size_t len, const http_limits *lim)
+int http_response_parse_head(http_response *r, const char *buf, size_t len, const http_limits *lim)
 {
     http_limits defaults = HTTP_LIMITS_DEFAULT;
     if (lim == NULL)

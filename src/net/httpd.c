@@ -1,6 +1,6 @@
-/* hsrv: the listener behind /healthz, /readyz, /leader and /metrics. Small and strict:
+/* httpd: the listener behind /healthz, /readyz, /leader and /metrics. Small and strict:
  * a slow or hostile client costs one bounded buffer and is dropped after a timeout. */
-#include "hsrv.h"
+#include "net/httpd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,33 +13,33 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "txt.h"
+#include "base/text.h"
 
-#define HSRV_MAX_CONNS 32
-#define HSRV_TIMEOUT_MS 5000
+#define HTTPD_MAX_CONNS 32
+#define HTTPD_TIMEOUT_MS 5000
 
-typedef struct hsrv_conn {
-    hsrv *srv;
+typedef struct httpd_conn {
+    httpd *srv;
     int fd;
-    char in[HSRV_MAX_REQUEST];
+    char in[HTTPD_MAX_REQUEST];
     size_t in_len;
     char *out; /* owned: the whole response */
     size_t out_len, out_sent;
     loop_timer_id timer;
-    struct hsrv_conn *next;
-} hsrv_conn;
+    struct httpd_conn *next;
+} httpd_conn;
 
-struct hsrv {
+struct httpd {
     loop *l;
     int fd;
     uint16_t port;
-    hsrv_handler handler;
+    httpd_handler handler;
     void *arg;
-    hsrv_conn *conns; /* owned list */
+    httpd_conn *conns; /* owned list */
     int nconns;
 };
 
-int hsrv_parse_request(const char *buf, size_t len, char *method, size_t method_cap, char *path, size_t path_cap)
+int httpd_parse_request(const char *buf, size_t len, char *method, size_t method_cap, char *path, size_t path_cap)
 {
     const char *end = NULL;
     for (size_t i = 0; i + 3 < len; i++) {
@@ -49,7 +49,7 @@ int hsrv_parse_request(const char *buf, size_t len, char *method, size_t method_
         }
     }
     if (end == NULL)
-        return len >= HSRV_MAX_REQUEST ? -1 : 0;
+        return len >= HTTPD_MAX_REQUEST ? -1 : 0;
     const char *sp1 = memchr(buf, ' ', (size_t)(end - buf));
     if (sp1 == NULL || sp1 == buf || (size_t)(sp1 - buf) >= method_cap)
         return -1;
@@ -79,7 +79,7 @@ int hsrv_parse_request(const char *buf, size_t len, char *method, size_t method_
     return 1;
 }
 
-static const char *hsrv_reason(int status)
+static const char *httpd_reason(int status)
 {
     switch (status) {
     case 200: return "OK";
@@ -91,10 +91,10 @@ static const char *hsrv_reason(int status)
     }
 }
 
-static void hsrv_conn_close(hsrv_conn *c)
+static void httpd_conn_close(httpd_conn *c)
 {
-    hsrv *s = c->srv;
-    for (hsrv_conn **pp = &s->conns; *pp != NULL; pp = &(*pp)->next) {
+    httpd *s = c->srv;
+    for (httpd_conn **pp = &s->conns; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == c) {
             *pp = c->next;
             break;
@@ -109,16 +109,16 @@ static void hsrv_conn_close(hsrv_conn *c)
     free(c);
 }
 
-static void hsrv_on_timeout(loop *l, void *arg)
+static void httpd_on_timeout(loop *l, void *arg)
 {
     (void)l;
-    hsrv_conn *c = arg;
+    httpd_conn *c = arg;
     c->timer = 0;
-    hsrv_conn_close(c);
+    httpd_conn_close(c);
 }
 
 /* Builds the response; the body is taken over (freed here). */
-static void hsrv_respond(hsrv_conn *c, const char *method, hsrv_reply *r)
+static void httpd_respond(httpd_conn *c, const char *method, httpd_reply *r)
 {
     bool head = strcmp(method, "HEAD") == 0;
     const char *ctype = r->content_type != NULL ? r->content_type : "text/plain; charset=utf-8";
@@ -126,7 +126,7 @@ static void hsrv_respond(hsrv_conn *c, const char *method, hsrv_reply *r)
     int n = snprintf(hdr, sizeof hdr,
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-                     r->status, hsrv_reason(r->status), ctype, r->body_len);
+                     r->status, httpd_reason(r->status), ctype, r->body_len);
     size_t blen = head ? 0 : r->body_len;
     c->out = n > 0 && (size_t)n < sizeof hdr ? malloc((size_t)n + blen + 1) : NULL;
     if (c->out != NULL) {
@@ -139,24 +139,24 @@ static void hsrv_respond(hsrv_conn *c, const char *method, hsrv_reply *r)
     r->body = NULL;
 }
 
-static void hsrv_on_conn(loop *l, int fd, short revents, void *arg)
+static void httpd_on_conn(loop *l, int fd, short revents, void *arg)
 {
     (void)revents; /* the state says whether we read or write */
-    hsrv_conn *c = arg;
+    httpd_conn *c = arg;
     if (c->out == NULL) {
         ssize_t got = read(fd, c->in + c->in_len, sizeof c->in - c->in_len);
         if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
-            hsrv_conn_close(c);
+            httpd_conn_close(c);
             return;
         }
         if (got < 0)
             return;
         c->in_len += (size_t)got;
         char method[16], path[512];
-        int st = hsrv_parse_request(c->in, c->in_len, method, sizeof method, path, sizeof path);
+        int st = httpd_parse_request(c->in, c->in_len, method, sizeof method, path, sizeof path);
         if (st == 0)
             return;
-        hsrv_reply reply = {.status = 400};
+        httpd_reply reply = {.status = 400};
         if (st < 0)
             snprintf(method, sizeof method, "GET");
         else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -164,12 +164,12 @@ static void hsrv_on_conn(loop *l, int fd, short revents, void *arg)
         else
             c->srv->handler(c->srv->arg, path, &reply);
         if (reply.body == NULL && reply.status != 200) {
-            reply.body = strdup(hsrv_reason(reply.status));
+            reply.body = strdup(httpd_reason(reply.status));
             reply.body_len = reply.body != NULL ? strlen(reply.body) : 0;
         }
-        hsrv_respond(c, method, &reply);
+        httpd_respond(c, method, &reply);
         if (c->out == NULL) {
-            hsrv_conn_close(c);
+            httpd_conn_close(c);
             return;
         }
         loop_fd_set_events(l, fd, POLLOUT);
@@ -179,26 +179,26 @@ static void hsrv_on_conn(loop *l, int fd, short revents, void *arg)
     if (put < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (put <= 0) {
-        hsrv_conn_close(c);
+        httpd_conn_close(c);
         return;
     }
     c->out_sent += (size_t)put;
     if (c->out_sent == c->out_len)
-        hsrv_conn_close(c);
+        httpd_conn_close(c);
 }
 
-static void hsrv_on_accept(loop *l, int fd, short revents, void *arg)
+static void httpd_on_accept(loop *l, int fd, short revents, void *arg)
 {
     (void)revents;
-    hsrv *s = arg;
+    httpd *s = arg;
     for (;;) {
         int cfd = accept(fd, NULL, NULL);
         if (cfd < 0)
             return; /* EAGAIN, or a transient error: the next readiness retries */
         /* Over the limit: refuse rather than queue, so probes never pile up. */
-        hsrv_conn *c = s->nconns < HSRV_MAX_CONNS ? calloc(1, sizeof *c) : NULL;
+        httpd_conn *c = s->nconns < HTTPD_MAX_CONNS ? calloc(1, sizeof *c) : NULL;
         if (c == NULL || fcntl(cfd, F_SETFL, O_NONBLOCK) != 0 || fcntl(cfd, F_SETFD, FD_CLOEXEC) != 0 ||
-            loop_fd_add(l, cfd, POLLIN, hsrv_on_conn, c) != 0) {
+            loop_fd_add(l, cfd, POLLIN, httpd_on_conn, c) != 0) {
             free(c);
             close(cfd);
             continue;
@@ -208,11 +208,11 @@ static void hsrv_on_accept(loop *l, int fd, short revents, void *arg)
         c->next = s->conns;
         s->conns = c;
         s->nconns++;
-        c->timer = loop_timer_add(l, HSRV_TIMEOUT_MS, hsrv_on_timeout, c);
+        c->timer = loop_timer_add(l, HTTPD_TIMEOUT_MS, httpd_on_timeout, c);
     }
 }
 
-static int hsrv_bind(hsrv *s, const char *host, uint16_t port, char *err, size_t errlen)
+static int httpd_bind(httpd *s, const char *host, uint16_t port, char *err, size_t errlen)
 {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
@@ -223,7 +223,7 @@ static int hsrv_bind(hsrv *s, const char *host, uint16_t port, char *err, size_t
     /* Listening happens once at start-up, so a blocking lookup is acceptable here. */
     int rc = getaddrinfo(host[0] != '\0' ? host : NULL, portstr, &hints, &res);
     if (rc != 0) {
-        txt_errorf(err, errlen, "http listener: cannot resolve \"%s\": %s", host, gai_strerror(rc));
+        text_errorf(err, errlen, "http listener: cannot resolve \"%s\": %s", host, gai_strerror(rc));
         return -1;
     }
     int saved = 0;
@@ -249,28 +249,28 @@ static int hsrv_bind(hsrv *s, const char *host, uint16_t port, char *err, size_t
         close(fd);
     }
     freeaddrinfo(res);
-    txt_errorf(err, errlen, "http listener: cannot listen on %s:%u: %s", host[0] ? host : "*", (unsigned)port,
+    text_errorf(err, errlen, "http listener: cannot listen on %s:%u: %s", host[0] ? host : "*", (unsigned)port,
                strerror(saved));
     return -1;
 }
 
-hsrv *hsrv_new(loop *l, const char *host, uint16_t port, hsrv_handler handler, void *arg, char *err, size_t errlen)
+httpd *httpd_new(loop *l, const char *host, uint16_t port, httpd_handler handler, void *arg, char *err, size_t errlen)
 {
-    hsrv *s = calloc(1, sizeof *s);
+    httpd *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        txt_errorf(err, errlen, "http listener: out of memory");
+        text_errorf(err, errlen, "http listener: out of memory");
         return NULL;
     }
     s->l = l;
     s->handler = handler;
     s->arg = arg;
     s->fd = -1;
-    if (hsrv_bind(s, host, port, err, errlen) != 0) {
+    if (httpd_bind(s, host, port, err, errlen) != 0) {
         free(s);
         return NULL;
     }
-    if (loop_fd_add(l, s->fd, POLLIN, hsrv_on_accept, s) != 0) {
-        txt_errorf(err, errlen, "http listener: out of memory");
+    if (loop_fd_add(l, s->fd, POLLIN, httpd_on_accept, s) != 0) {
+        text_errorf(err, errlen, "http listener: out of memory");
         close(s->fd);
         free(s);
         return NULL;
@@ -278,17 +278,17 @@ hsrv *hsrv_new(loop *l, const char *host, uint16_t port, hsrv_handler handler, v
     return s;
 }
 
-uint16_t hsrv_port(const hsrv *s)
+uint16_t httpd_port(const httpd *s)
 {
     return s->port;
 }
 
-void hsrv_free(hsrv *s)
+void httpd_free(httpd *s)
 {
     if (s == NULL)
         return;
     while (s->conns != NULL)
-        hsrv_conn_close(s->conns);
+        httpd_conn_close(s->conns);
     loop_fd_remove(s->l, s->fd);
     close(s->fd);
     free(s);

@@ -1,6 +1,6 @@
 /* loop: poll() over a dense fd array plus a binary min-heap of timers. Removal during a
  * callback only marks the slot, and slots are compacted between iterations. */
-#include "loop.h"
+#include "net/loop.h"
 
 #include <errno.h>
 #include <poll.h>

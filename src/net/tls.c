@@ -1,14 +1,14 @@
 /* tls: decodes PEM trust anchors and client keys into BearSSL structures once per cluster,
  * and builds per-connection client engines with an X.509 checker that also knows IP SANs. */
-#include "tls.h"
+#include "net/tls.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "x509san.h"
-#include "txt.h"
+#include "net/x509san.h"
+#include "base/text.h"
 
 /* A server certificate larger than this cannot be checked for IP SANs; real ones are ~1-2 KiB. */
 #define TLS_MAX_EE_CERT 16384
@@ -124,13 +124,13 @@ static int tls_pem_each(const uint8_t *pem, size_t len, const char *what, tls_pe
             inside = false;
             objects++;
             if (der.oom) {
-                txt_errorf(err, errlen, "%s: out of memory", what);
+                text_errorf(err, errlen, "%s: out of memory", what);
                 rc = -1;
             } else {
                 rc = cb(name, der.data, der.len, arg, err, errlen);
             }
         } else if (event == BR_PEM_ERROR) {
-            txt_errorf(err, errlen, "%s: malformed PEM", what);
+            text_errorf(err, errlen, "%s: malformed PEM", what);
             rc = -1;
         } else if (used == 0) {
             break; /* no progress and no event: nothing more will come */
@@ -138,11 +138,11 @@ static int tls_pem_each(const uint8_t *pem, size_t len, const char *what, tls_pe
     }
     free(der.data);
     if (rc == 0 && inside) {
-        txt_errorf(err, errlen, "%s: PEM block \"%s\" has no END line", what, name);
+        text_errorf(err, errlen, "%s: PEM block \"%s\" has no END line", what, name);
         rc = -1;
     }
     if (rc == 0 && objects == 0) {
-        txt_errorf(err, errlen, "%s: no PEM block found", what);
+        text_errorf(err, errlen, "%s: no PEM block found", what);
         rc = -1;
     }
     return rc;
@@ -192,7 +192,7 @@ static int tls_add_anchor(const char *name, const uint8_t *der, size_t len, void
     if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0)
         return 0; /* bundles sometimes carry other blocks; only certificates are anchors */
     if (c->nanchors == TLS_MAX_ANCHORS) {
-        txt_errorf(err, errlen, "CA bundle: more than %d certificates", TLS_MAX_ANCHORS);
+        text_errorf(err, errlen, "CA bundle: more than %d certificates", TLS_MAX_ANCHORS);
         return -1;
     }
     tls_bytes dn = {0};
@@ -202,7 +202,7 @@ static int tls_add_anchor(const char *name, const uint8_t *der, size_t len, void
     const br_x509_pkey *pk = br_x509_decoder_get_pkey(&dc);
     if (pk == NULL || dn.oom) {
         free(dn.data);
-        txt_errorf(err, errlen, "CA bundle: certificate %zu cannot be decoded (BearSSL error %d)",
+        text_errorf(err, errlen, "CA bundle: certificate %zu cannot be decoded (BearSSL error %d)",
                    c->nanchors + 1, br_x509_decoder_last_error(&dc));
         return -1;
     }
@@ -215,7 +215,7 @@ static int tls_add_anchor(const char *name, const uint8_t *der, size_t len, void
     if (ta->dn.data == NULL || tls_copy_pkey(pk, &ta->pkey) != 0) {
         free(ta->dn.data);
         tls_free_pkey(&ta->pkey);
-        txt_errorf(err, errlen, "CA bundle: out of memory");
+        text_errorf(err, errlen, "CA bundle: out of memory");
         return -1;
     }
     c->nanchors++;
@@ -231,7 +231,7 @@ static int tls_add_chain_cert(const char *name, const uint8_t *der, size_t len, 
     if (strcmp(name, "CERTIFICATE") != 0)
         return 0;
     if (c->nchain == TLS_MAX_CHAIN) {
-        txt_errorf(err, errlen, "client certificate: chain longer than %d", TLS_MAX_CHAIN);
+        text_errorf(err, errlen, "client certificate: chain longer than %d", TLS_MAX_CHAIN);
         return -1;
     }
     if (c->nchain == 0) {
@@ -239,7 +239,7 @@ static int tls_add_chain_cert(const char *name, const uint8_t *der, size_t len, 
         br_x509_decoder_init(&dc, NULL, NULL);
         br_x509_decoder_push(&dc, der, len);
         if (br_x509_decoder_get_pkey(&dc) == NULL) {
-            txt_errorf(err, errlen, "client certificate cannot be decoded (BearSSL error %d)",
+            text_errorf(err, errlen, "client certificate cannot be decoded (BearSSL error %d)",
                        br_x509_decoder_last_error(&dc));
             return -1;
         }
@@ -248,7 +248,7 @@ static int tls_add_chain_cert(const char *name, const uint8_t *der, size_t len, 
     c->chain[c->nchain].data = tls_dup(der, len);
     c->chain[c->nchain].data_len = len;
     if (c->chain[c->nchain].data == NULL) {
-        txt_errorf(err, errlen, "client certificate: out of memory");
+        text_errorf(err, errlen, "client certificate: out of memory");
         return -1;
     }
     c->nchain++;
@@ -283,14 +283,14 @@ static int tls_add_key(const char *name, const uint8_t *der, size_t len, void *a
 {
     tls_creds *c = arg;
     if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0) {
-        txt_errorf(err, errlen, "client key is encrypted; svclink needs an unencrypted key");
+        text_errorf(err, errlen, "client key is encrypted; svclink needs an unencrypted key");
         return -1;
     }
     if (strcmp(name, "RSA PRIVATE KEY") != 0 && strcmp(name, "EC PRIVATE KEY") != 0 &&
         strcmp(name, "PRIVATE KEY") != 0)
         return 0; /* e.g. "EC PARAMETERS" before a SEC1 key */
     if (c->key_type != 0) {
-        txt_errorf(err, errlen, "client key: more than one private key block");
+        text_errorf(err, errlen, "client key: more than one private key block");
         return -1;
     }
     br_skey_decoder_context kc;
@@ -309,14 +309,14 @@ static int tls_add_key(const char *name, const uint8_t *der, size_t len, void *a
         c->ec.x = c->key_storage;
         c->ec.xlen = k->xlen;
     } else {
-        txt_errorf(err, errlen, "client key (%s) cannot be decoded (BearSSL error %d): expected an "
+        text_errorf(err, errlen, "client key (%s) cannot be decoded (BearSSL error %d): expected an "
                    "RSA or EC key in PKCS#1, SEC1 or PKCS#8 form", name, br_skey_decoder_last_error(&kc));
         return -1;
     }
     c->key_type = type;
     return 0;
 oom:
-    txt_errorf(err, errlen, "client key: out of memory");
+    text_errorf(err, errlen, "client key: out of memory");
     return -1;
 }
 
@@ -337,7 +337,7 @@ void tls_creds_free(tls_creds *c)
         size_t n = c->key_type == BR_KEYTYPE_RSA
                        ? c->rsa.plen + c->rsa.qlen + c->rsa.dplen + c->rsa.dqlen + c->rsa.iqlen
                        : c->ec.xlen;
-        txt_wipe(c->key_storage, n);
+        text_wipe(c->key_storage, n);
         free(c->key_storage);
     }
     free(c);
@@ -356,7 +356,7 @@ int tls_creds_new(const tls_creds_input *in, tls_creds **out, char *err, size_t 
     c->insecure = in->insecure_skip_verify;
     if (!c->insecure) {
         if (in->ca_pem == NULL || in->ca_len == 0) {
-            txt_errorf(err, errlen, "no certificate authority given: set certificate-authority-data "
+            text_errorf(err, errlen, "no certificate authority given: set certificate-authority-data "
                        "(or, only if you accept the risk, insecure-skip-tls-verify)");
             goto fail;
         }
@@ -364,12 +364,12 @@ int tls_creds_new(const tls_creds_input *in, tls_creds **out, char *err, size_t 
                          errlen) != 0)
             goto fail;
         if (c->nanchors == 0) {
-            txt_errorf(err, errlen, "certificate-authority-data holds no CERTIFICATE block");
+            text_errorf(err, errlen, "certificate-authority-data holds no CERTIFICATE block");
             goto fail;
         }
     }
     if ((in->cert_pem != NULL) != (in->key_pem != NULL)) {
-        txt_errorf(err, errlen, "a client certificate needs its key and a key needs its certificate");
+        text_errorf(err, errlen, "a client certificate needs its key and a key needs its certificate");
         goto fail;
     }
     if (in->cert_pem != NULL) {
@@ -379,7 +379,7 @@ int tls_creds_new(const tls_creds_input *in, tls_creds **out, char *err, size_t 
         if (tls_pem_each(in->key_pem, in->key_len, "client-key-data", tls_add_key, c, err, errlen) != 0)
             goto fail;
         if (c->nchain == 0 || c->key_type == 0) {
-            txt_errorf(err, errlen, "client-certificate-data or client-key-data holds no usable block");
+            text_errorf(err, errlen, "client-certificate-data or client-key-data holds no usable block");
             goto fail;
         }
     }
@@ -493,7 +493,7 @@ tls_session *tls_session_new(const tls_creds *c, const char *server_name, char *
 {
     tls_session *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        txt_errorf(err, errlen, "out of memory");
+        text_errorf(err, errlen, "out of memory");
         return NULL;
     }
     tls_x509 *x = &s->x509;
@@ -519,7 +519,7 @@ tls_session *tls_session_new(const tls_creds *c, const char *server_name, char *
         x->decoder = malloc(sizeof *x->decoder);
         if (x->decoder == NULL) {
             free(s);
-            txt_errorf(err, errlen, "out of memory");
+            text_errorf(err, errlen, "out of memory");
             return NULL;
         }
     }
@@ -531,7 +531,7 @@ tls_session *tls_session_new(const tls_creds *c, const char *server_name, char *
     }
     br_ssl_engine_set_buffer(&s->client.eng, s->buf, sizeof s->buf, 0);
     if (!br_ssl_client_reset(&s->client, sni, 0)) {
-        txt_errorf(err, errlen, "TLS engine reset failed (BearSSL error %d)",
+        text_errorf(err, errlen, "TLS engine reset failed (BearSSL error %d)",
                    br_ssl_engine_last_error(&s->client.eng));
         free(x->decoder);
         free(s);

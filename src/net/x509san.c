@@ -1,6 +1,6 @@
 /* x509san: walks Certificate -> tbsCertificate -> [3] extensions -> subjectAltName ->
  * GeneralNames and compares each [7] iPAddress with the address asked for. */
-#include "x509san.h"
+#include "net/x509san.h"
 
 #include <string.h>
 

@@ -1,11 +1,11 @@
 /* plan: the reconcile step as a pure function of (links, remote caches, local view): it
  * gathers each link's endpoints into slice sets, names and hashes them, and lists the writes. */
-#include "plan.h"
+#include "reconcile/plan.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "svcmode.h"
+#include "cache/svc_mode.h"
 
 /* The endpoints of one slice set, gathered from every remote slice with that shape. */
 typedef struct {
@@ -105,17 +105,17 @@ const char *plan_local_ns(const plan_link *lk, const char *remote_ns)
     return lk->nsmap != NULL ? linkspec_local_ns(lk->nsmap, remote_ns) : remote_ns;
 }
 
-const rc_group *plan_exported(const plan_link *lk, const char *ns, const char *svc, const char **remote_ns)
+const remote_group *plan_exported(const plan_link *lk, const char *ns, const char *svc, const char **remote_ns)
 {
     const char *rns = lk->nsmap != NULL ? linkspec_remote_ns(lk->nsmap, ns) : ns;
     if (remote_ns != NULL)
         *remote_ns = rns;
     /* Filters are about remote names. */
-    if (rns == NULL || filter_check(lk->rules, rns, svc) != FILTER_ALLOW || nsopt_out(lk->optout, rns))
+    if (rns == NULL || filter_check(lk->rules, rns, svc) != FILTER_ALLOW || ns_optout_out(lk->optout, rns))
         return NULL;
-    const rc_group *g = rcache_group(lk->cache, rns, svc);
+    const remote_group *g = remote_cache_group(lk->cache, rns, svc);
     /* singular: the Service stays in its own cluster. */
-    if (g == NULL || g->svc == NULL || g->svc->mode == SVCMODE_SINGULAR)
+    if (g == NULL || g->svc == NULL || g->svc->mode == SVC_MODE_SINGULAR)
         return NULL;
     return g;
 }
@@ -129,27 +129,27 @@ typedef struct {
 
 static bool plan_is_source(const plan_link *lk, const char *ns, const char *svc)
 {
-    const rc_group *g = lk->mode != PLAN_EMPTY ? plan_exported(lk, ns, svc, NULL) : NULL;
-    return g != NULL && g->svc->mode == SVCMODE_SOURCE;
+    const remote_group *g = lk->mode != PLAN_EMPTY ? plan_exported(lk, ns, svc, NULL) : NULL;
+    return g != NULL && g->svc->mode == SVC_MODE_SOURCE;
 }
 
 /* A receiver (or a union Service whose other side says source, as the vmware controller
  * turned it into a receiver) holds its selector off only while a source exists: with none,
  * its own pods keep serving. Links not managing now still count, so a source cluster that
  * is briefly unreachable does not flip the selector back and forth. */
-static plan_modes plan_modes_of(const plan_input *in, const lview_svc *local, plan_output *out)
+static plan_modes plan_modes_of(const plan_input *in, const main_view_svc *local, plan_output *out)
 {
     plan_modes m = {0};
     for (size_t i = 0; i < in->nlinks; i++)
         m.sources += plan_is_source(&in->links[i], in->ns, in->svc);
     if (local == NULL)
         return m;
-    m.singular = local->mode == SVCMODE_SINGULAR;
-    bool receiver = local->mode == SVCMODE_RECEIVER || (local->mode == SVCMODE_UNION && m.sources > 0);
+    m.singular = local->mode == SVC_MODE_SINGULAR;
+    bool receiver = local->mode == SVC_MODE_RECEIVER || (local->mode == SVC_MODE_UNION && m.sources > 0);
     m.held = receiver && m.sources > 0;
-    if (local->mode == SVCMODE_UNKNOWN)
+    if (local->mode == SVC_MODE_UNKNOWN)
         out->mode_note = "unknown mode value: treated as no mode";
-    else if (local->mode == SVCMODE_RECEIVER && m.sources == 0)
+    else if (local->mode == SVC_MODE_RECEIVER && m.sources == 0)
         out->mode_note = "receiver without a source cluster: its selector is kept, its own pods serve";
     else if (m.held && m.sources > 1)
         out->mode_note = "more than one cluster claims source: the endpoints of all of them are used";
@@ -157,10 +157,10 @@ static plan_modes plan_modes_of(const plan_input *in, const lview_svc *local, pl
 }
 
 /* The group whose endpoints become slices: exported and not an ExternalName. */
-static const rc_group *plan_sliced(const plan_link *lk, const char *ns, const char *svc)
+static const remote_group *plan_sliced(const plan_link *lk, const char *ns, const char *svc)
 {
-    const rc_group *g = plan_exported(lk, ns, svc, NULL);
-    return g != NULL && !(g->svc->flags & RC_EXTERNAL_NAME) ? g : NULL;
+    const remote_group *g = plan_exported(lk, ns, svc, NULL);
+    return g != NULL && !(g->svc->flags & REMOTE_EXTERNAL_NAME) ? g : NULL;
 }
 
 static bool plan_name_in(const plan_action *from, const plan_action *to, const char *name)
@@ -200,14 +200,14 @@ static int plan_policy_drop(const plan_link *lk, const slice_data *d, const slic
 /* The wanted slices of one link for the Service, as slice descs (written or not: the
  * names matter for what to delete). Wanted slices equal to what is there give no action
  * but are still listed, marked by a NULL link, until plan_drop_unchanged. */
-static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets *ss, const lview_svc *local,
+static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets *ss, const main_view_svc *local,
                             const plan_modes *m, plan_output *out, int64_t *total)
 {
-    const rc_group *g = local != NULL && !local->unsyncable && !m->singular ? plan_sliced(lk, in->ns, in->svc) : NULL;
-    if (g != NULL && m->held && g->svc->mode != SVCMODE_SOURCE)
+    const remote_group *g = local != NULL && !local->unsyncable && !m->singular ? plan_sliced(lk, in->ns, in->svc) : NULL;
+    if (g != NULL && m->held && g->svc->mode != SVC_MODE_SOURCE)
         g = NULL; /* a held receiver takes only the source clusters' endpoints */
     *total = 0;
-    for (const rc_slice *rs = g != NULL ? g->slices : NULL; rs != NULL; rs = rs->next) {
+    for (const remote_slice *rs = g != NULL ? g->slices : NULL; rs != NULL; rs = rs->next) {
         if (rs->data.addr_type == SLICE_ADDR_NONE || rs->data.neps == 0)
             continue;
         plan_set *set = plan_sets_find(ss, &rs->data);
@@ -237,20 +237,20 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
                                    .hostname_suffix = local->headless ? lk->name : NULL,
                                    .zone_hint = local->prefer_close ? SLICE_REMOTE_ZONE : NULL};
             a->desc.name = a->name;
-            a->observed = lview_slice_get(in->view, in->ns, a->name);
+            a->observed = main_view_slice_get(in->view, in->ns, a->name);
         }
     }
     /* svclink (Go)'s slices go only once ours are all there as wanted: never a moment
      * without endpoints. Our write requeues the Service, so the pass after it deletes. */
     bool ours_current = true;
     for (plan_action *a = out->actions + first; a < out->actions + out->nactions && ours_current; a++) {
-        const lview_slice *o = a->observed;
+        const main_view_slice *o = a->observed;
         a->desc.name = a->name; /* the array may have moved since it was set */
         ours_current = o != NULL && !o->pending && !o->foreign && o->hash == slice_desc_hash(&a->desc) &&
                        strcmp(o->service, a->desc.service) == 0;
     }
     /* Everything else of this link for this Service goes. */
-    for (lview_slice *s = lview_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+    for (main_view_slice *s = main_view_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
         if (strcmp(s->link, lk->name) != 0 || s->pending || (s->foreign && !ours_current))
             continue;
         if (plan_name_in(out->actions + first, out->actions + out->nactions, s->name))
@@ -265,7 +265,7 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
 
 static int plan_empty_link(const plan_input *in, const char *link, plan_output *out)
 {
-    for (lview_slice *s = lview_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+    for (main_view_slice *s = main_view_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
         if (strcmp(s->link, link) != 0 || s->pending)
             continue;
         plan_action *a = plan_push(out, PLAN_DELETE_SLICE, link);
@@ -288,7 +288,7 @@ static bool plan_link_known(const plan_input *in, const char *name)
 /* A Service svclink created stays while a link may still want it: one that exports it
  * now, or one whose view cannot be trusted right now (disabled, syncing, partitioned) and
  * that made it or has slices in it. */
-static bool plan_service_held(const plan_input *in, const lview_svc *local)
+static bool plan_service_held(const plan_input *in, const main_view_svc *local)
 {
     for (size_t i = 0; i < in->nlinks; i++) {
         const plan_link *lk = &in->links[i];
@@ -298,7 +298,7 @@ static bool plan_service_held(const plan_input *in, const lview_svc *local)
             continue;
         if (strcmp(local->source, lk->name) == 0)
             return true;
-        for (const lview_slice *s = lview_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+        for (const main_view_slice *s = main_view_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
             if (strcmp(s->link, lk->name) == 0)
                 return true;
         }
@@ -306,20 +306,20 @@ static bool plan_service_held(const plan_input *in, const lview_svc *local)
     return false;
 }
 
-static bool plan_service_differs(const lview_svc *local, const rc_svc *r)
+static bool plan_service_differs(const main_view_svc *local, const remote_svc *r)
 {
-    if (local->ports_hash != rcache_ports_hash(r->ports, r->nports))
+    if (local->ports_hash != remote_cache_ports_hash(r->ports, r->nports))
         return true;
-    return local->external && local->external_hash != lview_external_hash(r->external_name);
+    return local->external && local->external_hash != main_view_external_hash(r->external_name);
 }
 
 /* Another link exporting an ExternalName with a different target loses to the creator:
  * one local Service can name one target. */
-static void plan_note_conflict(const plan_input *in, size_t creator, const rc_svc *r, plan_output *out)
+static void plan_note_conflict(const plan_input *in, size_t creator, const remote_svc *r, plan_output *out)
 {
     for (size_t i = creator + 1; i < in->nlinks && r->external_name != NULL; i++) {
         const plan_link *lk = &in->links[i];
-        const rc_group *g = lk->mode == PLAN_MANAGE ? plan_exported(lk, in->ns, in->svc, NULL) : NULL;
+        const remote_group *g = lk->mode == PLAN_MANAGE ? plan_exported(lk, in->ns, in->svc, NULL) : NULL;
         if (g != NULL && (g->svc->external_name == NULL || strcmp(g->svc->external_name, r->external_name) != 0)) {
             out->ignored_link = lk->name;
             return;
@@ -329,14 +329,14 @@ static void plan_note_conflict(const plan_input *in, size_t creator, const rc_sv
 
 /* A Service svclink created stays svclink's until someone gives it a selector or a mode:
  * then it is theirs (a migration target being taken over) and is never changed again. */
-static bool plan_ours(const lview_svc *local)
+static bool plan_ours(const main_view_svc *local)
 {
-    return local->created_by_us && !local->has_selector && local->mode == SVCMODE_NONE;
+    return local->created_by_us && !local->has_selector && local->mode == SVC_MODE_NONE;
 }
 
 /* Holds the selector off while the Service is an active receiver, and puts it back exactly
  * once it is not; a stash that does not check out is never applied, only reported. */
-static int plan_selector(const lview_svc *local, const plan_modes *m, plan_output *out)
+static int plan_selector(const main_view_svc *local, const plan_modes *m, plan_output *out)
 {
     if (local == NULL)
         return 0;
@@ -354,7 +354,7 @@ static int plan_selector(const lview_svc *local, const plan_modes *m, plan_outpu
         }
         kind = PLAN_STASH_SELECTOR;
     } else if (!m->held && local->stash != NULL) {
-        if (svcmode_stash_check(local->stash, local->stash_len, out->mode_detail, sizeof out->mode_detail) != 0) {
+        if (svc_mode_stash_check(local->stash, local->stash_len, out->mode_detail, sizeof out->mode_detail) != 0) {
             out->mode_note = "stashed selector refused: not restored (fix or remove the annotation)";
             return 0;
         }
@@ -375,12 +375,12 @@ static int plan_selector(const lview_svc *local, const plan_modes *m, plan_outpu
 
 /* The first managing link (by name) that exports the Service and may create Services is
  * its creator: it makes a missing one and keeps one svclink made in line with its remote. */
-static int plan_local_service(const plan_input *in, const lview_svc *local, plan_output *out)
+static int plan_local_service(const plan_input *in, const main_view_svc *local, plan_output *out)
 {
     for (size_t i = 0; i < in->nlinks; i++) {
         const plan_link *lk = &in->links[i];
         const char *rns = NULL;
-        const rc_group *g = lk->mode == PLAN_MANAGE && lk->create_services ? plan_exported(lk, in->ns, in->svc, &rns)
+        const remote_group *g = lk->mode == PLAN_MANAGE && lk->create_services ? plan_exported(lk, in->ns, in->svc, &rns)
                                                                            : NULL;
         if (g == NULL)
             continue;
@@ -390,8 +390,8 @@ static int plan_local_service(const plan_input *in, const lview_svc *local, plan
             kind = PLAN_CREATE_SERVICE;
         else if (!plan_ours(local))
             return 0;
-        else if (local->external != ((g->svc->flags & RC_EXTERNAL_NAME) != 0) ||
-                 (!local->external && local->headless != ((g->svc->flags & RC_HEADLESS) != 0)))
+        else if (local->external != ((g->svc->flags & REMOTE_EXTERNAL_NAME) != 0) ||
+                 (!local->external && local->headless != ((g->svc->flags & REMOTE_HEADLESS) != 0)))
             kind = PLAN_DELETE_SERVICE; /* type or clusterIP None changes: made again afterwards */
         else if (plan_service_differs(local, g->svc))
             kind = PLAN_PATCH_SERVICE;
@@ -438,7 +438,7 @@ static void plan_drop_unchanged(plan_output *out)
 int plan_service(const plan_input *in, plan_output *out)
 {
     memset(out, 0, sizeof *out);
-    const lview_svc *local = lview_service(in->view, in->ns, in->svc);
+    const main_view_svc *local = main_view_service(in->view, in->ns, in->svc);
     out->sets = calloc(in->nlinks ? in->nlinks : 1, sizeof *out->sets);
     out->counts = calloc(in->nlinks ? in->nlinks : 1, sizeof *out->counts);
     if (out->sets == NULL || out->counts == NULL)
@@ -459,7 +459,7 @@ int plan_service(const plan_input *in, plan_output *out)
     }
     /* Slices of links that no longer exist (known only once ClusterLinks are listed). */
     if (in->links_known) {
-        for (lview_slice *s = lview_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+        for (main_view_slice *s = main_view_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
             if (s->pending || plan_link_known(in, s->link))
                 continue;
             plan_action *a = plan_push(out, PLAN_DELETE_SLICE, s->link);

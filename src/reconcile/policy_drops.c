@@ -1,6 +1,6 @@
-/* dropnote: per link, the endpoints the address policy refused for each Service, kept sorted
+/* policy_drops: per link, the endpoints the address policy refused for each Service, kept sorted
  * so a new plan is compared with the last one in one merge (what is new is counted once). */
-#include "dropnote.h"
+#include "reconcile/policy_drops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,19 +16,19 @@ typedef struct {
 typedef struct {
     size_t n;
     dn_addr v[]; /* sorted, no repeats */
-} dropnote_entry;
+} policy_drops_entry;
 
-void dropnote_init(dropnote *d)
+void policy_drops_init(policy_drops *d)
 {
-    smap_init(&d->by_svc);
+    strmap_init(&d->by_svc);
     d->total = 0;
 }
 
-void dropnote_free(dropnote *d)
+void policy_drops_free(policy_drops *d)
 {
-    for (smap_iter it = smap_iter_start(&d->by_svc); smap_iter_ok(&it); smap_iter_next(&it))
+    for (strmap_iter it = strmap_iter_start(&d->by_svc); strmap_iter_ok(&it); strmap_iter_next(&it))
         free(it.e->value);
-    smap_free(&d->by_svc);
+    strmap_free(&d->by_svc);
     d->total = 0;
 }
 
@@ -44,7 +44,7 @@ static int dn_cmp(const void *pa, const void *pb)
 }
 
 /* The link's drops, sorted and without repeats, in a new entry (NULL: none, or *oom). */
-static dropnote_entry *dn_collect(const char *link, const plan_drop *drops, size_t n, bool *oom)
+static policy_drops_entry *dn_collect(const char *link, const plan_drop *drops, size_t n, bool *oom)
 {
     size_t mine = 0;
     for (size_t i = 0; i < n; i++)
@@ -52,7 +52,7 @@ static dropnote_entry *dn_collect(const char *link, const plan_drop *drops, size
     *oom = false;
     if (mine == 0)
         return NULL;
-    dropnote_entry *e = malloc(sizeof *e + mine * sizeof e->v[0]);
+    policy_drops_entry *e = malloc(sizeof *e + mine * sizeof e->v[0]);
     if (e == NULL) {
         *oom = true;
         return NULL;
@@ -78,7 +78,7 @@ static dropnote_entry *dn_collect(const char *link, const plan_drop *drops, size
 }
 
 /* Counts the records of now that were not in before (both sorted). */
-static void dn_count_fresh(const dropnote_entry *before, const dropnote_entry *now, uint64_t fresh[ADDRPOL_REASONS])
+static void dn_count_fresh(const policy_drops_entry *before, const policy_drops_entry *now, uint64_t fresh[ADDRPOL_REASONS])
 {
     size_t i = 0, nb = before != NULL ? before->n : 0;
     for (size_t j = 0; now != NULL && j < now->n; j++) {
@@ -90,30 +90,30 @@ static void dn_count_fresh(const dropnote_entry *before, const dropnote_entry *n
     }
 }
 
-static bool dn_same(const dropnote_entry *a, const dropnote_entry *b)
+static bool dn_same(const policy_drops_entry *a, const policy_drops_entry *b)
 {
     size_t na = a != NULL ? a->n : 0, nb = b != NULL ? b->n : 0;
     return na == nb && (na == 0 || memcmp(a->v, b->v, na * sizeof a->v[0]) == 0);
 }
 
-int dropnote_record(dropnote *d, const char *key, const char *link, const plan_drop *drops, size_t n,
+int policy_drops_record(policy_drops *d, const char *key, const char *link, const plan_drop *drops, size_t n,
                     uint64_t fresh[ADDRPOL_REASONS])
 {
     bool oom;
-    dropnote_entry *now = dn_collect(link, drops, n, &oom);
+    policy_drops_entry *now = dn_collect(link, drops, n, &oom);
     if (oom)
         return -1;
-    dropnote_entry *before = smap_get(&d->by_svc, key);
+    policy_drops_entry *before = strmap_get(&d->by_svc, key);
     if (dn_same(before, now)) {
         free(now);
         return 0;
     }
-    if (now != NULL && smap_put(&d->by_svc, key, now, NULL) != 0) {
+    if (now != NULL && strmap_put(&d->by_svc, key, now, NULL) != 0) {
         free(now);
         return -1;
     }
     if (now == NULL)
-        smap_del(&d->by_svc, key);
+        strmap_del(&d->by_svc, key);
     dn_count_fresh(before, now, fresh);
     d->total = d->total - (before != NULL ? before->n : 0) + (now != NULL ? now->n : 0);
     free(before);
@@ -132,33 +132,33 @@ static int dn_sample_cmp(const dn_sample *x, const dn_sample *y)
     return r != 0 ? r : dn_cmp(x->a, y->a);
 }
 
-/* Keeps the DROPNOTE_SAMPLES smallest samples in order (insertion into a tiny array). */
+/* Keeps the POLICY_DROPS_SAMPLES smallest samples in order (insertion into a tiny array). */
 static void dn_sample_offer(dn_sample *best, size_t *nbest, dn_sample s)
 {
     size_t at = *nbest;
     while (at > 0 && dn_sample_cmp(&s, &best[at - 1]) < 0)
         at--;
-    if (at >= DROPNOTE_SAMPLES)
+    if (at >= POLICY_DROPS_SAMPLES)
         return;
-    size_t last = *nbest < DROPNOTE_SAMPLES ? *nbest : DROPNOTE_SAMPLES - 1;
+    size_t last = *nbest < POLICY_DROPS_SAMPLES ? *nbest : POLICY_DROPS_SAMPLES - 1;
     memmove(best + at + 1, best + at, (last - at) * sizeof *best);
     best[at] = s;
-    if (*nbest < DROPNOTE_SAMPLES)
+    if (*nbest < POLICY_DROPS_SAMPLES)
         (*nbest)++;
 }
 
-void dropnote_format(const dropnote *d, char *out, size_t outlen)
+void policy_drops_format(const policy_drops *d, char *out, size_t outlen)
 {
     if (outlen == 0)
         return;
     out[0] = '\0';
     if (d->total == 0)
         return;
-    dn_sample best[DROPNOTE_SAMPLES];
+    dn_sample best[POLICY_DROPS_SAMPLES];
     size_t nbest = 0;
-    for (smap_iter it = smap_iter_start(&d->by_svc); smap_iter_ok(&it); smap_iter_next(&it)) {
-        const dropnote_entry *e = it.e->value;
-        for (size_t i = 0; i < e->n && i < DROPNOTE_SAMPLES; i++)
+    for (strmap_iter it = strmap_iter_start(&d->by_svc); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+        const policy_drops_entry *e = it.e->value;
+        for (size_t i = 0; i < e->n && i < POLICY_DROPS_SAMPLES; i++)
             dn_sample_offer(best, &nbest, (dn_sample){.key = it.e->key, .a = &e->v[i]});
     }
     size_t used = 0;

@@ -1,13 +1,13 @@
-/* polwatch: reflectors on the main cluster's Nodes, `kubernetes` EndpointSlices and
+/* policy_watch: reflectors on the main cluster's Nodes, `kubernetes` EndpointSlices and
  * ServiceCIDRs (with a fallback when the API has none), folded into the policy's deny sets. */
-#include "polwatch.h"
+#include "reconcile/policy_watch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "smap.h"
+#include "base/log.h"
+#include "base/strmap.h"
 
 typedef enum { PW_NODES = 0, PW_APISERVERS, PW_SCIDRS, PW_SOURCES } pw_kind;
 
@@ -27,10 +27,10 @@ typedef struct {
 } pw_addrs;
 
 typedef struct {
-    polwatch *pw;
+    policy_watch *pw;
     pw_kind kind;
-    refl *r;
-    smap objs;     /* name -> pw_addrs* (owned) */
+    reflector *r;
+    strmap objs;     /* name -> pw_addrs* (owned) */
     uint32_t gen;
     bool listing;
     bool synced;   /* listed once */
@@ -38,10 +38,10 @@ typedef struct {
     size_t version; /* ServiceCIDRs only: index into pw_scidr_paths */
 } pw_source;
 
-struct polwatch {
+struct policy_watch {
     loop *l;
-    kapi_client *api;
-    polwatch_config cfg;
+    apiclient_client *api;
+    policy_watch_config cfg;
     pw_source src[PW_SOURCES];
     pw_addrs *kube_svc;           /* default/kubernetes ClusterIPs (owned), or NULL */
     addrpol_set sets[ADDRPOL_NOT_ALLOWED]; /* by reason: SERVICE_CIDR, NODE, APISERVER */
@@ -50,7 +50,7 @@ struct polwatch {
     bool was_ready;
 };
 
-static const refl_handlers pw_handlers;
+static const reflector_handlers pw_handlers;
 
 /* ---- decoding the addresses of each kind ---- */
 
@@ -112,7 +112,7 @@ static bool pw_addrs_same(const pw_addrs *a, const addrpol_cidr *v, size_t n)
 
 static void pw_on_rebuild(loop *l, void *arg);
 
-static void pw_schedule_rebuild(polwatch *pw)
+static void pw_schedule_rebuild(policy_watch *pw)
 {
     if (pw->rebuild_timer == 0)
         pw->rebuild_timer = loop_timer_add(pw->l, 0, pw_on_rebuild, pw);
@@ -127,7 +127,7 @@ static int pw_build(addrpol_set *out, const pw_source *src, const addrpol_set *e
     if (more != NULL && addrpol_set_add_many(out, more->v, more->n) != 0)
         return -1;
     size_t total = 0;
-    for (smap_iter it = smap_iter_start(&src->objs); smap_iter_ok(&it); smap_iter_next(&it))
+    for (strmap_iter it = strmap_iter_start(&src->objs); strmap_iter_ok(&it); strmap_iter_next(&it))
         total += ((const pw_addrs *)it.e->value)->n;
     if (total == 0)
         return 0;
@@ -135,7 +135,7 @@ static int pw_build(addrpol_set *out, const pw_source *src, const addrpol_set *e
     if (all == NULL)
         return -1;
     size_t k = 0;
-    for (smap_iter it = smap_iter_start(&src->objs); smap_iter_ok(&it); smap_iter_next(&it)) {
+    for (strmap_iter it = strmap_iter_start(&src->objs); strmap_iter_ok(&it); strmap_iter_next(&it)) {
         const pw_addrs *a = it.e->value;
         memcpy(all + k, a->v, a->n * sizeof *all);
         k += a->n;
@@ -148,7 +148,7 @@ static int pw_build(addrpol_set *out, const pw_source *src, const addrpol_set *e
 static void pw_on_rebuild(loop *l, void *arg)
 {
     (void)l;
-    polwatch *pw = arg;
+    policy_watch *pw = arg;
     pw->rebuild_timer = 0;
     addrpol_set server;
     addrpol_set_init(&server);
@@ -183,7 +183,7 @@ static void pw_on_rebuild(loop *l, void *arg)
             addrpol_set_free(&next[r]);
         }
     }
-    bool ready = polwatch_ready(pw);
+    bool ready = policy_watch_ready(pw);
     if (changed || (ready && !pw->was_ready)) {
         char cidrs[300];
         addrpol_set_format(&pw->sets[ADDRPOL_SERVICE_CIDR], cidrs, sizeof cidrs);
@@ -208,7 +208,7 @@ static void pw_begin(void *arg)
     s->listing = true;
 }
 
-static void pw_object(void *arg, refl_op op, const json_doc *doc, int obj)
+static void pw_object(void *arg, reflector_op op, const json_doc *doc, int obj)
 {
     pw_source *s = arg;
     char name[256];
@@ -216,8 +216,8 @@ static void pw_object(void *arg, refl_op op, const json_doc *doc, int obj)
     if (json_str_copy(doc, json_path(doc, obj, "metadata", "name", NULL), name, sizeof name, &len) != JSON_OK ||
         len == 0)
         return;
-    if (op == REFL_DELETE) {
-        pw_addrs *old = smap_del(&s->objs, name);
+    if (op == REFLECTOR_DELETE) {
+        pw_addrs *old = strmap_del(&s->objs, name);
         if (old != NULL) {
             free(old);
             pw_schedule_rebuild(s->pw);
@@ -226,13 +226,13 @@ static void pw_object(void *arg, refl_op op, const json_doc *doc, int obj)
     }
     addrpol_cidr v[PW_MAX_PER_OBJECT];
     size_t n = pw_decode(s->kind, doc, obj, v);
-    pw_addrs *old = smap_get(&s->objs, name);
+    pw_addrs *old = strmap_get(&s->objs, name);
     if (pw_addrs_same(old, v, n)) {
         old->gen = s->gen;
         return;
     }
     pw_addrs *a = pw_addrs_new(v, n, s->gen);
-    if (a == NULL || smap_put(&s->objs, name, a, NULL) != 0) {
+    if (a == NULL || strmap_put(&s->objs, name, a, NULL) != 0) {
         free(a);
         log_kv(LOG_ERROR, "out of memory recording main cluster addresses", "name", name, NULL);
         return;
@@ -244,10 +244,10 @@ static void pw_object(void *arg, refl_op op, const json_doc *doc, int obj)
 static void pw_end(void *arg)
 {
     pw_source *s = arg;
-    for (smap_iter it = smap_iter_start(&s->objs); smap_iter_ok(&it); smap_iter_next(&it)) {
+    for (strmap_iter it = strmap_iter_start(&s->objs); strmap_iter_ok(&it); strmap_iter_next(&it)) {
         pw_addrs *a = it.e->value;
         if (a->gen != s->gen) {
-            smap_del(&s->objs, it.e->key);
+            strmap_del(&s->objs, it.e->key);
             free(a);
         }
     }
@@ -266,10 +266,10 @@ static void pw_start_source(pw_source *s);
 static void pw_on_scidr_retry(loop *l, void *arg)
 {
     (void)l;
-    polwatch *pw = arg;
+    policy_watch *pw = arg;
     pw_source *s = &pw->src[PW_SCIDRS];
     pw->scidr_timer = 0;
-    refl_free(s->r);
+    reflector_free(s->r);
     s->r = NULL;
     if (s->absent) {
         pw_schedule_rebuild(pw);
@@ -278,11 +278,11 @@ static void pw_on_scidr_retry(loop *l, void *arg)
     pw_start_source(s);
 }
 
-static void pw_state(void *arg, refl_state st, int status, conn_error transport, const char *reason)
+static void pw_state(void *arg, reflector_state st, int status, conn_error transport, const char *reason)
 {
     pw_source *s = arg;
     (void)transport;
-    if (st != REFL_FAILING)
+    if (st != REFLECTOR_FAILING)
         return;
     if (s->kind == PW_SCIDRS && !s->synced && (status == 404 || status == 403)) {
         /* Not served (an older API server) or refused (older RBAC): the next version, or
@@ -304,11 +304,11 @@ static void pw_state(void *arg, refl_state st, int status, conn_error transport,
            pw_resource(s), "status", status == 403 ? "403" : status == 0 ? "none" : "error", "error", reason, NULL);
 }
 
-static const refl_handlers pw_handlers = {pw_begin, pw_object, pw_end, pw_state};
+static const reflector_handlers pw_handlers = {pw_begin, pw_object, pw_end, pw_state};
 
 static void pw_start_source(pw_source *s)
 {
-    refl_config rc = {.path = "/api/v1/nodes"};
+    reflector_config rc = {.path = "/api/v1/nodes"};
     if (s->kind == PW_APISERVERS) {
         /* The API servers publish themselves as the endpoints of default/kubernetes. */
         rc.path = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices";
@@ -316,19 +316,19 @@ static void pw_start_source(pw_source *s)
     } else if (s->kind == PW_SCIDRS) {
         rc.path = pw_scidr_paths[s->version];
     }
-    s->r = refl_new(s->pw->l, s->pw->api, &rc, &pw_handlers, s);
+    s->r = reflector_new(s->pw->l, s->pw->api, &rc, &pw_handlers, s);
     if (s->r == NULL) {
         log_kv(LOG_ERROR, "out of memory starting a watch", "resource", pw_resource(s), NULL);
         return;
     }
-    refl_start(s->r);
+    reflector_start(s->r);
 }
 
 /* ---- public ---- */
 
-polwatch *polwatch_new(loop *l, kapi_client *api, const polwatch_config *cfg)
+policy_watch *policy_watch_new(loop *l, apiclient_client *api, const policy_watch_config *cfg)
 {
-    polwatch *pw = calloc(1, sizeof *pw);
+    policy_watch *pw = calloc(1, sizeof *pw);
     if (pw == NULL)
         return NULL;
     pw->l = l;
@@ -337,21 +337,21 @@ polwatch *polwatch_new(loop *l, kapi_client *api, const polwatch_config *cfg)
     for (int k = 0; k < PW_SOURCES; k++) {
         pw->src[k].pw = pw;
         pw->src[k].kind = (pw_kind)k;
-        smap_init(&pw->src[k].objs);
+        strmap_init(&pw->src[k].objs);
     }
     for (int r = ADDRPOL_SERVICE_CIDR; r < ADDRPOL_NOT_ALLOWED; r++)
         addrpol_set_init(&pw->sets[r]);
     return pw;
 }
 
-void polwatch_start(polwatch *pw)
+void policy_watch_start(policy_watch *pw)
 {
     for (int k = 0; k < PW_SOURCES; k++)
         pw_start_source(&pw->src[k]);
     pw_schedule_rebuild(pw); /* --service-cidrs and the server address hold from the start */
 }
 
-void polwatch_free(polwatch *pw)
+void policy_watch_free(policy_watch *pw)
 {
     if (pw == NULL)
         return;
@@ -359,10 +359,10 @@ void polwatch_free(polwatch *pw)
     loop_timer_cancel(pw->l, pw->scidr_timer);
     for (int k = 0; k < PW_SOURCES; k++) {
         pw_source *s = &pw->src[k];
-        refl_free(s->r);
-        for (smap_iter it = smap_iter_start(&s->objs); smap_iter_ok(&it); smap_iter_next(&it))
+        reflector_free(s->r);
+        for (strmap_iter it = strmap_iter_start(&s->objs); strmap_iter_ok(&it); strmap_iter_next(&it))
             free(it.e->value);
-        smap_free(&s->objs);
+        strmap_free(&s->objs);
     }
     for (int r = ADDRPOL_SERVICE_CIDR; r < ADDRPOL_NOT_ALLOWED; r++)
         addrpol_set_free(&pw->sets[r]);
@@ -370,7 +370,7 @@ void polwatch_free(polwatch *pw)
     free(pw);
 }
 
-void polwatch_service(polwatch *pw, refl_op op, const json_doc *doc, int obj)
+void policy_watch_service(policy_watch *pw, reflector_op op, const json_doc *doc, int obj)
 {
     int meta = json_obj_get(doc, obj, "metadata");
     if (!json_str_eq(doc, json_obj_get(doc, meta, "namespace"), "default") ||
@@ -378,7 +378,7 @@ void polwatch_service(polwatch *pw, refl_op op, const json_doc *doc, int obj)
         return;
     addrpol_cidr v[PW_MAX_PER_OBJECT];
     size_t n = 0;
-    if (op != REFL_DELETE) {
+    if (op != REFLECTOR_DELETE) {
         int ips = json_path(doc, obj, "spec", "clusterIPs", NULL);
         for (int t = json_arr_first(doc, ips); t >= 0; t = json_next(doc, t))
             pw_collect(doc, t, v, PW_MAX_PER_OBJECT, &n);
@@ -395,13 +395,13 @@ void polwatch_service(polwatch *pw, refl_op op, const json_doc *doc, int obj)
     pw_schedule_rebuild(pw);
 }
 
-bool polwatch_ready(const polwatch *pw)
+bool policy_watch_ready(const policy_watch *pw)
 {
     const pw_source *sc = &pw->src[PW_SCIDRS];
     return pw->src[PW_NODES].synced && pw->src[PW_APISERVERS].synced && (sc->synced || sc->absent);
 }
 
-void polwatch_policy(const polwatch *pw, addrpol *p)
+void policy_watch_policy(const policy_watch *pw, addrpol *p)
 {
     for (int r = ADDRPOL_SERVICE_CIDR; r < ADDRPOL_NOT_ALLOWED; r++)
         p->deny[r] = &pw->sets[r];

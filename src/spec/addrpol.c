@@ -1,13 +1,13 @@
 /* addrpol: CIDR sets (sorted, binary-searched per prefix length, so thousands of node
  * addresses cost a few comparisons per endpoint) and the deny/allow verdict on an address. */
-#include "addrpol.h"
+#include "spec/addrpol.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "txt.h"
+#include "base/text.h"
 
 static size_t addrpol_width(int family)
 {
@@ -71,7 +71,7 @@ int addrpol_cidr_parse(const char *text, size_t len, addrpol_cidr *out, char *er
         ok = addrpol_bits(slash + 1, len - alen - 1, max, &bits) == 0;
     if (!ok) {
         int shown = len > 64 ? 64 : (int)len;
-        txt_errorf(err, errlen, "\"%.*s%s\" is not an IP address or CIDR (examples: 10.0.0.0/8, 192.0.2.7, fd00::/64)",
+        text_errorf(err, errlen, "\"%.*s%s\" is not an IP address or CIDR (examples: 10.0.0.0/8, 192.0.2.7, fd00::/64)",
                    shown, text, len > 64 ? "..." : "");
         memset(out, 0, sizeof *out);
         return -1;
@@ -237,11 +237,11 @@ int addrpol_set_add_list(addrpol_set *s, const char *list, const char *what, cha
         addrpol_cidr c;
         char why[200];
         if (addrpol_cidr_parse(p, len, &c, why, sizeof why) != 0) {
-            txt_errorf(err, errlen, "%s: %s", what, len == 0 ? "an empty item in the list" : why);
+            text_errorf(err, errlen, "%s: %s", what, len == 0 ? "an empty item in the list" : why);
             return -1;
         }
         if (addrpol_set_add(s, &c) != 0) {
-            txt_errorf(err, errlen, "%s: out of memory", what);
+            text_errorf(err, errlen, "%s: out of memory", what);
             return -1;
         }
         if (comma == NULL)

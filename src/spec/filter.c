@@ -1,6 +1,6 @@
 /* filter: the contract's six rules in their fixed order, over borrowed name lists; linear
  * scans, since a link's lists are short (at most LINKSPEC_MAX_LIST entries each). */
-#include "filter.h"
+#include "spec/filter.h"
 
 #include <string.h>
 

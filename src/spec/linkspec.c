@@ -1,15 +1,15 @@
 /* linkspec: decodes and re-validates a ClusterLink object, applying the CRD's defaults, so
  * a link stored past an old CRD or written straight to etcd is refused with a message. */
-#include "linkspec.h"
+#include "spec/linkspec.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
-#include "lsel.h"
-#include "txt.h"
+#include "controller/options.h"
+#include "kube/label_sel.h"
+#include "base/text.h"
 
 /* Big enough for every bounded string copied through a stack buffer (names, keys, uid). */
 #define LS_BUF 256
@@ -76,16 +76,16 @@ static int ls_copy(const ls_ctx *c, int tok, const char *path, size_t max, char 
 {
     char q[JSON_QUOTE_SIZE];
     if (!json_is_string(c->doc, tok)) {
-        txt_errorf(c->err, c->errlen, "%s: %s is not a string", path, json_quote(c->doc, tok, q));
+        text_errorf(c->err, c->errlen, "%s: %s is not a string", path, json_quote(c->doc, tok, q));
         return -1;
     }
     int r = json_str_copy(c->doc, tok, buf, LS_BUF, len);
     if (r == JSON_ERR_NUL) {
-        txt_errorf(c->err, c->errlen, "%s: holds a NUL character (\\u0000)", path);
+        text_errorf(c->err, c->errlen, "%s: holds a NUL character (\\u0000)", path);
         return -1;
     }
     if (r != JSON_OK || *len > max) {
-        txt_errorf(c->err, c->errlen, "%s: %s is longer than %zu characters", path,
+        text_errorf(c->err, c->errlen, "%s: %s is longer than %zu characters", path,
                    json_quote(c->doc, tok, q), max);
         return -1;
     }
@@ -96,7 +96,7 @@ static int ls_strdup(const ls_ctx *c, const char *s, const char *path, char **ou
 {
     *out = strdup(s);
     if (*out == NULL) {
-        txt_errorf(c->err, c->errlen, "%s: out of memory", path);
+        text_errorf(c->err, c->errlen, "%s: out of memory", path);
         return -1;
     }
     return 0;
@@ -123,13 +123,13 @@ static int ls_parse_name(const ls_ctx *c, int meta, linkspec *out)
     size_t len = 0;
     int tok = json_obj_get(c->doc, meta, "name");
     if (!ls_present(c->doc, tok)) {
-        txt_errorf(c->err, c->errlen, "metadata.name: missing");
+        text_errorf(c->err, c->errlen, "metadata.name: missing");
         return -1;
     }
     if (ls_copy(c, tok, "metadata.name", LINKSPEC_MAX_NAME, buf, &len) < 0)
         return -1;
     if (!ls_is_dns_subdomain(buf, len, LINKSPEC_MAX_NAME)) {
-        txt_errorf(c->err, c->errlen,
+        text_errorf(c->err, c->errlen,
                    "metadata.name: %s is not a DNS subdomain (lowercase letters, digits, '-' "
                    "and '.')",
                    json_quote(c->doc, tok, q));
@@ -145,14 +145,14 @@ static int ls_parse_finalizers(const ls_ctx *c, int meta, linkspec *out)
     if (!ls_present(c->doc, arr))
         return 0;
     if (!json_is_array(c->doc, arr)) {
-        txt_errorf(c->err, c->errlen, "metadata.finalizers: %s is not a list",
+        text_errorf(c->err, c->errlen, "metadata.finalizers: %s is not a list",
                    json_quote(c->doc, arr, q));
         return -1;
     }
     size_t i = 0;
     for (int t = json_arr_first(c->doc, arr); t >= 0; t = json_next(c->doc, t), i++) {
         if (!json_is_string(c->doc, t)) {
-            txt_errorf(c->err, c->errlen, "metadata.finalizers[%zu]: %s is not a string", i,
+            text_errorf(c->err, c->errlen, "metadata.finalizers[%zu]: %s is not a string", i,
                        json_quote(c->doc, t, q));
             return -1;
         }
@@ -167,7 +167,7 @@ static int ls_parse_metadata(const ls_ctx *c, int obj, linkspec *out)
     char q[JSON_QUOTE_SIZE];
     int meta = json_obj_get(c->doc, obj, "metadata");
     if (!json_is_object(c->doc, meta)) {
-        txt_errorf(c->err, c->errlen, "metadata: %s",
+        text_errorf(c->err, c->errlen, "metadata: %s",
                    ls_present(c->doc, meta) ? "not an object" : "missing");
         return -1;
     }
@@ -179,7 +179,7 @@ static int ls_parse_metadata(const ls_ctx *c, int obj, linkspec *out)
     int gen = json_obj_get(c->doc, meta, "generation");
     if (ls_present(c->doc, gen) &&
         (json_int64(c->doc, gen, &out->generation) != JSON_OK || out->generation < 0)) {
-        txt_errorf(c->err, c->errlen, "metadata.generation: %s is not a non-negative integer",
+        text_errorf(c->err, c->errlen, "metadata.generation: %s is not a non-negative integer",
                    json_quote(c->doc, gen, q));
         return -1;
     }
@@ -199,20 +199,20 @@ static int ls_check_item(const ls_ctx *c, const char *field, size_t i, int tok, 
     if (kind == LS_SERVICE_REF) {
         const char *slash = memchr(s, '/', len);
         if (slash == NULL) {
-            txt_errorf(c->err, c->errlen, "spec.%s[%zu]: %s is not namespace/name", field, i,
+            text_errorf(c->err, c->errlen, "spec.%s[%zu]: %s is not namespace/name", field, i,
                        json_quote(c->doc, tok, q));
             return -1;
         }
         size_t ns_len = (size_t)(slash - s);
-        if (!cfg_is_dns_label(s, ns_len)) {
-            txt_errorf(c->err, c->errlen,
+        if (!options_is_dns_label(s, ns_len)) {
+            text_errorf(c->err, c->errlen,
                        "spec.%s[%zu]: %s: the namespace is not a DNS label (lowercase letters, "
                        "digits and '-', at most 63 characters)",
                        field, i, json_quote(c->doc, tok, q));
             return -1;
         }
-        if (!cfg_is_dns_label(slash + 1, len - ns_len - 1)) {
-            txt_errorf(c->err, c->errlen,
+        if (!options_is_dns_label(slash + 1, len - ns_len - 1)) {
+            text_errorf(c->err, c->errlen,
                        "spec.%s[%zu]: %s: the service name is not a DNS label (lowercase "
                        "letters, digits and '-', at most 63 characters)",
                        field, i, json_quote(c->doc, tok, q));
@@ -220,8 +220,8 @@ static int ls_check_item(const ls_ctx *c, const char *field, size_t i, int tok, 
         }
         return 0;
     }
-    if (!cfg_is_dns_label(s, len)) {
-        txt_errorf(c->err, c->errlen,
+    if (!options_is_dns_label(s, len)) {
+        text_errorf(c->err, c->errlen,
                    "spec.%s[%zu]: %s is not a valid %s name (a DNS label: lowercase letters, "
                    "digits and '-', at most 63 characters)",
                    field, i, json_quote(c->doc, tok, q),
@@ -239,13 +239,13 @@ static int ls_parse_list(const ls_ctx *c, int spec, const char *field, ls_item_k
     if (!ls_present(c->doc, arr))
         return 0;
     if (!json_is_array(c->doc, arr)) {
-        txt_errorf(c->err, c->errlen, "spec.%s: %s is not a list", field,
+        text_errorf(c->err, c->errlen, "spec.%s: %s is not a list", field,
                    json_quote(c->doc, arr, q));
         return -1;
     }
     int n = json_len(c->doc, arr);
     if (n < 0 || (size_t)n > LINKSPEC_MAX_LIST) {
-        txt_errorf(c->err, c->errlen, "spec.%s: %d entries, at most %u are allowed", field, n,
+        text_errorf(c->err, c->errlen, "spec.%s: %d entries, at most %u are allowed", field, n,
                    LINKSPEC_MAX_LIST);
         return -1;
     }
@@ -253,7 +253,7 @@ static int ls_parse_list(const ls_ctx *c, int spec, const char *field, ls_item_k
         return 0;
     out->items = calloc((size_t)n, sizeof *out->items);
     if (out->items == NULL) {
-        txt_errorf(c->err, c->errlen, "spec.%s: out of memory", field);
+        text_errorf(c->err, c->errlen, "spec.%s: out of memory", field);
         return -1;
     }
     /* service refs are two labels and a slash */
@@ -282,7 +282,7 @@ static int ls_parse_ref_field(const ls_ctx *c, int ref, const char *key, const c
     int tok = json_obj_get(c->doc, ref, key);
     if (!ls_present(c->doc, tok)) {
         if (dflt == NULL) {
-            txt_errorf(c->err, c->errlen, "%s: missing", path);
+            text_errorf(c->err, c->errlen, "%s: missing", path);
             return -1;
         }
         return ls_strdup(c, dflt, path, out);
@@ -290,7 +290,7 @@ static int ls_parse_ref_field(const ls_ctx *c, int ref, const char *key, const c
     if (ls_copy(c, tok, path, max, buf, &len) < 0)
         return -1;
     if (!valid(buf, len)) {
-        txt_errorf(c->err, c->errlen, "%s: %s is not a valid %s", path, json_quote(c->doc, tok, q),
+        text_errorf(c->err, c->errlen, "%s: %s is not a valid %s", path, json_quote(c->doc, tok, q),
                    what);
         return -1;
     }
@@ -299,7 +299,7 @@ static int ls_parse_ref_field(const ls_ctx *c, int ref, const char *key, const c
 
 static bool ls_valid_namespace(const char *s, size_t len)
 {
-    return cfg_is_dns_label(s, len);
+    return options_is_dns_label(s, len);
 }
 
 static bool ls_valid_secret_name(const char *s, size_t len)
@@ -311,7 +311,7 @@ static int ls_parse_secret_ref(const ls_ctx *c, int ref, linkspec *out)
 {
     char q[JSON_QUOTE_SIZE];
     if (!json_is_object(c->doc, ref)) {
-        txt_errorf(c->err, c->errlen, "spec.kubeconfigSecretRef: %s is not an object",
+        text_errorf(c->err, c->errlen, "spec.kubeconfigSecretRef: %s is not an object",
                    json_quote(c->doc, ref, q));
         return -1;
     }
@@ -337,23 +337,23 @@ static int ls_parse_secret_ref(const ls_ctx *c, int ref, linkspec *out)
 static int ls_parse_kubeconfig(const ls_ctx *c, int tok, linkspec *out)
 {
     if (!json_is_string(c->doc, tok)) {
-        txt_errorf(c->err, c->errlen,
+        text_errorf(c->err, c->errlen,
                    "spec.kubeconfig: not a string (it holds the base64 of a kubeconfig)");
         return -1;
     }
     out->kubeconfig_b64 = json_str_dup(c->doc, tok);
     if (out->kubeconfig_b64 == NULL) {
-        txt_errorf(c->err, c->errlen, "spec.kubeconfig: holds a NUL character (\\u0000) or "
+        text_errorf(c->err, c->errlen, "spec.kubeconfig: holds a NUL character (\\u0000) or "
                                       "memory ran out");
         return -1;
     }
     size_t n = strlen(out->kubeconfig_b64);
     if (n == 0) {
-        txt_errorf(c->err, c->errlen, "spec.kubeconfig: empty");
+        text_errorf(c->err, c->errlen, "spec.kubeconfig: empty");
         return -1;
     }
     if (n > LINKSPEC_MAX_KUBECONFIG_B64) {
-        txt_errorf(c->err, c->errlen, "spec.kubeconfig: %zu characters, at most %u are allowed",
+        text_errorf(c->err, c->errlen, "spec.kubeconfig: %zu characters, at most %u are allowed",
                    n, LINKSPEC_MAX_KUBECONFIG_B64);
         return -1;
     }
@@ -366,7 +366,7 @@ static int ls_parse_sources(const ls_ctx *c, int spec, linkspec *out)
     int ref = json_obj_get(c->doc, spec, "kubeconfigSecretRef");
     bool has_kc = ls_present(c->doc, kc), has_ref = ls_present(c->doc, ref);
     if (has_kc == has_ref) {
-        txt_errorf(c->err, c->errlen,
+        text_errorf(c->err, c->errlen,
                    "spec: exactly one of spec.kubeconfig and spec.kubeconfigSecretRef must be "
                    "set (%s)",
                    has_kc ? "both are" : "neither is");
@@ -384,7 +384,7 @@ static int ls_parse_budget(const ls_ctx *c, int spec, const char *field, uint64_
         return 0;
     int64_t v = 0;
     if (json_int64(c->doc, t, &v) != JSON_OK || v < 1 || v > LINKSPEC_MAX_BUDGET) {
-        txt_errorf(c->err, c->errlen, "spec.%s: %s is not an integer from 1 to %u", field,
+        text_errorf(c->err, c->errlen, "spec.%s: %s is not an integer from 1 to %u", field,
                    json_quote(c->doc, t, q), LINKSPEC_MAX_BUDGET);
         return -1;
     }
@@ -397,7 +397,7 @@ static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
     char q[JSON_QUOTE_SIZE];
     int en = json_obj_get(c->doc, spec, "enabled");
     if (ls_present(c->doc, en) && json_bool(c->doc, en, &out->enabled) != JSON_OK) {
-        txt_errorf(c->err, c->errlen, "spec.enabled: %s is not true or false",
+        text_errorf(c->err, c->errlen, "spec.enabled: %s is not true or false",
                    json_quote(c->doc, en, q));
         return -1;
     }
@@ -405,7 +405,7 @@ static int ls_parse_scalars(const ls_ctx *c, int spec, linkspec *out)
     if (ls_present(c->doc, st)) {
         int64_t v = 0;
         if (json_int64(c->doc, st, &v) != JSON_OK || v < 0 || v > LINKSPEC_MAX_STALE_TIMEOUT_S) {
-            txt_errorf(c->err, c->errlen,
+            text_errorf(c->err, c->errlen,
                        "spec.staleEndpointTimeoutSeconds: %s is not an integer from 0 to %u",
                        json_quote(c->doc, st, q), LINKSPEC_MAX_STALE_TIMEOUT_S);
             return -1;
@@ -427,18 +427,18 @@ static int ls_map_name(const ls_ctx *c, int entry, const char *key, size_t i, ch
     snprintf(path, sizeof path, "spec.namespaceMapping[%zu].%s", i, key);
     int tok = json_obj_get(c->doc, entry, key);
     if (!ls_present(c->doc, tok)) {
-        txt_errorf(c->err, c->errlen, "%s: missing", path);
+        text_errorf(c->err, c->errlen, "%s: missing", path);
         return -1;
     }
     if (ls_copy(c, tok, path, 63, buf, &len) < 0)
         return -1;
-    if (!cfg_is_dns_label(buf, len)) {
-        txt_errorf(c->err, c->errlen, "%s: %s is not a namespace name (a DNS label)", path,
+    if (!options_is_dns_label(buf, len)) {
+        text_errorf(c->err, c->errlen, "%s: %s is not a namespace name (a DNS label)", path,
                    json_quote(c->doc, tok, q));
         return -1;
     }
     if (strcmp(buf, "kube-system") == 0) {
-        txt_errorf(c->err, c->errlen, "%s: kube-system is never synced, from or to", path);
+        text_errorf(c->err, c->errlen, "%s: kube-system is never synced, from or to", path);
         return -1;
     }
     return ls_strdup(c, buf, path, out);
@@ -450,13 +450,13 @@ static int ls_map_unique(const ls_ctx *c, const linkspec_nsmap *m, size_t i)
 {
     for (size_t j = 0; j < i; j++) {
         if (strcmp(m->items[j].from, m->items[i].from) == 0) {
-            txt_errorf(c->err, c->errlen,
+            text_errorf(c->err, c->errlen,
                        "spec.namespaceMapping[%zu].from: \"%s\" is already mapped by entry %zu", i,
                        m->items[i].from, j);
             return -1;
         }
         if (strcmp(m->items[j].to, m->items[i].to) == 0) {
-            txt_errorf(c->err, c->errlen,
+            text_errorf(c->err, c->errlen,
                        "spec.namespaceMapping[%zu].to: entry %zu maps into \"%s\" already (one local "
                        "namespace takes at most one remote namespace of a link)",
                        i, j, m->items[i].to);
@@ -474,7 +474,7 @@ static int ls_parse_mapping(const ls_ctx *c, int spec, linkspec *out)
         return 0;
     int n = json_len(c->doc, arr);
     if (!json_is_array(c->doc, arr) || (size_t)n > LINKSPEC_MAX_LIST) {
-        txt_errorf(c->err, c->errlen, "spec.namespaceMapping: %s is not a list of at most %u {from, to}",
+        text_errorf(c->err, c->errlen, "spec.namespaceMapping: %s is not a list of at most %u {from, to}",
                    json_quote(c->doc, arr, q), LINKSPEC_MAX_LIST);
         return -1;
     }
@@ -482,13 +482,13 @@ static int ls_parse_mapping(const ls_ctx *c, int spec, linkspec *out)
         return 0;
     linkspec_nsmap *m = &out->namespace_mapping;
     if ((m->items = calloc((size_t)n, sizeof *m->items)) == NULL) {
-        txt_errorf(c->err, c->errlen, "spec.namespaceMapping: out of memory");
+        text_errorf(c->err, c->errlen, "spec.namespaceMapping: out of memory");
         return -1;
     }
     size_t i = 0;
     for (int e = json_arr_first(c->doc, arr); e >= 0; e = json_next(c->doc, e), i++) {
         if (!json_is_object(c->doc, e)) {
-            txt_errorf(c->err, c->errlen, "spec.namespaceMapping[%zu]: %s is not {from, to}", i,
+            text_errorf(c->err, c->errlen, "spec.namespaceMapping[%zu]: %s is not {from, to}", i,
                        json_quote(c->doc, e, q));
             return -1;
         }
@@ -509,7 +509,7 @@ static int ls_parse_cidrs(const ls_ctx *c, int spec, linkspec *out)
         return 0;
     int n = json_len(c->doc, arr);
     if (!json_is_array(c->doc, arr) || n < 0 || (size_t)n > LINKSPEC_MAX_LIST) {
-        txt_errorf(c->err, c->errlen, "spec.allowedCIDRs: %s is not a list of at most %u entries",
+        text_errorf(c->err, c->errlen, "spec.allowedCIDRs: %s is not a list of at most %u entries",
                    json_quote(c->doc, arr, q), LINKSPEC_MAX_LIST);
         return -1;
     }
@@ -521,11 +521,11 @@ static int ls_parse_cidrs(const ls_ctx *c, int spec, linkspec *out)
         if (ls_copy(c, t, path, ADDRPOL_TEXT_MAX - 1, buf, &len) < 0)
             return -1;
         if (addrpol_cidr_parse(buf, len, &cidr, why, sizeof why) != 0) {
-            txt_errorf(c->err, c->errlen, "%s: %s", path, why);
+            text_errorf(c->err, c->errlen, "%s: %s", path, why);
             return -1;
         }
         if (addrpol_set_add(&out->allowed_cidrs, &cidr) != 0) {
-            txt_errorf(c->err, c->errlen, "%s: out of memory", path);
+            text_errorf(c->err, c->errlen, "%s: out of memory", path);
             return -1;
         }
     }
@@ -540,12 +540,12 @@ static int ls_parse_mirror(const ls_ctx *c, int spec, linkspec *out)
     bool b = false;
     if (ls_present(c->doc, cs)) {
         if (json_bool(c->doc, cs, &b) != JSON_OK) {
-            txt_errorf(c->err, c->errlen, "spec.createServices: %s is not true or false", json_quote(c->doc, cs, q));
+            text_errorf(c->err, c->errlen, "spec.createServices: %s is not true or false", json_quote(c->doc, cs, q));
             return -1;
         }
         out->create_services = b ? 1 : 0;
     }
-    if (lsel_from_json(c->doc, json_obj_get(c->doc, spec, "serviceSelector"), "spec.serviceSelector",
+    if (label_sel_from_json(c->doc, json_obj_get(c->doc, spec, "serviceSelector"), "spec.serviceSelector",
                        &out->service_selector, c->err, c->errlen) != 0)
         return -1;
     return ls_parse_mapping(c, spec, out);
@@ -556,13 +556,13 @@ static int ls_parse_spec(const ls_ctx *c, int obj, linkspec *out)
     char q[JSON_QUOTE_SIZE];
     int spec = json_obj_get(c->doc, obj, "spec");
     if (!ls_present(c->doc, spec)) {
-        txt_errorf(c->err, c->errlen,
+        text_errorf(c->err, c->errlen,
                    "spec: missing (one of spec.kubeconfig and spec.kubeconfigSecretRef must be "
                    "set)");
         return -1;
     }
     if (!json_is_object(c->doc, spec)) {
-        txt_errorf(c->err, c->errlen, "spec: %s is not an object", json_quote(c->doc, spec, q));
+        text_errorf(c->err, c->errlen, "spec: %s is not an object", json_quote(c->doc, spec, q));
         return -1;
     }
     out->enabled = true;
@@ -586,7 +586,7 @@ int linkspec_parse(const json_doc *doc, int obj, linkspec *out, char *err, size_
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (!json_is_object(doc, obj)) {
-        txt_errorf(err, errlen, "ClusterLink: not a JSON object");
+        text_errorf(err, errlen, "ClusterLink: not a JSON object");
         return -1;
     }
     if (ls_parse_metadata(&c, obj, out) < 0 || ls_parse_spec(&c, obj, out) < 0) {
@@ -626,7 +626,7 @@ void linkspec_free(linkspec *s)
     free(s->uid);
     free(s->resource_version);
     if (s->kubeconfig_b64 != NULL) {
-        txt_wipe(s->kubeconfig_b64, strlen(s->kubeconfig_b64));
+        text_wipe(s->kubeconfig_b64, strlen(s->kubeconfig_b64));
         free(s->kubeconfig_b64);
     }
     free(s->secret_namespace);

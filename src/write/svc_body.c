@@ -1,19 +1,19 @@
-/* svcbody: JSON for the Services and Namespaces svclink creates: the remote's ports (with
+/* svc_body: JSON for the Services and Namespaces svclink creates: the remote's ports (with
  * targetPort as the remote gives it) and IP families, svclink's labels, nothing allocated here. */
-#include "svcbody.h"
+#include "write/svc_body.h"
 
-#include "svcmode.h"
+#include "cache/svc_mode.h"
 
-#include "jwriter.h"
-#include "lview.h"
-#include "slice.h"
+#include "json/json_writer.h"
+#include "cache/main_view.h"
+#include "cache/slice.h"
 
-static void svcbody_ports(json_writer *w, const rc_svc *r)
+static void svc_body_ports(json_writer *w, const remote_svc *r)
 {
     json_writer_key(w, "ports");
     json_writer_array_begin(w);
     for (uint16_t i = 0; i < r->nports; i++) {
-        const rc_svc_port *p = &r->ports[i];
+        const remote_svc_port *p = &r->ports[i];
         json_writer_object_begin(w);
         if (p->name[0] != '\0') {
             json_writer_member_string(w, "name", p->name);
@@ -33,7 +33,7 @@ static void svcbody_ports(json_writer *w, const rc_svc *r)
     json_writer_array_end(w);
 }
 
-static void svcbody_families(json_writer *w, const rc_svc *r)
+static void svc_body_families(json_writer *w, const remote_svc *r)
 {
     static const char *const policies[] = {NULL, "SingleStack", "PreferDualStack", "RequireDualStack"};
     if (r->ip_family_policy != 0 && r->ip_family_policy < 4) {
@@ -48,10 +48,10 @@ static void svcbody_families(json_writer *w, const rc_svc *r)
     }
 }
 
-char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const svcbody_source *src, bool patch,
+char *svc_body_service(const char *ns, const char *svc, const remote_svc *r, const svc_body_source *src, bool patch,
                       size_t *len)
 {
-    bool external = (r->flags & RC_EXTERNAL_NAME) != 0;
+    bool external = (r->flags & REMOTE_EXTERNAL_NAME) != 0;
     json_writer w;
     json_writer_init(&w);
     json_writer_object_begin(&w);
@@ -64,13 +64,13 @@ char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const sv
         json_writer_member_string(&w, "namespace", ns);
         json_writer_key(&w, "labels");
         json_writer_object_begin(&w);
-        json_writer_member_string(&w, LVIEW_CREATED_BY_LABEL, "svclink");
-        json_writer_member_string(&w, LVIEW_REPLICATED_LABEL, "true");
+        json_writer_member_string(&w, MAIN_VIEW_CREATED_BY_LABEL, "svclink");
+        json_writer_member_string(&w, MAIN_VIEW_REPLICATED_LABEL, "true");
         if (src != NULL && src->link != NULL) {
-            json_writer_member_string(&w, LVIEW_SOURCE_CLUSTER_LABEL, src->link);
+            json_writer_member_string(&w, MAIN_VIEW_SOURCE_CLUSTER_LABEL, src->link);
         }
         if (src != NULL && src->ns != NULL) {
-            json_writer_member_string(&w, LVIEW_SOURCE_NAMESPACE_LABEL, src->ns);
+            json_writer_member_string(&w, MAIN_VIEW_SOURCE_NAMESPACE_LABEL, src->ns);
         }
         if (src != NULL && src->extra_key != NULL && src->extra_value != NULL) {
             json_writer_member_string(&w, src->extra_key, src->extra_value);
@@ -82,22 +82,22 @@ char *svcbody_service(const char *ns, const char *svc, const rc_svc *r, const sv
     json_writer_object_begin(&w);
     if (!patch) {
         json_writer_member_string(&w, "type", external ? "ExternalName" : "ClusterIP");
-        if (!external && (r->flags & RC_HEADLESS)) {
+        if (!external && (r->flags & REMOTE_HEADLESS)) {
             json_writer_member_string(&w, "clusterIP", "None");
         }
         if (!external)
-            svcbody_families(&w, r);
+            svc_body_families(&w, r);
     }
     if (external) {
         json_writer_member_string(&w, "externalName", r->external_name != NULL ? r->external_name : "");
     }
-    svcbody_ports(&w, r);
+    svc_body_ports(&w, r);
     json_writer_object_end(&w);
     json_writer_object_end(&w);
     return json_writer_finish(&w, len);
 }
 
-char *svcbody_namespace(const char *ns, size_t *len)
+char *svc_body_namespace(const char *ns, size_t *len)
 {
     json_writer w;
     json_writer_init(&w);
@@ -109,29 +109,29 @@ char *svcbody_namespace(const char *ns, size_t *len)
     json_writer_member_string(&w, "name", ns);
     json_writer_key(&w, "labels");
     json_writer_object_begin(&w);
-    json_writer_member_string(&w, LVIEW_CREATED_BY_LABEL, "svclink");
+    json_writer_member_string(&w, MAIN_VIEW_CREATED_BY_LABEL, "svclink");
     json_writer_object_end(&w);
     json_writer_object_end(&w);
     json_writer_object_end(&w);
     return json_writer_finish(&w, len);
 }
 
-static void svcbody_meta_rv(json_writer *w, const char *rv)
+static void svc_body_meta_rv(json_writer *w, const char *rv)
 {
     json_writer_key(w, "metadata");
     json_writer_object_begin(w);
     json_writer_member_string(w, "resourceVersion", rv);
     json_writer_key(w, "annotations");
     json_writer_object_begin(w);
-    json_writer_key(w, SVCMODE_STASH_ANNOTATION);
+    json_writer_key(w, SVC_MODE_STASH_ANNOTATION);
 }
 
-char *svcbody_selector_stash(const char *rv, const char *selector_json, size_t *len)
+char *svc_body_selector_stash(const char *rv, const char *selector_json, size_t *len)
 {
     json_writer w;
     json_writer_init(&w);
     json_writer_object_begin(&w);
-    svcbody_meta_rv(&w, rv);
+    svc_body_meta_rv(&w, rv);
     json_writer_string(&w, selector_json);
     json_writer_object_end(&w);
     json_writer_object_end(&w);
@@ -144,12 +144,12 @@ char *svcbody_selector_stash(const char *rv, const char *selector_json, size_t *
     return json_writer_finish(&w, len);
 }
 
-char *svcbody_selector_restore(const char *rv, const char *stash_json, size_t stash_len, size_t *len)
+char *svc_body_selector_restore(const char *rv, const char *stash_json, size_t stash_len, size_t *len)
 {
     json_writer w;
     json_writer_init(&w);
     json_writer_object_begin(&w);
-    svcbody_meta_rv(&w, rv);
+    svc_body_meta_rv(&w, rv);
     json_writer_null(&w);
     json_writer_object_end(&w);
     json_writer_object_end(&w);
@@ -162,7 +162,7 @@ char *svcbody_selector_restore(const char *rv, const char *stash_json, size_t st
     return json_writer_finish(&w, len);
 }
 
-char *svcbody_delete(const char *uid, size_t *len)
+char *svc_body_delete(const char *uid, size_t *len)
 {
     json_writer w;
     json_writer_init(&w);

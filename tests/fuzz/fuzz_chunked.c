@@ -1,7 +1,7 @@
 /* fuzz_chunked: decodes arbitrary bytes as a chunked body, whole and in pieces whose sizes
  * come from the first input bytes, and traps unless both give the same data and verdict. */
-#include "hbody.h"
-#include "http.h"
+#include "net/http_body.h"
+#include "net/http_response.h"
 
 #include <stdlib.h>
 #include <string.h>

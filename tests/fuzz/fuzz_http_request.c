@@ -1,26 +1,26 @@
-/* Fuzz target for hsrv's request parser: arbitrary bytes as a request head, parsed whole
+/* Fuzz target for httpd's request parser: arbitrary bytes as a request head, parsed whole
  * and as every prefix length the server could have read; never a crash or an over-read. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hsrv.h"
+#include "net/httpd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > HSRV_MAX_REQUEST)
-        size = HSRV_MAX_REQUEST;
+    if (size > HTTPD_MAX_REQUEST)
+        size = HTTPD_MAX_REQUEST;
     /* An exact-size copy, so ASan catches any read past the bytes handed over. */
     char *copy = malloc(size ? size : 1);
     if (copy == NULL)
         return 0;
     memcpy(copy, data, size);
     char method[16], path[512];
-    int whole = hsrv_parse_request(copy, size, method, sizeof method, path, sizeof path);
+    int whole = httpd_parse_request(copy, size, method, sizeof method, path, sizeof path);
     if (whole == 1 && (strlen(method) == 0 || path[0] != '/'))
         abort();
     for (size_t cut = 0; cut < size && cut < 64; cut++)
-        (void)hsrv_parse_request(copy, cut, method, sizeof method, path, sizeof path);
+        (void)httpd_parse_request(copy, cut, method, sizeof method, path, sizeof path);
     free(copy);
     return 0;
 }

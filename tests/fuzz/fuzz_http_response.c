@@ -1,7 +1,7 @@
 /* fuzz_http_response: parses heads and decodes bodies of pipelined responses, once whole
  * and once in pieces sized by the input, and traps when the two disagree. */
-#include "hbody.h"
-#include "http.h"
+#include "net/http_body.h"
+#include "net/http_response.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +61,7 @@ static void fz_head(fz_conn *c)
     char *exact = malloc(c->conn_len);
     fz_require(exact != NULL);
     memcpy(exact, c->conn, c->conn_len);
-    int rc = http_parse_head(&c->r, exact, c->conn_len, c->lim);
+    int rc = http_response_parse_head(&c->r, exact, c->conn_len, c->lim);
     free(exact);
     if (rc == -2)
         return;
@@ -174,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_require(in != NULL && conn != NULL);
     memcpy(in, data + 1, len);
 
-    http_limits lim = http_limits_default();
+    http_limits lim = http_response_limits_default();
     if (opt & FZ_OPT_TIGHT_HEAD) {
         lim.head_max = 200;
         lim.line_max = 50;

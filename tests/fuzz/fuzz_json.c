@@ -1,7 +1,7 @@
 /* fuzz_json: json_parse on any bytes; a parsed document is walked token by token, every
  * string unescaped, then re-written through json_writer and parsed back to the same values. */
-#include "json.h"
-#include "jwriter.h"
+#include "json/json.h"
+#include "json/json_writer.h"
 
 #include <stdint.h>
 #include <stdlib.h>

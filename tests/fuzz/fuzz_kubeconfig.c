@@ -1,8 +1,8 @@
 /* fuzz_kubeconfig: feeds any bytes to kcfg_parse (untrusted mode only, so no file is
  * ever opened) and to url_parse, checking the invariants callers rely on. */
 #define _GNU_SOURCE /* memmem */
-#include "kcfg.h"
-#include "url.h"
+#include "kubeconfig/kcfg.h"
+#include "kubeconfig/url.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* fuzz_jframe: frames arbitrary bytes as a LIST body, whole and in pieces whose sizes come
  * from the first input bytes; traps unless both give the same items and verdict. */
-#include "jframe.h"
-#include "json.h"
+#include "kube/list_frame.h"
+#include "json/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,7 @@ typedef struct {
     uint64_t hash;   /* FNV-1a over every item and metadata, with its kind */
     uint64_t items;
     int rc;
-    json_doc doc;    /* each item is parsed, as refl does, to reach json through the framer */
+    json_doc doc;    /* each item is parsed, as reflector does, to reach json through the framer */
 } fz_result;
 
 static void fz_require(int ok)
@@ -23,7 +23,7 @@ static void fz_require(int ok)
         abort();
 }
 
-static int fz_on_frame(void *arg, jframe_kind kind, const char *text, size_t len, char *err, size_t errlen)
+static int fz_on_frame(void *arg, list_frame_kind kind, const char *text, size_t len, char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
@@ -33,7 +33,7 @@ static int fz_on_frame(void *arg, jframe_kind kind, const char *text, size_t len
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)text[i]) * 0x100000001b3ull;
     res->hash = h;
-    if (kind == JFRAME_ITEM)
+    if (kind == LIST_FRAME_ITEM)
         res->items++;
     char jerr[128];
     (void)json_parse(&res->doc, text, len, jerr, sizeof jerr);
@@ -42,8 +42,8 @@ static int fz_on_frame(void *arg, jframe_kind kind, const char *text, size_t len
 
 static void fz_frame(const char *body, size_t len, const uint8_t *sizes, size_t item_max, fz_result *res)
 {
-    jframe f;
-    jframe_init(&f, item_max);
+    list_frame f;
+    list_frame_init(&f, item_max);
     res->hash = 0xcbf29ce484222325ull;
     res->items = 0;
     json_doc_init(&res->doc);
@@ -53,19 +53,19 @@ static void fz_frame(const char *body, size_t len, const uint8_t *sizes, size_t 
         size_t n = sizes == NULL ? len - at : sizes[i % 4];
         if (n > len - at)
             n = len - at;
-        rc = jframe_feed(&f, body + at, n, fz_on_frame, res);
+        rc = list_frame_feed(&f, body + at, n, fz_on_frame, res);
         at += n;
         if (sizes != NULL && i > 4 * len + 8)
             break; /* all sizes zero: an empty call changes nothing, so stop */
     }
     if (rc == 0 && sizes != NULL && sizes[0] == 0 && sizes[1] == 0 && sizes[2] == 0 && sizes[3] == 0 && len > 0)
-        rc = jframe_feed(&f, body, len, fz_on_frame, res);
+        rc = list_frame_feed(&f, body, len, fz_on_frame, res);
     if (rc == 0)
-        rc = jframe_finish(&f);
+        rc = list_frame_finish(&f);
     fz_require(rc == 0 || (f.failed && f.error[0] != '\0'));
     fz_require(f.offset <= len);
     res->rc = rc;
-    jframe_free(&f);
+    list_frame_free(&f);
     json_doc_free(&res->doc);
 }
 

@@ -1,8 +1,8 @@
-/* fuzz_svcmode: any bytes as a stashed selector (svcmode_stash_check) and, when they parse
- * as JSON, as a Service object (its mode, and lview's reading of selector and stash). */
-#include "json.h"
-#include "lview.h"
-#include "svcmode.h"
+/* fuzz_svcmode: any bytes as a stashed selector (svc_mode_stash_check) and, when they parse
+ * as JSON, as a Service object (its mode, and main_view's reading of selector and stash). */
+#include "json/json.h"
+#include "cache/main_view.h"
+#include "cache/svc_mode.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,23 +20,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[160];
     err[0] = '\0';
     /* a refused stash always says why; an accepted one is within the limits */
-    if (svcmode_stash_check(text, size, err, sizeof err) != 0 ? err[0] == '\0' : size > SVCMODE_MAX_STASH)
+    if (svc_mode_stash_check(text, size, err, sizeof err) != 0 ? err[0] == '\0' : size > SVC_MODE_MAX_STASH)
         abort();
     json_doc doc;
     json_doc_init(&doc);
     if (json_parse(&doc, text, size, err, sizeof err) == 0) {
-        if ((unsigned)svcmode_of(&doc, 0) > SVCMODE_UNKNOWN)
+        if ((unsigned)svc_mode_of(&doc, 0) > SVC_MODE_UNKNOWN)
             abort();
-        lview v;
-        lview_init(&v, NULL, NULL);
-        lview_upsert(&v, 's', &doc, 0);
-        for (smap_iter it = smap_iter_start(&v.svcs); smap_iter_ok(&it); smap_iter_next(&it)) {
-            const lview_svc *s = it.e->value;
-            if ((s->selector != NULL && strlen(s->selector) > SVCMODE_MAX_STASH) ||
+        main_view v;
+        main_view_init(&v, NULL, NULL);
+        main_view_upsert(&v, 's', &doc, 0);
+        for (strmap_iter it = strmap_iter_start(&v.svcs); strmap_iter_ok(&it); strmap_iter_next(&it)) {
+            const main_view_svc *s = it.e->value;
+            if ((s->selector != NULL && strlen(s->selector) > SVC_MODE_MAX_STASH) ||
                 (s->stash != NULL && strlen(s->stash) != s->stash_len))
                 abort();
         }
-        lview_free(&v);
+        main_view_free(&v);
     }
     json_doc_free(&doc);
     free(text);

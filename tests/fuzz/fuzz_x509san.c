@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "x509san.h"
+#include "net/x509san.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

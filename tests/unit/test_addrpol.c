@@ -1,6 +1,6 @@
 /* Unit tests for addrpol: CIDR parsing (v4, v6, /0, /32, /128, malformed), set membership at
  * range boundaries, and the verdict order (denied ranges first, then the allow-lists). */
-#include "addrpol.h"
+#include "spec/addrpol.h"
 #include "unit.h"
 
 #include <arpa/inet.h>

@@ -1,6 +1,6 @@
 /* Unit tests for b64: RFC 4648 vectors both ways, wrapped input, and every kind of
  * malformed input reporting where it went wrong. */
-#include "b64.h"
+#include "base/b64.h"
 #include "unit.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Unit tests for backoff: doubling to the cap, jitter bounds, Retry-After, and reset. */
-#include "backoff.h"
+#include "base/backoff.h"
 #include "unit.h"
 
 UNIT_TEST(backoff_doubles_to_cap_with_bounded_jitter)

@@ -1,6 +1,6 @@
 /* Unit tests for check: the flags of `svclink check`, the access review bodies, reading
  * answers into replies, and the verdict lines each kind of failure gives. */
-#include "check.h"
+#include "cmd/check.h"
 #include "unit.h"
 
 #include <stdio.h>
@@ -121,16 +121,16 @@ UNIT_TEST(check_access_body_text)
     free(b);
 }
 
-static kapi_response answer(int status, const char *body, const char *error)
+static apiclient_response answer(int status, const char *body, const char *error)
 {
-    kapi_response r = {.status = status, .body = body, .body_len = strlen(body), .retry_after = -1, .error = error};
+    apiclient_response r = {.status = status, .body = body, .body_len = strlen(body), .retry_after = -1, .error = error};
     return r;
 }
 
 UNIT_TEST(check_reply_reads_answers)
 {
     check_reply r;
-    kapi_response a = answer(200, "{\"major\":\"1\",\"gitVersion\":\"v1.33.13\"}", "");
+    apiclient_response a = answer(200, "{\"major\":\"1\",\"gitVersion\":\"v1.33.13\"}", "");
     check_reply_set(&r, CHECK_REQ_VERSION, "c: GET /version", &a);
     CHECK(r.answered && r.ok && r.status == 200);
     CHECK_STR_EQ(r.value, "v1.33.13");
@@ -156,7 +156,7 @@ UNIT_TEST(check_reply_reads_answers)
 UNIT_TEST(check_reply_bad_answers)
 {
     check_reply r;
-    kapi_response a = answer(200, "<html>", "");
+    apiclient_response a = answer(200, "<html>", "");
     check_reply_set(&r, CHECK_REQ_VERSION, "c: GET /version", &a);
     CHECK(r.answered && !r.ok);
     CHECK(strncmp(r.error, "c: GET /version: 200, but ", 26) == 0);

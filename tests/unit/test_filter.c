@@ -1,6 +1,6 @@
 /* Unit tests for filter: each rule alone, every pair of rules in both orders of
  * precedence, the global included list overriding the link's, and the verdict texts. */
-#include "filter.h"
+#include "spec/filter.h"
 #include "unit.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
-/* Unit tests for hbuf: growth keeps the bytes and the NUL, an impossible size is refused
+/* Unit tests for http_buf: growth keeps the bytes and the NUL, an impossible size is refused
  * with the buffer unchanged, reset keeps the memory and free may be repeated. */
-#include "hbuf.h"
+#include "net/http_buf.h"
 #include "unit.h"
 
 #include <stdint.h>

@@ -1,7 +1,7 @@
-/* Unit tests for hreq: requests as written byte for byte, and every field that could
+/* Unit tests for http_request: requests as written byte for byte, and every field that could
  * inject a header refused with its name and offset; query escaping. */
-#include "hreq.h"
-#include "http.h"
+#include "net/http_request.h"
+#include "net/http_response.h"
 #include "unit.h"
 
 static http_request base_request(void)
@@ -177,17 +177,17 @@ UNIT_TEST(http_query_escape_values)
     http_buf out;
     http_buf_init(&out);
     const char *sel = "a=b,c!=d";
-    CHECK(http_query_escape(&out, sel, strlen(sel)) == 0);
+    CHECK(http_request_query_escape(&out, sel, strlen(sel)) == 0);
     CHECK_STR_EQ(out.data, "a%3Db%2Cc%21%3Dd");
     http_buf_reset(&out);
     const char *tok = "eyJ2Ijoi+/x=";
-    CHECK(http_query_escape(&out, tok, strlen(tok)) == 0);
+    CHECK(http_request_query_escape(&out, tok, strlen(tok)) == 0);
     CHECK_STR_EQ(out.data, "eyJ2Ijoi%2B%2Fx%3D");
     http_buf_reset(&out);
-    CHECK(http_query_escape(&out, "A-z.0_9~ \r\n\0\xff", 13) == 0);
+    CHECK(http_request_query_escape(&out, "A-z.0_9~ \r\n\0\xff", 13) == 0);
     CHECK_STR_EQ(out.data, "A-z.0_9~%20%0D%0A%00%FF");
     http_buf_reset(&out);
-    CHECK(http_query_escape(&out, "", 0) == 0);
+    CHECK(http_request_query_escape(&out, "", 0) == 0);
     CHECK(out.len == 0 && out.data != NULL && out.data[0] == '\0');
     http_buf_free(&out);
 }

@@ -1,8 +1,8 @@
-/* Unit tests for http and hbody: every response is fed whole, byte by byte, in every
+/* Unit tests for http_response and http_body: every response is fed whole, byte by byte, in every
  * two-piece split and in pseudo-random pieces, and must give the same transcript each time. */
-#include "hbody.h"
-#include "hbuf.h"
-#include "http.h"
+#include "net/http_body.h"
+#include "net/http_buf.h"
+#include "net/http_response.h"
 #include "unit.h"
 
 #include <inttypes.h>
@@ -70,7 +70,7 @@ static int run_parse_head(run_ctx *c)
 {
     char *exact = malloc(c->conn_len ? c->conn_len : 1);
     memcpy(exact, c->conn, c->conn_len);
-    int rc = http_parse_head(&c->r, exact, c->conn_len, c->o->lim);
+    int rc = http_response_parse_head(&c->r, exact, c->conn_len, c->o->lim);
     free(exact);
     return rc;
 }
@@ -374,7 +374,7 @@ UNIT_TEST(http_until_close)
     http_response r;
     http_response_init(&r);
     const char *h = "HTTP/1.1 200 OK\r\n\r\n";
-    CHECK(http_parse_head(&r, h, strlen(h), NULL) == (int)strlen(h));
+    CHECK(http_response_parse_head(&r, h, strlen(h), NULL) == (int)strlen(h));
     http_body b;
     CHECK(http_body_init(&b, &r, "GET", 100) == 0);
     CHECK(b.framing == HTTP_FRAMING_CLOSE && b.close_after);
@@ -402,10 +402,10 @@ UNIT_TEST(http_pipelined_keep_alive)
     const char *two = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 202 OK\r\n\r\n";
     http_response r;
     http_response_init(&r);
-    int n = http_parse_head(&r, two, strlen(two), NULL);
+    int n = http_response_parse_head(&r, two, strlen(two), NULL);
     CHECK(n == 38 && r.status == 200);
     http_response_init(&r);
-    CHECK(http_parse_head(&r, two + n, strlen(two) - (size_t)n, NULL) == 19 && r.status == 202);
+    CHECK(http_response_parse_head(&r, two + n, strlen(two) - (size_t)n, NULL) == 19 && r.status == 202);
 }
 
 UNIT_TEST(http_bare_lf_and_trimming)
@@ -438,13 +438,13 @@ UNIT_TEST(http_copies_are_truncated)
              ct);
     http_response r;
     http_response_init(&r);
-    CHECK(http_parse_head(&r, in, strlen(in), NULL) == (int)strlen(in));
+    CHECK(http_response_parse_head(&r, in, strlen(in), NULL) == (int)strlen(in));
     CHECK(strlen(r.reason) == HTTP_REASON_MAX - 1);
     CHECK(strncmp(r.reason, "A very long reason", 18) == 0);
     CHECK(strlen(r.content_type) == HTTP_CONTENT_TYPE_MAX - 1);
     http_response_init(&r);
     const char *hi = "HTTP/1.1 200 caf\xc3\xa9\r\n\r\n";
-    CHECK(http_parse_head(&r, hi, strlen(hi), NULL) > 0);
+    CHECK(http_response_parse_head(&r, hi, strlen(hi), NULL) > 0);
     CHECK_STR_EQ(r.reason, "caf??");
 }
 
@@ -571,7 +571,7 @@ UNIT_TEST(http_head_limits)
     expect_error(status, "E head: status line longer than 8192 bytes");
 
     /* Tighter limits through http_limits. */
-    http_limits tight = http_limits_default();
+    http_limits tight = http_response_limits_default();
     tight.head_max = 40;
     run_opts o = {"GET", 100, &tight};
     const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"; /* head is 38 bytes */
@@ -589,13 +589,13 @@ UNIT_TEST(http_head_errors_are_sticky)
     http_response r;
     http_response_init(&r);
     const char *bad = "HTTP/1.1 999 X\r\n\r\n";
-    CHECK(http_parse_head(&r, bad, strlen(bad), NULL) == -1);
-    CHECK(http_parse_head(&r, bad, strlen(bad), NULL) == -1);
+    CHECK(http_response_parse_head(&r, bad, strlen(bad), NULL) == -1);
+    CHECK(http_response_parse_head(&r, bad, strlen(bad), NULL) == -1);
     CHECK(strstr(r.error, "999") != NULL);
     http_response_init(&r);
     const char *good = "HTTP/1.1 200 OK\r\n\r\n";
-    CHECK(http_parse_head(&r, good, 10, NULL) == -2);
-    CHECK(http_parse_head(&r, good, 5, NULL) == -1);
+    CHECK(http_response_parse_head(&r, good, 10, NULL) == -2);
+    CHECK(http_response_parse_head(&r, good, 5, NULL) == -1);
     CHECK(strstr(r.error, "shrank") != NULL);
 }
 
@@ -706,7 +706,7 @@ UNIT_TEST(http_body_status_is_sticky)
     http_response r;
     http_response_init(&r);
     const char *h = CHUNKED_HEAD;
-    CHECK(http_parse_head(&r, h, strlen(h), NULL) == (int)strlen(h));
+    CHECK(http_response_parse_head(&r, h, strlen(h), NULL) == (int)strlen(h));
     http_body b;
     CHECK(http_body_init(&b, &r, "GET", 100) == 0);
     char buf[32] = "0\r\n\r\nHTTP";

@@ -1,38 +1,38 @@
-/* Unit tests for hsrv's request parser: complete and partial heads, queries stripped,
+/* Unit tests for httpd's request parser: complete and partial heads, queries stripped,
  * and every malformed or oversized request refused without reading past the input. */
-#include "hsrv.h"
+#include "net/httpd.h"
 #include "unit.h"
 
 #include <stdlib.h>
 
-static int hsrv_parse(const char *text, char *method, char *path)
+static int httpd_parse(const char *text, char *method, char *path)
 {
-    return hsrv_parse_request(text, strlen(text), method, 16, path, 64);
+    return httpd_parse_request(text, strlen(text), method, 16, path, 64);
 }
 
-UNIT_TEST(hsrv_parse_complete_and_partial)
+UNIT_TEST(httpd_parse_complete_and_partial)
 {
     char m[16], p[64];
-    CHECK(hsrv_parse("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", m, p) == 1);
+    CHECK(httpd_parse("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", m, p) == 1);
     CHECK_STR_EQ(m, "GET");
     CHECK_STR_EQ(p, "/metrics");
-    CHECK(hsrv_parse("HEAD /readyz?verbose=1 HTTP/1.0\r\n\r\n", m, p) == 1);
+    CHECK(httpd_parse("HEAD /readyz?verbose=1 HTTP/1.0\r\n\r\n", m, p) == 1);
     CHECK_STR_EQ(m, "HEAD");
     CHECK_STR_EQ(p, "/readyz");
-    CHECK(hsrv_parse("GET /healthz HTTP/1.1\r\nHost: x\r\n", m, p) == 0);
-    CHECK(hsrv_parse("", m, p) == 0);
-    CHECK(hsrv_parse("G", m, p) == 0);
+    CHECK(httpd_parse("GET /healthz HTTP/1.1\r\nHost: x\r\n", m, p) == 0);
+    CHECK(httpd_parse("", m, p) == 0);
+    CHECK(httpd_parse("G", m, p) == 0);
     /* Every prefix of a good request asks for more, never errs or over-reads. */
     const char *good = "GET /leader HTTP/1.1\r\nUser-Agent: probe\r\n\r\n";
     for (size_t n = 0; n < strlen(good); n++) {
         char *copy = malloc(n + 1);
         memcpy(copy, good, n);
-        CHECK(hsrv_parse_request(copy, n, m, sizeof m, p, sizeof p) == 0);
+        CHECK(httpd_parse_request(copy, n, m, sizeof m, p, sizeof p) == 0);
         free(copy);
     }
 }
 
-UNIT_TEST(hsrv_parse_refuses_malformed)
+UNIT_TEST(httpd_parse_refuses_malformed)
 {
     char m[16], p[64];
     const char *bad[] = {
@@ -42,14 +42,14 @@ UNIT_TEST(hsrv_parse_refuses_malformed)
         "GET /\x01 HTTP/1.1\r\n\r\n",        "\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (hsrv_parse(bad[i], m, p) != -1)
+        if (httpd_parse(bad[i], m, p) != -1)
             unit_fail(__FILE__, __LINE__, bad[i]);
     }
     char longpath[200];
     snprintf(longpath, sizeof longpath, "GET /%0100d HTTP/1.1\r\n\r\n", 0);
-    CHECK(hsrv_parse(longpath, m, p) == -1); /* longer than the caller's 64 bytes */
-    char *huge = malloc(HSRV_MAX_REQUEST);
-    memset(huge, 'a', HSRV_MAX_REQUEST);
-    CHECK(hsrv_parse_request(huge, HSRV_MAX_REQUEST, m, sizeof m, p, sizeof p) == -1);
+    CHECK(httpd_parse(longpath, m, p) == -1); /* longer than the caller's 64 bytes */
+    char *huge = malloc(HTTPD_MAX_REQUEST);
+    memset(huge, 'a', HTTPD_MAX_REQUEST);
+    CHECK(httpd_parse_request(huge, HTTPD_MAX_REQUEST, m, sizeof m, p, sizeof p) == -1);
     free(huge);
 }

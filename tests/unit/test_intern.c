@@ -1,60 +1,60 @@
-/* Unit tests for istr: one copy per distinct string, references counted to the last, long
+/* Unit tests for intern: one copy per distinct string, references counted to the last, long
  * strings refused, and packed IPv6 endpoints reading back through slice_data_ep. */
-#include "istr.h"
-#include "slice.h"
+#include "cache/intern.h"
+#include "cache/slice.h"
 #include "unit.h"
 
 #include <stdio.h>
 #include <string.h>
 
-UNIT_TEST(istr_shares_one_copy_and_frees_with_the_last_reference)
+UNIT_TEST(intern_shares_one_copy_and_frees_with_the_last_reference)
 {
-    size_t before = istr_count();
-    const char *a = istr_get("http", 4);
-    const char *b = istr_get("https", 4); /* the same four bytes */
-    const char *c = istr_get("grpc", 4);
+    size_t before = intern_count();
+    const char *a = intern_get("http", 4);
+    const char *b = intern_get("https", 4); /* the same four bytes */
+    const char *c = intern_get("grpc", 4);
     CHECK(a != NULL && a == b && c != NULL && c != a);
     CHECK_STR_EQ(a, "http");
-    CHECK(istr_count() == before + 2);
-    istr_put(b);
-    CHECK(istr_count() == before + 2 && strcmp(a, "http") == 0); /* a still holds it */
-    istr_put(a);
-    istr_put(c);
-    CHECK(istr_count() == before);
-    istr_put(NULL);
+    CHECK(intern_count() == before + 2);
+    intern_put(b);
+    CHECK(intern_count() == before + 2 && strcmp(a, "http") == 0); /* a still holds it */
+    intern_put(a);
+    intern_put(c);
+    CHECK(intern_count() == before);
+    intern_put(NULL);
 }
 
-UNIT_TEST(istr_refuses_strings_over_its_limit)
+UNIT_TEST(intern_refuses_strings_over_its_limit)
 {
-    static char big[ISTR_MAX + 2];
+    static char big[INTERN_MAX + 2];
     memset(big, 'x', sizeof big - 1);
-    CHECK(istr_get(big, ISTR_MAX + 1) == NULL);
-    const char *fits = istr_get(big, ISTR_MAX);
-    CHECK(fits != NULL && strlen(fits) == ISTR_MAX);
-    istr_put(fits);
+    CHECK(intern_get(big, INTERN_MAX + 1) == NULL);
+    const char *fits = intern_get(big, INTERN_MAX);
+    CHECK(fits != NULL && strlen(fits) == INTERN_MAX);
+    intern_put(fits);
 }
 
-UNIT_TEST(istr_survives_growth_of_its_table)
+UNIT_TEST(intern_survives_growth_of_its_table)
 {
     static const char *held[1000];
     char s[16];
-    size_t before = istr_count();
+    size_t before = intern_count();
     for (int i = 0; i < 1000; i++) {
         int n = snprintf(s, sizeof s, "p%d", i);
-        held[i] = istr_get(s, (size_t)n);
+        held[i] = intern_get(s, (size_t)n);
     }
-    CHECK(istr_count() == before + 1000);
+    CHECK(intern_count() == before + 1000);
     int ok = 1;
     for (int i = 0; i < 1000; i++) {
         int n = snprintf(s, sizeof s, "p%d", i);
-        const char *again = istr_get(s, (size_t)n);
+        const char *again = intern_get(s, (size_t)n);
         ok &= again == held[i] && strcmp(again, s) == 0;
-        istr_put(again);
+        intern_put(again);
     }
     CHECK(ok);
     for (int i = 0; i < 1000; i++)
-        istr_put(held[i]);
-    CHECK(istr_count() == before);
+        intern_put(held[i]);
+    CHECK(intern_count() == before);
 }
 
 UNIT_TEST(slice_packs_ipv6_endpoints_and_hostnames_past_a_dropped_one)

@@ -1,7 +1,7 @@
 /* Unit tests for json: every escape both ways, surrogates, the invalid JSON jsmn alone
  * would accept, limits, token growth and reuse, a Kubernetes object, writer round trips. */
-#include "json.h"
-#include "jwriter.h"
+#include "json/json.h"
+#include "json/json_writer.h"
 #include "unit.h"
 
 #include <stdlib.h>

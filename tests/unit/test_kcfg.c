@@ -1,7 +1,7 @@
 /* Unit tests for kcfg: real-shaped kubeconfigs, every refused field and error kind,
  * limits (aliases, size, depth), trusted file paths, and the in-cluster config. */
-#include "b64.h"
-#include "kcfg.h"
+#include "base/b64.h"
+#include "kubeconfig/kcfg.h"
 #include "unit.h"
 
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* Unit tests for lease's pure parts: the acquire/renew/wait decision on the local clock,
  * reading a Lease object, and the bodies written to take, renew and release it. */
-#include "lease.h"
+#include "controller/lease.h"
 #include "unit.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-/* Unit tests for kdir: link names from file names, and scans of a real temporary directory
+/* Unit tests for link_dir: link names from file names, and scans of a real temporary directory
  * (added, unchanged, rewritten, Secret-volume symlink swap, refused, duplicate, removed). */
-#include "kdir.h"
+#include "link/link_dir.h"
 #include "unit.h"
 
 #include <stdio.h>
@@ -12,10 +12,10 @@
 static int name_of(const char *file, char *out)
 {
     char why[160];
-    return kdir_link_name(file, out, 64, why, sizeof why);
+    return link_dir_link_name(file, out, 64, why, sizeof why);
 }
 
-UNIT_TEST(kdir_link_names)
+UNIT_TEST(link_dir_link_names)
 {
     char n[64];
     CHECK(name_of("cluster-a", n) == 0);
@@ -33,7 +33,7 @@ UNIT_TEST(kdir_link_names)
     CHECK_STR_EQ(n, "a-yaml");
 }
 
-UNIT_TEST(kdir_link_names_refused)
+UNIT_TEST(link_dir_link_names_refused)
 {
     char n[64], why[160];
     CHECK(name_of("..data", n) != 0);
@@ -44,12 +44,12 @@ UNIT_TEST(kdir_link_names_refused)
     CHECK(name_of(".yaml", n) != 0);
     CHECK(name_of("caf\xc3\xa9", n) != 0);
     CHECK(name_of("a b", n) != 0);
-    CHECK(kdir_link_name("with space", n, sizeof n, why, sizeof why) != 0);
+    CHECK(link_dir_link_name("with space", n, sizeof n, why, sizeof why) != 0);
     CHECK(strstr(why, "not a DNS label") != NULL);
     char longname[80];
     memset(longname, 'a', 64);
     longname[64] = '\0';
-    CHECK(kdir_link_name(longname, n, sizeof n, why, sizeof why) != 0);
+    CHECK(link_dir_link_name(longname, n, sizeof n, why, sizeof why) != 0);
     CHECK(strstr(why, "63") != NULL);
     memset(longname, 'a', 63);
     strcpy(longname + 63, ".yaml");
@@ -60,11 +60,11 @@ UNIT_TEST(kdir_link_names_refused)
 /* What a scan reported, in order: "+name:len" and "-name". */
 typedef struct {
     char log[2048];
-} kdir_rec;
+} link_dir_rec;
 
 static void rec_upsert(void *arg, const char *name, const char *file, const char *text, size_t len)
 {
-    kdir_rec *r = arg;
+    link_dir_rec *r = arg;
     (void)file;
     (void)text;
     size_t n = strlen(r->log);
@@ -73,7 +73,7 @@ static void rec_upsert(void *arg, const char *name, const char *file, const char
 
 static void rec_remove(void *arg, const char *name)
 {
-    kdir_rec *r = arg;
+    link_dir_rec *r = arg;
     size_t n = strlen(r->log);
     snprintf(r->log + n, sizeof r->log - n, "-%s ", name);
 }
@@ -89,20 +89,20 @@ static void put(const char *dir, const char *file, const char *text)
     }
 }
 
-static const char *scan(kdir *d, kdir_rec *r)
+static const char *scan(link_dir *d, link_dir_rec *r)
 {
     r->log[0] = '\0';
-    kdir_scan(d);
+    link_dir_scan(d);
     return r->log;
 }
 
-UNIT_TEST(kdir_scan_lifecycle)
+UNIT_TEST(link_dir_scan_lifecycle)
 {
-    char dir[] = "/tmp/kdir-unit-XXXXXX";
+    char dir[] = "/tmp/link_dir-unit-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    kdir_rec r;
-    kdir_handlers h = {rec_upsert, rec_remove, &r};
-    kdir *d = kdir_new(dir, &h);
+    link_dir_rec r;
+    link_dir_handlers h = {rec_upsert, rec_remove, &r};
+    link_dir *d = link_dir_new(dir, &h);
     CHECK(d != NULL);
     CHECK_STR_EQ(scan(d, &r), "");
     put(dir, "b.yaml", "bb");
@@ -134,14 +134,14 @@ UNIT_TEST(kdir_scan_lifecycle)
     snprintf(path, sizeof path, "%s/a", dir);
     unlink(path);
     CHECK_STR_EQ(scan(d, &r), "-a ");
-    kdir_free(d);
+    link_dir_free(d);
     rmdir(dir);
 }
 
 /* A Secret volume: DIR/c -> ..data/c, ..data -> ..v1; an update swaps ..data to ..v2. */
-UNIT_TEST(kdir_scan_secret_volume_swap)
+UNIT_TEST(link_dir_scan_secret_volume_swap)
 {
-    char dir[] = "/tmp/kdir-unit-XXXXXX";
+    char dir[] = "/tmp/link_dir-unit-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     char p[512], q[512];
     snprintf(p, sizeof p, "%s/..v1", dir);
@@ -154,9 +154,9 @@ UNIT_TEST(kdir_scan_secret_volume_swap)
     CHECK(symlink("..v1", p) == 0);
     snprintf(p, sizeof p, "%s/c", dir);
     CHECK(symlink("..data/c", p) == 0);
-    kdir_rec r;
-    kdir_handlers h = {rec_upsert, rec_remove, &r};
-    kdir *d = kdir_new(dir, &h);
+    link_dir_rec r;
+    link_dir_handlers h = {rec_upsert, rec_remove, &r};
+    link_dir *d = link_dir_new(dir, &h);
     CHECK_STR_EQ(scan(d, &r), "+c:3 ");
     snprintf(p, sizeof p, "%s/..tmp", dir);
     snprintf(q, sizeof q, "%s/..data", dir);
@@ -164,7 +164,7 @@ UNIT_TEST(kdir_scan_secret_volume_swap)
     CHECK(rename(p, q) == 0);
     CHECK_STR_EQ(scan(d, &r), "+c:6 ");
     CHECK_STR_EQ(scan(d, &r), "");
-    kdir_free(d);
+    link_dir_free(d);
     const char *rm[] = {"c", "..data", "..v1/c", "..v2/c", "..v1", "..v2"};
     for (size_t i = 0; i < 6; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, rm[i]);
@@ -174,26 +174,26 @@ UNIT_TEST(kdir_scan_secret_volume_swap)
     rmdir(dir);
 }
 
-UNIT_TEST(kdir_scan_too_big_and_missing_dir)
+UNIT_TEST(link_dir_scan_too_big_and_missing_dir)
 {
-    char dir[] = "/tmp/kdir-unit-XXXXXX";
+    char dir[] = "/tmp/link_dir-unit-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     char p[512];
     snprintf(p, sizeof p, "%s/big", dir);
     FILE *f = fopen(p, "w");
     if (f != NULL) {
-        CHECK(fseek(f, KDIR_MAX_FILE_BYTES, SEEK_SET) == 0);
+        CHECK(fseek(f, LINK_DIR_MAX_FILE_BYTES, SEEK_SET) == 0);
         fputc('x', f);
         fclose(f);
     }
-    kdir_rec r;
-    kdir_handlers h = {rec_upsert, rec_remove, &r};
-    kdir *d = kdir_new(dir, &h);
+    link_dir_rec r;
+    link_dir_handlers h = {rec_upsert, rec_remove, &r};
+    link_dir *d = link_dir_new(dir, &h);
     CHECK_STR_EQ(scan(d, &r), "");
     unlink(p);
     rmdir(dir);
     r.log[0] = '\0';
-    CHECK(kdir_scan(d) == -1);
+    CHECK(link_dir_scan(d) == -1);
     CHECK_STR_EQ(r.log, "");
-    kdir_free(d);
+    link_dir_free(d);
 }

@@ -1,6 +1,6 @@
 /* Unit tests for linkspec: ClusterLinks as the API server returns them, defaults, every
  * validation error and the field it names, metadata flags, and spec comparison. */
-#include "linkspec.h"
+#include "spec/linkspec.h"
 #include "unit.h"
 
 #include <stdio.h>

@@ -1,8 +1,8 @@
-/* Unit tests for jframe: items and metadata framed out of a LIST body under any split,
+/* Unit tests for list_frame: items and metadata framed out of a LIST body under any split,
  * strings holding brackets and escapes, and every bound and malformation refused. */
 #include <stdlib.h>
 
-#include "jframe.h"
+#include "kube/list_frame.h"
 #include "unit.h"
 
 /* What the callback saw: the items joined by '|', and the metadata. */
@@ -13,10 +13,10 @@ typedef struct {
     int refuse_at; /* refuse this item (1-based); 0: never */
 } jf_seen;
 
-static int jf_collect(void *arg, jframe_kind kind, const char *text, size_t len, char *err, size_t errlen)
+static int jf_collect(void *arg, list_frame_kind kind, const char *text, size_t len, char *err, size_t errlen)
 {
     jf_seen *s = arg;
-    if (kind == JFRAME_META) {
+    if (kind == LIST_FRAME_META) {
         snprintf(s->meta, sizeof s->meta, "%.*s", (int)len, text);
         s->nmeta++;
         return 0;
@@ -34,17 +34,17 @@ static int jf_collect(void *arg, jframe_kind kind, const char *text, size_t len,
 /* Feeds text in pieces of step bytes (0: all at once), then finishes. */
 static int jf_run(const char *text, size_t len, size_t step, size_t item_max, jf_seen *s, char *err, size_t errlen)
 {
-    jframe f;
-    jframe_init(&f, item_max);
+    list_frame f;
+    list_frame_init(&f, item_max);
     int rc = 0;
     if (step == 0)
         step = len > 0 ? len : 1;
     for (size_t at = 0; rc == 0 && at < len; at += step)
-        rc = jframe_feed(&f, text + at, len - at < step ? len - at : step, jf_collect, s);
+        rc = list_frame_feed(&f, text + at, len - at < step ? len - at : step, jf_collect, s);
     if (rc == 0)
-        rc = jframe_finish(&f);
+        rc = list_frame_finish(&f);
     snprintf(err, errlen, "%s", f.error);
-    jframe_free(&f);
+    list_frame_free(&f);
     return rc;
 }
 
@@ -58,13 +58,13 @@ static int jf_str(const char *text, jf_seen *s, char *err, size_t errlen)
     "{\"kind\":\"ServiceList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"42\",\"continue\":" \
     "\"x\"},\n \"items\": [ {\"a\":\"]}[{\\\"\\\\\"} , {\"b\":[1,{\"c\":null}]},{}\t]}\n"
 
-UNIT_TEST(jframe_any_split_gives_the_same_items)
+UNIT_TEST(list_frame_any_split_gives_the_same_items)
 {
     const char *want_items = "{\"a\":\"]}[{\\\"\\\\\"}|{\"b\":[1,{\"c\":null}]}|{}";
     for (size_t step = 0; step <= 7; step++) {
         jf_seen s;
         memset(&s, 0, sizeof s);
-        char err[JFRAME_ERROR_MAX];
+        char err[LIST_FRAME_ERROR_MAX];
         CHECK(jf_run(JF_LIST, strlen(JF_LIST), step, 0, &s, err, sizeof err) == 0);
         CHECK_STR_EQ(s.items, want_items);
         CHECK_STR_EQ(s.meta, "{\"resourceVersion\":\"42\",\"continue\":\"x\"}");
@@ -72,10 +72,10 @@ UNIT_TEST(jframe_any_split_gives_the_same_items)
     }
 }
 
-UNIT_TEST(jframe_empty_and_null_items)
+UNIT_TEST(list_frame_empty_and_null_items)
 {
     jf_seen s;
-    char err[JFRAME_ERROR_MAX];
+    char err[LIST_FRAME_ERROR_MAX];
     CHECK(jf_str("{\"metadata\":{},\"items\":[]}", &s, err, sizeof err) == 0);
     CHECK(s.nitems == 0 && s.nmeta == 1);
     CHECK(jf_str("{\"items\":null,\"metadata\":{\"resourceVersion\":\"1\"}}", &s, err, sizeof err) == 0);
@@ -87,10 +87,10 @@ UNIT_TEST(jframe_empty_and_null_items)
     CHECK(strstr(err, "not an array") != NULL);
 }
 
-UNIT_TEST(jframe_skips_other_members_of_any_kind)
+UNIT_TEST(list_frame_skips_other_members_of_any_kind)
 {
     jf_seen s;
-    char err[JFRAME_ERROR_MAX];
+    char err[LIST_FRAME_ERROR_MAX];
     CHECK(jf_str("{\"x\":-1.5e3,\"y\":true,\"z\":\"it]ems\",\"w\":[{\"items\":[{}]}],\"items\":[{\"k\":1}],"
                  "\"it\\u0065ms\":[{}],\"v\":null}",
                  &s, err, sizeof err) == 0);
@@ -98,7 +98,7 @@ UNIT_TEST(jframe_skips_other_members_of_any_kind)
     CHECK_STR_EQ(s.items, "{\"k\":1}");
 }
 
-UNIT_TEST(jframe_refuses_malformed_bodies)
+UNIT_TEST(list_frame_refuses_malformed_bodies)
 {
     static const char *bad[] = {
         "",                               /* empty */
@@ -125,7 +125,7 @@ UNIT_TEST(jframe_refuses_malformed_bodies)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         jf_seen s;
-        char err[JFRAME_ERROR_MAX];
+        char err[LIST_FRAME_ERROR_MAX];
         if (jf_str(bad[i], &s, err, sizeof err) != -1 || err[0] == '\0') {
             char what[80];
             snprintf(what, sizeof what, "body %zu was accepted", i);
@@ -134,7 +134,7 @@ UNIT_TEST(jframe_refuses_malformed_bodies)
     }
 }
 
-UNIT_TEST(jframe_item_bound_is_exact)
+UNIT_TEST(list_frame_item_bound_is_exact)
 {
     /* {"a":"xx...x"} of exactly 64 bytes: accepted at item_max 64, refused at 63. */
     char body[256];
@@ -145,7 +145,7 @@ UNIT_TEST(jframe_item_bound_is_exact)
     item[64] = '\0';
     snprintf(body, sizeof body, "{\"items\":[%s]}", item);
     jf_seen s;
-    char err[JFRAME_ERROR_MAX];
+    char err[LIST_FRAME_ERROR_MAX];
     memset(&s, 0, sizeof s);
     CHECK(jf_run(body, strlen(body), 1, 64, &s, err, sizeof err) == 0);
     CHECK_STR_EQ(s.items, item);
@@ -155,11 +155,11 @@ UNIT_TEST(jframe_item_bound_is_exact)
     CHECK(s.nitems == 0);
 }
 
-UNIT_TEST(jframe_depth_bound)
+UNIT_TEST(list_frame_depth_bound)
 {
-    /* Items nested to JFRAME_MAX_DEPTH (the root and the array count) pass; one more fails. */
+    /* Items nested to LIST_FRAME_MAX_DEPTH (the root and the array count) pass; one more fails. */
     for (int extra = 0; extra <= 1; extra++) {
-        int n = JFRAME_MAX_DEPTH - 2 + extra; /* containers inside the array */
+        int n = LIST_FRAME_MAX_DEPTH - 2 + extra; /* containers inside the array */
         size_t cap = 32 + 8 * (size_t)n;
         char *body = malloc(cap);
         CHECK(body != NULL);
@@ -173,7 +173,7 @@ UNIT_TEST(jframe_depth_bound)
             body[at++] = '}';
         at += (size_t)snprintf(body + at, cap - at, "]}");
         jf_seen s;
-        char err[JFRAME_ERROR_MAX];
+        char err[LIST_FRAME_ERROR_MAX];
         memset(&s, 0, sizeof s);
         int rc = jf_run(body, at, 3, 0, &s, err, sizeof err);
         CHECK(rc == (extra ? -1 : 0));
@@ -183,7 +183,7 @@ UNIT_TEST(jframe_depth_bound)
     }
 }
 
-UNIT_TEST(jframe_huge_depth_fails_fast_without_memory)
+UNIT_TEST(list_frame_huge_depth_fails_fast_without_memory)
 {
     /* 200,000 '[' in a skipped member and in an item: refused at the bound, not buffered. */
     size_t n = 200000;
@@ -194,63 +194,63 @@ UNIT_TEST(jframe_huge_depth_fails_fast_without_memory)
     for (int where = 0; where < 2; where++) {
         size_t at = (size_t)snprintf(body, 32, where ? "{\"items\":[{\"a\":" : "{\"x\":");
         memset(body + at, '[', n);
-        jframe f;
-        jframe_init(&f, 0);
-        CHECK(jframe_feed(&f, body, at + n, jf_collect, &(jf_seen){0}) == -1);
+        list_frame f;
+        list_frame_init(&f, 0);
+        CHECK(list_frame_feed(&f, body, at + n, jf_collect, &(jf_seen){0}) == -1);
         CHECK(strstr(f.error, "nesting deeper than") != NULL);
         CHECK(f.offset < 200);
-        CHECK(jframe_feed(&f, "]", 1, jf_collect, &(jf_seen){0}) == -1); /* stays failed */
-        jframe_free(&f);
+        CHECK(list_frame_feed(&f, "]", 1, jf_collect, &(jf_seen){0}) == -1); /* stays failed */
+        list_frame_free(&f);
     }
     free(body);
 }
 
-UNIT_TEST(jframe_gap_bound)
+UNIT_TEST(list_frame_gap_bound)
 {
-    /* Whitespace forever between items is refused once JFRAME_GAP_MAX is passed. */
-    jframe f;
-    jframe_init(&f, 0);
+    /* Whitespace forever between items is refused once LIST_FRAME_GAP_MAX is passed. */
+    list_frame f;
+    list_frame_init(&f, 0);
     jf_seen s;
     memset(&s, 0, sizeof s);
-    CHECK(jframe_feed(&f, "{\"items\":[{},", 13, jf_collect, &s) == 0);
+    CHECK(list_frame_feed(&f, "{\"items\":[{},", 13, jf_collect, &s) == 0);
     char spaces[4096];
     memset(spaces, ' ', sizeof spaces);
     int rc = 0;
     size_t fed = 0;
-    while (rc == 0 && fed < 2 * JFRAME_GAP_MAX) {
-        rc = jframe_feed(&f, spaces, sizeof spaces, jf_collect, &s);
+    while (rc == 0 && fed < 2 * LIST_FRAME_GAP_MAX) {
+        rc = list_frame_feed(&f, spaces, sizeof spaces, jf_collect, &s);
         fed += sizeof spaces;
     }
     CHECK(rc == -1);
-    CHECK(fed <= JFRAME_GAP_MAX + sizeof spaces);
+    CHECK(fed <= LIST_FRAME_GAP_MAX + sizeof spaces);
     CHECK(strstr(f.error, "outside the list's items") != NULL);
     CHECK(s.nitems == 1);
-    jframe_free(&f);
+    list_frame_free(&f);
 }
 
-UNIT_TEST(jframe_metadata_bound)
+UNIT_TEST(list_frame_metadata_bound)
 {
-    size_t n = JFRAME_META_MAX + 16;
+    size_t n = LIST_FRAME_META_MAX + 16;
     char *body = malloc(n + 64);
     CHECK(body != NULL);
     if (body == NULL)
         return;
     size_t at = (size_t)snprintf(body, 64, "{\"metadata\":{\"continue\":\"");
     memset(body + at, 'c', n);
-    jframe f;
-    jframe_init(&f, 0);
-    CHECK(jframe_feed(&f, body, at + n, jf_collect, &(jf_seen){0}) == -1);
+    list_frame f;
+    list_frame_init(&f, 0);
+    CHECK(list_frame_feed(&f, body, at + n, jf_collect, &(jf_seen){0}) == -1);
     CHECK(strstr(f.error, "metadata exceeds") != NULL);
-    jframe_free(&f);
+    list_frame_free(&f);
     free(body);
 }
 
-UNIT_TEST(jframe_callback_refusal_stops_the_body)
+UNIT_TEST(list_frame_callback_refusal_stops_the_body)
 {
     jf_seen s;
     memset(&s, 0, sizeof s);
     s.refuse_at = 2;
-    char err[JFRAME_ERROR_MAX];
+    char err[LIST_FRAME_ERROR_MAX];
     const char *body = "{\"items\":[{\"n\":1},{\"n\":2},{\"n\":3}]}";
     CHECK(jf_run(body, strlen(body), 0, 0, &s, err, sizeof err) == -1);
     CHECK_STR_EQ(err, "item 2 refused");
@@ -258,30 +258,30 @@ UNIT_TEST(jframe_callback_refusal_stops_the_body)
     CHECK_STR_EQ(s.items, "{\"n\":1}");
 }
 
-UNIT_TEST(jframe_split_escapes_keep_strings_closed)
+UNIT_TEST(list_frame_split_escapes_keep_strings_closed)
 {
     /* A string ending in an escaped backslash, then a quote: every split point. */
     const char *body = "{\"items\":[{\"s\":\"a\\\\\",\"t\":\"\\\"}\"}]}";
     for (size_t step = 1; step <= strlen(body); step++) {
         jf_seen s;
         memset(&s, 0, sizeof s);
-        char err[JFRAME_ERROR_MAX];
+        char err[LIST_FRAME_ERROR_MAX];
         CHECK(jf_run(body, strlen(body), step, 0, &s, err, sizeof err) == 0);
         CHECK_STR_EQ(s.items, "{\"s\":\"a\\\\\",\"t\":\"\\\"}\"}");
     }
 }
 
-UNIT_TEST(jframe_reset_starts_a_new_body)
+UNIT_TEST(list_frame_reset_starts_a_new_body)
 {
-    jframe f;
-    jframe_init(&f, 128);
+    list_frame f;
+    list_frame_init(&f, 128);
     jf_seen s;
     memset(&s, 0, sizeof s);
-    CHECK(jframe_feed(&f, "xyz", 3, jf_collect, &s) == -1);
-    jframe_reset(&f);
+    CHECK(list_frame_feed(&f, "xyz", 3, jf_collect, &s) == -1);
+    list_frame_reset(&f);
     CHECK(f.item_max == 128 && !f.failed && f.offset == 0);
-    CHECK(jframe_feed(&f, "{\"items\":[{}]}", 14, jf_collect, &s) == 0);
-    CHECK(jframe_finish(&f) == 0);
+    CHECK(list_frame_feed(&f, "{\"items\":[{}]}", 14, jf_collect, &s) == 0);
+    CHECK(list_frame_finish(&f) == 0);
     CHECK(s.nitems == 1);
-    jframe_free(&f);
+    list_frame_free(&f);
 }

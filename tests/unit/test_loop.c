@@ -1,6 +1,6 @@
 /* Unit tests for loop: timer order and cancellation, fd readiness through a pipe, and
  * removal of an fd from inside its own callback. */
-#include "loop.h"
+#include "net/loop.h"
 #include "unit.h"
 
 #include <poll.h>

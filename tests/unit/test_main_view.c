@@ -1,19 +1,19 @@
-/* Unit tests for lview: which main-cluster slices it keeps (ours, and svclink (Go)'s as
+/* Unit tests for main_view: which main-cluster slices it keeps (ours, and svclink (Go)'s as
  * foreign ones of the same link), which it leaves alone, and that relists forget them. */
-#include "lview.h"
+#include "cache/main_view.h"
 #include "unit.h"
 
 #include <stdio.h>
 
 #define LV_MB "\"endpointslice.kubernetes.io/managed-by\":\"svclink.cloudpilot.ai\","
 
-static void lv_put(lview *v, const char *text)
+static void lv_put(main_view *v, const char *text)
 {
     json_doc doc;
     char err[128];
     json_doc_init(&doc);
     CHECK(json_parse(&doc, text, strlen(text), err, sizeof err) == 0);
-    lview_upsert(v, 'e', &doc, 0);
+    main_view_upsert(v, 'e', &doc, 0);
     json_doc_free(&doc);
 }
 
@@ -32,12 +32,12 @@ static const char lv_go_slice[] =
     LV_MB "\"cloudpilot.ai/svclink-cluster\":\"cluster-a\",\"kubernetes.io/service-name\":\"web\"}},"
     "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.1.0.9\"]}],\"ports\":[{\"port\":80}]}";
 
-UNIT_TEST(lview_keeps_go_slices_as_foreign)
+UNIT_TEST(main_view_keeps_go_slices_as_foreign)
 {
-    lview v;
-    lview_init(&v, lv_count_dirty, NULL);
+    main_view v;
+    main_view_init(&v, lv_count_dirty, NULL);
     lv_dirty_count = 0;
-    lview_list_begin(&v, 'e');
+    main_view_list_begin(&v, 'e');
     lv_put(&v, lv_go_slice);
     lv_put(&v, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-cluster-a-0123456789\",\"labels\":{" LV_MB
                "\"svclink.cloudpilot.ai/cluster\":\"cluster-a\",\"kubernetes.io/service-name\":\"web\"}},"
@@ -45,53 +45,53 @@ UNIT_TEST(lview_keeps_go_slices_as_foreign)
     /* in neither layout: left out (and logged once) */
     lv_put(&v, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-by-hand\",\"labels\":{" LV_MB
                "\"kubernetes.io/service-name\":\"web\"}}}");
-    lview_list_end(&v, 'e');
+    main_view_list_end(&v, 'e');
     CHECK(lv_dirty_count == 2);
-    lview_slice *go = lview_slice_get(&v, "demo", "web-svclink-cluster-a");
+    main_view_slice *go = main_view_slice_get(&v, "demo", "web-svclink-cluster-a");
     CHECK(go != NULL && go->foreign);
     if (go != NULL) {
         CHECK_STR_EQ(go->link, "cluster-a");
         CHECK_STR_EQ(go->service, "web");
         CHECK_STR_EQ(go->rv, "5");
     }
-    lview_slice *ours = lview_slice_get(&v, "demo", "web-cluster-a-0123456789");
+    main_view_slice *ours = main_view_slice_get(&v, "demo", "web-cluster-a-0123456789");
     CHECK(ours != NULL && !ours->foreign);
-    CHECK(lview_slice_get(&v, "demo", "web-by-hand") == NULL);
-    CHECK(smap_get(&v.unknown, "demo/web-by-hand") != NULL);
+    CHECK(main_view_slice_get(&v, "demo", "web-by-hand") == NULL);
+    CHECK(strmap_get(&v.unknown, "demo/web-by-hand") != NULL);
     int n = 0;
-    for (lview_slice *s = lview_slices_of(&v, "demo", "web"); s != NULL; s = s->next)
+    for (main_view_slice *s = main_view_slices_of(&v, "demo", "web"); s != NULL; s = s->next)
         n++;
     CHECK(n == 2);
     /* A relist without them forgets them all, the unknown one included. */
-    lview_list_begin(&v, 'e');
-    lview_list_end(&v, 'e');
-    CHECK(lview_slices_of(&v, "demo", "web") == NULL);
-    CHECK(smap_count(&v.unknown) == 0);
-    lview_free(&v);
+    main_view_list_begin(&v, 'e');
+    main_view_list_end(&v, 'e');
+    CHECK(main_view_slices_of(&v, "demo", "web") == NULL);
+    CHECK(strmap_count(&v.unknown) == 0);
+    main_view_free(&v);
 }
 
-UNIT_TEST(lview_go_slice_taken_over_at_the_same_name)
+UNIT_TEST(main_view_go_slice_taken_over_at_the_same_name)
 {
-    lview v;
-    lview_init(&v, NULL, NULL);
+    main_view v;
+    main_view_init(&v, NULL, NULL);
     lv_put(&v, lv_go_slice);
     /* Our write to the same name (labels replaced) makes it ours. */
     lv_put(&v, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-svclink-cluster-a\",\"labels\":{" LV_MB
                "\"svclink.cloudpilot.ai/cluster\":\"cluster-a\",\"kubernetes.io/service-name\":\"web\"}},"
                "\"addressType\":\"IPv4\",\"endpoints\":[],\"ports\":[]}");
-    lview_slice *s = lview_slice_get(&v, "demo", "web-svclink-cluster-a");
+    main_view_slice *s = main_view_slice_get(&v, "demo", "web-svclink-cluster-a");
     CHECK(s != NULL && !s->foreign);
     /* Labels edited away: no longer managed. */
     lv_put(&v, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-svclink-cluster-a\",\"labels\":{"
                "\"kubernetes.io/service-name\":\"web\"}}}");
-    CHECK(lview_slice_get(&v, "demo", "web-svclink-cluster-a") == NULL);
-    lview_free(&v);
+    CHECK(main_view_slice_get(&v, "demo", "web-svclink-cluster-a") == NULL);
+    main_view_free(&v);
 }
 
-UNIT_TEST(lview_long_go_names_fit)
+UNIT_TEST(main_view_long_go_names_fit)
 {
-    lview v;
-    lview_init(&v, NULL, NULL);
+    main_view v;
+    main_view_init(&v, NULL, NULL);
     char svc[64], cl[64], text[1024];
     memset(svc, 's', 63);
     svc[63] = '\0';
@@ -102,7 +102,7 @@ UNIT_TEST(lview_long_go_names_fit)
              "\"cloudpilot.ai/svclink-cluster\":\"%s\",\"kubernetes.io/service-name\":\"%s\"}}}",
              svc, cl, cl, svc);
     lv_put(&v, text);
-    lview_slice *s = lview_slices_of(&v, "demo", svc);
+    main_view_slice *s = main_view_slices_of(&v, "demo", svc);
     CHECK(s != NULL && s->foreign && strlen(s->name) == 135);
-    lview_free(&v);
+    main_view_free(&v);
 }

@@ -1,6 +1,6 @@
 /* Unit tests for metrics: label escaping, counters, gauges, forgetting a link's series,
  * and the text format of the histogram. */
-#include "metrics.h"
+#include "base/metrics.h"
 #include "unit.h"
 
 #include <stdlib.h>

@@ -1,23 +1,23 @@
-/* Unit tests for mirrorcfg: svclink mirror's required flags, each error naming its flag, the
+/* Unit tests for mirror_flags: svclink mirror's required flags, each error naming its flag, the
  * link and Lease names it derives, and the k8s-svc-sync label kept for created Services. */
-#include "mirrorcfg.h"
+#include "cmd/mirror_flags.h"
 #include "unit.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static cfg_action tm_parse(int argc, char **argv, const char *env, mirrorcfg *m, char *err, size_t errlen)
+static options_action tm_parse(int argc, char **argv, const char *env, mirror_flags *m, char *err, size_t errlen)
 {
-    return mirrorcfg_parse(argc, argv, env, m, err, errlen);
+    return mirror_flags_parse(argc, argv, env, m, err, errlen);
 }
 
-UNIT_TEST(mirrorcfg_full_command_line)
+UNIT_TEST(mirror_flags_full_command_line)
 {
     char *argv[] = {"mirror", "--kubeconfig", "/k", "--src-context", "Prod_East.1", "-dst-context=dst",
                     "--src-ns", "default", "--dst-ns", "prod-test", "--sync-label", "sync=true",
                     "--leader-elect", "--http-address", ":8080"};
-    mirrorcfg m;
+    mirror_flags m;
     char err[400];
-    CHECK(tm_parse(ARGC(argv), argv, NULL, &m, err, sizeof err) == CFG_RUN);
+    CHECK(tm_parse(ARGC(argv), argv, NULL, &m, err, sizeof err) == OPTIONS_RUN);
     CHECK_STR_EQ(m.common.kubeconfig_path, "/k");
     CHECK_STR_EQ(m.common.kubeconfig_context, "dst");
     CHECK(m.common.leader_elect && m.common.http_address != NULL);
@@ -27,10 +27,10 @@ UNIT_TEST(mirrorcfg_full_command_line)
     CHECK_STR_EQ(m.common.lease_name, "svclink-mirror-prod-east-1");
     CHECK_STR_EQ(m.compat_key, "sync");
     CHECK_STR_EQ(m.compat_value, "true-external");
-    mirrorcfg_free(&m);
+    mirror_flags_free(&m);
 }
 
-UNIT_TEST(mirrorcfg_each_missing_flag_is_named)
+UNIT_TEST(mirror_flags_each_missing_flag_is_named)
 {
     const char *flags[] = {"--kubeconfig", "--src-context", "--dst-context", "--src-ns", "--dst-ns", "--sync-label"};
     const char *values[] = {"/k", "a", "b", "default", "prod-test", "sync=true"};
@@ -43,15 +43,15 @@ UNIT_TEST(mirrorcfg_each_missing_flag_is_named)
             argv[argc++] = (char *)flags[i];
             argv[argc++] = (char *)values[i];
         }
-        mirrorcfg m;
+        mirror_flags m;
         char err[400];
-        CHECK(tm_parse(argc, argv, NULL, &m, err, sizeof err) == CFG_ERROR);
+        CHECK(tm_parse(argc, argv, NULL, &m, err, sizeof err) == OPTIONS_ERROR);
         CHECK(strncmp(err, flags[skip], strlen(flags[skip])) == 0 && strstr(err, "required") != NULL);
-        mirrorcfg_free(&m);
+        mirror_flags_free(&m);
     }
 }
 
-UNIT_TEST(mirrorcfg_bad_values_name_their_flag)
+UNIT_TEST(mirror_flags_bad_values_name_their_flag)
 {
     static const struct {
         const char *flag, *value, *expect;
@@ -87,41 +87,41 @@ UNIT_TEST(mirrorcfg_bad_values_name_their_flag)
             argv[argc++] = (char *)cases[i].flag;
             argv[argc++] = (char *)cases[i].value;
         }
-        mirrorcfg m;
+        mirror_flags m;
         char err[400];
-        CHECK(tm_parse(argc, argv, NULL, &m, err, sizeof err) == CFG_ERROR);
+        CHECK(tm_parse(argc, argv, NULL, &m, err, sizeof err) == OPTIONS_ERROR);
         if (strncmp(err, cases[i].expect, strlen(cases[i].expect)) != 0)
             unit_fail(__FILE__, __LINE__, cases[i].expect);
-        mirrorcfg_free(&m);
+        mirror_flags_free(&m);
     }
 }
 
-UNIT_TEST(mirrorcfg_defaults_and_decisions)
+UNIT_TEST(mirror_flags_defaults_and_decisions)
 {
     /* $KUBECONFIG stands in for --kubeconfig; '' selects every Service; a mapping to the
      * same name is fine across contexts but not within one. */
     char *argv[] = {"mirror", "--src-context", "a", "--dst-context", "b", "--src-ns", "web", "--dst-ns", "web",
                     "--sync-label", "", "--leader-elect-name", "my-lease", "--link-name", "east"};
-    mirrorcfg m;
+    mirror_flags m;
     char err[400];
-    CHECK(tm_parse(ARGC(argv), argv, "/env/kubeconfig", &m, err, sizeof err) == CFG_RUN);
+    CHECK(tm_parse(ARGC(argv), argv, "/env/kubeconfig", &m, err, sizeof err) == OPTIONS_RUN);
     CHECK_STR_EQ(m.common.kubeconfig_path, "/env/kubeconfig");
     CHECK(m.selector == NULL && m.compat_key[0] == '\0');
     CHECK_STR_EQ(m.link_name, "east");
     CHECK_STR_EQ(m.common.lease_name, "my-lease");
-    mirrorcfg_free(&m);
-    CHECK(tm_parse(ARGC(argv), argv, "/a:/b", &m, err, sizeof err) == CFG_ERROR && strstr(err, "--kubeconfig") != NULL);
-    mirrorcfg_free(&m);
+    mirror_flags_free(&m);
+    CHECK(tm_parse(ARGC(argv), argv, "/a:/b", &m, err, sizeof err) == OPTIONS_ERROR && strstr(err, "--kubeconfig") != NULL);
+    mirror_flags_free(&m);
     char *same[] = {"mirror", "--kubeconfig", "/k", "--src-context", "a", "--dst-context", "a", "--src-ns", "web",
                     "--dst-ns", "web", "--sync-label", "x=y"};
-    CHECK(tm_parse(ARGC(same), same, NULL, &m, err, sizeof err) == CFG_ERROR && strncmp(err, "--dst-ns", 8) == 0);
-    mirrorcfg_free(&m);
+    CHECK(tm_parse(ARGC(same), same, NULL, &m, err, sizeof err) == OPTIONS_ERROR && strncmp(err, "--dst-ns", 8) == 0);
+    mirror_flags_free(&m);
     char *help[] = {"mirror", "--help"};
-    CHECK(tm_parse(ARGC(help), help, NULL, &m, err, sizeof err) == CFG_HELP);
-    mirrorcfg_free(&m);
+    CHECK(tm_parse(ARGC(help), help, NULL, &m, err, sizeof err) == OPTIONS_HELP);
+    mirror_flags_free(&m);
 }
 
-UNIT_TEST(mirrorcfg_compat_label_only_for_key_equals_value)
+UNIT_TEST(mirror_flags_compat_label_only_for_key_equals_value)
 {
     static const struct {
         const char *selector, *key, *value;
@@ -139,16 +139,16 @@ UNIT_TEST(mirrorcfg_compat_label_only_for_key_equals_value)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *argv[] = {"mirror", "--kubeconfig", "/k", "--src-context", "a", "--dst-context", "b", "--src-ns",
                         "x", "--dst-ns", "y", "--sync-label", (char *)cases[i].selector};
-        mirrorcfg m;
+        mirror_flags m;
         char err[400];
-        CHECK(tm_parse(ARGC(argv), argv, NULL, &m, err, sizeof err) == CFG_RUN);
+        CHECK(tm_parse(ARGC(argv), argv, NULL, &m, err, sizeof err) == OPTIONS_RUN);
         if (strcmp(m.compat_key, cases[i].key) != 0 || strcmp(m.compat_value, cases[i].value) != 0)
             unit_fail(__FILE__, __LINE__, cases[i].selector);
-        mirrorcfg_free(&m);
+        mirror_flags_free(&m);
     }
 }
 
-UNIT_TEST(mirrorcfg_link_names)
+UNIT_TEST(mirror_flags_link_names)
 {
     static const struct {
         const char *context, *link;
@@ -163,12 +163,12 @@ UNIT_TEST(mirrorcfg_link_names)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[64];
-        mirrorcfg_link_name(cases[i].context, out);
+        mirror_flags_link_name(cases[i].context, out);
         if (strcmp(out, cases[i].link) != 0)
             unit_fail(__FILE__, __LINE__, cases[i].context);
-        CHECK(cfg_is_dns_label(out, strlen(out)));
+        CHECK(options_is_dns_label(out, strlen(out)));
     }
     char out[64];
-    mirrorcfg_link_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-b", out); /* 62 a's */
-    CHECK(strlen(out) <= 63 && cfg_is_dns_label(out, strlen(out)));
+    mirror_flags_link_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-b", out); /* 62 a's */
+    CHECK(strlen(out) <= 63 && options_is_dns_label(out, strlen(out)));
 }

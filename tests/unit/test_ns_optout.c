@@ -1,6 +1,6 @@
-/* Unit tests for nsopt: opt-out by either label, changes reported once, namespaces without
+/* Unit tests for ns_optout: opt-out by either label, changes reported once, namespaces without
  * a label never kept, a relist that drops or keeps a namespace, and overlapping relists. */
-#include "nsopt.h"
+#include "cache/ns_optout.h"
 #include "unit.h"
 
 #include <stdio.h>
@@ -18,7 +18,7 @@ static void ns_changed(void *arg, const char *ns)
 }
 
 /* A Namespace event: labels is "" or JSON members such as "\"replicated\":\"false\"". */
-static void set(nsopt *o, const char *ns, const char *labels, bool present)
+static void set(ns_optout *o, const char *ns, const char *labels, bool present)
 {
     char text[300];
     snprintf(text, sizeof text, "{\"metadata\":{\"name\":\"%s\",\"labels\":{%s}}}", ns, labels);
@@ -26,70 +26,70 @@ static void set(nsopt *o, const char *ns, const char *labels, bool present)
     json_doc_init(&doc);
     char err[64];
     if (json_parse(&doc, text, strlen(text), err, sizeof err) == 0)
-        nsopt_set(o, &doc, 0, present);
+        ns_optout_set(o, &doc, 0, present);
     json_doc_free(&doc);
 }
 
-#define SYNC_FALSE "\"" NSOPT_LABEL "\":\"false\""
-#define ALIAS_FALSE "\"" NSOPT_ALIAS_LABEL "\":\"false\""
+#define SYNC_FALSE "\"" NS_OPTOUT_LABEL "\":\"false\""
+#define ALIAS_FALSE "\"" NS_OPTOUT_ALIAS_LABEL "\":\"false\""
 #define BOTH_FALSE SYNC_FALSE "," ALIAS_FALSE
 
-UNIT_TEST(nsopt_watch_events)
+UNIT_TEST(ns_optout_watch_events)
 {
     ns_rec r = {""};
-    nsopt o;
-    nsopt_init(&o, ns_changed, &r);
-    CHECK(!nsopt_out(&o, "a"));
-    CHECK(!nsopt_out(NULL, "a"));
+    ns_optout o;
+    ns_optout_init(&o, ns_changed, &r);
+    CHECK(!ns_optout_out(&o, "a"));
+    CHECK(!ns_optout_out(NULL, "a"));
     set(&o, "a", SYNC_FALSE, true);
-    CHECK(nsopt_out(&o, "a"));
+    CHECK(ns_optout_out(&o, "a"));
     set(&o, "a", BOTH_FALSE, true); /* already out: no new report */
     set(&o, "a", ALIAS_FALSE, true);
-    CHECK(nsopt_out(&o, "a"));          /* the alias still holds it */
-    set(&o, "a", "\"" NSOPT_LABEL "\":\"true\"", true);
-    CHECK(!nsopt_out(&o, "a"));
+    CHECK(ns_optout_out(&o, "a"));          /* the alias still holds it */
+    set(&o, "a", "\"" NS_OPTOUT_LABEL "\":\"true\"", true);
+    CHECK(!ns_optout_out(&o, "a"));
     CHECK_STR_EQ(r.log, "a a ");
     /* Namespaces without an opt-out label pass by and are not kept. */
     set(&o, "plain", "", true);
     set(&o, "other", "\"team\":\"x\"", true);
-    CHECK(smap_count(&o.ns) == 0);
+    CHECK(strmap_count(&o.ns) == 0);
     set(&o, "b", ALIAS_FALSE, true);
     set(&o, "b", ALIAS_FALSE, false); /* deleted */
-    CHECK(!nsopt_out(&o, "b") && smap_count(&o.ns) == 0);
-    nsopt_free(&o);
+    CHECK(!ns_optout_out(&o, "b") && strmap_count(&o.ns) == 0);
+    ns_optout_free(&o);
 }
 
-UNIT_TEST(nsopt_relist)
+UNIT_TEST(ns_optout_relist)
 {
     ns_rec r = {""};
-    nsopt o;
-    nsopt_init(&o, ns_changed, &r);
+    ns_optout o;
+    ns_optout_init(&o, ns_changed, &r);
     set(&o, "a", SYNC_FALSE, true);
     set(&o, "b", SYNC_FALSE, true);
     r.log[0] = '\0';
-    nsopt_list_begin(&o);
+    ns_optout_list_begin(&o);
     set(&o, "a", "", true); /* restated without its label */
     set(&o, "b", ALIAS_FALSE, true);
     set(&o, "c", SYNC_FALSE, true);
     set(&o, "d", "", true);
-    nsopt_list_end(&o);
-    CHECK(!nsopt_out(&o, "a"));
-    CHECK(nsopt_out(&o, "b"));
-    CHECK(nsopt_out(&o, "c"));
-    CHECK(!nsopt_out(&o, "d"));
+    ns_optout_list_end(&o);
+    CHECK(!ns_optout_out(&o, "a"));
+    CHECK(ns_optout_out(&o, "b"));
+    CHECK(ns_optout_out(&o, "c"));
+    CHECK(!ns_optout_out(&o, "d"));
     CHECK(strstr(r.log, "a ") != NULL);
     CHECK(strstr(r.log, "c ") != NULL);
     CHECK(strstr(r.log, "b ") == NULL);
-    CHECK(smap_count(&o.ns) == 2);
+    CHECK(strmap_count(&o.ns) == 2);
     /* A relist begun over an unfinished one reports against the state before both. */
     r.log[0] = '\0';
-    nsopt_list_begin(&o);
+    ns_optout_list_begin(&o);
     set(&o, "b", "", true);
-    nsopt_list_begin(&o);
+    ns_optout_list_begin(&o);
     set(&o, "b", SYNC_FALSE, true);
-    nsopt_list_end(&o);
-    CHECK(nsopt_out(&o, "b"));
-    CHECK(!nsopt_out(&o, "c")); /* not restated by the list that finished */
+    ns_optout_list_end(&o);
+    CHECK(ns_optout_out(&o, "b"));
+    CHECK(!ns_optout_out(&o, "c")); /* not restated by the list that finished */
     CHECK_STR_EQ(r.log, "c ");
-    nsopt_free(&o);
+    ns_optout_free(&o);
 }

@@ -1,6 +1,6 @@
-/* Unit tests for cfg: flag syntax, durations, namespace lists, and the errors a user
+/* Unit tests for options: flag syntax, durations, namespace lists, and the errors a user
  * sees for each kind of mistake. */
-#include "cfg.h"
+#include "controller/options.h"
 #include "unit.h"
 
 #include <stdint.h>
@@ -10,10 +10,10 @@
 static uint64_t duration_ms(const char *text)
 {
     uint64_t ms = UINT64_MAX;
-    return cfg_parse_duration_ms(text, &ms) == 0 ? ms : UINT64_MAX;
+    return options_parse_duration_ms(text, &ms) == 0 ? ms : UINT64_MAX;
 }
 
-UNIT_TEST(cfg_duration_units)
+UNIT_TEST(options_duration_units)
 {
     CHECK(duration_ms("30s") == 30000);
     CHECK(duration_ms("1m") == 60000);
@@ -25,7 +25,7 @@ UNIT_TEST(cfg_duration_units)
     CHECK(duration_ms("0.5s") == 500);
 }
 
-UNIT_TEST(cfg_duration_rejects_malformed)
+UNIT_TEST(options_duration_rejects_malformed)
 {
     const char *bad[] = {"", "30", "s", "1x", "1.s5", "-5s", "5 s", "1m-", "0s", ".s", "1.5", "ms", "3sm"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -34,43 +34,43 @@ UNIT_TEST(cfg_duration_rejects_malformed)
     CHECK(duration_ms("100000000h") == UINT64_MAX);
 }
 
-UNIT_TEST(cfg_dns_label)
+UNIT_TEST(options_dns_label)
 {
-    CHECK(cfg_is_dns_label("default", 7));
-    CHECK(cfg_is_dns_label("a-1", 3));
-    CHECK(!cfg_is_dns_label("", 0));
-    CHECK(!cfg_is_dns_label("-a", 2));
-    CHECK(!cfg_is_dns_label("a-", 2));
-    CHECK(!cfg_is_dns_label("A", 1));
-    CHECK(!cfg_is_dns_label("a.b", 3));
+    CHECK(options_is_dns_label("default", 7));
+    CHECK(options_is_dns_label("a-1", 3));
+    CHECK(!options_is_dns_label("", 0));
+    CHECK(!options_is_dns_label("-a", 2));
+    CHECK(!options_is_dns_label("a-", 2));
+    CHECK(!options_is_dns_label("A", 1));
+    CHECK(!options_is_dns_label("a.b", 3));
     char long_name[65];
     memset(long_name, 'a', 64);
     long_name[64] = '\0';
-    CHECK(cfg_is_dns_label(long_name, 63));
-    CHECK(!cfg_is_dns_label(long_name, 64));
+    CHECK(options_is_dns_label(long_name, 63));
+    CHECK(!options_is_dns_label(long_name, 64));
 }
 
-UNIT_TEST(cfg_defaults)
+UNIT_TEST(options_defaults)
 {
     char *argv[] = {"svclink"};
-    cfg_options o;
+    options o;
     char err[256];
-    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(argv), argv, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.sync_interval_ms == 30000);
     CHECK(o.kubeconfig_path == NULL);
     CHECK(o.included_namespace_count == 0);
     CHECK(!o.sync_services_to_local_cluster);
-    cfg_free(&o);
+    options_free(&o);
 }
 
-UNIT_TEST(cfg_all_flags_both_syntaxes)
+UNIT_TEST(options_all_flags_both_syntaxes)
 {
     char *argv[] = {"svclink", "--sync-interval=45s", "--kubeconfig", "/tmp/kc",
                     "-included-namespaces=prod,default", "--included-namespaces", "staging,prod",
                     "--sync-services-to-local-cluster"};
-    cfg_options o;
+    options o;
     char err[256];
-    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(argv), argv, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.sync_interval_ms == 45000);
     CHECK_STR_EQ(o.kubeconfig_path, "/tmp/kc");
     CHECK(o.included_namespace_count == 3);
@@ -80,32 +80,32 @@ UNIT_TEST(cfg_all_flags_both_syntaxes)
         CHECK_STR_EQ(o.included_namespaces[2], "staging");
     }
     CHECK(o.sync_services_to_local_cluster);
-    cfg_free(&o);
+    options_free(&o);
     CHECK(o.included_namespaces == NULL);
 }
 
-UNIT_TEST(cfg_bool_explicit_false)
+UNIT_TEST(options_bool_explicit_false)
 {
     char *argv[] = {"svclink", "--sync-services-to-local-cluster=true",
                     "--sync-services-to-local-cluster=false"};
-    cfg_options o;
+    options o;
     char err[256];
-    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(argv), argv, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(!o.sync_services_to_local_cluster);
-    cfg_free(&o);
+    options_free(&o);
 }
 
 /* Each bad command line must fail and the message must name the culprit. */
 static void expect_error(int argc, char **argv, const char *needle)
 {
-    cfg_options o;
+    options o;
     char err[256];
-    CHECK(cfg_parse(argc, argv, &o, err, sizeof err) == CFG_ERROR);
+    CHECK(options_parse(argc, argv, &o, err, sizeof err) == OPTIONS_ERROR);
     CHECK(strstr(err, needle) != NULL);
-    cfg_free(&o);
+    options_free(&o);
 }
 
-UNIT_TEST(cfg_errors_name_the_problem)
+UNIT_TEST(options_errors_name_the_problem)
 {
     char *a1[] = {"svclink", "--included-namespaces=default,kube-system"};
     expect_error(ARGC(a1), a1, "kube-system");
@@ -129,18 +129,18 @@ UNIT_TEST(cfg_errors_name_the_problem)
     expect_error(ARGC(a10), a10, "empty");
 }
 
-UNIT_TEST(cfg_help_and_version)
+UNIT_TEST(options_help_and_version)
 {
     char *h[] = {"svclink", "--sync-interval=30s", "--help"};
     char *v[] = {"svclink", "--version"};
-    cfg_options o;
+    options o;
     char err[256];
-    CHECK(cfg_parse(ARGC(h), h, &o, err, sizeof err) == CFG_HELP);
-    cfg_free(&o);
-    CHECK(cfg_parse(ARGC(v), v, &o, err, sizeof err) == CFG_VERSION);
-    cfg_free(&o);
+    CHECK(options_parse(ARGC(h), h, &o, err, sizeof err) == OPTIONS_HELP);
+    options_free(&o);
+    CHECK(options_parse(ARGC(v), v, &o, err, sizeof err) == OPTIONS_VERSION);
+    options_free(&o);
     char usage[4096];
-    cfg_usage(usage, sizeof usage);
+    options_usage(usage, sizeof usage);
     const char *flags[] = {"--sync-interval", "--kubeconfig", "--included-namespaces",
                            "--sync-services-to-local-cluster", "--service-cidrs", "--allowed-cidrs",
                            "--status-interval", "--max-services-per-link",
@@ -150,32 +150,32 @@ UNIT_TEST(cfg_help_and_version)
         CHECK(strstr(usage, flags[i]) != NULL);
 }
 
-UNIT_TEST(cfg_leader_election_and_http_flags)
+UNIT_TEST(options_leader_election_and_http_flags)
 {
-    cfg_options o;
+    options o;
     char err[256];
     char *const defaults[] = {"svclink"};
-    CHECK(cfg_parse(1, defaults, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(1, defaults, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(!o.leader_elect && o.lease_duration_ms == 15000 && o.renew_deadline_ms == 10000 &&
           o.retry_period_ms == 2000);
     CHECK_STR_EQ(o.lease_name, "svclink");
     CHECK(o.lease_namespace == NULL && o.http_address == NULL && !o.log_json);
-    cfg_free(&o);
+    options_free(&o);
     char *const all[] = {"svclink", "--leader-elect", "--leader-elect-namespace=ops", "--leader-elect-name",
                          "svclink.leader", "--leader-elect-identity=pod-1", "--leader-elect-lease-duration=6s",
                          "--leader-elect-renew-deadline=4s", "--leader-elect-retry-period=1s",
                          "--http-address=[::1]:9090", "--log-format=json", "--log-level=debug"};
-    CHECK(cfg_parse(ARGC(all), all, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(all), all, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.leader_elect && o.lease_duration_ms == 6000 && o.renew_deadline_ms == 4000 && o.retry_period_ms == 1000);
     CHECK_STR_EQ(o.lease_namespace, "ops");
     CHECK_STR_EQ(o.lease_name, "svclink.leader");
     CHECK_STR_EQ(o.lease_identity, "pod-1");
     CHECK_STR_EQ(o.http_address, "[::1]:9090");
     CHECK(o.log_json && o.log_level == 0);
-    cfg_free(&o);
+    options_free(&o);
 }
 
-UNIT_TEST(cfg_leader_election_errors_name_the_flag)
+UNIT_TEST(options_leader_election_errors_name_the_flag)
 {
     struct {
         const char *arg, *want;
@@ -193,63 +193,63 @@ UNIT_TEST(cfg_leader_election_errors_name_the_flag)
         {"--log-level=loud", "--log-level: \"loud\" is not one of"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        cfg_options o;
+        options o;
         char err[256];
         char *const argv[] = {"svclink", (char *)cases[i].arg};
-        if (cfg_parse(2, argv, &o, err, sizeof err) != CFG_ERROR || strstr(err, cases[i].want) == NULL)
+        if (options_parse(2, argv, &o, err, sizeof err) != OPTIONS_ERROR || strstr(err, cases[i].want) == NULL)
             unit_fail(__FILE__, __LINE__, cases[i].arg);
-        cfg_free(&o);
+        options_free(&o);
     }
 }
 
-UNIT_TEST(cfg_split_host_port_forms)
+UNIT_TEST(options_split_host_port_forms)
 {
     char host[64];
     uint16_t port = 0;
-    CHECK(cfg_split_host_port(":8080", host, sizeof host, &port) == 0 && host[0] == '\0' && port == 8080);
-    CHECK(cfg_split_host_port("127.0.0.1:0", host, sizeof host, &port) == 0 && port == 0);
+    CHECK(options_split_host_port(":8080", host, sizeof host, &port) == 0 && host[0] == '\0' && port == 8080);
+    CHECK(options_split_host_port("127.0.0.1:0", host, sizeof host, &port) == 0 && port == 0);
     CHECK_STR_EQ(host, "127.0.0.1");
-    CHECK(cfg_split_host_port("[fd00::1]:65535", host, sizeof host, &port) == 0 && port == 65535);
+    CHECK(options_split_host_port("[fd00::1]:65535", host, sizeof host, &port) == 0 && port == 65535);
     CHECK_STR_EQ(host, "fd00::1");
-    CHECK(cfg_split_host_port("localhost:80", host, sizeof host, &port) == 0);
-    CHECK(cfg_split_host_port("x:", host, sizeof host, &port) == -1);
-    CHECK(cfg_split_host_port("[::1]80", host, sizeof host, &port) == -1);
-    CHECK(cfg_split_host_port("x:65536", host, sizeof host, &port) == -1);
-    CHECK(cfg_split_host_port("x:8a", host, sizeof host, &port) == -1);
-    CHECK(cfg_split_host_port("host-name-that-is-too-long-for-the-buffer-of-this-test-0123456789:1", host,
+    CHECK(options_split_host_port("localhost:80", host, sizeof host, &port) == 0);
+    CHECK(options_split_host_port("x:", host, sizeof host, &port) == -1);
+    CHECK(options_split_host_port("[::1]80", host, sizeof host, &port) == -1);
+    CHECK(options_split_host_port("x:65536", host, sizeof host, &port) == -1);
+    CHECK(options_split_host_port("x:8a", host, sizeof host, &port) == -1);
+    CHECK(options_split_host_port("host-name-that-is-too-long-for-the-buffer-of-this-test-0123456789:1", host,
                               sizeof host, &port) == -1);
 }
 
 /* svclink (Go)'s own Deployment args, as its manifest and README give them, start svclink
  * with the same meaning. */
-UNIT_TEST(cfg_go_deployment_args_work)
+UNIT_TEST(options_go_deployment_args_work)
 {
     char *argv[] = {"svclink", "--sync-interval=30s", "--sync-services-to-local-cluster=false",
                     "--kubeconfig=/etc/kc", "--included-namespaces=default,production,staging"};
-    cfg_options o;
+    options o;
     char err[256];
-    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(argv), argv, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.sync_interval_ms == 30000 && !o.sync_services_to_local_cluster);
     CHECK_STR_EQ(o.kubeconfig_path, "/etc/kc");
     CHECK(o.included_namespace_count == 3 && o.klog_flag_count == 0);
-    cfg_free(&o);
+    options_free(&o);
     /* pflag booleans take Go's strconv.ParseBool spellings. */
     char *b[] = {"svclink", "--sync-services-to-local-cluster=True", "--sync-interval", "1m"};
-    CHECK(cfg_parse(ARGC(b), b, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(b), b, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.sync_services_to_local_cluster && o.sync_interval_ms == 60000);
-    cfg_free(&o);
+    options_free(&o);
     char *c[] = {"svclink", "--sync-services-to-local-cluster=F"};
-    CHECK(cfg_parse(ARGC(c), c, &o, err, sizeof err) == CFG_RUN && !o.sync_services_to_local_cluster);
-    cfg_free(&o);
+    CHECK(options_parse(ARGC(c), c, &o, err, sizeof err) == OPTIONS_RUN && !o.sync_services_to_local_cluster);
+    options_free(&o);
 }
 
-UNIT_TEST(cfg_klog_flags_accepted_and_listed)
+UNIT_TEST(options_klog_flags_accepted_and_listed)
 {
     char *argv[] = {"svclink", "-v=4", "--v", "2", "--logtostderr", "--alsologtostderr=false",
                     "-logtostderr=true", "--log-dir=/tmp", "--vmodule=foo=3", "--sync-interval=45s"};
-    cfg_options o;
+    options o;
     char err[256];
-    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(argv), argv, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.sync_interval_ms == 45000);
     CHECK(o.klog_flag_count == 7);
     if (o.klog_flag_count == 7) {
@@ -265,25 +265,25 @@ UNIT_TEST(cfg_klog_flags_accepted_and_listed)
     }
     /* klog flags change nothing of svclink's own settings. */
     CHECK(o.log_level == 1 && !o.log_json);
-    cfg_free(&o);
-    CHECK(cfg_is_klog_flag("--skip_headers") && cfg_is_klog_flag("--skip-headers"));
-    CHECK(!cfg_is_klog_flag("--vv") && !cfg_is_klog_flag("--log") && !cfg_is_klog_flag("v"));
+    options_free(&o);
+    CHECK(options_is_klog_flag("--skip_headers") && options_is_klog_flag("--skip-headers"));
+    CHECK(!options_is_klog_flag("--vv") && !options_is_klog_flag("--log") && !options_is_klog_flag("v"));
 }
 
-UNIT_TEST(cfg_klog_flags_many_are_counted)
+UNIT_TEST(options_klog_flags_many_are_counted)
 {
     char *argv[12] = {"svclink"};
     for (int i = 1; i < 12; i++)
         argv[i] = "-v=1";
-    cfg_options o;
+    options o;
     char err[256];
-    CHECK(cfg_parse(12, argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(12, argv, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.klog_flag_count == 11);
-    CHECK_STR_EQ(o.klog_flags[CFG_MAX_KLOG_FLAGS - 1].arg, "-v=1");
-    cfg_free(&o);
+    CHECK_STR_EQ(o.klog_flags[OPTIONS_MAX_KLOG_FLAGS - 1].arg, "-v=1");
+    options_free(&o);
 }
 
-UNIT_TEST(cfg_klog_flag_values_checked)
+UNIT_TEST(options_klog_flag_values_checked)
 {
     char *a1[] = {"svclink", "-v", "--kubeconfig=/x"};
     expect_error(ARGC(a1), a1, "klog verbosity");
@@ -296,19 +296,19 @@ UNIT_TEST(cfg_klog_flag_values_checked)
     char *a5[] = {"svclink", "--vmodules=x"};
     expect_error(ARGC(a5), a5, "unknown flag");
 }
-UNIT_TEST(cfg_address_policy_and_status_interval_flags)
+UNIT_TEST(options_address_policy_and_status_interval_flags)
 {
-    cfg_options o;
+    options o;
     char err[256];
     char *none[] = {"svclink"};
-    CHECK(cfg_parse(ARGC(none), none, &o, err, sizeof err) == CFG_RUN);
-    CHECK(o.status_interval_ms == CFG_DEFAULT_STATUS_INTERVAL_MS && o.service_cidrs.n == 0 && o.allowed_cidrs.n == 0);
-    cfg_free(&o);
+    CHECK(options_parse(ARGC(none), none, &o, err, sizeof err) == OPTIONS_RUN);
+    CHECK(o.status_interval_ms == OPTIONS_DEFAULT_STATUS_INTERVAL_MS && o.service_cidrs.n == 0 && o.allowed_cidrs.n == 0);
+    options_free(&o);
     char *a[] = {"svclink", "--service-cidrs=10.96.0.0/12,fd00:96::/112", "--allowed-cidrs", "10.244.0.0/14",
                  "--allowed-cidrs=192.0.2.7", "--status-interval=250ms"};
-    CHECK(cfg_parse(ARGC(a), a, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(a), a, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.service_cidrs.n == 2 && o.allowed_cidrs.n == 2 && o.status_interval_ms == 250);
-    cfg_free(&o);
+    options_free(&o);
     CHECK(o.service_cidrs.n == 0 && o.service_cidrs.v == NULL);
     char *b1[] = {"svclink", "--service-cidrs=10.96.0.0/33"};
     expect_error(ARGC(b1), b1, "--service-cidrs");
@@ -319,50 +319,50 @@ UNIT_TEST(cfg_address_policy_and_status_interval_flags)
     char *b4[] = {"svclink", "--status-interval=2h"};
     expect_error(ARGC(b4), b4, "range");
 }
-UNIT_TEST(cfg_link_budgets)
+UNIT_TEST(options_link_budgets)
 {
-    cfg_options o;
+    options o;
     char err[256];
     char *const defaults[] = {"svclink"};
-    CHECK(cfg_parse(1, defaults, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(1, defaults, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.max_services_per_link == 10000 && o.max_endpoints_per_link == 100000);
-    cfg_free(&o);
+    options_free(&o);
     char *const set[] = {"svclink", "--max-services-per-link=5", "--max-endpoints-per-link", "100000000"};
-    CHECK(cfg_parse(ARGC(set), set, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(set), set, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.max_services_per_link == 5 && o.max_endpoints_per_link == 100000000);
-    cfg_free(&o);
+    options_free(&o);
     const char *bad[] = {"--max-services-per-link=0", "--max-services-per-link=-1", "--max-services-per-link=1k",
                          "--max-endpoints-per-link=100000001", "--max-endpoints-per-link=99999999999999999999",
                          "--max-endpoints-per-link="};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *const argv[] = {"svclink", (char *)bad[i]};
-        if (cfg_parse(2, argv, &o, err, sizeof err) != CFG_ERROR || strstr(err, "is not a count from 1") == NULL)
+        if (options_parse(2, argv, &o, err, sizeof err) != OPTIONS_ERROR || strstr(err, "is not a count from 1") == NULL)
             unit_fail(__FILE__, __LINE__, bad[i]);
-        cfg_free(&o);
+        options_free(&o);
     }
 }
 
-UNIT_TEST(cfg_peer_flags)
+UNIT_TEST(options_peer_flags)
 {
     char *argv[] = {"svclink", "--kubeconfig-dir", "/etc/kubeconfigs", "--trusted-kubeconfig-dir",
                     "--no-clusterlinks=true", "--excluded-namespaces=tmp,dev", "--excluded-namespaces", "dev"};
-    cfg_options o;
+    options o;
     char err[256];
-    CHECK(cfg_parse(ARGC(argv), argv, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(argv), argv, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK_STR_EQ(o.kubeconfig_dir, "/etc/kubeconfigs");
     CHECK(o.trusted_kubeconfig_dir);
     CHECK(o.no_clusterlinks);
     CHECK(!o.sync_services_given);
     CHECK(o.excluded_namespace_count == 2);
-    cfg_free(&o);
+    options_free(&o);
     CHECK(o.excluded_namespaces == NULL);
     char *given[] = {"svclink", "--sync-services-to-local-cluster=false"};
-    CHECK(cfg_parse(ARGC(given), given, &o, err, sizeof err) == CFG_RUN);
+    CHECK(options_parse(ARGC(given), given, &o, err, sizeof err) == OPTIONS_RUN);
     CHECK(o.sync_services_given && !o.sync_services_to_local_cluster);
-    cfg_free(&o);
+    options_free(&o);
 }
 
-UNIT_TEST(cfg_peer_flags_errors)
+UNIT_TEST(options_peer_flags_errors)
 {
     char *a1[] = {"svclink", "--no-clusterlinks"};
     expect_error(ARGC(a1), a1, "--kubeconfig-dir");

@@ -1,15 +1,15 @@
 /* Unit tests for plan, the pure reconcile step: one case per row of the sync contract, fed
- * real JSON through rcache and lview, and each plan applied to the view to check convergence. */
-#include "plan.h"
-#include "svcbody.h"
+ * real JSON through remote_cache and main_view, and each plan applied to the view to check convergence. */
+#include "reconcile/plan.h"
+#include "write/svc_body.h"
 #include "unit.h"
 
 #include <stdlib.h>
 
 /* A world: the local view and up to three links with their caches and rules. */
 typedef struct {
-    lview view;
-    rcache cache[3];
+    main_view view;
+    remote_cache cache[3];
     linkspec spec[3];
     filter_rules rules[3];
     plan_link links[3];
@@ -28,11 +28,11 @@ static void tp_init(tp_world *w, size_t nlinks)
 {
     static const char *const names[3] = {"cluster-a", "cluster-b", "cluster-c"};
     memset(w, 0, sizeof *w);
-    lview_init(&w->view, NULL, NULL);
+    main_view_init(&w->view, NULL, NULL);
     w->view.svcs_synced = w->view.slices_synced = true;
     w->nlinks = nlinks;
     for (size_t i = 0; i < nlinks; i++) {
-        rcache_init(&w->cache[i], NULL, NULL);
+        remote_cache_init(&w->cache[i], NULL, NULL);
         w->spec[i].enabled = true;
         filter_rules_init(&w->rules[i], &w->spec[i], &w->global);
         w->links[i] = (plan_link){.name = names[i], .mode = PLAN_MANAGE, .rules = &w->rules[i],
@@ -42,9 +42,9 @@ static void tp_init(tp_world *w, size_t nlinks)
 
 static void tp_free(tp_world *w)
 {
-    lview_free(&w->view);
+    main_view_free(&w->view);
     for (size_t i = 0; i < w->nlinks; i++)
-        rcache_free(&w->cache[i]);
+        remote_cache_free(&w->cache[i]);
 }
 
 static int tp_remote(tp_world *w, size_t link, char kind, const char *text)
@@ -53,7 +53,7 @@ static int tp_remote(tp_world *w, size_t link, char kind, const char *text)
     char err[128];
     int rc = tp_doc(&doc, text);
     if (rc == 0)
-        rc = rcache_upsert(&w->cache[link], kind, &doc, 0, err, sizeof err);
+        rc = remote_cache_upsert(&w->cache[link], kind, &doc, 0, err, sizeof err);
     json_doc_free(&doc);
     return rc;
 }
@@ -62,7 +62,7 @@ static void tp_remote_delete(tp_world *w, size_t link, char kind, const char *te
 {
     json_doc doc;
     if (tp_doc(&doc, text) == 0)
-        rcache_delete(&w->cache[link], kind, &doc, 0);
+        remote_cache_delete(&w->cache[link], kind, &doc, 0);
     json_doc_free(&doc);
 }
 
@@ -70,7 +70,7 @@ static void tp_local(tp_world *w, char kind, const char *text)
 {
     json_doc doc;
     if (tp_doc(&doc, text) == 0)
-        lview_upsert(&w->view, kind, &doc, 0);
+        main_view_upsert(&w->view, kind, &doc, 0);
     json_doc_free(&doc);
 }
 
@@ -95,13 +95,13 @@ static void tp_apply(tp_world *w, const plan_output *out)
     for (size_t i = 0; i < out->nactions; i++) {
         const plan_action *a = &out->actions[i];
         if (a->kind == PLAN_DELETE_SLICE) {
-            lview_record_slice(&w->view, a->observed->ns, a->observed->name, NULL, -1);
+            main_view_record_slice(&w->view, a->observed->ns, a->observed->name, NULL, -1);
         } else if (a->kind == PLAN_WRITE_SLICE) {
             char *body = NULL;
             size_t len = 0;
             json_doc doc;
             if (slice_desc_write(&a->desc, NULL, &body, &len) == 0 && tp_doc(&doc, body) == 0)
-                lview_record_slice(&w->view, a->desc.ns, a->desc.name, &doc, 0);
+                main_view_record_slice(&w->view, a->desc.ns, a->desc.name, &doc, 0);
             json_doc_free(&doc);
             free(body);
         }
@@ -126,7 +126,7 @@ static bool tp_converge(tp_world *w, const char *ns, const char *svc)
 static int64_t tp_endpoints_of(const tp_world *w, const char *ns, const char *svc, const char *link)
 {
     int64_t n = 0;
-    for (const lview_slice *s = lview_slices_of(&w->view, ns, svc); s != NULL; s = s->next) {
+    for (const main_view_slice *s = main_view_slices_of(&w->view, ns, svc); s != NULL; s = s->next) {
         if (strcmp(s->link, link) == 0)
             n += s->neps;
     }
@@ -196,7 +196,7 @@ UNIT_TEST(plan_keep_mode_touches_nothing_and_empty_mode_removes)
     CHECK(tp_count(&out, PLAN_DELETE_SLICE) == 1 && out.ncounts == 1 && out.counts[0].endpoints == 0);
     plan_output_free(&out);
     CHECK(tp_converge(&w, "demo", "web"));
-    CHECK(lview_slices_of(&w.view, "demo", "web") == NULL);
+    CHECK(main_view_slices_of(&w.view, "demo", "web") == NULL);
     tp_free(&w);
 }
 
@@ -316,7 +316,7 @@ static void tp_local_delete(tp_world *w, const char *text)
 {
     json_doc doc;
     if (tp_doc(&doc, text) == 0)
-        lview_delete(&w->view, 's', &doc, 0);
+        main_view_delete(&w->view, 's', &doc, 0);
     json_doc_free(&doc);
 }
 
@@ -449,7 +449,7 @@ UNIT_TEST(plan_mirrors_external_name_services)
     tp_local_delete(&w, TP_CREATED("demo", "db", "cluster-a", "{}"));
     CHECK(tp_plan(&w, "demo", "db", &out) == 0);
     a = tp_first(&out, PLAN_CREATE_SERVICE);
-    CHECK(a != NULL && a->rsvc->external_name == NULL && !(a->rsvc->flags & RC_EXTERNAL_NAME));
+    CHECK(a != NULL && a->rsvc->external_name == NULL && !(a->rsvc->flags & REMOTE_EXTERNAL_NAME));
     plan_output_free(&out);
     /* And back: a ClusterIP one svclink made becomes an ExternalName through a delete. */
     tp_local(&w, 's', TP_CREATED("demo", "db", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
@@ -534,7 +534,7 @@ UNIT_TEST(plan_creates_headless_and_replaces_on_a_clusterip_change)
     CHECK(tp_plan(&w, "demo", "db", &out) == 0);
     const plan_action *a = tp_first(&out, PLAN_CREATE_SERVICE);
     CHECK(a != NULL);
-    char *body = a != NULL ? svcbody_service("demo", "db", a->rsvc, NULL, false, &(size_t){0}) : NULL;
+    char *body = a != NULL ? svc_body_service("demo", "db", a->rsvc, NULL, false, &(size_t){0}) : NULL;
     CHECK(body != NULL && strstr(body, "\"clusterIP\":\"None\"") != NULL);
     free(body);
     plan_output_free(&out);

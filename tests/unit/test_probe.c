@@ -1,14 +1,14 @@
 /* Unit tests for probe: k8s-svc-sync's /health and /ready beside svclink's own paths; /ready
  * also needs every link (but a disabled one) connected, and names the first that is not. */
-#include "clink.h"
-#include "probe.h"
+#include "link/cluster_link.h"
+#include "controller/probe.h"
 #include "unit.h"
 
 #include <stdlib.h>
 
 static int tpr_reply(const probe_view *v, const char *path, char *body, size_t n)
 {
-    hsrv_reply r = {0};
+    httpd_reply r = {0};
     probe_reply(v, path, &r);
     snprintf(body, n, "%s", r.body != NULL ? r.body : "");
     free(r.body);
@@ -18,9 +18,9 @@ static int tpr_reply(const probe_view *v, const char *path, char *body, size_t n
 UNIT_TEST(probe_health_and_ready_paths)
 {
     static const bool failing[3] = {false, false, false};
-    smap links;
-    smap_init(&links);
-    clink *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+    strmap links;
+    strmap_init(&links);
+    cluster_link *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
     CHECK(a != NULL && b != NULL);
     if (a == NULL || b == NULL) {
         free(a);
@@ -32,8 +32,8 @@ UNIT_TEST(probe_health_and_ready_paths)
     a->ready = true;
     b->name = bn;
     snprintf(b->reason, sizeof b->reason, "Unauthorized");
-    smap_put(&links, a->name, a, NULL);
-    smap_put(&links, b->name, b, NULL);
+    strmap_put(&links, a->name, a, NULL);
+    strmap_put(&links, b->name, b, NULL);
     probe_view v = {.links_synced = true, .svcs_synced = true, .slices_synced = true, .main_failing = failing,
                     .links = &links};
     char body[256];
@@ -51,7 +51,7 @@ UNIT_TEST(probe_health_and_ready_paths)
     CHECK_STR_EQ(body, "not ready: the main cluster's services are not synced\n");
     CHECK(tpr_reply(&v, "/readyz", body, sizeof body) == 503);
     CHECK(tpr_reply(&v, "/nope", body, sizeof body) == 404 && strstr(body, "/health, /ready") != NULL);
-    smap_free(&links);
+    strmap_free(&links);
     free(a);
     free(b);
 }

@@ -1,7 +1,7 @@
 /* Unit tests for slice: decoding remote slices (unsafe addresses dropped, FQDN ignored),
  * names (valid, short, distinct for colliding readable parts), and the hash being equal
  * for what we write and what we read back. */
-#include "slice.h"
+#include "cache/slice.h"
 #include "unit.h"
 
 #include <stdlib.h>

@@ -1,51 +1,51 @@
-/* Unit tests for smap: insert, replace, delete, growth, and deleting while iterating. */
-#include "smap.h"
+/* Unit tests for strmap: insert, replace, delete, growth, and deleting while iterating. */
+#include "base/strmap.h"
 #include "unit.h"
 
 #include <stdio.h>
 
-UNIT_TEST(smap_put_get_replace_delete)
+UNIT_TEST(strmap_put_get_replace_delete)
 {
-    smap m;
-    smap_init(&m);
+    strmap m;
+    strmap_init(&m);
     int a = 1, b = 2;
     void *old = &a;
-    CHECK(smap_get(&m, "x") == NULL);
-    CHECK(smap_del(&m, "x") == NULL);
-    CHECK(smap_put(&m, "x", &a, &old) == 0 && old == NULL);
-    CHECK(smap_put(&m, "x", &b, &old) == 0 && old == &a);
-    CHECK(smap_get(&m, "x") == &b && smap_count(&m) == 1);
-    CHECK(smap_put(&m, "", &a, NULL) == 0 && smap_get(&m, "") == &a);
-    CHECK(smap_del(&m, "x") == &b && smap_get(&m, "x") == NULL && smap_count(&m) == 1);
-    smap_free(&m);
-    CHECK(smap_count(&m) == 0);
+    CHECK(strmap_get(&m, "x") == NULL);
+    CHECK(strmap_del(&m, "x") == NULL);
+    CHECK(strmap_put(&m, "x", &a, &old) == 0 && old == NULL);
+    CHECK(strmap_put(&m, "x", &b, &old) == 0 && old == &a);
+    CHECK(strmap_get(&m, "x") == &b && strmap_count(&m) == 1);
+    CHECK(strmap_put(&m, "", &a, NULL) == 0 && strmap_get(&m, "") == &a);
+    CHECK(strmap_del(&m, "x") == &b && strmap_get(&m, "x") == NULL && strmap_count(&m) == 1);
+    strmap_free(&m);
+    CHECK(strmap_count(&m) == 0);
 }
 
-UNIT_TEST(smap_grows_and_iterates_with_deletion)
+UNIT_TEST(strmap_grows_and_iterates_with_deletion)
 {
-    smap m;
-    smap_init(&m);
+    strmap m;
+    strmap_init(&m);
     char key[32];
     static int values[5000];
     for (int i = 0; i < 5000; i++) {
         snprintf(key, sizeof key, "ns/svc-%d", i);
         values[i] = i;
-        CHECK(smap_put(&m, key, &values[i], NULL) == 0);
+        CHECK(strmap_put(&m, key, &values[i], NULL) == 0);
     }
-    CHECK(smap_count(&m) == 5000);
+    CHECK(strmap_count(&m) == 5000);
     int found = 0;
     for (int i = 0; i < 5000; i++) {
         snprintf(key, sizeof key, "ns/svc-%d", i);
-        int *v = smap_get(&m, key);
+        int *v = strmap_get(&m, key);
         found += v != NULL && *v == i;
     }
     CHECK(found == 5000);
     size_t seen = 0;
-    for (smap_iter it = smap_iter_start(&m); smap_iter_ok(&it); smap_iter_next(&it)) {
+    for (strmap_iter it = strmap_iter_start(&m); strmap_iter_ok(&it); strmap_iter_next(&it)) {
         seen++;
         if (*(int *)it.e->value % 2 == 0)
-            smap_del(&m, it.e->key);
+            strmap_del(&m, it.e->key);
     }
-    CHECK(seen == 5000 && smap_count(&m) == 2500);
-    smap_free(&m);
+    CHECK(seen == 5000 && strmap_count(&m) == 2500);
+    strmap_free(&m);
 }

@@ -1,7 +1,7 @@
 /* Unit tests for url: every kind of host, ports, path prefixes, and each way a server
  * URL is refused, with messages that keep credentials out. */
 #include "unit.h"
-#include "url.h"
+#include "kubeconfig/url.h"
 
 static int url_try(const char *text, url_parts *u, char *err)
 {

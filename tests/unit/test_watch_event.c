@@ -1,136 +1,136 @@
-/* Unit tests for watchev: each event type, ERROR Status fields and 410 detection, every
+/* Unit tests for watch_event: each event type, ERROR Status fields and 410 detection, every
  * malformed envelope, line endings, one doc reused across events, plain Status bodies. */
-#include "watchev.h"
+#include "kube/watch_event.h"
 #include "unit.h"
 
 #include <stdlib.h>
 
-static char watchev_t_err[256];
+static char watch_event_t_err[256];
 
-static int watchev_t_decode(json_doc *doc, const char *line, watchev_event *ev)
+static int watch_event_t_decode(json_doc *doc, const char *line, watch_event_event *ev)
 {
-    watchev_t_err[0] = '\0';
-    return watchev_decode(line, strlen(line), doc, ev, watchev_t_err, sizeof watchev_t_err);
+    watch_event_t_err[0] = '\0';
+    return watch_event_decode(line, strlen(line), doc, ev, watch_event_t_err, sizeof watch_event_t_err);
 }
 
 /* Decodes a line that must fail and checks the message mentions want. */
-static bool watchev_t_fails(const char *line, const char *want)
+static bool watch_event_t_fails(const char *line, const char *want)
 {
     json_doc doc;
     json_doc_init(&doc);
-    watchev_event ev;
-    int r = watchev_t_decode(&doc, line, &ev);
+    watch_event_event ev;
+    int r = watch_event_t_decode(&doc, line, &ev);
     json_doc_free(&doc);
-    bool ok = r == -1 && strstr(watchev_t_err, want) != NULL && ev.type == WATCHEV_NONE &&
+    bool ok = r == -1 && strstr(watch_event_t_err, want) != NULL && ev.type == WATCH_EVENT_NONE &&
               ev.object == -1 && ev.resource_version[0] == '\0';
     if (!ok)
-        fprintf(stderr, "watchev: %s -> %d \"%s\" (wanted \"%s\")\n", line, r, watchev_t_err, want);
+        fprintf(stderr, "watch_event: %s -> %d \"%s\" (wanted \"%s\")\n", line, r, watch_event_t_err, want);
     return ok;
 }
 
-UNIT_TEST(watchev_added_modified_deleted)
+UNIT_TEST(watch_event_added_modified_deleted)
 {
     static const struct {
         const char *line;
-        watchev_type type;
+        watch_event_type type;
         const char *rv;
     } cases[] = {
         {"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Service\",\"apiVersion\":\"v1\",\"metadata\":"
          "{\"name\":\"web\",\"namespace\":\"shop\",\"resourceVersion\":\"1001\"},\"spec\":{}}}",
-         WATCHEV_ADDED, "1001"},
+         WATCH_EVENT_ADDED, "1001"},
         {"{\"object\":{\"metadata\":{\"resourceVersion\":\"1002\",\"name\":\"web\"}},\"type\":\"MODIFIED\"}",
-         WATCHEV_MODIFIED, "1002"},
+         WATCH_EVENT_MODIFIED, "1002"},
         {"{\"type\":\"DELETED\",\"object\":{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"web-1\","
          "\"resourceVersion\":\"1003\",\"deletionTimestamp\":\"2024-05-01T10:00:00Z\"}}}",
-         WATCHEV_DELETED, "1003"},
+         WATCH_EVENT_DELETED, "1003"},
         /* Opaque: not necessarily a number, escapes decoded. */
         {"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"a/b\\u0033-\\\"x\"}}}",
-         WATCHEV_ADDED, "a/b3-\"x"},
+         WATCH_EVENT_ADDED, "a/b3-\"x"},
     };
     json_doc doc;
     json_doc_init(&doc);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        watchev_event ev;
-        CHECK(watchev_t_decode(&doc, cases[i].line, &ev) == 0);
+        watch_event_event ev;
+        CHECK(watch_event_t_decode(&doc, cases[i].line, &ev) == 0);
         CHECK(ev.type == cases[i].type);
         CHECK_STR_EQ(ev.resource_version, cases[i].rv);
         CHECK(json_is_object(&doc, ev.object));
         CHECK(json_str_eq(&doc, json_path(&doc, ev.object, "metadata", "resourceVersion", NULL),
                           cases[i].rv));
-        CHECK(!watchev_is_gone(&ev) && !ev.initial_events_end);
+        CHECK(!watch_event_is_gone(&ev) && !ev.initial_events_end);
         CHECK(ev.status.code == 0 && ev.status.reason[0] == '\0');
     }
     json_doc_free(&doc);
 }
 
-UNIT_TEST(watchev_bookmark)
+UNIT_TEST(watch_event_bookmark)
 {
     json_doc doc;
     json_doc_init(&doc);
-    watchev_event ev;
-    CHECK(watchev_t_decode(&doc,
+    watch_event_event ev;
+    CHECK(watch_event_t_decode(&doc,
                            "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"EndpointSlice\",\"apiVersion\":"
                            "\"discovery.k8s.io/v1\",\"metadata\":{\"resourceVersion\":\"12746\","
                            "\"creationTimestamp\":null}}}\n",
                            &ev) == 0);
-    CHECK(ev.type == WATCHEV_BOOKMARK && !ev.initial_events_end);
+    CHECK(ev.type == WATCH_EVENT_BOOKMARK && !ev.initial_events_end);
     CHECK_STR_EQ(ev.resource_version, "12746");
-    CHECK(watchev_t_decode(&doc,
+    CHECK(watch_event_t_decode(&doc,
                            "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Service\",\"apiVersion\":\"v1\","
                            "\"metadata\":{\"resourceVersion\":\"99\",\"annotations\":"
                            "{\"k8s.io/initial-events-end\":\"true\"}}}}",
                            &ev) == 0);
-    CHECK(ev.type == WATCHEV_BOOKMARK && ev.initial_events_end);
+    CHECK(ev.type == WATCH_EVENT_BOOKMARK && ev.initial_events_end);
     CHECK_STR_EQ(ev.resource_version, "99");
-    CHECK(watchev_t_fails("{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Service\",\"metadata\":{}}}",
+    CHECK(watch_event_t_fails("{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Service\",\"metadata\":{}}}",
                           "watch event BOOKMARK: object has no metadata.resourceVersion"));
     json_doc_free(&doc);
 }
 
-UNIT_TEST(watchev_error_expired)
+UNIT_TEST(watch_event_error_expired)
 {
     json_doc doc;
     json_doc_init(&doc);
-    watchev_event ev;
-    CHECK(watchev_t_decode(&doc,
+    watch_event_event ev;
+    CHECK(watch_event_t_decode(&doc,
                            "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
                            "\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource version: "
                            "123 (456)\",\"reason\":\"Expired\",\"code\":410}}\r\n",
                            &ev) == 0);
-    CHECK(ev.type == WATCHEV_ERROR && ev.status.code == 410);
+    CHECK(ev.type == WATCH_EVENT_ERROR && ev.status.code == 410);
     CHECK_STR_EQ(ev.status.reason, "Expired");
     CHECK_STR_EQ(ev.status.message, "too old resource version: 123 (456)");
     CHECK_STR_EQ(ev.resource_version, "");
-    CHECK(watchev_is_gone(&ev) && json_is_object(&doc, ev.object));
+    CHECK(watch_event_is_gone(&ev) && json_is_object(&doc, ev.object));
 
     /* Either signal alone is enough. */
-    CHECK(watchev_t_decode(&doc, "{\"type\":\"ERROR\",\"object\":{\"code\":410}}", &ev) == 0);
-    CHECK(watchev_is_gone(&ev) && ev.status.reason[0] == '\0');
-    CHECK(watchev_t_decode(&doc, "{\"type\":\"ERROR\",\"object\":{\"reason\":\"Gone\"}}", &ev) == 0);
-    CHECK(watchev_is_gone(&ev) && ev.status.code == 0);
-    CHECK(watchev_t_decode(&doc, "{\"type\":\"ERROR\",\"object\":{\"reason\":\"Expired\",\"code\":null}}",
+    CHECK(watch_event_t_decode(&doc, "{\"type\":\"ERROR\",\"object\":{\"code\":410}}", &ev) == 0);
+    CHECK(watch_event_is_gone(&ev) && ev.status.reason[0] == '\0');
+    CHECK(watch_event_t_decode(&doc, "{\"type\":\"ERROR\",\"object\":{\"reason\":\"Gone\"}}", &ev) == 0);
+    CHECK(watch_event_is_gone(&ev) && ev.status.code == 0);
+    CHECK(watch_event_t_decode(&doc, "{\"type\":\"ERROR\",\"object\":{\"reason\":\"Expired\",\"code\":null}}",
                            &ev) == 0);
-    CHECK(watchev_is_gone(&ev));
-    CHECK(watchev_t_decode(&doc,
+    CHECK(watch_event_is_gone(&ev));
+    CHECK(watch_event_t_decode(&doc,
                            "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"status\":\"Failure\","
                            "\"message\":\"etcdserver: request timed out\",\"reason\":\"InternalError\","
                            "\"code\":500}}",
                            &ev) == 0);
-    CHECK(!watchev_is_gone(&ev) && ev.status.code == 500);
+    CHECK(!watch_event_is_gone(&ev) && ev.status.code == 500);
     CHECK_STR_EQ(ev.status.reason, "InternalError");
     /* reason/message of the wrong type are left empty, not an error. */
-    CHECK(watchev_t_decode(&doc, "{\"type\":\"ERROR\",\"object\":{\"reason\":7,\"message\":[]}}", &ev) == 0);
+    CHECK(watch_event_t_decode(&doc, "{\"type\":\"ERROR\",\"object\":{\"reason\":7,\"message\":[]}}", &ev) == 0);
     CHECK(ev.status.reason[0] == '\0' && ev.status.message[0] == '\0');
     json_doc_free(&doc);
 
-    CHECK(watchev_t_fails("{\"type\":\"ERROR\",\"object\":{\"code\":\"410\"}}",
+    CHECK(watch_event_t_fails("{\"type\":\"ERROR\",\"object\":{\"code\":\"410\"}}",
                           "Status code \"410\" is not an integer"));
-    CHECK(watchev_t_fails("{\"type\":\"ERROR\",\"object\":{\"code\":410.5}}", "not an integer"));
-    CHECK(watchev_t_fails("{\"type\":\"ERROR\",\"object\":{\"code\":4294967706}}", "not an integer"));
-    CHECK(watchev_t_fails("{\"type\":\"ERROR\"}", "watch event ERROR has no \"object\""));
+    CHECK(watch_event_t_fails("{\"type\":\"ERROR\",\"object\":{\"code\":410.5}}", "not an integer"));
+    CHECK(watch_event_t_fails("{\"type\":\"ERROR\",\"object\":{\"code\":4294967706}}", "not an integer"));
+    CHECK(watch_event_t_fails("{\"type\":\"ERROR\"}", "watch event ERROR has no \"object\""));
 }
 
-UNIT_TEST(watchev_error_long_text_truncated_safely)
+UNIT_TEST(watch_event_error_long_text_truncated_safely)
 {
     /* message: 600 x U+00E9 (2 bytes each, escaped and raw alternately): cut at 510 bytes. */
     size_t cap = 8192, o = 0;
@@ -147,66 +147,66 @@ UNIT_TEST(watchev_error_long_text_truncated_safely)
     o += (size_t)snprintf(line + o, cap - o, "\"}}");
     json_doc doc;
     json_doc_init(&doc);
-    watchev_event ev;
-    CHECK(watchev_decode(line, o, &doc, &ev, watchev_t_err, sizeof watchev_t_err) == 0);
-    CHECK(strlen(ev.status.message) == WATCHEV_MESSAGE_SIZE - 2);
-    CHECK(memcmp(ev.status.message + WATCHEV_MESSAGE_SIZE - 4, "\xc3\xa9", 2) == 0);
-    CHECK(strlen(ev.status.reason) == WATCHEV_REASON_SIZE - 1 && ev.status.code == 403);
+    watch_event_event ev;
+    CHECK(watch_event_decode(line, o, &doc, &ev, watch_event_t_err, sizeof watch_event_t_err) == 0);
+    CHECK(strlen(ev.status.message) == WATCH_EVENT_MESSAGE_SIZE - 2);
+    CHECK(memcmp(ev.status.message + WATCH_EVENT_MESSAGE_SIZE - 4, "\xc3\xa9", 2) == 0);
+    CHECK(strlen(ev.status.reason) == WATCH_EVENT_REASON_SIZE - 1 && ev.status.code == 403);
     /* An embedded \u0000 keeps the text before it. */
-    CHECK(watchev_t_decode(&doc, "{\"type\":\"ERROR\",\"object\":{\"message\":\"abc\\u0000def\"}}", &ev) == 0);
+    CHECK(watch_event_t_decode(&doc, "{\"type\":\"ERROR\",\"object\":{\"message\":\"abc\\u0000def\"}}", &ev) == 0);
     CHECK_STR_EQ(ev.status.message, "abc");
     json_doc_free(&doc);
     free(line);
 }
 
-UNIT_TEST(watchev_malformed_envelopes)
+UNIT_TEST(watch_event_malformed_envelopes)
 {
-    CHECK(watchev_t_fails("", "not valid JSON: empty document"));
-    CHECK(watchev_t_fails("{\"type\":\"ADDED\",", "not valid JSON: unexpected end of input"));
-    CHECK(watchev_t_fails("[]", "not a JSON object"));
-    CHECK(watchev_t_fails("{\"object\":{}}", "has no \"type\""));
-    CHECK(watchev_t_fails("{\"type\":\"FOO\",\"object\":{}}", "unknown watch event type \"FOO\""));
-    CHECK(watchev_t_fails("{\"type\":\"added\",\"object\":{}}", "unknown watch event type \"added\""));
-    CHECK(watchev_t_fails("{\"type\":1,\"object\":{}}", "unknown watch event type 1"));
-    CHECK(watchev_t_fails("{\"type\":\"ADDEDADDEDADDEDADDEDADDEDADDEDADDEDADDEDADDED\",\"object\":{}}",
+    CHECK(watch_event_t_fails("", "not valid JSON: empty document"));
+    CHECK(watch_event_t_fails("{\"type\":\"ADDED\",", "not valid JSON: unexpected end of input"));
+    CHECK(watch_event_t_fails("[]", "not a JSON object"));
+    CHECK(watch_event_t_fails("{\"object\":{}}", "has no \"type\""));
+    CHECK(watch_event_t_fails("{\"type\":\"FOO\",\"object\":{}}", "unknown watch event type \"FOO\""));
+    CHECK(watch_event_t_fails("{\"type\":\"added\",\"object\":{}}", "unknown watch event type \"added\""));
+    CHECK(watch_event_t_fails("{\"type\":1,\"object\":{}}", "unknown watch event type 1"));
+    CHECK(watch_event_t_fails("{\"type\":\"ADDEDADDEDADDEDADDEDADDEDADDEDADDEDADDEDADDED\",\"object\":{}}",
                           "unknown watch event type \"ADDEDADDEDADDEDADDEDADDEDADDEDADDEDADDE..."));
-    CHECK(watchev_t_fails("{\"type\":\"\\u001b[31m\",\"object\":{}}", "unknown watch event type \"\\u001b[31m\""));
-    CHECK(watchev_t_fails("{\"type\":\"ADDED\"}", "watch event ADDED has no \"object\""));
-    CHECK(watchev_t_fails("{\"type\":\"ADDED\",\"object\":[]}", "\"object\" [] is not a JSON object"));
-    CHECK(watchev_t_fails("{\"type\":\"MODIFIED\",\"object\":null}", "is not a JSON object"));
-    CHECK(watchev_t_fails("{\"type\":\"DELETED\",\"object\":\"x\"}", "is not a JSON object"));
-    CHECK(watchev_t_fails("{\"type\":\"ADDED\",\"object\":{}}",
+    CHECK(watch_event_t_fails("{\"type\":\"\\u001b[31m\",\"object\":{}}", "unknown watch event type \"\\u001b[31m\""));
+    CHECK(watch_event_t_fails("{\"type\":\"ADDED\"}", "watch event ADDED has no \"object\""));
+    CHECK(watch_event_t_fails("{\"type\":\"ADDED\",\"object\":[]}", "\"object\" [] is not a JSON object"));
+    CHECK(watch_event_t_fails("{\"type\":\"MODIFIED\",\"object\":null}", "is not a JSON object"));
+    CHECK(watch_event_t_fails("{\"type\":\"DELETED\",\"object\":\"x\"}", "is not a JSON object"));
+    CHECK(watch_event_t_fails("{\"type\":\"ADDED\",\"object\":{}}",
                           "watch event ADDED: object has no metadata.resourceVersion"));
-    CHECK(watchev_t_fails("{\"type\":\"ADDED\",\"object\":{\"metadata\":[]}}", "no metadata.resourceVersion"));
-    CHECK(watchev_t_fails("{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"resourceVersion\":123}}}",
+    CHECK(watch_event_t_fails("{\"type\":\"ADDED\",\"object\":{\"metadata\":[]}}", "no metadata.resourceVersion"));
+    CHECK(watch_event_t_fails("{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"resourceVersion\":123}}}",
                           "metadata.resourceVersion 123 is not a string"));
-    CHECK(watchev_t_fails("{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"resourceVersion\":\"\"}}}",
+    CHECK(watch_event_t_fails("{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"resourceVersion\":\"\"}}}",
                           "metadata.resourceVersion is empty"));
-    CHECK(watchev_t_fails("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"1\\u00002\"}}}",
+    CHECK(watch_event_t_fails("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"1\\u00002\"}}}",
                           "holds \\u0000"));
-    CHECK(watchev_t_fails("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"1\"}}} x",
+    CHECK(watch_event_t_fails("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"1\"}}} x",
                           "after the JSON value"));
 }
 
-UNIT_TEST(watchev_resource_version_length_limit)
+UNIT_TEST(watch_event_resource_version_length_limit)
 {
     char line[256], rv[80];
     memset(rv, '7', sizeof rv);
-    rv[WATCHEV_RV_SIZE - 1] = '\0'; /* exactly the limit */
+    rv[WATCH_EVENT_RV_SIZE - 1] = '\0'; /* exactly the limit */
     snprintf(line, sizeof line, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"%s\"}}}", rv);
     json_doc doc;
     json_doc_init(&doc);
-    watchev_event ev;
-    CHECK(watchev_t_decode(&doc, line, &ev) == 0);
+    watch_event_event ev;
+    CHECK(watch_event_t_decode(&doc, line, &ev) == 0);
     CHECK_STR_EQ(ev.resource_version, rv);
     json_doc_free(&doc);
-    rv[WATCHEV_RV_SIZE - 1] = '7';
-    rv[WATCHEV_RV_SIZE] = '\0';
+    rv[WATCH_EVENT_RV_SIZE - 1] = '7';
+    rv[WATCH_EVENT_RV_SIZE] = '\0';
     snprintf(line, sizeof line, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"%s\"}}}", rv);
-    CHECK(watchev_t_fails(line, "metadata.resourceVersion longer than 64 bytes"));
+    CHECK(watch_event_t_fails(line, "metadata.resourceVersion longer than 64 bytes"));
 }
 
-UNIT_TEST(watchev_line_endings)
+UNIT_TEST(watch_event_line_endings)
 {
     static const char *const ends[] = {"\n", "\r\n", "\r", " \n", ""};
     json_doc doc;
@@ -215,18 +215,18 @@ UNIT_TEST(watchev_line_endings)
         char line[128];
         snprintf(line, sizeof line, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"5\"}}}%s",
                  ends[i]);
-        watchev_event ev;
-        CHECK(watchev_t_decode(&doc, line, &ev) == 0 && ev.type == WATCHEV_ADDED);
+        watch_event_event ev;
+        CHECK(watch_event_t_decode(&doc, line, &ev) == 0 && ev.type == WATCH_EVENT_ADDED);
         CHECK_STR_EQ(ev.resource_version, "5");
     }
     json_doc_free(&doc);
     /* Two events on one line are not one event. */
-    CHECK(watchev_t_fails("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"5\"}}}\n"
+    CHECK(watch_event_t_fails("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"5\"}}}\n"
                           "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"6\"}}}",
                           "after the JSON value"));
 }
 
-UNIT_TEST(watchev_one_doc_across_a_stream)
+UNIT_TEST(watch_event_one_doc_across_a_stream)
 {
     /* A big event, then small ones, then a bad one, then a good one: all on one doc. */
     size_t cap = 1 << 20, o = 0;
@@ -242,44 +242,44 @@ UNIT_TEST(watchev_one_doc_across_a_stream)
     o += (size_t)snprintf(big + o, cap - o, "]}}\n");
     json_doc doc;
     json_doc_init(&doc);
-    watchev_event ev;
-    CHECK(watchev_decode(big, o, &doc, &ev, watchev_t_err, sizeof watchev_t_err) == 0);
-    CHECK(ev.type == WATCHEV_MODIFIED && json_len(&doc, json_obj_get(&doc, ev.object, "endpoints")) == 5000);
+    watch_event_event ev;
+    CHECK(watch_event_decode(big, o, &doc, &ev, watch_event_t_err, sizeof watch_event_t_err) == 0);
+    CHECK(ev.type == WATCH_EVENT_MODIFIED && json_len(&doc, json_obj_get(&doc, ev.object, "endpoints")) == 5000);
     char line[128];
     for (int i = 0; i < 100; i++) {
         snprintf(line, sizeof line, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"%d\"}}}\n",
                  1000 + i);
-        CHECK(watchev_t_decode(&doc, line, &ev) == 0);
+        CHECK(watch_event_t_decode(&doc, line, &ev) == 0);
         char want[16];
         snprintf(want, sizeof want, "%d", 1000 + i);
         CHECK_STR_EQ(ev.resource_version, want);
     }
     CHECK(doc.cap < 1024); /* the big event's tokens were given back */
-    CHECK(watchev_t_decode(&doc, "{\"type\":", &ev) == -1 && doc.count == 0);
-    CHECK(watchev_t_decode(&doc, "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"resourceVersion\":\"9\"}}}",
+    CHECK(watch_event_t_decode(&doc, "{\"type\":", &ev) == -1 && doc.count == 0);
+    CHECK(watch_event_t_decode(&doc, "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"resourceVersion\":\"9\"}}}",
                            &ev) == 0);
     CHECK_STR_EQ(ev.resource_version, "9");
     json_doc_free(&doc);
     free(big);
 }
 
-UNIT_TEST(watchev_decode_status_body)
+UNIT_TEST(watch_event_decode_status_body)
 {
     json_doc doc;
     json_doc_init(&doc);
-    watchev_status st;
+    watch_event_status st;
     const char *body = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
                        "\"message\":\"The provided continue parameter is too old to display a consistent "
                        "list result.\",\"reason\":\"Expired\",\"code\":410}";
-    CHECK(watchev_decode_status(body, strlen(body), &doc, &st, watchev_t_err, sizeof watchev_t_err) == 0);
-    CHECK(st.code == 410 && watchev_status_is_gone(&st));
+    CHECK(watch_event_decode_status(body, strlen(body), &doc, &st, watch_event_t_err, sizeof watch_event_t_err) == 0);
+    CHECK(st.code == 410 && watch_event_status_is_gone(&st));
     CHECK_STR_EQ(st.reason, "Expired");
     CHECK(strstr(st.message, "continue parameter is too old") != NULL);
     body = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":"
            "\"services \\\"web\\\" not found\",\"reason\":\"NotFound\",\"details\":{\"name\":\"web\","
            "\"kind\":\"services\"},\"code\":404}\n";
-    CHECK(watchev_decode_status(body, strlen(body), &doc, &st, watchev_t_err, sizeof watchev_t_err) == 0);
-    CHECK(st.code == 404 && !watchev_status_is_gone(&st));
+    CHECK(watch_event_decode_status(body, strlen(body), &doc, &st, watch_event_t_err, sizeof watch_event_t_err) == 0);
+    CHECK(st.code == 404 && !watch_event_status_is_gone(&st));
     CHECK_STR_EQ(st.message, "services \"web\" not found");
     CHECK_STR_EQ(st.reason, "NotFound");
 
@@ -295,21 +295,21 @@ UNIT_TEST(watchev_decode_status_body)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         st.code = 7;
-        int r = watchev_decode_status(bad[i].body, strlen(bad[i].body), &doc, &st, watchev_t_err,
-                                      sizeof watchev_t_err);
-        CHECK(r == -1 && strstr(watchev_t_err, bad[i].want) != NULL);
+        int r = watch_event_decode_status(bad[i].body, strlen(bad[i].body), &doc, &st, watch_event_t_err,
+                                      sizeof watch_event_t_err);
+        CHECK(r == -1 && strstr(watch_event_t_err, bad[i].want) != NULL);
         CHECK(st.code == 0 && st.reason[0] == '\0' && st.message[0] == '\0');
     }
     json_doc_free(&doc);
 }
 
-UNIT_TEST(watchev_type_names)
+UNIT_TEST(watch_event_type_names)
 {
-    CHECK_STR_EQ(watchev_type_name(WATCHEV_ADDED), "ADDED");
-    CHECK_STR_EQ(watchev_type_name(WATCHEV_MODIFIED), "MODIFIED");
-    CHECK_STR_EQ(watchev_type_name(WATCHEV_DELETED), "DELETED");
-    CHECK_STR_EQ(watchev_type_name(WATCHEV_BOOKMARK), "BOOKMARK");
-    CHECK_STR_EQ(watchev_type_name(WATCHEV_ERROR), "ERROR");
-    CHECK_STR_EQ(watchev_type_name(WATCHEV_NONE), "NONE");
-    CHECK_STR_EQ(watchev_type_name((watchev_type)99), "NONE");
+    CHECK_STR_EQ(watch_event_type_name(WATCH_EVENT_ADDED), "ADDED");
+    CHECK_STR_EQ(watch_event_type_name(WATCH_EVENT_MODIFIED), "MODIFIED");
+    CHECK_STR_EQ(watch_event_type_name(WATCH_EVENT_DELETED), "DELETED");
+    CHECK_STR_EQ(watch_event_type_name(WATCH_EVENT_BOOKMARK), "BOOKMARK");
+    CHECK_STR_EQ(watch_event_type_name(WATCH_EVENT_ERROR), "ERROR");
+    CHECK_STR_EQ(watch_event_type_name(WATCH_EVENT_NONE), "NONE");
+    CHECK_STR_EQ(watch_event_type_name((watch_event_type)99), "NONE");
 }

@@ -1,7 +1,7 @@
 /* Unit tests for x509san: IP SAN matching on real certificates made with openssl (one with
  * DNS and IP SANs, one without a SAN), and every truncation of the DER input. */
 #include "unit.h"
-#include "x509san.h"
+#include "net/x509san.h"
 
 #include <stdlib.h>
 
