@@ -123,8 +123,6 @@ int options_namespace_list_add(const char *flag, const char *list, size_t max, c
 /* Frees what options_namespace_list_add built and empties the list. */
 void options_namespace_list_free(char ***names, size_t *count);
 
-/* True when name is a valid Kubernetes namespace name (an RFC 1123 DNS label). */
-bool options_is_dns_label(const char *name, size_t len);
 
 /* True when flag ("--name", with '-' or '_' between words) is one klog registers. */
 bool options_is_klog_flag(const char *flag);

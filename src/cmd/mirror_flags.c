@@ -1,6 +1,7 @@
 /* mirror_flags: parses and checks `svclink mirror`'s flags (k8s-svc-sync's, plus the common
  * leader-election, HTTP, log and resync flags through options_parse_command). */
 #include "cmd/mirror_flags.h"
+#include "base/k8sname.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ static int mirror_flags_namespace(const char *flag, const char *value, char *err
         text_errorf(err, errlen, "%s: one namespace, not a list (run one svclink mirror per namespace pair)", flag);
         return -1;
     }
-    if (!options_is_dns_label(value, strlen(value))) {
+    if (!k8sname_is_dns_label(value, strlen(value))) {
         text_errorf(err, errlen, "%s: \"%.80s\" is not a valid namespace name (lowercase letters, digits and '-', at "
                                 "most 63 characters)", flag, value);
         return -1;
@@ -104,7 +105,7 @@ static int mirror_flags_apply(void *arg, const char *flag, const char *value, ch
     if (slot == NULL) { /* --link-name */
         if (mirror_flags_once(flag, m->link_name[0] ? m->link_name : NULL, err, errlen) != 0)
             return -1;
-        if (!options_is_dns_label(value, strlen(value))) {
+        if (!k8sname_is_dns_label(value, strlen(value))) {
             text_errorf(err, errlen, "--link-name: \"%.80s\" is not a DNS label (lowercase letters, digits and '-', "
                                     "at most 63 characters)", value);
             return -1;

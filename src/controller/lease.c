@@ -1,6 +1,7 @@
 /* lease: leader election on a coordination.k8s.io/v1 Lease. The Lease is watched, so a
  * released or expired Lease is taken at once; writes are compare-and-swap on resourceVersion. */
 #include "controller/lease.h"
+#include "base/k8sname.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,7 +411,7 @@ void lease_default_namespace(const char *fallback, char *out, size_t cap)
     char ns[80] = "";
     if (fgets(ns, sizeof ns, f) != NULL) {
         ns[strcspn(ns, "\r\n")] = '\0';
-        if (options_is_dns_label(ns, strlen(ns)))
+        if (k8sname_is_dns_label(ns, strlen(ns)))
             snprintf(out, cap, "%s", ns);
     }
     fclose(f);

@@ -1,6 +1,7 @@
 /* options: parses and validates svclink's command-line flags (Go/pflag conventions:
  * --flag=value or --flag value, booleans bare or =true/false, lists comma-separated). */
 #include "controller/options.h"
+#include "base/k8sname.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +12,6 @@
 /* 24 hours: a resync interval beyond that is surely a typo (e.g. "30h" meant "30s"). */
 #define OPTIONS_MAX_SYNC_INTERVAL_MS (24ull * 3600ull * 1000ull)
 #define OPTIONS_MIN_SYNC_INTERVAL_MS 1000ull
-
-bool options_is_dns_label(const char *name, size_t len)
-{
-    if (len == 0 || len > 63)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alnum && !(c == '-' && i != 0 && i != len - 1))
-            return false;
-    }
-    return true;
-}
 
 /* Unit multipliers in nanoseconds; "ms" precedes "m" so the longer suffix wins. */
 static const struct {
@@ -115,7 +103,7 @@ static bool options_list_has(char *const *names, size_t count, const char *name,
 static int options_namespace_add(const char *flag, const char *name, size_t len, size_t max, char ***names,
                              size_t *count, char *err, size_t errlen)
 {
-    if (!options_is_dns_label(name, len)) {
+    if (!k8sname_is_dns_label(name, len)) {
         text_errorf(err, errlen,
                    "%s: \"%.*s\" is not a valid namespace name%s (lowercase letters, digits and '-', "
                    "at most 63 characters)",
@@ -352,27 +340,11 @@ static int options_duration(const char *flag, const char *value, uint64_t min_ms
     return 0;
 }
 
-/* True when every dot-separated part of name is a DNS label (an RFC 1123 subdomain). */
-static bool options_is_dns_subdomain(const char *name, size_t len)
-{
-    if (len == 0 || len > 253)
-        return false;
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || name[i] == '.') {
-            if (!options_is_dns_label(name + start, i - start))
-                return false;
-            start = i + 1;
-        }
-    }
-    return true;
-}
-
 /* A Lease name is a DNS subdomain; a namespace name is a DNS label. */
 static int options_name(const char *flag, const char *value, bool subdomain, const char **out, char *err, size_t errlen)
 {
     size_t len = strlen(value);
-    if (!(subdomain ? options_is_dns_subdomain(value, len) : options_is_dns_label(value, len))) {
+    if (!(subdomain ? k8sname_is_dns_subdomain(value, len, K8SNAME_MAX_SUBDOMAIN) : k8sname_is_dns_label(value, len))) {
         text_errorf(err, errlen, "%s: \"%.80s\" is not a valid %s name", flag, value,
                    subdomain ? "Lease" : "namespace");
         return -1;

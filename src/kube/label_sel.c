@@ -1,6 +1,7 @@
 /* label_sel: label selectors validated the way the API server validates them, so a bad selector
  * is refused with its entry named instead of breaking the remote watch. */
 #include "kube/label_sel.h"
+#include "base/k8sname.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,22 +44,6 @@ int label_sel_valid_value(const char *s, size_t len)
     return 1;
 }
 
-static bool label_sel_valid_prefix(const char *s, size_t len)
-{
-    if (len == 0 || len > 253)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        bool edge = i == 0 || i == len - 1 || s[i - 1] == '.' || s[i + 1] == '.';
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-            continue;
-        if ((c == '-' || c == '.') && !edge)
-            continue;
-        return false;
-    }
-    return true;
-}
-
 int label_sel_valid_key(const char *s, size_t len)
 {
     const char *slash = memchr(s, '/', len);
@@ -66,7 +51,7 @@ int label_sel_valid_key(const char *s, size_t len)
         return len > 0 && label_sel_valid_value(s, len);
     size_t plen = (size_t)(slash - s);
     size_t nlen = len - plen - 1;
-    return label_sel_valid_prefix(s, plen) && nlen > 0 && label_sel_valid_value(slash + 1, nlen);
+    return k8sname_is_dns_subdomain(s, plen, K8SNAME_MAX_SUBDOMAIN) && nlen > 0 && label_sel_valid_value(slash + 1, nlen);
 }
 
 static void label_sel_put(label_sel_out *o, const char *s, size_t n)

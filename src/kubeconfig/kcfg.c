@@ -1,8 +1,8 @@
 /* kcfg: the entry points: a kubeconfig from text or a file is read into a kcfg_tree and
  * resolved by kcfg_select; the in-cluster config comes from the pod's service account. */
 #include "kubeconfig/kcfg.h"
+#include "base/k8sname.h"
 
-#include "controller/options.h"
 #include "kubeconfig/kcfg_cred.h"
 #include "kubeconfig/kcfg_err.h"
 #include "kubeconfig/kcfg_file.h"
@@ -149,7 +149,7 @@ static int kin_namespace(const char *path, kcfg_config *out, kcfg_error *err)
         return -1;
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
         text[--len] = '\0';
-    if (!options_is_dns_label((const char *)text, len) || strlen((const char *)text) != len) {
+    if (!k8sname_is_dns_label((const char *)text, len) || strlen((const char *)text) != len) {
         free(text);
         return KCFG_ERR_FAIL(err, KCFG_ERR_INVALID, "service account namespace file \"%s\" does not hold a namespace name",
                          kcfg_err_show(path, shown));

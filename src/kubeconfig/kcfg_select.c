@@ -1,13 +1,13 @@
 /* kcfg_select: selection in a kubeconfig: the top-level checks, then the context (named or
  * current-context), its cluster and its user, each found once by name in its list. */
 #include "kubeconfig/kcfg_select.h"
+#include "base/k8sname.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/b64.h"
-#include "controller/options.h"
 #include "kubeconfig/kcfg_cred.h"
 #include "kubeconfig/kcfg_err.h"
 #include "base/text.h"
@@ -141,7 +141,7 @@ static int kcontext_fields(const kcfg_node_ctx *c, const char *name, uint32_t bo
     if (*cluster == NULL)
         return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID, "%s names no cluster", where);
     /* The namespace ends up in API paths: only a valid name may get there. */
-    if (ns != NULL && !options_is_dns_label(ns, strlen(ns)))
+    if (ns != NULL && !k8sname_is_dns_label(ns, strlen(ns)))
         return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID, "%s: namespace \"%s\" is not a valid namespace name", where,
                          kcfg_err_show(ns, shown));
     return kcfg_node_dup(c, ns, &c->out->namespace_name);

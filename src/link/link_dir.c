@@ -1,6 +1,7 @@
 /* link_dir: polls a directory of kubeconfig files and turns each into a static link; stat
  * signatures decide when a file is read again, a content hash when its link is told. */
 #include "link/link_dir.h"
+#include "base/k8sname.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "controller/options.h"
 #include "base/log.h"
 #include "base/strmap.h"
 #include "base/text.h"
@@ -95,7 +95,7 @@ int link_dir_link_name(const char *file, char *out, size_t outlen, char *why, si
         out[i] = c;
     }
     out[len] = '\0';
-    if (!options_is_dns_label(out, len)) {
+    if (!k8sname_is_dns_label(out, len)) {
         text_errorf(why, whylen, "\"%s\" is not a DNS label (letters, digits and '-', not at the ends)", out);
         out[0] = '\0';
         return -1;

@@ -1,13 +1,13 @@
 /* linkspec: decodes and re-validates a ClusterLink object, applying the CRD's defaults, so
  * a link stored past an old CRD or written straight to etcd is refused with a message. */
 #include "spec/linkspec.h"
+#include "base/k8sname.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/options.h"
 #include "kube/label_sel.h"
 #include "base/text.h"
 
@@ -26,29 +26,6 @@ typedef struct {
 static bool ls_present(const json_doc *doc, int tok)
 {
     return tok >= 0 && !json_is_null(doc, tok);
-}
-
-static bool ls_alnum_lower(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* RFC 1123 subdomain as Kubernetes checks it: dot-separated parts of [-a-z0-9] that start
- * and end alphanumeric; only the whole (not each part) is bounded, by max. */
-static bool ls_is_dns_subdomain(const char *s, size_t len, size_t max)
-{
-    if (len == 0 || len > max)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        bool edge = i == 0 || i == len - 1 || s[i - 1] == '.' || s[i + 1] == '.';
-        if (ls_alnum_lower(c))
-            continue;
-        if ((c == '-' || c == '.') && !edge)
-            continue;
-        return false;
-    }
-    return true;
 }
 
 /* A Secret data key: [-._a-zA-Z0-9]+, at most 253, and not ".", ".." or "..anything"
@@ -128,7 +105,7 @@ static int ls_parse_name(const ls_ctx *c, int meta, linkspec *out)
     }
     if (ls_copy(c, tok, "metadata.name", LINKSPEC_MAX_NAME, buf, &len) < 0)
         return -1;
-    if (!ls_is_dns_subdomain(buf, len, LINKSPEC_MAX_NAME)) {
+    if (!k8sname_is_dns_subdomain(buf, len, LINKSPEC_MAX_NAME)) {
         text_errorf(c->err, c->errlen,
                    "metadata.name: %s is not a DNS subdomain (lowercase letters, digits, '-' "
                    "and '.')",
@@ -204,14 +181,14 @@ static int ls_check_item(const ls_ctx *c, const char *field, size_t i, int tok, 
             return -1;
         }
         size_t ns_len = (size_t)(slash - s);
-        if (!options_is_dns_label(s, ns_len)) {
+        if (!k8sname_is_dns_label(s, ns_len)) {
             text_errorf(c->err, c->errlen,
                        "spec.%s[%zu]: %s: the namespace is not a DNS label (lowercase letters, "
                        "digits and '-', at most 63 characters)",
                        field, i, json_quote(c->doc, tok, q));
             return -1;
         }
-        if (!options_is_dns_label(slash + 1, len - ns_len - 1)) {
+        if (!k8sname_is_dns_label(slash + 1, len - ns_len - 1)) {
             text_errorf(c->err, c->errlen,
                        "spec.%s[%zu]: %s: the service name is not a DNS label (lowercase "
                        "letters, digits and '-', at most 63 characters)",
@@ -220,7 +197,7 @@ static int ls_check_item(const ls_ctx *c, const char *field, size_t i, int tok, 
         }
         return 0;
     }
-    if (!options_is_dns_label(s, len)) {
+    if (!k8sname_is_dns_label(s, len)) {
         text_errorf(c->err, c->errlen,
                    "spec.%s[%zu]: %s is not a valid %s name (a DNS label: lowercase letters, "
                    "digits and '-', at most 63 characters)",
@@ -299,12 +276,12 @@ static int ls_parse_ref_field(const ls_ctx *c, int ref, const char *key, const c
 
 static bool ls_valid_namespace(const char *s, size_t len)
 {
-    return options_is_dns_label(s, len);
+    return k8sname_is_dns_label(s, len);
 }
 
 static bool ls_valid_secret_name(const char *s, size_t len)
 {
-    return ls_is_dns_subdomain(s, len, LINKSPEC_MAX_SUBDOMAIN);
+    return k8sname_is_dns_subdomain(s, len, LINKSPEC_MAX_SUBDOMAIN);
 }
 
 static int ls_parse_secret_ref(const ls_ctx *c, int ref, linkspec *out)
@@ -432,7 +409,7 @@ static int ls_map_name(const ls_ctx *c, int entry, const char *key, size_t i, ch
     }
     if (ls_copy(c, tok, path, 63, buf, &len) < 0)
         return -1;
-    if (!options_is_dns_label(buf, len)) {
+    if (!k8sname_is_dns_label(buf, len)) {
         text_errorf(c->err, c->errlen, "%s: %s is not a namespace name (a DNS label)", path,
                    json_quote(c->doc, tok, q));
         return -1;

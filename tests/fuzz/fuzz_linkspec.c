@@ -3,6 +3,7 @@
  * kubeconfig, and the filter rules built from it work. */
 #define _GNU_SOURCE /* memmem */
 #include "controller/options.h"
+#include "base/k8sname.h"
 #include "spec/filter.h"
 #include "json/json.h"
 #include "spec/linkspec.h"
@@ -19,12 +20,12 @@ static void fuzz_check_list(const linkspec_list *l, bool refs)
         const char *s = l->items[i];
         const char *slash = strchr(s, '/');
         if (!refs) {
-            if (!options_is_dns_label(s, strlen(s)))
+            if (!k8sname_is_dns_label(s, strlen(s)))
                 abort();
             continue;
         }
-        if (slash == NULL || !options_is_dns_label(s, (size_t)(slash - s)) ||
-            !options_is_dns_label(slash + 1, strlen(slash + 1)))
+        if (slash == NULL || !k8sname_is_dns_label(s, (size_t)(slash - s)) ||
+            !k8sname_is_dns_label(slash + 1, strlen(slash + 1)))
             abort();
     }
 }
@@ -42,7 +43,7 @@ static void fuzz_check_ok(const json_doc *doc, const linkspec *s)
     bool no_ref_fields = s->secret_namespace == NULL && s->secret_name == NULL && s->secret_key == NULL;
     if (s->has_secret_ref ? !ref_fields : !no_ref_fields)
         abort();
-    if (s->has_secret_ref && !options_is_dns_label(s->secret_namespace, strlen(s->secret_namespace)))
+    if (s->has_secret_ref && !k8sname_is_dns_label(s->secret_namespace, strlen(s->secret_namespace)))
         abort();
     if (s->stale_timeout_s > LINKSPEC_MAX_STALE_TIMEOUT_S || !linkspec_same_spec(s, s))
         abort();

@@ -1,6 +1,7 @@
 /* Unit tests for mirror_flags: svclink mirror's required flags, each error naming its flag, the
  * link and Lease names it derives, and the k8s-svc-sync label kept for created Services. */
 #include "cmd/mirror_flags.h"
+#include "base/k8sname.h"
 #include "unit.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -166,9 +167,9 @@ UNIT_TEST(mirror_flags_link_names)
         mirror_flags_link_name(cases[i].context, out);
         if (strcmp(out, cases[i].link) != 0)
             unit_fail(__FILE__, __LINE__, cases[i].context);
-        CHECK(options_is_dns_label(out, strlen(out)));
+        CHECK(k8sname_is_dns_label(out, strlen(out)));
     }
     char out[64];
     mirror_flags_link_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-b", out); /* 62 a's */
-    CHECK(strlen(out) <= 63 && options_is_dns_label(out, strlen(out)));
+    CHECK(strlen(out) <= 63 && k8sname_is_dns_label(out, strlen(out)));
 }

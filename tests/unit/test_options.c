@@ -1,6 +1,7 @@
 /* Unit tests for options: flag syntax, durations, namespace lists, and the errors a user
  * sees for each kind of mistake. */
 #include "controller/options.h"
+#include "base/k8sname.h"
 #include "unit.h"
 
 #include <stdint.h>
@@ -36,18 +37,18 @@ UNIT_TEST(options_duration_rejects_malformed)
 
 UNIT_TEST(options_dns_label)
 {
-    CHECK(options_is_dns_label("default", 7));
-    CHECK(options_is_dns_label("a-1", 3));
-    CHECK(!options_is_dns_label("", 0));
-    CHECK(!options_is_dns_label("-a", 2));
-    CHECK(!options_is_dns_label("a-", 2));
-    CHECK(!options_is_dns_label("A", 1));
-    CHECK(!options_is_dns_label("a.b", 3));
+    CHECK(k8sname_is_dns_label("default", 7));
+    CHECK(k8sname_is_dns_label("a-1", 3));
+    CHECK(!k8sname_is_dns_label("", 0));
+    CHECK(!k8sname_is_dns_label("-a", 2));
+    CHECK(!k8sname_is_dns_label("a-", 2));
+    CHECK(!k8sname_is_dns_label("A", 1));
+    CHECK(!k8sname_is_dns_label("a.b", 3));
     char long_name[65];
     memset(long_name, 'a', 64);
     long_name[64] = '\0';
-    CHECK(options_is_dns_label(long_name, 63));
-    CHECK(!options_is_dns_label(long_name, 64));
+    CHECK(k8sname_is_dns_label(long_name, 63));
+    CHECK(!k8sname_is_dns_label(long_name, 64));
 }
 
 UNIT_TEST(options_defaults)
