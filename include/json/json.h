@@ -7,10 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json/json_scan.h" /* JSON_HARD_MAX_DEPTH, the clamp of max_depth */
+
 /* Limits. A zero in json_doc.max_tokens / max_depth means the default. */
 #define JSON_DEFAULT_MAX_TOKENS 4000000 /* about 80 MB of tokens: far beyond any list page */
 #define JSON_DEFAULT_MAX_DEPTH 64       /* Kubernetes objects, managedFields included, stay < 30 */
-#define JSON_HARD_MAX_DEPTH 1024        /* max_depth is clamped to this */
 #define JSON_MAX_TEXT ((size_t)1 << 30) /* jsmn keeps offsets in int */
 
 /* Status codes of the value accessors and of json_writer.h's writer (0 is success). */

@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json/json.h"
+/* The deepest nesting any JSON document here may have: json_doc.max_depth is clamped to it,
+ * and the scanner keeps one bit per level. */
+#define JSON_HARD_MAX_DEPTH 1024
 
 /* Scan state, filled by json_scan_run: plain data, nothing to free. */
 typedef struct {

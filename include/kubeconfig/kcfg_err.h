@@ -3,7 +3,7 @@
 #ifndef SVCLINK_KUBECONFIG_KCFG_ERR_H
 #define SVCLINK_KUBECONFIG_KCFG_ERR_H
 
-#include "kubeconfig/kcfg.h"
+#include "kubeconfig/kcfg_types.h"
 #include "base/text.h"
 
 /* Bytes of one name a message shows. */

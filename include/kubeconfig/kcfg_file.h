@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kubeconfig/kcfg.h"
+#include "kubeconfig/kcfg_types.h"
 
 /* base_dir/path unless path is absolute or there is no base_dir; caller frees. NULL when
  * out of memory. */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kubeconfig/kcfg.h"
+#include "kubeconfig/kcfg_types.h"
 #include "kubeconfig/kcfg_tree.h"
 
 /* The walk over one tree: what the readers, the selection (kcfg_select) and the credential

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kubeconfig/kcfg.h"
+#include "kubeconfig/kcfg_types.h"
 
 #define KCFG_TREE_NONE UINT32_MAX
 
