@@ -9,19 +9,10 @@
 
 #include "json/json.h"
 #include "cache/slice.h"
+#include "cache/svc_ports.h"
 #include "base/strmap.h"
 
 enum { REMOTE_HEADLESS = 1, REMOTE_EXTERNAL_NAME = 2 };
-
-typedef struct {
-    /* Interned (intern), one reference each owned: they repeat across Services. */
-    const char *name;             /* "" when unnamed */
-    const char *app_protocol;     /* or NULL */
-    const char *target_port_name; /* or NULL (then target_port is a number, 0: unset) */
-    int32_t port;
-    int32_t target_port;
-    uint8_t protocol;       /* SLICE_PROTO_* */
-} remote_svc_port;
 
 /* A remote Service: only what filtering and local Service creation need. */
 typedef struct {
@@ -29,7 +20,7 @@ typedef struct {
     uint8_t ip_family_policy; /* 0 unset, 1 SingleStack, 2 PreferDualStack, 3 RequireDualStack */
     uint8_t ip_families[2]; /* 4 or 6, 0 unset */
     uint8_t mode;           /* svc_mode of its mode annotation (only that is kept) */
-    remote_svc_port *ports;
+    svc_port *ports;        /* owned (svc_ports_free) */
     uint16_t nports;
     char *external_name;    /* owned; spec.externalName of an ExternalName Service, else NULL */
     uint64_t hash;          /* of everything above, to see real changes */
@@ -99,11 +90,6 @@ void remote_cache_delete(remote_cache *c, char kind, const json_doc *doc, int ob
 
 const remote_group *remote_cache_group(const remote_cache *c, const char *ns, const char *name);
 
-/* Hash of a Service's ports (name, port, protocol, targetPort, appProtocol), equal for a
- * remote remote_svc and for a local Service JSON object with the same ports. */
-uint64_t remote_cache_ports_hash(const remote_svc_port *ports, size_t n);
-/* The same from a Service object; 0 and *out set, or -1 when its ports do not decode. */
-int remote_cache_ports_hash_json(const json_doc *doc, int svc_obj, uint64_t *out);
 /* Heap bytes held, roughly, for the footprint figures. */
 size_t remote_cache_bytes(const remote_cache *c);
 

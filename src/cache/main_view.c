@@ -8,7 +8,7 @@
 
 #include "cache/intern.h"
 #include "base/log.h"
-#include "cache/remote_cache.h"
+#include "cache/svc_ports.h"
 #include "cache/slice.h"
 #include "cache/svc_mode.h"
 
@@ -140,7 +140,7 @@ static void lv_upsert_svc(main_view *v, const json_doc *doc, int obj)
     fresh.headless = json_str_eq(doc, json_obj_get(doc, spec, "clusterIP"), "None");
     int td = json_obj_get(doc, spec, "trafficDistribution");
     fresh.prefer_close = json_str_eq(doc, td, "PreferClose") || json_str_eq(doc, td, "PreferSameZone");
-    if (remote_cache_ports_hash_json(doc, obj, &fresh.ports_hash) != 0)
+    if (svc_ports_hash_json(doc, obj, &fresh.ports_hash) != 0)
         fresh.ports_hash = 0;
     fresh.external = json_str_eq(doc, json_obj_get(doc, spec, "type"), "ExternalName");
     char ext[256] = "";

@@ -30,12 +30,7 @@ static void remote_svc_free(remote_svc *s)
 {
     if (s == NULL)
         return;
-    for (uint16_t i = 0; i < s->nports; i++) {
-        intern_put(s->ports[i].name);
-        intern_put(s->ports[i].app_protocol);
-        intern_put(s->ports[i].target_port_name);
-    }
-    free(s->ports);
+    svc_ports_free(s->ports, s->nports);
     free(s->external_name);
     free(s);
 }
@@ -118,63 +113,13 @@ static uint8_t remote_family(const json_doc *doc, int tok)
     return json_str_eq(doc, tok, "IPv4") ? 4 : json_str_eq(doc, tok, "IPv6") ? 6 : 0;
 }
 
-static int remote_parse_svc_ports(const json_doc *doc, int arr, remote_svc *s)
-{
-    int n = json_len(doc, arr);
-    if (n <= 0)
-        return 0;
-    if (n > SLICE_MAX_PORTS)
-        return -1;
-    s->ports = calloc((size_t)n, sizeof *s->ports);
-    if (s->ports == NULL)
-        return -1;
-    for (int t = json_arr_first(doc, arr); t >= 0; t = json_next(doc, t)) {
-        remote_svc_port *p = &s->ports[s->nports++];
-        int64_t v = 0;
-        int name = json_obj_get(doc, t, "name"), app = json_obj_get(doc, t, "appProtocol");
-        int proto = json_obj_get(doc, t, "protocol"), target = json_obj_get(doc, t, "targetPort");
-        if (json_int64(doc, json_obj_get(doc, t, "port"), &v) != 0 || v < 1 || v > 65535)
-            return -1;
-        p->port = (int32_t)v;
-        p->protocol = slice_protocol_parse(doc, proto);
-        p->name = json_is_string(doc, name) ? intern_json(doc, name) : intern_get("", 0);
-        if (p->name == NULL)
-            return -1;
-        if (json_is_string(doc, app) && (p->app_protocol = intern_json(doc, app)) == NULL)
-            return -1;
-        if (json_is_string(doc, target)) {
-            if ((p->target_port_name = intern_json(doc, target)) == NULL)
-                return -1;
-        } else if (json_int64(doc, target, &v) == 0 && v > 0 && v <= 65535) {
-            p->target_port = (int32_t)v;
-        }
-    }
-    return 0;
-}
-
-uint64_t remote_cache_ports_hash(const remote_svc_port *ports, size_t n)
-{
-    uint64_t h = STRMAP_FNV_OFFSET;
-    for (size_t i = 0; i < n; i++) {
-        const remote_svc_port *p = &ports[i];
-        h = strmap_fnv(h, p->name, strlen(p->name) + 1);
-        h = strmap_fnv(h, p->app_protocol ? p->app_protocol : "\x01", p->app_protocol ? strlen(p->app_protocol) + 1 : 2);
-        h = strmap_fnv(h, p->target_port_name ? p->target_port_name : "\x01",
-                     p->target_port_name ? strlen(p->target_port_name) + 1 : 2);
-        h = strmap_fnv(h, &p->port, sizeof p->port);
-        h = strmap_fnv(h, &p->target_port, sizeof p->target_port);
-        h = strmap_fnv(h, &p->protocol, 1);
-    }
-    return h;
-}
-
 static uint64_t remote_svc_hash(const remote_svc *s)
 {
     uint64_t h = strmap_fnv(STRMAP_FNV_OFFSET, &s->flags, 1);
     h = strmap_fnv(h, &s->ip_family_policy, 1);
     h = strmap_fnv(h, s->ip_families, 2);
     h = strmap_fnv(h, &s->mode, 1);
-    uint64_t ph = remote_cache_ports_hash(s->ports, s->nports);
+    uint64_t ph = svc_ports_hash(s->ports, s->nports);
     h = strmap_fnv(h, &ph, sizeof ph);
     return s->external_name != NULL ? strmap_fnv(h, s->external_name, strlen(s->external_name) + 1) : h;
 }
@@ -207,7 +152,7 @@ static remote_svc *remote_parse_svc(const json_doc *doc, int obj)
     int fams = json_obj_get(doc, spec, "ipFamilies"), f = json_arr_first(doc, fams);
     for (int i = 0; i < 2 && f >= 0; i++, f = json_next(doc, f))
         s->ip_families[i] = remote_family(doc, f);
-    if (remote_parse_svc_ports(doc, json_obj_get(doc, spec, "ports"), s) != 0) {
+    if (svc_ports_parse(doc, json_obj_get(doc, spec, "ports"), &s->ports, &s->nports) != 0) {
         remote_svc_free(s);
         return NULL;
     }
@@ -460,16 +405,6 @@ void remote_cache_delete(remote_cache *c, char kind, const json_doc *doc, int ob
     remote_slice *s = strmap_get(&c->slices, key);
     if (s != NULL)
         remote_drop_slice(c, key, s);
-}
-
-int remote_cache_ports_hash_json(const json_doc *doc, int svc_obj, uint64_t *out)
-{
-    remote_svc *s = remote_parse_svc(doc, svc_obj);
-    if (s == NULL)
-        return -1;
-    *out = remote_cache_ports_hash(s->ports, s->nports);
-    remote_svc_free(s);
-    return 0;
 }
 
 const remote_group *remote_cache_group(const remote_cache *c, const char *ns, const char *name)

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "kube/label_sel.h"
-#include "cache/main_view.h"
 #include "base/text.h"
 
 #define MIRROR_FLAGS_MAX_CONTEXT 253u

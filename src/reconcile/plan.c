@@ -308,7 +308,7 @@ static bool plan_service_held(const plan_input *in, const main_view_svc *local)
 
 static bool plan_service_differs(const main_view_svc *local, const remote_svc *r)
 {
-    if (local->ports_hash != remote_cache_ports_hash(r->ports, r->nports))
+    if (local->ports_hash != svc_ports_hash(r->ports, r->nports))
         return true;
     return local->external && local->external_hash != main_view_external_hash(r->external_name);
 }

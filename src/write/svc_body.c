@@ -13,7 +13,7 @@ static void svc_body_ports(json_writer *w, const remote_svc *r)
     json_writer_key(w, "ports");
     json_writer_array_begin(w);
     for (uint16_t i = 0; i < r->nports; i++) {
-        const remote_svc_port *p = &r->ports[i];
+        const svc_port *p = &r->ports[i];
         json_writer_object_begin(w);
         if (p->name[0] != '\0') {
             json_writer_member_string(w, "name", p->name);
