@@ -81,8 +81,7 @@ UNIT_TEST(addrpol_refuses_malformed_text)
                          "example.com", "10.0.0.0/0x8",
                          "1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:eeee:ffff:0000:1111"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (ta_parses(bad[i]))
-            unit_fail(__FILE__, __LINE__, bad[i]);
+        CHECK_MSG(!ta_parses(bad[i]), bad[i]);
     }
     /* A NUL inside the given length is refused, not cut short. */
     addrpol_cidr c;

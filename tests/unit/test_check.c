@@ -64,8 +64,7 @@ static void expect_error(int argc, char **argv, const char *want)
     check_args a;
     char err[256];
     CHECK(parse(argc, argv, &a, err, sizeof err) == CHECK_ARGS_ERROR);
-    if (strstr(err, want) == NULL)
-        unit_fail(__FILE__, __LINE__, want);
+    CHECK_MSG(strstr(err, want) != NULL, want);
     check_args_free(&a);
 }
 

@@ -42,8 +42,7 @@ UNIT_TEST(httpd_parse_refuses_malformed)
         "GET /\x01 HTTP/1.1\r\n\r\n",        "\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (httpd_parse(bad[i], m, p) != -1)
-            unit_fail(__FILE__, __LINE__, bad[i]);
+        CHECK_MSG(httpd_parse(bad[i], m, p) == -1, bad[i]);
     }
     char longpath[200];
     snprintf(longpath, sizeof longpath, "GET /%0100d HTTP/1.1\r\n\r\n", 0);

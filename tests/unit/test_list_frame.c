@@ -126,11 +126,10 @@ UNIT_TEST(list_frame_refuses_malformed_bodies)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         jf_seen s;
         char err[LIST_FRAME_ERROR_MAX];
-        if (jf_str(bad[i], &s, err, sizeof err) != -1 || err[0] == '\0') {
-            char what[80];
-            snprintf(what, sizeof what, "body %zu was accepted", i);
-            unit_fail(__FILE__, __LINE__, what);
-        }
+        char what[80];
+        snprintf(what, sizeof what, "body %zu was accepted", i);
+        bool refused = jf_str(bad[i], &s, err, sizeof err) == -1 && err[0] != '\0';
+        CHECK_MSG(refused, what);
     }
 }
 

@@ -91,8 +91,7 @@ UNIT_TEST(mirror_flags_bad_values_name_their_flag)
         mirror_flags m;
         char err[400];
         CHECK(tm_parse(argc, argv, NULL, &m, err, sizeof err) == OPTIONS_ERROR);
-        if (strncmp(err, cases[i].expect, strlen(cases[i].expect)) != 0)
-            unit_fail(__FILE__, __LINE__, cases[i].expect);
+        CHECK_MSG(strncmp(err, cases[i].expect, strlen(cases[i].expect)) == 0, cases[i].expect);
         mirror_flags_free(&m);
     }
 }
@@ -143,8 +142,7 @@ UNIT_TEST(mirror_flags_compat_label_only_for_key_equals_value)
         mirror_flags m;
         char err[400];
         CHECK(tm_parse(ARGC(argv), argv, NULL, &m, err, sizeof err) == OPTIONS_RUN);
-        if (strcmp(m.compat_key, cases[i].key) != 0 || strcmp(m.compat_value, cases[i].value) != 0)
-            unit_fail(__FILE__, __LINE__, cases[i].selector);
+        CHECK_MSG(strcmp(m.compat_key, cases[i].key) == 0 && strcmp(m.compat_value, cases[i].value) == 0, cases[i].selector);
         mirror_flags_free(&m);
     }
 }
@@ -165,8 +163,7 @@ UNIT_TEST(mirror_flags_link_names)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[64];
         mirror_flags_link_name(cases[i].context, out);
-        if (strcmp(out, cases[i].link) != 0)
-            unit_fail(__FILE__, __LINE__, cases[i].context);
+        CHECK_MSG(strcmp(out, cases[i].link) == 0, cases[i].context);
         CHECK(k8sname_is_dns_label(out, strlen(out)));
     }
     char out[64];

@@ -197,8 +197,8 @@ UNIT_TEST(options_leader_election_errors_name_the_flag)
         options o;
         char err[256];
         char *const argv[] = {"svclink", (char *)cases[i].arg};
-        if (options_parse(2, argv, &o, err, sizeof err) != OPTIONS_ERROR || strstr(err, cases[i].want) == NULL)
-            unit_fail(__FILE__, __LINE__, cases[i].arg);
+        CHECK_MSG(options_parse(2, argv, &o, err, sizeof err) == OPTIONS_ERROR && strstr(err, cases[i].want) != NULL,
+                  cases[i].arg);
         options_free(&o);
     }
 }
@@ -337,8 +337,8 @@ UNIT_TEST(options_link_budgets)
                          "--max-endpoints-per-link="};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *const argv[] = {"svclink", (char *)bad[i]};
-        if (options_parse(2, argv, &o, err, sizeof err) != OPTIONS_ERROR || strstr(err, "is not a count from 1") == NULL)
-            unit_fail(__FILE__, __LINE__, bad[i]);
+        CHECK_MSG(options_parse(2, argv, &o, err, sizeof err) == OPTIONS_ERROR && strstr(err, "is not a count from 1") != NULL,
+                  bad[i]);
         options_free(&o);
     }
 }

@@ -600,8 +600,7 @@ static void tp_set(addrpol_set *s, const char *list)
 {
     char err[200];
     addrpol_set_init(s);
-    if (addrpol_set_add_list(s, list, "test", err, sizeof err) != 0)
-        unit_fail(__FILE__, __LINE__, err);
+    CHECK_MSG(addrpol_set_add_list(s, list, "test", err, sizeof err) == 0, err);
 }
 
 static bool tp_has_drop(const plan_output *out, const char *link, const char *ip, addrpol_reason r)

@@ -13,6 +13,7 @@ static struct {
 static size_t unit_count;
 static char unit_first_failure[512];
 static bool unit_current_failed;
+static unsigned long unit_current_checks;
 
 void unit_register(const char *name, unit_fn fn)
 {
@@ -32,6 +33,11 @@ void unit_fail(const char *file, int line, const char *what)
     unit_current_failed = true;
 }
 
+void unit_checked(void)
+{
+    unit_current_checks++;
+}
+
 int main(int argc, char **argv)
 {
     const char *filter = argc > 1 ? argv[1] : NULL;
@@ -40,8 +46,11 @@ int main(int argc, char **argv)
         if (filter != NULL && strstr(unit_tests[i].name, filter) == NULL)
             continue;
         unit_current_failed = false;
+        unit_current_checks = 0;
         unit_tests[i].fn();
         ran++;
+        if (unit_current_checks == 0 && !unit_current_failed)
+            unit_fail("unit.c", __LINE__, "the test made no check");
         if (unit_current_failed) {
             failed++;
             printf("FAIL %s: %s\n", unit_tests[i].name, unit_first_failure);

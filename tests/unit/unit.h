@@ -12,6 +12,8 @@ typedef void (*unit_fn)(void);
 void unit_register(const char *name, unit_fn fn);
 /* Records a failed check; the first failure of a test is the one reported. */
 void unit_fail(const char *file, int line, const char *what);
+/* Counts a check made; a test that makes none fails, so it cannot pass by asserting nothing. */
+void unit_checked(void);
 
 #define UNIT_TEST(name)                                                                        \
     static void unit_test_##name(void);                                                        \
@@ -23,13 +25,23 @@ void unit_fail(const char *file, int line, const char *what);
 
 #define CHECK(cond)                                                                             \
     do {                                                                                        \
+        unit_checked();                                                                         \
         if (!(cond))                                                                            \
             unit_fail(__FILE__, __LINE__, #cond);                                               \
+    } while (0)
+
+/* CHECK with the message to report instead of the condition (a table case's name, say). */
+#define CHECK_MSG(cond, what)                                                                   \
+    do {                                                                                        \
+        unit_checked();                                                                         \
+        if (!(cond))                                                                            \
+            unit_fail(__FILE__, __LINE__, (what));                                              \
     } while (0)
 
 #define CHECK_STR_EQ(a, b)                                                                      \
     do {                                                                                        \
         const char *unit_a_ = (a), *unit_b_ = (b);                                              \
+        unit_checked();                                                                         \
         if (unit_a_ == NULL || unit_b_ == NULL || strcmp(unit_a_, unit_b_) != 0)                \
             unit_fail(__FILE__, __LINE__, #a " == " #b);                                        \
     } while (0)
