@@ -52,7 +52,6 @@ typedef struct main_view_slice {
     uint64_t hash;            /* slice_observe's hash of what is there */
     uint32_t neps;
     uint32_t gen;
-    bool pending;             /* a write of ours for it is in flight */
     bool foreign;             /* svclink (Go)'s layout (SLICE_CLASS_GO): hash is 0, and it
                                * goes once this link's own slices for the Service are written */
     char strs[];
@@ -66,6 +65,8 @@ typedef struct {
     strmap by_service; /* "ns/service" -> main_view_slice* (list head) */
     strmap unknown;    /* "ns/name" -> list generation: slices with our managed-by value in
                       * neither layout, remembered so each is logged once */
+    strmap writing;    /* "ns/name" -> 1 while a write of ours for that slice is queued or in
+                      * flight: the one record of it (apply claims and releases, plan reads) */
     uint32_t gen_svc, gen_slice;
     bool svcs_synced, slices_synced;
     main_view_dirty_cb dirty;
@@ -84,15 +85,24 @@ void main_view_upsert(main_view *v, char kind, const json_doc *doc, int obj);
 void main_view_delete(main_view *v, char kind, const json_doc *doc, int obj);
 
 const main_view_svc *main_view_service(const main_view *v, const char *ns, const char *name);
-main_view_slice *main_view_slice_get(const main_view *v, const char *ns, const char *name);
+const main_view_slice *main_view_slice_get(const main_view *v, const char *ns, const char *name);
 /* Marks every Service svclink created dirty (through the view's callback). */
 void main_view_mark_created(const main_view *v);
 /* The hash main_view keeps of an externalName (0 for NULL), to compare with a remote's. */
 uint64_t main_view_external_hash(const char *external_name);
 /* The first of the Service's managed slices (follow ->next). */
-main_view_slice *main_view_slices_of(const main_view *v, const char *ns, const char *service);
+const main_view_slice *main_view_slices_of(const main_view *v, const char *ns, const char *service);
 /* After a successful write of ours: record what the server returned (the object) or,
  * for a delete (doc NULL), forget the slice, without waiting for the watch. */
 void main_view_record_slice(main_view *v, const char *ns, const char *name, const json_doc *doc, int obj);
+
+/* One write of ours per slice at a time, created or not yet: a second reconcile before the
+ * answer must not repeat it, and a relist must not forget a slice being written. */
+bool main_view_slice_writing(const main_view *v, const char *ns, const char *name);
+/* Claims the slice for a write: 0 claimed, 1 already being written, -1 when the name is
+ * too long or memory runs out (nothing claimed). */
+int main_view_slice_write_begin(main_view *v, const char *ns, const char *name);
+/* Releases the claim (the write was answered, or never queued); unclaimed is fine. */
+void main_view_slice_write_end(main_view *v, const char *ns, const char *name);
 
 #endif

@@ -60,7 +60,7 @@ typedef struct {
     plan_kind kind;
     const char *link;        /* the link the write is made for */
     slice_desc desc;         /* PLAN_WRITE_SLICE; pointers into the plan_output */
-    main_view_slice *observed;   /* the slice as it is (NULL: create) */
+    const main_view_slice *observed;   /* the slice as it is (NULL: create) */
     const remote_svc *rsvc;      /* PLAN_CREATE_SERVICE, PLAN_PATCH_SERVICE */
     const char *remote_ns;   /* the namespace rsvc lives in remotely */
     const main_view_svc *local;  /* PLAN_PATCH_SERVICE, PLAN_DELETE_SERVICE */

@@ -61,7 +61,8 @@ void write_queue_init(write_queue *q, apiclient_client *api, write_queue_done_fn
  * client cancels in-flight requests without calling back). */
 void write_queue_free(write_queue *q);
 /* Queues a write and sends what may be sent. body is taken over (freed with the op, also
- * on failure). 0, or -1 when out of memory (nothing queued). */
+ * on failure). 0, or -1 when out of memory (nothing queued, nothing logged: the caller
+ * knows what the write was for and logs it). */
 int write_queue_write(write_queue *q, const write_queue_request *r, char *body, size_t body_len);
 /* Leadership gained sends the queue; lost keeps it for nobody (the process exits). */
 void write_queue_set_leading(write_queue *q, bool leading);

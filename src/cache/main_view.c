@@ -20,6 +20,7 @@ void main_view_init(main_view *v, main_view_dirty_cb dirty, void *arg)
     strmap_init(&v->slices);
     strmap_init(&v->by_service);
     strmap_init(&v->unknown);
+    strmap_init(&v->writing);
     v->dirty = dirty;
     v->arg = arg;
 }
@@ -53,6 +54,7 @@ void main_view_free(main_view *v)
     strmap_free(&v->slices);
     strmap_free(&v->by_service);
     strmap_free(&v->unknown);
+    strmap_free(&v->writing);
 }
 
 /* name must hold LV_NAME_MAX bytes: svclink (Go)'s slice names can be that long. */
@@ -342,7 +344,7 @@ void main_view_list_end(main_view *v, char kind)
     } else {
         for (strmap_iter it = strmap_iter_start(&v->slices); strmap_iter_ok(&it); strmap_iter_next(&it)) {
             main_view_slice *s = it.e->value;
-            if (s->gen != v->gen_slice && !s->pending)
+            if (s->gen != v->gen_slice && !main_view_slice_writing(v, s->ns, s->name))
                 lv_drop_slice(v, it.e->key, s);
         }
         for (strmap_iter it = strmap_iter_start(&v->unknown); strmap_iter_ok(&it); strmap_iter_next(&it)) {
@@ -383,13 +385,13 @@ const main_view_svc *main_view_service(const main_view *v, const char *ns, const
     return strmap_key(key, ns, name) == 0 ? strmap_get(&v->svcs, key) : NULL;
 }
 
-main_view_slice *main_view_slice_get(const main_view *v, const char *ns, const char *name)
+const main_view_slice *main_view_slice_get(const main_view *v, const char *ns, const char *name)
 {
     char key[STRMAP_KEY_MAX];
     return strmap_key(key, ns, name) == 0 ? strmap_get(&v->slices, key) : NULL;
 }
 
-main_view_slice *main_view_slices_of(const main_view *v, const char *ns, const char *service)
+const main_view_slice *main_view_slices_of(const main_view *v, const char *ns, const char *service)
 {
     char key[STRMAP_KEY_MAX];
     return strmap_key(key, ns, service) == 0 ? strmap_get(&v->by_service, key) : NULL;
@@ -417,4 +419,28 @@ void main_view_record_slice(main_view *v, const char *ns, const char *name, cons
     lv_upsert_slice(v, doc, obj);
     v->gen_slice = gen;
     v->dirty = saved;
+}
+
+bool main_view_slice_writing(const main_view *v, const char *ns, const char *name)
+{
+    char key[STRMAP_KEY_MAX];
+    /* A name too long for a key was never claimed; writing it is refused at claim time. */
+    return strmap_key(key, ns, name) == 0 && strmap_get(&v->writing, key) != NULL;
+}
+
+int main_view_slice_write_begin(main_view *v, const char *ns, const char *name)
+{
+    char key[STRMAP_KEY_MAX];
+    if (strmap_key(key, ns, name) != 0)
+        return -1;
+    if (strmap_get(&v->writing, key) != NULL)
+        return 1;
+    return strmap_put(&v->writing, key, (void *)1, NULL) == 0 ? 0 : -1;
+}
+
+void main_view_slice_write_end(main_view *v, const char *ns, const char *name)
+{
+    char key[STRMAP_KEY_MAX];
+    if (strmap_key(key, ns, name) == 0)
+        strmap_del(&v->writing, key);
 }

@@ -69,7 +69,7 @@ struct engine {
     loop_timer_id pass_timer;
     loop_timer_id resync_timer;
     write_queue writes;
-    apply apply;      /* runs plans as writes and books the answers */
+    apply_state apply; /* runs plans as writes and books the answers */
     int sig_pipe[2];
     /* Leader election: only a replica with leading set writes anything. */
     lease *lease;     /* NULL when --leader-elect is off */

@@ -65,12 +65,18 @@ static void link_status_event(cluster_link *lk, bool warning, const char *reason
     json_writer_object_end(&w);
     size_t len;
     char *body = json_writer_finish(&w, &len);
-    if (body == NULL)
+    if (body == NULL) {
+        log_kv(LOG_ERROR, "cannot encode an Event (out of memory); it is not sent", "link", lk->name, "reason", reason,
+               NULL);
         return;
+    }
     write_queue_request r = {.what = WRITE_QUEUE_EVENT, .method = "POST", .path = "/api/v1/namespaces/" LINK_STATUS_EVENTS_NS "/events",
                     .ctype = "application/json", .kind = "Event", .ns = LINK_STATUS_EVENTS_NS, .name = lk->name,
                     .link = lk->name};
-    write_queue_write(lk->env->writes, &r, body, len);
+    /* Events are best effort: one lost is logged, not retried. */
+    if (write_queue_write(lk->env->writes, &r, body, len) != 0)
+        log_kv(LOG_ERROR, "cannot queue an Event (out of memory); it is not sent", "link", lk->name, "reason", reason,
+               NULL);
 }
 
 void link_status_set_health(cluster_link *lk, bool ready, const char *reason, const char *fmt, ...)
@@ -150,13 +156,16 @@ static int link_status_send_patch(cluster_link *lk, json_writer *w, write_queue_
     json_writer_object_end(w);
     size_t len;
     char *body = json_writer_finish(w, &len);
-    if (body == NULL)
-        return -1;
     char path[600];
     snprintf(path, sizeof path, CLUSTER_LINK_API_PATH "/%s%s", lk->name, subpath);
     write_queue_request r = {.what = what, .method = "PATCH", .path = path, .ctype = "application/merge-patch+json",
                     .kind = kind, .name = lk->name, .link = lk->name};
-    return write_queue_write(lk->env->writes, &r, body, len);
+    if (body == NULL || write_queue_write(lk->env->writes, &r, body, len) != 0) {
+        log_kv(LOG_ERROR, body == NULL ? "cannot encode the patch (out of memory)" : "cannot queue the patch (out of memory)",
+               "kind", kind, "link", lk->name, NULL);
+        return -1;
+    }
+    return 0;
 }
 
 static void link_status_on_timer(loop *l, void *arg);
@@ -245,6 +254,8 @@ static void link_status_write(cluster_link *lk)
         lk->status_inflight = true;
         lk->pace.last_write_ms = loop_now_ms();
         lk->pace.urgent = false;
+    } else {
+        link_status_schedule(lk); /* tried again at the next batch */
     }
 }
 

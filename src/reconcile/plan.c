@@ -246,12 +246,13 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
     for (plan_action *a = out->actions + first; a < out->actions + out->nactions && ours_current; a++) {
         const main_view_slice *o = a->observed;
         a->desc.name = a->name; /* the array may have moved since it was set */
-        ours_current = o != NULL && !o->pending && !o->foreign && o->hash == slice_desc_hash(&a->desc) &&
+        ours_current = o != NULL && !main_view_slice_writing(in->view, o->ns, o->name) && !o->foreign && o->hash == slice_desc_hash(&a->desc) &&
                        strcmp(o->service, a->desc.service) == 0;
     }
     /* Everything else of this link for this Service goes. */
-    for (main_view_slice *s = main_view_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
-        if (strcmp(s->link, lk->name) != 0 || s->pending || (s->foreign && !ours_current))
+    for (const main_view_slice *s = main_view_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+        if (strcmp(s->link, lk->name) != 0 || main_view_slice_writing(in->view, s->ns, s->name) ||
+            (s->foreign && !ours_current))
             continue;
         if (plan_name_in(out->actions + first, out->actions + out->nactions, s->name))
             continue;
@@ -265,8 +266,8 @@ static int plan_link_slices(const plan_input *in, const plan_link *lk, plan_sets
 
 static int plan_empty_link(const plan_input *in, const char *link, plan_output *out)
 {
-    for (main_view_slice *s = main_view_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
-        if (strcmp(s->link, link) != 0 || s->pending)
+    for (const main_view_slice *s = main_view_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+        if (strcmp(s->link, link) != 0 || main_view_slice_writing(in->view, s->ns, s->name))
             continue;
         plan_action *a = plan_push(out, PLAN_DELETE_SLICE, link);
         if (a == NULL)
@@ -416,14 +417,14 @@ static int plan_local_service(const plan_input *in, const main_view_svc *local, 
 
 /* Wanted slices already equal to what is there need no write: drop them (they were kept
  * so far only so their names were not deleted). desc.name is re-pointed after the move. */
-static void plan_drop_unchanged(plan_output *out)
+static void plan_drop_unchanged(const main_view *view, plan_output *out)
 {
     size_t w = 0;
     for (size_t r = 0; r < out->nactions; r++) {
         plan_action *a = &out->actions[r];
         a->desc.name = a->name; /* the array may have moved since it was set */
         if (a->kind == PLAN_WRITE_SLICE && a->observed != NULL && !a->observed->foreign &&
-            (a->observed->pending ||
+            (main_view_slice_writing(view, a->observed->ns, a->observed->name) ||
              (a->observed->hash == slice_desc_hash(&a->desc) && strcmp(a->observed->service, a->desc.service) == 0)))
             continue;
         if (w != r) {
@@ -459,8 +460,8 @@ int plan_service(const plan_input *in, plan_output *out)
     }
     /* Slices of links that no longer exist (known only once ClusterLinks are listed). */
     if (in->links_known) {
-        for (main_view_slice *s = main_view_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
-            if (s->pending || plan_link_known(in, s->link))
+        for (const main_view_slice *s = main_view_slices_of(in->view, in->ns, in->svc); s != NULL; s = s->next) {
+            if (main_view_slice_writing(in->view, s->ns, s->name) || plan_link_known(in, s->link))
                 continue;
             plan_action *a = plan_push(out, PLAN_DELETE_SLICE, s->link);
             if (a == NULL)
@@ -468,7 +469,7 @@ int plan_service(const plan_input *in, plan_output *out)
             a->observed = s;
         }
     }
-    plan_drop_unchanged(out);
+    plan_drop_unchanged(in->view, out);
     return 0;
 oom:
     plan_output_free(out);

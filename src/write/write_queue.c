@@ -131,8 +131,7 @@ int write_queue_write(write_queue *q, const write_queue_request *r, char *body, 
         free(op);
         free(path);
         free(body);
-        log_kv(LOG_ERROR, "out of memory queueing a write", "kind", r->kind, "name", r->name, NULL);
-        return -1;
+        return -1; /* the caller logs it, with what it was for */
     }
     op->what = r->what;
     write_queue_copy(op->method, sizeof op->method, r->method);

@@ -47,19 +47,19 @@ UNIT_TEST(main_view_keeps_go_slices_as_foreign)
                "\"kubernetes.io/service-name\":\"web\"}}}");
     main_view_list_end(&v, 'e');
     CHECK(lv_dirty_count == 2);
-    main_view_slice *go = main_view_slice_get(&v, "demo", "web-svclink-cluster-a");
+    const main_view_slice *go = main_view_slice_get(&v, "demo", "web-svclink-cluster-a");
     CHECK(go != NULL && go->foreign);
     if (go != NULL) {
         CHECK_STR_EQ(go->link, "cluster-a");
         CHECK_STR_EQ(go->service, "web");
         CHECK_STR_EQ(go->rv, "5");
     }
-    main_view_slice *ours = main_view_slice_get(&v, "demo", "web-cluster-a-0123456789");
+    const main_view_slice *ours = main_view_slice_get(&v, "demo", "web-cluster-a-0123456789");
     CHECK(ours != NULL && !ours->foreign);
     CHECK(main_view_slice_get(&v, "demo", "web-by-hand") == NULL);
     CHECK(strmap_get(&v.unknown, "demo/web-by-hand") != NULL);
     int n = 0;
-    for (main_view_slice *s = main_view_slices_of(&v, "demo", "web"); s != NULL; s = s->next)
+    for (const main_view_slice *s = main_view_slices_of(&v, "demo", "web"); s != NULL; s = s->next)
         n++;
     CHECK(n == 2);
     /* A relist without them forgets them all, the unknown one included. */
@@ -79,7 +79,7 @@ UNIT_TEST(main_view_go_slice_taken_over_at_the_same_name)
     lv_put(&v, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-svclink-cluster-a\",\"labels\":{" LV_MB
                "\"svclink.cloudpilot.ai/cluster\":\"cluster-a\",\"kubernetes.io/service-name\":\"web\"}},"
                "\"addressType\":\"IPv4\",\"endpoints\":[],\"ports\":[]}");
-    main_view_slice *s = main_view_slice_get(&v, "demo", "web-svclink-cluster-a");
+    const main_view_slice *s = main_view_slice_get(&v, "demo", "web-svclink-cluster-a");
     CHECK(s != NULL && !s->foreign);
     /* Labels edited away: no longer managed. */
     lv_put(&v, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-svclink-cluster-a\",\"labels\":{"
@@ -102,7 +102,7 @@ UNIT_TEST(main_view_long_go_names_fit)
              "\"cloudpilot.ai/svclink-cluster\":\"%s\",\"kubernetes.io/service-name\":\"%s\"}}}",
              svc, cl, cl, svc);
     lv_put(&v, text);
-    main_view_slice *s = main_view_slices_of(&v, "demo", svc);
+    const main_view_slice *s = main_view_slices_of(&v, "demo", svc);
     CHECK(s != NULL && s->foreign && strlen(s->name) == 135);
     main_view_free(&v);
 }
