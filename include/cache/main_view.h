@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "json/json.h"
+#include "kube/kube_kind.h"
 #include "base/strmap.h"
 
 #define MAIN_VIEW_CREATED_BY_LABEL "svclink.cloudpilot.ai/created-by"
@@ -79,10 +80,10 @@ typedef struct {
 void main_view_init(main_view *v, main_view_dirty_cb dirty, void *arg);
 void main_view_free(main_view *v);
 
-void main_view_list_begin(main_view *v, char kind);
-void main_view_list_end(main_view *v, char kind);
-void main_view_upsert(main_view *v, char kind, const json_doc *doc, int obj);
-void main_view_delete(main_view *v, char kind, const json_doc *doc, int obj);
+void main_view_list_begin(main_view *v, kube_kind kind);
+void main_view_list_end(main_view *v, kube_kind kind);
+void main_view_upsert(main_view *v, kube_kind kind, const json_doc *doc, int obj);
+void main_view_delete(main_view *v, kube_kind kind, const json_doc *doc, int obj);
 
 const main_view_svc *main_view_service(const main_view *v, const char *ns, const char *name);
 const main_view_slice *main_view_slice_get(const main_view *v, const char *ns, const char *name);

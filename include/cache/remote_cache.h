@@ -10,6 +10,7 @@
 #include "json/json.h"
 #include "cache/slice.h"
 #include "cache/svc_ports.h"
+#include "kube/kube_kind.h"
 #include "base/strmap.h"
 
 enum { REMOTE_HEADLESS = 1, REMOTE_EXTERNAL_NAME = 2 };
@@ -79,14 +80,15 @@ void remote_cache_free(remote_cache *c);
 /* Sets the budgets (the cache starts with none); applies to changes from now on. */
 void remote_cache_set_limits(remote_cache *c, const remote_cache_limits *lim);
 
-/* Reflector events for Services (kind 's') and EndpointSlices (kind 'e'). */
-void remote_cache_list_begin(remote_cache *c, char kind);
-void remote_cache_list_end(remote_cache *c, char kind);
+/* Reflector events for Services and EndpointSlices; any other kind is not kept here:
+ * ignored, or refused by remote_cache_upsert. */
+void remote_cache_list_begin(remote_cache *c, kube_kind kind);
+void remote_cache_list_end(remote_cache *c, kube_kind kind);
 /* Applies one object. 0; -1 when it could not be decoded; REMOTE_CACHE_OVER_BUDGET when it
  * would take the cache over a budget (err names the budget and the flag that raises it).
  * On failure nothing changed. */
-int remote_cache_upsert(remote_cache *c, char kind, const json_doc *doc, int obj, char *err, size_t errlen);
-void remote_cache_delete(remote_cache *c, char kind, const json_doc *doc, int obj);
+int remote_cache_upsert(remote_cache *c, kube_kind kind, const json_doc *doc, int obj, char *err, size_t errlen);
+void remote_cache_delete(remote_cache *c, kube_kind kind, const json_doc *doc, int obj);
 
 const remote_group *remote_cache_group(const remote_cache *c, const char *ns, const char *name);
 

@@ -45,7 +45,7 @@ typedef struct {
 /* One reflector of a link, so its callbacks know which link and which kind. */
 typedef struct {
     cluster_link *lk;
-    char kind; /* 's' Services, 'e' EndpointSlices, 'n' Namespaces (for the opt-outs) */
+    kube_kind kind; /* Services, EndpointSlices, or Namespaces (for the opt-outs) */
     reflector *r;
     bool synced;
     bool listing;

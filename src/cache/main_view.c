@@ -325,23 +325,23 @@ static void lv_upsert_slice(main_view *v, const json_doc *doc, int obj)
 
 /* ---- public ---- */
 
-void main_view_list_begin(main_view *v, char kind)
+void main_view_list_begin(main_view *v, kube_kind kind)
 {
-    if (kind == 's')
+    if (kind == KUBE_KIND_SERVICE)
         v->gen_svc++;
-    else
+    else if (kind == KUBE_KIND_ENDPOINT_SLICE)
         v->gen_slice++;
 }
 
-void main_view_list_end(main_view *v, char kind)
+void main_view_list_end(main_view *v, kube_kind kind)
 {
-    if (kind == 's') {
+    if (kind == KUBE_KIND_SERVICE) {
         for (strmap_iter it = strmap_iter_start(&v->svcs); strmap_iter_ok(&it); strmap_iter_next(&it)) {
             if (((main_view_svc *)it.e->value)->gen != v->gen_svc)
                 lv_drop_svc(v, it.e->key);
         }
         v->svcs_synced = true;
-    } else {
+    } else if (kind == KUBE_KIND_ENDPOINT_SLICE) {
         for (strmap_iter it = strmap_iter_start(&v->slices); strmap_iter_ok(&it); strmap_iter_next(&it)) {
             main_view_slice *s = it.e->value;
             if (s->gen != v->gen_slice && !main_view_slice_writing(v, s->ns, s->name))
@@ -355,24 +355,26 @@ void main_view_list_end(main_view *v, char kind)
     }
 }
 
-void main_view_upsert(main_view *v, char kind, const json_doc *doc, int obj)
+void main_view_upsert(main_view *v, kube_kind kind, const json_doc *doc, int obj)
 {
-    if (kind == 's')
+    if (kind == KUBE_KIND_SERVICE)
         lv_upsert_svc(v, doc, obj);
-    else
+    else if (kind == KUBE_KIND_ENDPOINT_SLICE)
         lv_upsert_slice(v, doc, obj);
 }
 
-void main_view_delete(main_view *v, char kind, const json_doc *doc, int obj)
+void main_view_delete(main_view *v, kube_kind kind, const json_doc *doc, int obj)
 {
     char ns[64], name[LV_NAME_MAX], key[STRMAP_KEY_MAX];
     if (lv_meta(doc, obj, ns, name, NULL) != 0 || strmap_key(key, ns, name) != 0)
         return;
-    if (kind == 's') {
+    if (kind == KUBE_KIND_SERVICE) {
         if (strmap_get(&v->svcs, key) != NULL)
             lv_drop_svc(v, key);
         return;
     }
+    if (kind != KUBE_KIND_ENDPOINT_SLICE)
+        return;
     strmap_del(&v->unknown, key);
     main_view_slice *s = strmap_get(&v->slices, key);
     if (s != NULL)

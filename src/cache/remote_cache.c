@@ -350,32 +350,32 @@ static int remote_upsert_slice(remote_cache *c, const json_doc *doc, int obj, ch
 
 /* ---- reflector events ---- */
 
-void remote_cache_list_begin(remote_cache *c, char kind)
+void remote_cache_list_begin(remote_cache *c, kube_kind kind)
 {
-    if (kind == 's') {
+    if (kind == KUBE_KIND_SERVICE) {
         c->gen_svc++;
         c->listing_svc = true;
         c->listed_svc = 0;
-    } else {
+    } else if (kind == KUBE_KIND_ENDPOINT_SLICE) {
         c->gen_slice++;
         c->listing_eps = true;
         c->listed_eps = 0;
     }
 }
 
-void remote_cache_list_end(remote_cache *c, char kind)
+void remote_cache_list_end(remote_cache *c, kube_kind kind)
 {
-    if (kind == 's')
+    if (kind == KUBE_KIND_SERVICE)
         c->listing_svc = false;
-    else
+    else if (kind == KUBE_KIND_ENDPOINT_SLICE)
         c->listing_eps = false;
-    if (kind == 's') {
+    if (kind == KUBE_KIND_SERVICE) {
         for (strmap_iter it = strmap_iter_start(&c->groups); strmap_iter_ok(&it); strmap_iter_next(&it)) {
             remote_group *g = it.e->value;
             if (g->svc != NULL && g->svc->gen != c->gen_svc)
                 remote_drop_svc(c, g);
         }
-    } else {
+    } else if (kind == KUBE_KIND_ENDPOINT_SLICE) {
         for (strmap_iter it = strmap_iter_start(&c->slices); strmap_iter_ok(&it); strmap_iter_next(&it)) {
             remote_slice *s = it.e->value;
             if (s->gen != c->gen_slice)
@@ -384,23 +384,28 @@ void remote_cache_list_end(remote_cache *c, char kind)
     }
 }
 
-int remote_cache_upsert(remote_cache *c, char kind, const json_doc *doc, int obj, char *err, size_t errlen)
+int remote_cache_upsert(remote_cache *c, kube_kind kind, const json_doc *doc, int obj, char *err, size_t errlen)
 {
-    return kind == 's' ? remote_upsert_svc(c, doc, obj, err, errlen) : remote_upsert_slice(c, doc, obj, err, errlen);
+    if (kind == KUBE_KIND_SERVICE)
+        return remote_upsert_svc(c, doc, obj, err, errlen);
+    if (kind == KUBE_KIND_ENDPOINT_SLICE)
+        return remote_upsert_slice(c, doc, obj, err, errlen);
+    text_errorf(err, errlen, "the remote cache keeps no %s", kube_kind_resource(kind));
+    return -1;
 }
 
-void remote_cache_delete(remote_cache *c, char kind, const json_doc *doc, int obj)
+void remote_cache_delete(remote_cache *c, kube_kind kind, const json_doc *doc, int obj)
 {
     char ns[64], name[254], key[REMOTE_KEY_MAX];
     if (remote_meta(doc, obj, ns, name) != 0)
         return;
-    if (kind == 's') {
+    if (kind == KUBE_KIND_SERVICE) {
         remote_group *g = remote_group_get(c, ns, name, false);
         if (g != NULL && g->svc != NULL)
             remote_drop_svc(c, g);
         return;
     }
-    if (remote_key(key, ns, name) != 0)
+    if (kind != KUBE_KIND_ENDPOINT_SLICE || remote_key(key, ns, name) != 0)
         return;
     remote_slice *s = strmap_get(&c->slices, key);
     if (s != NULL)

@@ -45,7 +45,7 @@ typedef struct engine engine;
 
 typedef struct {
     engine *e;
-    char kind; /* 'l' ClusterLinks, 's' Services, 'e' our EndpointSlices */
+    kube_kind kind; /* ClusterLinks, Services, or our EndpointSlices */
 } main_refl;
 
 struct engine {
@@ -260,7 +260,7 @@ static void main_refl_begin(void *arg)
 {
     main_refl *mr = arg;
     engine *e = mr->e;
-    if (mr->kind == 'l')
+    if (mr->kind == KUBE_KIND_CLUSTER_LINK)
         e->links_gen++;
     else
         main_view_list_begin(&e->view, mr->kind);
@@ -271,7 +271,7 @@ static void main_refl_object(void *arg, reflector_op op, const json_doc *doc, in
     main_refl *mr = arg;
     engine *e = mr->e;
     if (mr->kind != 'l') {
-        if (mr->kind == 's')
+        if (mr->kind == KUBE_KIND_SERVICE)
             policy_watch_service(e->pw, op, doc, obj);
         if (op == REFLECTOR_DELETE)
             main_view_delete(&e->view, mr->kind, doc, obj);
@@ -295,7 +295,7 @@ static void main_refl_end(void *arg)
 {
     main_refl *mr = arg;
     engine *e = mr->e;
-    if (mr->kind == 'l') {
+    if (mr->kind == KUBE_KIND_CLUSTER_LINK) {
         /* Links not in the new list are gone; destroying one changes the map, so restart. */
         bool again = true;
         while (again) {
@@ -326,7 +326,7 @@ static void main_refl_state(void *arg, reflector_state st, int status, conn_erro
     mr->e->main_failing[mr - mr->e->mrefl] = st == REFLECTOR_FAILING;
     if (st == REFLECTOR_FAILING)
         log_kv(LOG_ERROR, "main cluster watch failing", "resource",
-               mr->kind == 'l' ? "clusterlinks" : mr->kind == 's' ? "services" : "endpointslices", "status",
+               kube_kind_resource(mr->kind), "status",
                status == 0 ? "none" : status == 403 ? "403" : status == 404 ? "404" : "error", "error", reason, NULL);
 }
 
@@ -596,18 +596,18 @@ static int engine_main_paths(engine *e, char paths[3][300], char *slice_selector
 static int engine_start_main(engine *e)
 {
     char paths[3][300], selector[200];
-    static const char kinds[3] = {'l', 's', 'e'};
+    static const kube_kind kinds[3] = {KUBE_KIND_CLUSTER_LINK, KUBE_KIND_SERVICE, KUBE_KIND_ENDPOINT_SLICE};
     if (engine_main_paths(e, paths, selector, sizeof selector) != 0)
         return -1;
     for (int i = 0; i < 3; i++) {
         e->mrefl[i].e = e;
         e->mrefl[i].kind = kinds[i];
-        if (kinds[i] == 'l' && e->hooks.no_clusterlinks) {
+        if (kinds[i] == KUBE_KIND_CLUSTER_LINK && e->hooks.no_clusterlinks) {
             e->links_synced = true; /* the hook's links are all there are */
             continue;
         }
         reflector_config rc = {.path = paths[i],
-                          .label_selector = kinds[i] == 'e' ? selector : NULL};
+                          .label_selector = kinds[i] == KUBE_KIND_ENDPOINT_SLICE ? selector : NULL};
         e->main_refls[i] = reflector_new(e->l, e->main.api, &rc, &main_refl_handlers, &e->mrefl[i]);
         if (e->main_refls[i] == NULL)
             return -1;

@@ -190,7 +190,7 @@ static void cluster_link_refl_begin(void *arg)
     cluster_link_refl *lr = arg;
     lr->listing = true;
     lr->over_budget = false;
-    if (lr->kind == 'n')
+    if (lr->kind == KUBE_KIND_NAMESPACE)
         ns_optout_list_begin(&lr->lk->optout);
     else
         remote_cache_list_begin(&lr->lk->cache, lr->kind);
@@ -212,7 +212,7 @@ static void cluster_link_refl_object(void *arg, reflector_op op, const json_doc 
     cluster_link_refl *lr = arg;
     char err[256];
     int rc;
-    if (lr->kind == 'n')
+    if (lr->kind == KUBE_KIND_NAMESPACE)
         ns_optout_set(&lr->lk->optout, doc, obj, op != REFLECTOR_DELETE);
     else if (op == REFLECTOR_DELETE || !cluster_link_namespace_cached(lr->lk, doc, obj))
         remote_cache_delete(&lr->lk->cache, lr->kind, doc, obj);
@@ -247,7 +247,7 @@ static void cluster_link_refl_end(void *arg)
 {
     cluster_link_refl *lr = arg;
     cluster_link *lk = lr->lk;
-    if (lr->kind == 'n')
+    if (lr->kind == KUBE_KIND_NAMESPACE)
         ns_optout_list_end(&lk->optout);
     else
         remote_cache_list_end(&lk->cache, lr->kind);
@@ -313,11 +313,11 @@ static int cluster_link_start_reflectors(cluster_link *lk)
         char path[400];
         const char *ns = nns > 0 && i < pairs ? env->global_included->items[i / 2] : NULL;
         lr->lk = lk;
-        lr->kind = i >= pairs ? 'n' : i % 2 == 0 ? 's' : 'e';
+        lr->kind = i >= pairs ? KUBE_KIND_NAMESPACE : i % 2 == 0 ? KUBE_KIND_SERVICE : KUBE_KIND_ENDPOINT_SLICE;
         const char *sel = NULL;
-        if (lr->kind == 'n') {
+        if (lr->kind == KUBE_KIND_NAMESPACE) {
             snprintf(path, sizeof path, "/api/v1/namespaces"); /* unselected: see ns_optout.h */
-        } else if (lr->kind == 's') {
+        } else if (lr->kind == KUBE_KIND_SERVICE) {
             snprintf(path, sizeof path, ns ? "/api/v1/namespaces/%s/services" : "/api/v1/services", ns);
             /* Evaluated remotely: unselected Services are never transferred, and one that
              * stops matching arrives as a deletion. */

@@ -13,7 +13,7 @@ static void lv_put(main_view *v, const char *text)
     char err[128];
     json_doc_init(&doc);
     CHECK(json_parse(&doc, text, strlen(text), err, sizeof err) == 0);
-    main_view_upsert(v, 'e', &doc, 0);
+    main_view_upsert(v, KUBE_KIND_ENDPOINT_SLICE, &doc, 0);
     json_doc_free(&doc);
 }
 
@@ -37,7 +37,7 @@ UNIT_TEST(main_view_keeps_go_slices_as_foreign)
     main_view v;
     main_view_init(&v, lv_count_dirty, NULL);
     lv_dirty_count = 0;
-    main_view_list_begin(&v, 'e');
+    main_view_list_begin(&v, KUBE_KIND_ENDPOINT_SLICE);
     lv_put(&v, lv_go_slice);
     lv_put(&v, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-cluster-a-0123456789\",\"labels\":{" LV_MB
                "\"svclink.cloudpilot.ai/cluster\":\"cluster-a\",\"kubernetes.io/service-name\":\"web\"}},"
@@ -45,7 +45,7 @@ UNIT_TEST(main_view_keeps_go_slices_as_foreign)
     /* in neither layout: left out (and logged once) */
     lv_put(&v, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-by-hand\",\"labels\":{" LV_MB
                "\"kubernetes.io/service-name\":\"web\"}}}");
-    main_view_list_end(&v, 'e');
+    main_view_list_end(&v, KUBE_KIND_ENDPOINT_SLICE);
     CHECK(lv_dirty_count == 2);
     const main_view_slice *go = main_view_slice_get(&v, "demo", "web-svclink-cluster-a");
     CHECK(go != NULL && go->foreign);
@@ -63,8 +63,8 @@ UNIT_TEST(main_view_keeps_go_slices_as_foreign)
         n++;
     CHECK(n == 2);
     /* A relist without them forgets them all, the unknown one included. */
-    main_view_list_begin(&v, 'e');
-    main_view_list_end(&v, 'e');
+    main_view_list_begin(&v, KUBE_KIND_ENDPOINT_SLICE);
+    main_view_list_end(&v, KUBE_KIND_ENDPOINT_SLICE);
     CHECK(main_view_slices_of(&v, "demo", "web") == NULL);
     CHECK(strmap_count(&v.unknown) == 0);
     main_view_free(&v);

@@ -47,7 +47,7 @@ static void tp_free(tp_world *w)
         remote_cache_free(&w->cache[i]);
 }
 
-static int tp_remote(tp_world *w, size_t link, char kind, const char *text)
+static int tp_remote(tp_world *w, size_t link, kube_kind kind, const char *text)
 {
     json_doc doc;
     char err[128];
@@ -58,7 +58,7 @@ static int tp_remote(tp_world *w, size_t link, char kind, const char *text)
     return rc;
 }
 
-static void tp_remote_delete(tp_world *w, size_t link, char kind, const char *text)
+static void tp_remote_delete(tp_world *w, size_t link, kube_kind kind, const char *text)
 {
     json_doc doc;
     if (tp_doc(&doc, text) == 0)
@@ -66,7 +66,7 @@ static void tp_remote_delete(tp_world *w, size_t link, char kind, const char *te
     json_doc_free(&doc);
 }
 
-static void tp_local(tp_world *w, char kind, const char *text)
+static void tp_local(tp_world *w, kube_kind kind, const char *text)
 {
     json_doc doc;
     if (tp_doc(&doc, text) == 0)
@@ -145,11 +145,11 @@ UNIT_TEST(plan_writes_remote_endpoints_into_the_local_service)
 {
     tp_world w;
     tp_init(&w, 2);
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1") "," TP_EP("10.1.0.2"))) == 0);
-    CHECK(tp_remote(&w, 1, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 1, 'e', TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1") "," TP_EP("10.1.0.2"))) == 0);
+    CHECK(tp_remote(&w, 1, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 1, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2 && out.nactions == 2);
@@ -166,8 +166,8 @@ UNIT_TEST(plan_without_a_local_service_writes_nothing)
 {
     tp_world w;
     tp_init(&w, 1);
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(out.nactions == 0);
@@ -179,12 +179,12 @@ UNIT_TEST(plan_keep_mode_touches_nothing_and_empty_mode_removes)
 {
     tp_world w;
     tp_init(&w, 1);
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
     CHECK(tp_converge(&w, "demo", "web"));
     /* Disabled, unsynced or partitioned: the remote went away but nothing is removed. */
-    tp_remote_delete(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1")));
+    tp_remote_delete(&w, 0, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1")));
     w.links[0].mode = PLAN_KEEP;
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
@@ -204,9 +204,9 @@ UNIT_TEST(plan_removes_slices_of_unknown_links)
 {
     tp_world w;
     tp_init(&w, 2);
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
-    CHECK(tp_remote(&w, 1, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 1, 'e', TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 1, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 1, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
     CHECK(tp_converge(&w, "demo", "web"));
     /* cluster-b's ClusterLink is gone while svclink was down: its slices are orphans. */
     w.nlinks = 1;
@@ -229,12 +229,12 @@ UNIT_TEST(plan_filters_decide_in_order)
     char *names[] = {"web"};
     w.spec[0].excluded_service_names = (linkspec_list){names, 1};
     filter_rules_init(&w.rules[0], &w.spec[0], &w.global);
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
-    tp_local(&w, 's', TP_SVC("kube-system", "dns", ""));
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("kube-system", "dns", "")) == 0);
-    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("kube-system", "dns", "dns-x", TP_EP("10.1.0.9"))) == 0);
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("kube-system", "dns", ""));
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("kube-system", "dns", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("kube-system", "dns", "dns-x", TP_EP("10.1.0.9"))) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
     plan_output_free(&out);
@@ -247,8 +247,8 @@ UNIT_TEST(plan_splits_at_100_and_dedups_addresses)
 {
     tp_world w;
     tp_init(&w, 1);
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
     /* 150 endpoints over two remote slices, with 10.1.0.1 in both (a rollout). */
     char eps[8192] = "";
     for (int i = 1; i <= 140; i++)
@@ -259,8 +259,8 @@ UNIT_TEST(plan_splits_at_100_and_dedups_addresses)
              "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-x\",\"labels\":{\"kubernetes.io/service-name\":"
              "\"web\"}},\"addressType\":\"IPv4\",\"endpoints\":[%s],\"ports\":[{\"port\":8080}]}",
              eps);
-    CHECK(tp_remote(&w, 0, 'e', doc) == 0);
-    CHECK(tp_remote(&w, 0, 'e',
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE, doc) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE,
                     TP_SLICE("demo", "web", "web-z",
                              TP_EP("10.1.0.1") "," TP_EP("10.1.0.201") "," TP_EP("10.1.0.202"))) == 0);
     plan_output out;
@@ -277,8 +277,8 @@ UNIT_TEST(plan_creates_a_missing_service_only_when_asked)
 {
     tp_world w;
     tp_init(&w, 2);
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 1, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 1, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
     plan_output_free(&out);
@@ -288,13 +288,13 @@ UNIT_TEST(plan_creates_a_missing_service_only_when_asked)
           strcmp(out.actions[0].link, "cluster-b") == 0);
     plan_output_free(&out);
     /* One it created follows the remote's ports; one it did not is never touched. */
-    tp_local(&w, 's',
+    tp_local(&w, KUBE_KIND_SERVICE,
              "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u1\",\"labels\":{"
              "\"svclink.cloudpilot.ai/created-by\":\"svclink\"}},\"spec\":{\"ports\":[{\"port\":81}]}}");
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(tp_count(&out, PLAN_PATCH_SERVICE) == 1);
     plan_output_free(&out);
-    tp_local(&w, 's', "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u1\"},"
+    tp_local(&w, KUBE_KIND_SERVICE, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u1\"},"
                       "\"spec\":{\"ports\":[{\"port\":81}]}}");
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(tp_count(&out, PLAN_PATCH_SERVICE) == 0 && tp_count(&out, PLAN_CREATE_SERVICE) == 0);
@@ -316,7 +316,7 @@ static void tp_local_delete(tp_world *w, const char *text)
 {
     json_doc doc;
     if (tp_doc(&doc, text) == 0)
-        main_view_delete(&w->view, 's', &doc, 0);
+        main_view_delete(&w->view, KUBE_KIND_SERVICE, &doc, 0);
     json_doc_free(&doc);
 }
 
@@ -337,8 +337,8 @@ UNIT_TEST(plan_maps_a_remote_namespace_into_another_local_one)
     linkspec_nsmap m = {map, 1};
     w.links[0].nsmap = &m;
     w.links[0].create_services = true;
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("default", "web", "")) == 0);
-    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("default", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("default", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("default", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
     plan_output out;
     /* Nothing lands under the remote's own name... */
     CHECK(tp_plan(&w, "default", "web", &out) == 0 && out.nactions == 0);
@@ -348,7 +348,7 @@ UNIT_TEST(plan_maps_a_remote_namespace_into_another_local_one)
     const plan_action *a = tp_first(&out, PLAN_CREATE_SERVICE);
     CHECK(a != NULL && a->remote_ns != NULL && strcmp(a->remote_ns, "default") == 0);
     plan_output_free(&out);
-    tp_local(&w, 's', TP_CREATED("prod-test", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_CREATED("prod-test", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
     CHECK(tp_plan(&w, "prod-test", "web", &out) == 0);
     CHECK(out.nactions == 1 && tp_count(&out, PLAN_WRITE_SLICE) == 1);
     CHECK(out.nactions == 1 && strcmp(out.actions[0].desc.ns, "prod-test") == 0);
@@ -356,7 +356,7 @@ UNIT_TEST(plan_maps_a_remote_namespace_into_another_local_one)
     CHECK(tp_converge(&w, "prod-test", "web"));
     CHECK(tp_endpoints_of(&w, "prod-test", "web", "cluster-a") == 1);
     /* A remote namespace named like a mapping target is shadowed, not merged. */
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("prod-test", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("prod-test", "web", "")) == 0);
     CHECK(linkspec_local_ns(&m, "prod-test") == NULL && linkspec_remote_ns(&m, "default") == NULL);
     CHECK(tp_converge(&w, "prod-test", "web"));
     CHECK(tp_endpoints_of(&w, "prod-test", "web", "cluster-a") == 1);
@@ -368,13 +368,13 @@ UNIT_TEST(plan_deletes_a_created_service_once_no_link_wants_it)
     tp_world w;
     tp_init(&w, 1);
     w.links[0].create_services = true;
-    tp_local(&w, 's', TP_CREATED("demo", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    tp_local(&w, KUBE_KIND_SERVICE, TP_CREATED("demo", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
     plan_output_free(&out);
     /* The remote Service is deleted (or stops matching the selector): ours goes too. */
-    tp_remote_delete(&w, 0, 's', TP_SVC("demo", "web", ""));
+    tp_remote_delete(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     const plan_action *a = tp_first(&out, PLAN_DELETE_SERVICE);
     CHECK(a != NULL && a->local != NULL && strcmp(a->local->uid, "u-web") == 0);
@@ -388,7 +388,7 @@ UNIT_TEST(plan_deletes_a_created_service_once_no_link_wants_it)
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
     plan_output_free(&out);
     /* A Service svclink did not create is never deleted. */
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
     plan_output_free(&out);
     tp_free(&w);
@@ -399,15 +399,15 @@ UNIT_TEST(plan_keeps_a_created_service_another_link_still_exports)
     tp_world w;
     tp_init(&w, 2);
     w.links[0].create_services = true;
-    tp_local(&w, 's', TP_CREATED("demo", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
-    CHECK(tp_remote(&w, 1, 's', TP_SVC("demo", "web", "")) == 0);
+    tp_local(&w, KUBE_KIND_SERVICE, TP_CREATED("demo", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    CHECK(tp_remote(&w, 1, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 0);
     plan_output_free(&out);
     /* A KEEP link with slices in it holds it too (disable keeps slices, and they are owned by it). */
-    CHECK(tp_remote(&w, 1, 'e', TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
+    CHECK(tp_remote(&w, 1, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
     CHECK(tp_converge(&w, "demo", "web"));
-    tp_remote_delete(&w, 1, 's', TP_SVC("demo", "web", ""));
+    tp_remote_delete(&w, 1, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
     w.links[1].mode = PLAN_KEEP;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 0);
     plan_output_free(&out);
@@ -419,31 +419,31 @@ UNIT_TEST(plan_mirrors_external_name_services)
     tp_world w;
     tp_init(&w, 2);
     w.links[0].create_services = w.links[1].create_services = true;
-    CHECK(tp_remote(&w, 0, 's', TP_EXT("demo", "db", "db.example.test")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_EXT("demo", "db", "db.example.test")) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "db", &out) == 0);
     const plan_action *a = tp_first(&out, PLAN_CREATE_SERVICE);
     CHECK(out.nactions == 1 && a != NULL && a->rsvc->external_name != NULL &&
           strcmp(a->rsvc->external_name, "db.example.test") == 0);
     plan_output_free(&out);
-    tp_local(&w, 's', TP_CREATED("demo", "db", "cluster-a",
+    tp_local(&w, KUBE_KIND_SERVICE, TP_CREATED("demo", "db", "cluster-a",
                                  "{\"type\":\"ExternalName\",\"externalName\":\"db.example.test\"}"));
     /* No slices for an ExternalName, and nothing to do when it matches. */
     CHECK(tp_plan(&w, "demo", "db", &out) == 0 && out.nactions == 0);
     plan_output_free(&out);
     /* The target changes: patched. */
-    CHECK(tp_remote(&w, 0, 's', TP_EXT("demo", "db", "db2.example.test")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_EXT("demo", "db", "db2.example.test")) == 0);
     CHECK(tp_plan(&w, "demo", "db", &out) == 0 && tp_count(&out, PLAN_PATCH_SERVICE) == 1);
     plan_output_free(&out);
-    tp_local(&w, 's', TP_CREATED("demo", "db", "cluster-a",
+    tp_local(&w, KUBE_KIND_SERVICE, TP_CREATED("demo", "db", "cluster-a",
                                  "{\"type\":\"ExternalName\",\"externalName\":\"db2.example.test\"}"));
     /* Another link naming another target loses to the creator, and is named. */
-    CHECK(tp_remote(&w, 1, 's', TP_EXT("demo", "db", "other.example.test")) == 0);
+    CHECK(tp_remote(&w, 1, KUBE_KIND_SERVICE, TP_EXT("demo", "db", "other.example.test")) == 0);
     CHECK(tp_plan(&w, "demo", "db", &out) == 0 && out.nactions == 0);
     CHECK(out.ignored_link != NULL && strcmp(out.ignored_link, "cluster-b") == 0);
     plan_output_free(&out);
     /* ExternalName -> ClusterIP: deleted, then made again as ClusterIP. */
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "db", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "db", "")) == 0);
     CHECK(tp_plan(&w, "demo", "db", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
     plan_output_free(&out);
     tp_local_delete(&w, TP_CREATED("demo", "db", "cluster-a", "{}"));
@@ -452,8 +452,8 @@ UNIT_TEST(plan_mirrors_external_name_services)
     CHECK(a != NULL && a->rsvc->external_name == NULL && !(a->rsvc->flags & REMOTE_EXTERNAL_NAME));
     plan_output_free(&out);
     /* And back: a ClusterIP one svclink made becomes an ExternalName through a delete. */
-    tp_local(&w, 's', TP_CREATED("demo", "db", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
-    CHECK(tp_remote(&w, 0, 's', TP_EXT("demo", "db", "db.example.test")) == 0);
+    tp_local(&w, KUBE_KIND_SERVICE, TP_CREATED("demo", "db", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_EXT("demo", "db", "db.example.test")) == 0);
     CHECK(tp_plan(&w, "demo", "db", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
     plan_output_free(&out);
     tp_free(&w);
@@ -464,8 +464,8 @@ UNIT_TEST(plan_per_link_create_services)
     tp_world w;
     tp_init(&w, 2);
     w.links[1].create_services = true; /* cluster-a off, cluster-b on */
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 1, 's', TP_SVC("other", "api", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 1, KUBE_KIND_SERVICE, TP_SVC("other", "api", "")) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
     plan_output_free(&out);
@@ -485,10 +485,10 @@ UNIT_TEST(plan_headless_gives_each_pod_of_each_cluster_its_own_name)
 {
     tp_world w;
     tp_init(&w, 2);
-    tp_local(&w, 's', TP_HEADLESS("demo", "db", ""));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_HEADLESS("demo", "db", ""));
     for (size_t i = 0; i < 2; i++) {
-        CHECK(tp_remote(&w, i, 's', TP_HEADLESS("demo", "db", "")) == 0);
-        CHECK(tp_remote(&w, i, 'e', TP_SLICE("demo", "db", "db-x", TP_HOST_EP("10.1.0.1", "db-0"))) == 0);
+        CHECK(tp_remote(&w, i, KUBE_KIND_SERVICE, TP_HEADLESS("demo", "db", "")) == 0);
+        CHECK(tp_remote(&w, i, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "db", "db-x", TP_HOST_EP("10.1.0.1", "db-0"))) == 0);
     }
     /* The two clusters' db-0 would be one DNS name; they become db-0-cluster-a and -b. */
     plan_output out;
@@ -529,7 +529,7 @@ UNIT_TEST(plan_creates_headless_and_replaces_on_a_clusterip_change)
     tp_world w;
     tp_init(&w, 1);
     w.links[0].create_services = true;
-    CHECK(tp_remote(&w, 0, 's', TP_HEADLESS("demo", "db", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_HEADLESS("demo", "db", "")) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "db", &out) == 0);
     const plan_action *a = tp_first(&out, PLAN_CREATE_SERVICE);
@@ -539,7 +539,7 @@ UNIT_TEST(plan_creates_headless_and_replaces_on_a_clusterip_change)
     free(body);
     plan_output_free(&out);
     /* clusterIP is immutable: a ClusterIP one svclink made is deleted and made again. */
-    tp_local(&w, 's', TP_CREATED("demo", "db", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_CREATED("demo", "db", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
     CHECK(tp_plan(&w, "demo", "db", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
     plan_output_free(&out);
     tp_free(&w);
@@ -551,10 +551,10 @@ UNIT_TEST(plan_prefer_close_hints_remote_endpoints_for_a_zone_no_node_is_in)
 {
     tp_world w;
     tp_init(&w, 1);
-    tp_local(&w, 's', "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u-web\"},\"spec\":{"
+    tp_local(&w, KUBE_KIND_SERVICE, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u-web\"},\"spec\":{"
                       "\"trafficDistribution\":\"PreferClose\",\"ports\":[{\"port\":80,\"targetPort\":8080}]}}");
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1") "," TP_EP("10.1.0.2"))) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1") "," TP_EP("10.1.0.2"))) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 1);
     char *body = NULL;
@@ -566,7 +566,7 @@ UNIT_TEST(plan_prefer_close_hints_remote_endpoints_for_a_zone_no_node_is_in)
     /* Read back, the hints hash the same: no write loop. */
     CHECK(tp_converge(&w, "demo", "web"));
     /* Turned off on the Service: the hints go. */
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_WRITE_SLICE) == 1);
     plan_output_free(&out);
     CHECK(tp_converge(&w, "demo", "web"));
@@ -632,10 +632,10 @@ UNIT_TEST(plan_policy_leaves_denied_endpoints_out)
     pb.allow_link = NULL;
     w.links[0].policy = &pa;
     w.links[1].policy = &pb;
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
     for (size_t l = 0; l < 2; l++) {
-        CHECK(tp_remote(&w, l, 's', TP_SVC("demo", "web", "")) == 0);
-        CHECK(tp_remote(&w, l, 'e',
+        CHECK(tp_remote(&w, l, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+        CHECK(tp_remote(&w, l, KUBE_KIND_ENDPOINT_SLICE,
                         TP_SLICE("demo", "web", "web-x",
                                  TP_EP("10.96.0.1") "," TP_EP("172.18.0.2") "," TP_EP("172.18.0.10") "," TP_EP(
                                      "10.245.3.4") "," TP_EP("10.246.0.7"))) == 0);
@@ -674,9 +674,9 @@ UNIT_TEST(plan_policy_change_removes_what_is_now_denied)
     addrpol_set_init(&nodes);
     addrpol p = {.deny = {[ADDRPOL_NODE] = &nodes}};
     w.links[0].policy = &p;
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1") "," TP_EP("10.1.0.2"))) == 0);
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1") "," TP_EP("10.1.0.2"))) == 0);
     CHECK(tp_converge(&w, "demo", "web"));
     CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-a") == 2);
     /* A main node now has 10.1.0.2: the next plan rewrites the slice without it. */
@@ -707,9 +707,9 @@ UNIT_TEST(plan_policy_on_ipv6_slices)
     tp_set(&svc, "fd00:96::/112");
     addrpol p = {.deny = {[ADDRPOL_SERVICE_CIDR] = &svc}};
     w.links[0].policy = &p;
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
-    CHECK(tp_remote(&w, 0, 'e',
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_ENDPOINT_SLICE,
                     "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web-6\",\"labels\":{\"kubernetes.io/service-name\":"
                     "\"web\"}},\"addressType\":\"IPv6\",\"endpoints\":[" TP_EP("fd00:96::1") "," TP_EP(
                         "fd00:245::1") "],\"ports\":[{\"port\":8080}]}") == 0);
@@ -730,16 +730,16 @@ UNIT_TEST(plan_with_only_source_leaves_other_instances_services_alone)
     tp_init(&w, 1);
     w.links[0].create_services = true;
     w.view.only_source = "cluster-a";
-    tp_local(&w, 's', TP_CREATED("demo", "web", "cluster-z", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_CREATED("demo", "web", "cluster-z", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && out.nactions == 0);
     plan_output_free(&out);
-    CHECK(tp_remote(&w, 0, 's', TP_SVC("demo", "web", "")) == 0);
+    CHECK(tp_remote(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", "")) == 0);
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_PATCH_SERVICE) == 0 &&
           tp_count(&out, PLAN_DELETE_SERVICE) == 0 && tp_count(&out, PLAN_CREATE_SERVICE) == 0);
     plan_output_free(&out);
-    tp_remote_delete(&w, 0, 's', TP_SVC("demo", "web", ""));
-    tp_local(&w, 's', TP_CREATED("demo", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
+    tp_remote_delete(&w, 0, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_CREATED("demo", "web", "cluster-a", "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}"));
     CHECK(tp_plan(&w, "demo", "web", &out) == 0 && tp_count(&out, PLAN_DELETE_SERVICE) == 1);
     plan_output_free(&out);
     tp_free(&w);
@@ -757,21 +757,21 @@ UNIT_TEST(plan_with_only_source_leaves_other_instances_services_alone)
 static void tp_two_remotes(tp_world *w, const char *svc_a, const char *svc_b)
 {
     tp_init(w, 2);
-    CHECK(tp_remote(w, 0, 's', svc_a) == 0);
-    CHECK(tp_remote(w, 0, 'e', TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
-    CHECK(tp_remote(w, 1, 's', svc_b) == 0);
-    CHECK(tp_remote(w, 1, 'e', TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
+    CHECK(tp_remote(w, 0, KUBE_KIND_SERVICE, svc_a) == 0);
+    CHECK(tp_remote(w, 0, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-x", TP_EP("10.1.0.1"))) == 0);
+    CHECK(tp_remote(w, 1, KUBE_KIND_SERVICE, svc_b) == 0);
+    CHECK(tp_remote(w, 1, KUBE_KIND_ENDPOINT_SLICE, TP_SLICE("demo", "web", "web-y", TP_EP("10.2.0.1"))) == 0);
 }
 
 UNIT_TEST(plan_mode_singular_remote_is_not_exported)
 {
     tp_world w;
     tp_two_remotes(&w, TP_MSVC("demo", "web", "", ""), TP_MSVC("demo", "web", "", ""));
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
     CHECK(tp_converge(&w, "demo", "web"));
     CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-b") == 1);
     /* cluster-b's Service turns singular: its slices go, cluster-a's stay */
-    CHECK(tp_remote(&w, 1, 's', TP_MSVC("demo", "web", TP_ANN("singular"), "")) == 0);
+    CHECK(tp_remote(&w, 1, KUBE_KIND_SERVICE, TP_MSVC("demo", "web", TP_ANN("singular"), "")) == 0);
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(tp_count(&out, PLAN_DELETE_SLICE) == 1 && out.nactions == 1);
@@ -793,7 +793,7 @@ UNIT_TEST(plan_mode_singular_created_service_goes_and_is_never_made)
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(out.nactions == 0); /* created with singular: never imported (the alias too) */
     plan_output_free(&out);
-    tp_local(&w, 's', TP_SVC("demo", "web", ",\"labels\":{\"svclink.cloudpilot.ai/created-by\":\"svclink\"}"));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ",\"labels\":{\"svclink.cloudpilot.ai/created-by\":\"svclink\"}"));
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(tp_count(&out, PLAN_DELETE_SERVICE) == 1 && out.nactions == 1);
     plan_output_free(&out);
@@ -804,9 +804,9 @@ UNIT_TEST(plan_mode_singular_local_imports_nothing)
 {
     tp_world w;
     tp_two_remotes(&w, TP_MSVC("demo", "web", "", ""), TP_MSVC("demo", "web", "", ""));
-    tp_local(&w, 's', TP_SVC("demo", "web", ""));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_SVC("demo", "web", ""));
     CHECK(tp_converge(&w, "demo", "web"));
-    tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("singular"), ""));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_MSVC("demo", "web", TP_ANN("singular"), ""));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(tp_count(&out, PLAN_DELETE_SLICE) == 2 && out.nactions == 2);
@@ -820,7 +820,7 @@ UNIT_TEST(plan_mode_union_takes_every_cluster)
 {
     tp_world w;
     tp_two_remotes(&w, TP_MSVC("demo", "web", TP_ANN("union"), ""), TP_MSVC("demo", "web", "", ""));
-    tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("union"), TP_SEL));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_MSVC("demo", "web", TP_ANN("union"), TP_SEL));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2 && out.nactions == 2); /* the selector is left alone */
@@ -833,7 +833,7 @@ UNIT_TEST(plan_mode_receiver_holds_its_selector_and_takes_only_sources)
 {
     tp_world w;
     tp_two_remotes(&w, TP_MSVC("demo", "web", TP_ANN("source"), ""), TP_MSVC("demo", "web", "", ""));
-    tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("receiver"), TP_SEL));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_MSVC("demo", "web", TP_ANN("receiver"), TP_SEL));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     const plan_action *a = tp_first(&out, PLAN_STASH_SELECTOR);
@@ -845,7 +845,7 @@ UNIT_TEST(plan_mode_receiver_holds_its_selector_and_takes_only_sources)
         CHECK(out.actions[i].kind != PLAN_WRITE_SLICE || strcmp(out.actions[i].link, "cluster-a") == 0);
     plan_output_free(&out);
     /* stashed: selector gone, the stash holds it; nothing more to do */
-    tp_local(&w, 's',
+    tp_local(&w, KUBE_KIND_SERVICE,
              TP_MSVC("demo", "web", ",\"annotations\":{\"svclink.cloudpilot.ai/mode\":\"receiver\",\"svclink.cloudpilot.ai/stashed-selector\":\"{\\\"app\\\":\\\"web\\\",\\\"tier\\\":\\\"db\\\"}\"}", ""));
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     tp_apply(&w, &out);
@@ -857,7 +857,7 @@ UNIT_TEST(plan_mode_receiver_holds_its_selector_and_takes_only_sources)
     plan_output_free(&out);
     CHECK(tp_endpoints_of(&w, "demo", "web", "cluster-a") == 1 && tp_endpoints_of(&w, "demo", "web", "cluster-b") == 0);
     /* the mode goes: the stash comes back exactly, cluster-b's endpoints too */
-    tp_local(&w, 's',
+    tp_local(&w, KUBE_KIND_SERVICE,
              TP_MSVC("demo", "web", ",\"annotations\":{\"svclink.cloudpilot.ai/stashed-selector\":\"{\\\"app\\\":\\\"web\\\",\\\"tier\\\":\\\"db\\\"}\"}", ""));
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     a = tp_first(&out, PLAN_RESTORE_SELECTOR);
@@ -871,7 +871,7 @@ UNIT_TEST(plan_mode_receiver_without_source_keeps_its_selector)
 {
     tp_world w;
     tp_two_remotes(&w, TP_MSVC("demo", "web", "", ""), TP_MSVC("demo", "web", TP_ANN("receiver"), ""));
-    tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("receiver"), TP_SEL));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_MSVC("demo", "web", TP_ANN("receiver"), TP_SEL));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(tp_first(&out, PLAN_STASH_SELECTOR) == NULL);
@@ -885,7 +885,7 @@ UNIT_TEST(plan_mode_union_meeting_a_source_becomes_a_receiver)
 {
     tp_world w;
     tp_two_remotes(&w, TP_MSVC("demo", "web", TP_ANN("source"), ""), TP_MSVC("demo", "web", TP_ANN("source"), ""));
-    tp_local(&w, 's', TP_MSVC("demo", "web", ",\"annotations\":{\"vmware.com/syndicate-mode\":\"union\"}", TP_SEL));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_MSVC("demo", "web", ",\"annotations\":{\"vmware.com/syndicate-mode\":\"union\"}", TP_SEL));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(tp_first(&out, PLAN_STASH_SELECTOR) != NULL);
@@ -907,7 +907,7 @@ UNIT_TEST(plan_mode_bad_stash_is_refused_never_applied)
                  "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"web\",\"uid\":\"u\",\"annotations\":"
                  "{\"svclink.cloudpilot.ai/stashed-selector\":\"%s\"}},\"spec\":{\"ports\":[{\"port\":80}]}}",
                  bad[i]);
-        tp_local(&w, 's', text);
+        tp_local(&w, KUBE_KIND_SERVICE, text);
         plan_output out;
         CHECK(tp_plan(&w, "demo", "web", &out) == 0);
         CHECK(tp_first(&out, PLAN_RESTORE_SELECTOR) == NULL);
@@ -922,7 +922,7 @@ UNIT_TEST(plan_mode_selector_and_stash_both_set_changes_nothing)
 {
     tp_world w;
     tp_init(&w, 1);
-    tp_local(&w, 's',
+    tp_local(&w, KUBE_KIND_SERVICE,
              TP_MSVC("demo", "web", ",\"annotations\":{\"svclink.cloudpilot.ai/stashed-selector\":\"{\\\"app\\\":\\\"old\\\"}\"}", TP_SEL));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
@@ -935,7 +935,7 @@ UNIT_TEST(plan_mode_unknown_value_is_reported_and_ignored)
 {
     tp_world w;
     tp_two_remotes(&w, TP_MSVC("demo", "web", TP_ANN("bogus"), ""), TP_MSVC("demo", "web", "", ""));
-    tp_local(&w, 's', TP_MSVC("demo", "web", TP_ANN("recevier"), TP_SEL));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_MSVC("demo", "web", TP_ANN("recevier"), TP_SEL));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(tp_count(&out, PLAN_WRITE_SLICE) == 2 && out.nactions == 2);
@@ -950,12 +950,12 @@ UNIT_TEST(plan_mode_created_service_given_a_selector_is_adopted)
     tp_init(&w, 1);
     w.links[0].create_services = true;
     /* no link exports it, but someone gave it a selector (a migration target taken over) */
-    tp_local(&w, 's', TP_MSVC("demo", "web", ",\"labels\":{\"svclink.cloudpilot.ai/created-by\":\"svclink\"}", TP_SEL));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_MSVC("demo", "web", ",\"labels\":{\"svclink.cloudpilot.ai/created-by\":\"svclink\"}", TP_SEL));
     plan_output out;
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(out.nactions == 0);
     plan_output_free(&out);
-    tp_local(&w, 's', TP_MSVC("demo", "web", ",\"labels\":{\"svclink.cloudpilot.ai/created-by\":\"svclink\"}" TP_ANN("source"), ""));
+    tp_local(&w, KUBE_KIND_SERVICE, TP_MSVC("demo", "web", ",\"labels\":{\"svclink.cloudpilot.ai/created-by\":\"svclink\"}" TP_ANN("source"), ""));
     CHECK(tp_plan(&w, "demo", "web", &out) == 0);
     CHECK(out.nactions == 0);
     plan_output_free(&out);

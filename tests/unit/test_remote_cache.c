@@ -13,7 +13,7 @@ static void remote_on_dirty(void *arg, const char *ns, const char *name)
     snprintf(remote_last_dirty, sizeof remote_last_dirty, "%s/%s", ns, name);
 }
 
-static int remote_apply(remote_cache *c, char kind, const char *text)
+static int remote_apply(remote_cache *c, kube_kind kind, const char *text)
 {
     json_doc doc;
     char err[128];
@@ -37,19 +37,19 @@ UNIT_TEST(remote_cache_groups_and_ignores_repeats)
     remote_cache c;
     remote_cache_init(&c, remote_on_dirty, NULL);
     remote_dirty_count = 0;
-    CHECK(remote_apply(&c, 's', REMOTE_SVC) == 0);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-1", "10.0.0.1", "")) == 0);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-2", "10.0.0.2", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_SERVICE, REMOTE_SVC) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-1", "10.0.0.1", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-2", "10.0.0.2", "")) == 0);
     CHECK(remote_dirty_count == 3);
     CHECK_STR_EQ(remote_last_dirty, "demo/web");
     const remote_group *g = remote_cache_group(&c, "demo", "web");
     CHECK(g != NULL && g->svc != NULL && g->nslices == 2 && c.endpoints == 2);
     CHECK(g != NULL && g->svc->nports == 1 && g->svc->ports[0].target_port == 8080);
     /* The same object again (a resync) is not a change. */
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-1", "10.0.0.1", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-1", "10.0.0.1", "")) == 0);
     CHECK(remote_dirty_count == 3);
     /* A slice written by svclink itself is never data. */
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-3", "10.0.0.3", ",\"endpointslice.kubernetes.io/managed-by\":"
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-3", "10.0.0.3", ",\"endpointslice.kubernetes.io/managed-by\":"
                                                           "\"svclink.cloudpilot.ai\"")) == 0);
     CHECK(c.endpoints == 2);
     remote_cache_free(&c);
@@ -59,28 +59,28 @@ UNIT_TEST(remote_cache_relist_drops_what_was_not_restated)
 {
     remote_cache c;
     remote_cache_init(&c, remote_on_dirty, NULL);
-    remote_cache_list_begin(&c, 's');
-    remote_cache_list_begin(&c, 'e');
-    CHECK(remote_apply(&c, 's', REMOTE_SVC) == 0);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-1", "10.0.0.1", "")) == 0);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-2", "10.0.0.2", "")) == 0);
-    remote_cache_list_end(&c, 's');
-    remote_cache_list_end(&c, 'e');
+    remote_cache_list_begin(&c, KUBE_KIND_SERVICE);
+    remote_cache_list_begin(&c, KUBE_KIND_ENDPOINT_SLICE);
+    CHECK(remote_apply(&c, KUBE_KIND_SERVICE, REMOTE_SVC) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-1", "10.0.0.1", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-2", "10.0.0.2", "")) == 0);
+    remote_cache_list_end(&c, KUBE_KIND_SERVICE);
+    remote_cache_list_end(&c, KUBE_KIND_ENDPOINT_SLICE);
     remote_dirty_count = 0;
-    remote_cache_list_begin(&c, 'e');
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-2", "10.0.0.2", "")) == 0);
+    remote_cache_list_begin(&c, KUBE_KIND_ENDPOINT_SLICE);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-2", "10.0.0.2", "")) == 0);
     CHECK(remote_dirty_count == 0);
-    remote_cache_list_end(&c, 'e');
+    remote_cache_list_end(&c, KUBE_KIND_ENDPOINT_SLICE);
     CHECK(remote_dirty_count == 1);
     const remote_group *g = remote_cache_group(&c, "demo", "web");
     CHECK(g != NULL && g->nslices == 1 && c.endpoints == 1);
     /* Services relisted without web: the group survives only while slices remain. */
-    remote_cache_list_begin(&c, 's');
-    remote_cache_list_end(&c, 's');
+    remote_cache_list_begin(&c, KUBE_KIND_SERVICE);
+    remote_cache_list_end(&c, KUBE_KIND_SERVICE);
     g = remote_cache_group(&c, "demo", "web");
     CHECK(g != NULL && g->svc == NULL);
-    remote_cache_list_begin(&c, 'e');
-    remote_cache_list_end(&c, 'e');
+    remote_cache_list_begin(&c, KUBE_KIND_ENDPOINT_SLICE);
+    remote_cache_list_end(&c, KUBE_KIND_ENDPOINT_SLICE);
     CHECK(remote_cache_group(&c, "demo", "web") == NULL && c.endpoints == 0);
     remote_cache_free(&c);
 }
@@ -90,7 +90,7 @@ static int remote_apply_svc(remote_cache *c, int i)
     char text[256];
     snprintf(text, sizeof text,
              "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s%d\"},\"spec\":{\"ports\":[{\"port\":80}]}}", i);
-    return remote_apply(c, 's', text);
+    return remote_apply(c, KUBE_KIND_SERVICE, text);
 }
 
 /* A cache with a budget of 3 Services, holding s0..s2. */
@@ -112,12 +112,12 @@ UNIT_TEST(remote_cache_service_budget_refuses_one_more_and_keeps_the_rest)
     json_doc_init(&doc);
     const char *fourth = "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s3\"},\"spec\":{}}";
     CHECK(json_parse(&doc, fourth, strlen(fourth), err, sizeof err) == 0);
-    CHECK(remote_cache_upsert(&c, 's', &doc, 0, err, sizeof err) == REMOTE_CACHE_OVER_BUDGET);
+    CHECK(remote_cache_upsert(&c, KUBE_KIND_SERVICE, &doc, 0, err, sizeof err) == REMOTE_CACHE_OVER_BUDGET);
     CHECK(strstr(err, "budget of 3 Services") != NULL && strstr(err, "--max-services-per-link") != NULL);
     json_doc_free(&doc);
     CHECK(c.services == 3 && remote_cache_group(&c, "demo", "s3") == NULL);
     /* A change to one already held is not one more. */
-    CHECK(remote_apply(&c, 's', "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s1\"},\"spec\":{}}") == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_SERVICE, "{\"metadata\":{\"namespace\":\"demo\",\"name\":\"s1\"},\"spec\":{}}") == 0);
     remote_cache_free(&c);
 }
 
@@ -127,12 +127,12 @@ UNIT_TEST(remote_cache_relist_counts_only_what_it_restated)
      * budget (the old ones go at its end); a fourth one in that list is not. */
     remote_cache c;
     remote_three_of_three(&c);
-    remote_cache_list_begin(&c, 's');
+    remote_cache_list_begin(&c, KUBE_KIND_SERVICE);
     for (int i = 3; i < 6; i++)
         CHECK(remote_apply_svc(&c, i) == 0);
     CHECK(remote_apply_svc(&c, 6) == REMOTE_CACHE_OVER_BUDGET);
     CHECK(remote_apply_svc(&c, 3) == 0); /* a repeat inside the list is not one more */
-    remote_cache_list_end(&c, 's');
+    remote_cache_list_end(&c, KUBE_KIND_SERVICE);
     CHECK(c.services == 3 && remote_cache_group(&c, "demo", "s0") == NULL && remote_cache_group(&c, "demo", "s5") != NULL);
     remote_cache_free(&c);
 }
@@ -143,18 +143,18 @@ UNIT_TEST(remote_cache_endpoint_budget)
     remote_cache_init(&c, remote_on_dirty, NULL);
     remote_cache_limits lim = {0, 2};
     remote_cache_set_limits(&c, &lim);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-1", "10.0.0.1", "")) == 0);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-2", "10.0.0.2", "")) == 0);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-3", "10.0.0.3", "")) == REMOTE_CACHE_OVER_BUDGET);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-1", "10.0.0.1", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-2", "10.0.0.2", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-3", "10.0.0.3", "")) == REMOTE_CACHE_OVER_BUDGET);
     CHECK(c.endpoints == 2);
     /* Replacing a slice's endpoint keeps the count. */
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-2", "10.0.0.9", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-2", "10.0.0.9", "")) == 0);
     /* During a relist only restated slices count: web-3 fits once web-1 is not restated. */
-    remote_cache_list_begin(&c, 'e');
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-2", "10.0.0.9", "")) == 0);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-3", "10.0.0.3", "")) == 0);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-4", "10.0.0.4", "")) == REMOTE_CACHE_OVER_BUDGET);
-    remote_cache_list_end(&c, 'e');
+    remote_cache_list_begin(&c, KUBE_KIND_ENDPOINT_SLICE);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-2", "10.0.0.9", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-3", "10.0.0.3", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-4", "10.0.0.4", "")) == REMOTE_CACHE_OVER_BUDGET);
+    remote_cache_list_end(&c, KUBE_KIND_ENDPOINT_SLICE);
     CHECK(c.endpoints == 2 && c.listed_eps == 2);
     remote_cache_free(&c);
 }
@@ -165,8 +165,8 @@ UNIT_TEST(remote_cache_slice_change_of_a_service_not_sent)
      * slice, and replacing that slice must not free the group it goes into (ASan). */
     remote_cache c;
     remote_cache_init(&c, remote_on_dirty, NULL);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-1", "10.0.0.1", "")) == 0);
-    CHECK(remote_apply(&c, 'e', REMOTE_SLICE("web-1", "10.0.0.2", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-1", "10.0.0.1", "")) == 0);
+    CHECK(remote_apply(&c, KUBE_KIND_ENDPOINT_SLICE, REMOTE_SLICE("web-1", "10.0.0.2", "")) == 0);
     const remote_group *g = remote_cache_group(&c, "demo", "web");
     CHECK(g != NULL && g->svc == NULL && g->nslices == 1 && c.endpoints == 1);
     CHECK(g != NULL && g->slices != NULL && g->slices->data.neps == 1);
