@@ -23,7 +23,7 @@
 #include "base/strmap.h"
 #include "write/write_queue.h"
 
-#define CLUSTER_LINK_API_PATH "/apis/svclink.cloudpilot.ai/v1alpha1/clusterlinks"
+typedef struct cluster_link cluster_link;
 
 /* What every link borrows from the engine that owns it. */
 typedef struct {
@@ -86,28 +86,12 @@ struct cluster_link {
     bool cache_ready;          /* every reflector has listed once since connecting */
     apiclient_req *version_req;
     filter_rules rules;
-    /* health */
-    char reason[32];
-    char message[512];
-    bool ready;
+    /* health: how long it has failed, and whether its endpoints went stale */
     uint64_t failing_since;    /* loop ms; 0 when healthy */
     loop_timer_id stale_timer;
     bool stale;
-    bool ever_synced;
-    char remote_version[64];
-    char last_sync[32];
-    /* status */
-    link_status observed;
-    link_status written;          /* what our last PATCH said (valid when status_written) */
-    bool status_written;
-    loop_timer_id status_timer;
-    bool status_inflight;
-    bool finalizer_inflight;
-    link_status_pace pace;        /* when status may be written again (link_status) */
-    policy_drops drops;            /* what the address policy refused, per Service (link_status) */
-    strmap counts;               /* "ns/svc" -> endpoints written from this link (+1) */
     linkspec_list other_finalizers; /* metadata.finalizers except ours (owned) */
-    int64_t total_endpoints;
+    link_status_state status;  /* its Ready condition, status writes, Events, finalizer */
 };
 
 /* A ClusterLink object seen (added or changed): creates the link when new, applies the

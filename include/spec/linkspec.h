@@ -11,6 +11,8 @@
 #include "json/json.h"
 
 #define LINKSPEC_FINALIZER "svclink.cloudpilot.ai/cleanup"
+/* Where the ClusterLink objects live on the main cluster's API server. */
+#define LINKSPEC_API_PATH "/apis/svclink.cloudpilot.ai/v1alpha1/clusterlinks"
 #define LINKSPEC_DEFAULT_STALE_TIMEOUT_S 300u
 #define LINKSPEC_MAX_STALE_TIMEOUT_S 86400u
 #define LINKSPEC_DEFAULT_SECRET_KEY "kubeconfig"

@@ -187,8 +187,8 @@ static void engine_reconcile(engine *e, const char *key)
     for (size_t i = 0; i < out.ncounts; i++) {
         cluster_link *lk = strmap_get(&e->links, out.counts[i].link);
         if (lk != NULL) {
-            link_status_count(lk, key, out.counts[i].endpoints);
-            link_status_drops(lk, key, out.drops, out.ndrops);
+            link_status_count(&lk->status, key, out.counts[i].endpoints);
+            link_status_drops(&lk->status, key, out.drops, out.ndrops);
         }
     }
     plan_output_free(&out);
@@ -241,7 +241,7 @@ static void engine_on_written(void *arg, const write_queue_op *op, const apiclie
     if (op->what == WRITE_QUEUE_STATUS || op->what == WRITE_QUEUE_FINALIZER) {
         cluster_link *lk = strmap_get(&e->links, op->link);
         if (lk != NULL)
-            link_status_written(lk, op->what == WRITE_QUEUE_FINALIZER, resp->status >= 200 && resp->status < 300);
+            link_status_written(&lk->status, op->what == WRITE_QUEUE_FINALIZER, resp->status >= 200 && resp->status < 300);
     }
     apply_written(&e->apply, op, resp);
     engine_maybe_pass(e);
@@ -337,7 +337,7 @@ static const reflector_handlers main_refl_handlers = {main_refl_begin, main_refl
 static void engine_schedule_all_status(engine *e)
 {
     for (strmap_iter it = strmap_iter_start(&e->links); strmap_iter_ok(&it); strmap_iter_next(&it))
-        link_status_schedule(it.e->value);
+        link_status_schedule(&((cluster_link *)it.e->value)->status);
 }
 
 static void engine_on_resync(loop *l, void *arg)
@@ -578,7 +578,7 @@ static int engine_load_main(engine *e)
 static int engine_main_paths(engine *e, char paths[3][300], char *slice_selector, size_t sellen)
 {
     const char *ns = e->hooks.main_namespace;
-    int n1 = snprintf(paths[0], 300, "%s", CLUSTER_LINK_API_PATH);
+    int n1 = snprintf(paths[0], 300, "%s", LINKSPEC_API_PATH);
     int n2 = snprintf(paths[1], 300, ns ? "/api/v1/namespaces/%s/services" : "/api/v1/services", ns);
     int n3 = snprintf(paths[2], 300,
                       ns ? "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices"

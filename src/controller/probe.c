@@ -35,9 +35,9 @@ static bool probe_ready_all(const probe_view *v, const char **why, const char **
     for (strmap_iter it = strmap_iter_start(v->links); strmap_iter_ok(&it); strmap_iter_next(&it)) {
         const cluster_link *lk = it.e->value;
         /* A disabled link is meant to be disconnected. */
-        if (!lk->ready && strcmp(lk->reason, "Disabled") != 0) {
+        if (!lk->status.ready && strcmp(lk->status.reason, "Disabled") != 0) {
             *link = lk->name;
-            *why = lk->reason;
+            *why = lk->status.reason;
             return false;
         }
     }
@@ -74,10 +74,10 @@ static void probe_refresh_metrics(const probe_view *v)
     for (strmap_iter it = strmap_iter_start(v->links); strmap_iter_ok(&it); strmap_iter_next(&it)) {
         const cluster_link *lk = it.e->value;
         link_status st;
-        link_status_build(lk, &st);
+        link_status_build(&lk->status, &st);
         char labels[300];
         metrics_labels(labels, sizeof labels, "link", lk->name, NULL);
-        metrics_set(METRICS_LINK_CONNECTED, labels, lk->ready ? 1 : 0);
+        metrics_set(METRICS_LINK_CONNECTED, labels, lk->status.ready ? 1 : 0);
         metrics_set(METRICS_LINK_ENDPOINTS, labels, (double)st.endpoints);
         metrics_set(METRICS_LINK_SERVICES, labels, (double)st.services);
         metrics_set(METRICS_LINK_LAST_SYNC, labels, probe_rfc3339_unix(st.last_sync));

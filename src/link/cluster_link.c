@@ -83,7 +83,7 @@ void cluster_link_mark_all(cluster_link *lk)
 
 bool cluster_link_release_if_clean(cluster_link *lk)
 {
-    if (!lk->have_spec || !lk->spec.deleting || lk->finalizer_inflight || (!lk->is_static && !lk->spec.has_finalizer))
+    if (!lk->have_spec || !lk->spec.deleting || lk->status.finalizer_inflight || (!lk->is_static && !lk->spec.has_finalizer))
         return false;
     for (strmap_iter s = strmap_iter_start(&lk->env->view->slices); strmap_iter_ok(&s); strmap_iter_next(&s)) {
         if (strcmp(((main_view_slice *)s.e->value)->link, lk->name) == 0)
@@ -92,7 +92,7 @@ bool cluster_link_release_if_clean(cluster_link *lk)
     log_kv(LOG_INFO, "link cleaned up, releasing it", "link", lk->name, NULL);
     if (lk->is_static)
         return true;
-    link_status_patch_finalizers(lk, false);
+    link_status_patch_finalizers(&lk->status, false);
     return false;
 }
 
@@ -168,7 +168,7 @@ static void cluster_link_refl_state(void *arg, reflector_state st, int status, c
         /* Reachable but too big: no stale timer, so what was written stays. */
         if (lk->failing_since == 0)
             lk->failing_since = loop_now_ms();
-        link_status_set_health(lk, false, "LimitExceeded", "%s; the link keeps what it had and retries", reason);
+        link_status_set_health(&lk->status, false, "LimitExceeded", "%s; the link keeps what it had and retries", reason);
         return;
     }
     if (lk->failing_since == 0) {
@@ -179,10 +179,10 @@ static void cluster_link_refl_state(void *arg, reflector_state st, int status, c
     }
     const char *why = cluster_link_failure_reason(status, transport);
     if (lk->spec.stale_timeout_s > 0 && !lk->stale)
-        link_status_set_health(lk, false, why, "%s (endpoints kept for %us while unreachable)", reason,
+        link_status_set_health(&lk->status, false, why, "%s (endpoints kept for %us while unreachable)", reason,
                             lk->spec.stale_timeout_s);
     else
-        link_status_set_health(lk, false, why, "%s", reason);
+        link_status_set_health(&lk->status, false, why, "%s", reason);
 }
 
 static void cluster_link_refl_begin(void *arg)
@@ -226,8 +226,8 @@ static void cluster_link_refl_object(void *arg, reflector_op op, const json_doc 
 
 static void cluster_link_on_synced(cluster_link *lk)
 {
-    bool first = !lk->ever_synced;
-    lk->ever_synced = true;
+    bool first = !lk->status.ever_synced;
+    lk->status.ever_synced = true;
     lk->cache_ready = true;
     lk->failing_since = 0;
     lk->stale = false;
@@ -235,11 +235,11 @@ static void cluster_link_on_synced(cluster_link *lk)
         loop_timer_cancel(lk->env->l, lk->stale_timer);
     lk->stale_timer = 0;
     /* A restarted controller that finds the link already connected keeps its sync time. */
-    if (first && lk->observed.present && lk->observed.ready && lk->observed.last_sync[0] != '\0')
-        snprintf(lk->last_sync, sizeof lk->last_sync, "%s", lk->observed.last_sync);
+    if (first && lk->status.observed.present && lk->status.observed.ready && lk->status.observed.last_sync[0] != '\0')
+        snprintf(lk->status.last_sync, sizeof lk->status.last_sync, "%s", lk->status.observed.last_sync);
     else
-        link_status_now(lk->last_sync);
-    link_status_set_health(lk, true, "Connected", "Synced from %s", lk->kcfg.server);
+        link_status_now(lk->status.last_sync);
+    link_status_set_health(&lk->status, true, "Connected", "Synced from %s", lk->kcfg.server);
     cluster_link_mark_all(lk);
 }
 
@@ -273,9 +273,9 @@ static void cluster_link_on_version(void *arg, const apiclient_response *resp)
     json_doc_init(&doc);
     char err[64];
     if (json_parse(&doc, resp->body, resp->body_len, err, sizeof err) == 0 &&
-        json_str_copy(&doc, json_obj_get(&doc, 0, "gitVersion"), lk->remote_version, sizeof lk->remote_version,
+        json_str_copy(&doc, json_obj_get(&doc, 0, "gitVersion"), lk->status.remote_version, sizeof lk->status.remote_version,
                       NULL) == 0)
-        link_status_schedule(lk);
+        link_status_schedule(&lk->status);
     json_doc_free(&doc);
 }
 
@@ -360,9 +360,9 @@ static void cluster_link_restart_reflectors(cluster_link *lk, const char *why)
     cluster_link_set_budgets(lk);
     ns_optout_free(&lk->optout);
     ns_optout_init(&lk->optout, cluster_link_ns_changed, lk);
-    link_status_set_health(lk, false, "Syncing", "Listing again from %s with the new %s", lk->kcfg.server, why);
+    link_status_set_health(&lk->status, false, "Syncing", "Listing again from %s with the new %s", lk->kcfg.server, why);
     if (cluster_link_start_reflectors(lk) != 0) {
-        link_status_set_health(lk, false, "Unreachable", "out of memory starting the watches");
+        link_status_set_health(&lk->status, false, "Unreachable", "out of memory starting the watches");
         cluster_link_disconnect(lk);
     }
 }
@@ -377,23 +377,23 @@ static void cluster_link_use_kubeconfig(cluster_link *lk, const char *text, size
     cluster_link_disconnect(lk);
     kcfg_error kcfg_err;
     if (kcfg_parse(text, len, lk->context, lk->trust, lk->base_dir, &lk->kcfg, &kcfg_err) != 0) {
-        link_status_set_health(lk, false, kcfg_err.kind == KCFG_ERR_REFUSED ? "KubeconfigRefused" : "KubeconfigInvalid",
+        link_status_set_health(&lk->status, false, kcfg_err.kind == KCFG_ERR_REFUSED ? "KubeconfigRefused" : "KubeconfigInvalid",
                             "kubeconfig: %s", kcfg_err.msg);
         return;
     }
     lk->have_kcfg = true;
     char err[512];
     if (cluster_client_open(&lk->conn, lk->env->l, lk->env->dns, lk->name, &lk->kcfg, err, sizeof err) != 0) {
-        link_status_set_health(lk, false, "KubeconfigInvalid", "kubeconfig: %s", err);
+        link_status_set_health(&lk->status, false, "KubeconfigInvalid", "kubeconfig: %s", err);
         return;
     }
     lk->connected = true;
     lk->kubeconfig_hash = h;
     if (lk->kcfg.insecure_skip_tls_verify)
         log_kv(LOG_WARN, "insecure-skip-tls-verify is set: the remote server is not verified", "link", lk->name, NULL);
-    link_status_set_health(lk, false, "Syncing", "Connecting to %s", lk->kcfg.server);
+    link_status_set_health(&lk->status, false, "Syncing", "Connecting to %s", lk->kcfg.server);
     if (cluster_link_start_reflectors(lk) != 0) {
-        link_status_set_health(lk, false, "Unreachable", "out of memory starting the watches");
+        link_status_set_health(&lk->status, false, "Unreachable", "out of memory starting the watches");
         cluster_link_disconnect(lk);
     }
 }
@@ -411,7 +411,7 @@ static void cluster_link_secret_object(void *arg, reflector_op op, const json_do
     cluster_link *lk = arg;
     if (op == REFLECTOR_DELETE) {
         lk->secret_seen = false;
-        link_status_set_health(lk, false, "SecretNotFound", "Secret %s/%s was deleted (the last kubeconfig stays in use)",
+        link_status_set_health(&lk->status, false, "SecretNotFound", "Secret %s/%s was deleted (the last kubeconfig stays in use)",
                             lk->spec.secret_namespace, lk->spec.secret_name);
         return;
     }
@@ -423,7 +423,7 @@ static void cluster_link_secret_object(void *arg, reflector_op op, const json_do
     size_t len = 0;
     /* Secret data is base64 in the API; the raw token includes its quotes. */
     if (raw == NULL || raw_len < 2 || b64_decode(raw + 1, raw_len - 2, &text, &len, NULL) != 0) {
-        link_status_set_health(lk, false, "KubeconfigInvalid", "Secret %s/%s has no usable key \"%s\"",
+        link_status_set_health(&lk->status, false, "KubeconfigInvalid", "Secret %s/%s has no usable key \"%s\"",
                             lk->spec.secret_namespace, lk->spec.secret_name, lk->spec.secret_key);
         return;
     }
@@ -436,7 +436,7 @@ static void cluster_link_secret_end(void *arg)
 {
     cluster_link *lk = arg;
     if (!lk->secret_seen)
-        link_status_set_health(lk, false, "SecretNotFound", "Secret %s/%s not found", lk->spec.secret_namespace,
+        link_status_set_health(&lk->status, false, "SecretNotFound", "Secret %s/%s not found", lk->spec.secret_namespace,
                             lk->spec.secret_name);
 }
 
@@ -445,7 +445,7 @@ static void cluster_link_secret_state(void *arg, reflector_state st, int status,
     cluster_link *lk = arg;
     (void)transport;
     if (st == REFLECTOR_FAILING)
-        link_status_set_health(lk, false, status == 403 ? "Forbidden" : "SecretNotFound",
+        link_status_set_health(&lk->status, false, status == 403 ? "Forbidden" : "SecretNotFound",
                             "cannot read Secret %s/%s: %s", lk->spec.secret_namespace, lk->spec.secret_name, reason);
 }
 
@@ -478,6 +478,20 @@ static void cluster_link_stop_secret(cluster_link *lk)
 
 /* ---- the ClusterLink object ---- */
 
+/* link_status asks this whenever it acts, so it always sees the spec as it is now. */
+static void cluster_link_status_facts(const void *owner, link_status_facts *out)
+{
+    const cluster_link *lk = owner;
+    *out = (link_status_facts){.name = lk->name,
+                               .is_static = lk->is_static,
+                               .have_spec = lk->have_spec,
+                               .deleting = lk->have_spec && lk->spec.deleting,
+                               .uid = lk->have_spec ? lk->spec.uid : NULL,
+                               .resource_version = lk->have_spec ? lk->spec.resource_version : NULL,
+                               .other_finalizers = &lk->other_finalizers,
+                               .generation = lk->generation};
+}
+
 static cluster_link *cluster_link_new(const cluster_link_env *env, const char *name)
 {
     cluster_link *lk = calloc(1, sizeof *lk);
@@ -485,12 +499,13 @@ static cluster_link *cluster_link_new(const cluster_link_env *env, const char *n
         return NULL;
     lk->env = env;
     lk->name = strdup(name);
-    strmap_init(&lk->counts);
-    policy_drops_init(&lk->drops);
+    link_status_init(&lk->status, env->l, env->writes, env->pending, env->status_interval_ms, cluster_link_status_facts,
+                     lk);
     remote_cache_init(&lk->cache, cluster_link_remote_dirty, lk);
     cluster_link_set_budgets(lk);
     ns_optout_init(&lk->optout, cluster_link_ns_changed, lk);
     if (lk->name == NULL || strmap_put(env->links, name, lk, NULL) != 0) {
+        link_status_free(&lk->status);
         free(lk->name);
         free(lk);
         return NULL;
@@ -513,8 +528,6 @@ void cluster_link_destroy(cluster_link *lk)
     remote_cache_free(&lk->cache);
     ns_optout_free(&lk->optout);
     cluster_link_stop_secret(lk);
-    if (lk->status_timer != 0)
-        loop_timer_cancel(env->l, lk->status_timer);
     if (lk->have_spec)
         linkspec_free(&lk->spec);
     cluster_link_free_list(&lk->other_finalizers);
@@ -523,8 +536,7 @@ void cluster_link_destroy(cluster_link *lk)
     free(lk->static_text);
     free(lk->context);
     free(lk->base_dir);
-    strmap_free(&lk->counts);
-    policy_drops_free(&lk->drops);
+    link_status_free(&lk->status);
     cluster_link_forget_metrics(lk->name);
     strmap_del(env->links, lk->name);
     free(lk->name);
@@ -554,7 +566,7 @@ static void cluster_link_use_inline_kubeconfig(cluster_link *lk)
     const char *b64 = lk->spec.kubeconfig_b64;
     if (b64_decode(b64, strlen(b64), &text, &len, &bad) != 0) {
         cluster_link_disconnect(lk);
-        link_status_set_health(lk, false, "KubeconfigInvalid",
+        link_status_set_health(&lk->status, false, "KubeconfigInvalid",
                             "spec.kubeconfig is not valid base64 (byte %zu): give the output of base64 -w0 kubeconfig",
                             bad);
         return;
@@ -568,14 +580,14 @@ static void cluster_link_use_inline_kubeconfig(cluster_link *lk)
  * would, when the valid spec equals the one in use). */
 static void cluster_link_restore_health(cluster_link *lk)
 {
-    if (strcmp(lk->reason, "SpecInvalid") != 0)
+    if (strcmp(lk->status.reason, "SpecInvalid") != 0)
         return;
     if (!lk->spec.enabled)
-        link_status_set_health(lk, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
+        link_status_set_health(&lk->status, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
     else if (lk->connected && lk->cache_ready && lk->failing_since == 0)
-        link_status_set_health(lk, true, "Connected", "Synced from %s", lk->kcfg.server);
+        link_status_set_health(&lk->status, true, "Connected", "Synced from %s", lk->kcfg.server);
     else if (lk->connected)
-        link_status_set_health(lk, false, "Syncing", "Connecting to %s", lk->kcfg.server);
+        link_status_set_health(&lk->status, false, "Syncing", "Connecting to %s", lk->kcfg.server);
 }
 
 /* Applies the spec of a ClusterLink as it now stands; takes spec over. */
@@ -609,7 +621,7 @@ static void cluster_link_apply(cluster_link *lk, linkspec *spec)
         return;
     }
     if (!lk->spec.has_finalizer && !lk->is_static)
-        link_status_patch_finalizers(lk, true);
+        link_status_patch_finalizers(&lk->status, true);
     cluster_link_restore_health(lk);
     /* A static link's kubeconfig is not in its spec: it is looked at below every time
      * (cluster_link_use_kubeconfig reconnects only when it changed). */
@@ -618,7 +630,7 @@ static void cluster_link_apply(cluster_link *lk, linkspec *spec)
     if (!lk->spec.enabled) {
         cluster_link_disconnect(lk);
         cluster_link_stop_secret(lk);
-        link_status_set_health(lk, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
+        link_status_set_health(&lk->status, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
         return;
     }
     if ((selector_changed || namespaces_changed) && lk->connected && lk->nrefls > 0)
@@ -733,16 +745,16 @@ cluster_link *cluster_link_upsert(const cluster_link_env *env, const json_doc *d
     lk->gen = gen;
     if (json_int64(doc, json_path(doc, obj, "metadata", "generation", NULL), &lk->generation) != JSON_OK)
         lk->generation = 0;
-    link_status_parse(&lk->observed, doc, obj);
+    link_status_parse(&lk->status.observed, doc, obj);
     cluster_link_capture_finalizers(lk, doc, obj);
     linkspec spec;
     char err[400];
     if (linkspec_parse(doc, obj, &spec, err, sizeof err) != 0) {
         /* Keep what is synced; say what is wrong. */
-        link_status_set_health(lk, false, "SpecInvalid", "invalid spec: %s", err);
+        link_status_set_health(&lk->status, false, "SpecInvalid", "invalid spec: %s", err);
         return lk;
     }
     cluster_link_apply(lk, &spec);
-    link_status_schedule(lk);
+    link_status_schedule(&lk->status);
     return lk;
 }

@@ -8,13 +8,46 @@
 #include <string.h>
 #include <time.h>
 
-#include "link/cluster_link.h"
 #include "json/json_writer.h"
 #include "base/log.h"
 #include "base/metrics.h"
 
 #define LINK_STATUS_EVENTS_NS "default"
 #define LINK_STATUS_BATCH_MS 300
+
+/* What the owner says of its ClusterLink right now (name, spec state): asked each time,
+ * since a timer may fire after the spec changed. */
+static link_status_facts link_status_facts_of(const link_status_state *st)
+{
+    link_status_facts f;
+    memset(&f, 0, sizeof f);
+    st->facts(st->owner, &f);
+    return f;
+}
+
+void link_status_init(link_status_state *st, loop *l, write_queue *writes, const strmap *pending,
+                      uint64_t status_interval_ms, void (*facts)(const void *owner, link_status_facts *out),
+                      const void *owner)
+{
+    memset(st, 0, sizeof *st);
+    st->l = l;
+    st->writes = writes;
+    st->pending = pending;
+    st->status_interval_ms = status_interval_ms;
+    st->facts = facts;
+    st->owner = owner;
+    strmap_init(&st->counts);
+    policy_drops_init(&st->drops);
+}
+
+void link_status_free(link_status_state *st)
+{
+    if (st->status_timer != 0)
+        loop_timer_cancel(st->l, st->status_timer);
+    st->status_timer = 0;
+    strmap_free(&st->counts);
+    policy_drops_free(&st->drops);
+}
 
 void link_status_now(char out[32])
 {
@@ -24,10 +57,11 @@ void link_status_now(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void link_status_event(cluster_link *lk, bool warning, const char *reason, const char *message)
+static void link_status_event(link_status_state *st, bool warning, const char *reason, const char *message)
 {
+    link_status_facts f = link_status_facts_of(st);
     /* A link without a ClusterLink has no object for an Event: its log line says it. */
-    if (!lk->env->writes->leading || lk->is_static)
+    if (!st->writes->leading || f.is_static)
         return;
     char now[32];
     link_status_now(now);
@@ -40,16 +74,16 @@ static void link_status_event(cluster_link *lk, bool warning, const char *reason
     json_writer_object_begin(&w);
     json_writer_key(&w, "generateName");
     char gen[300];
-    snprintf(gen, sizeof gen, "%s.", lk->name);
+    snprintf(gen, sizeof gen, "%s.", f.name);
     json_writer_string(&w, gen);
     json_writer_object_end(&w);
     json_writer_key(&w, "involvedObject");
     json_writer_object_begin(&w);
     json_writer_member_string(&w, "apiVersion", "svclink.cloudpilot.ai/v1alpha1");
     json_writer_member_string(&w, "kind", "ClusterLink");
-    json_writer_member_string(&w, "name", lk->name);
-    if (lk->have_spec && lk->spec.uid != NULL) {
-        json_writer_member_string(&w, "uid", lk->spec.uid);
+    json_writer_member_string(&w, "name", f.name);
+    if (f.have_spec && f.uid != NULL) {
+        json_writer_member_string(&w, "uid", f.uid);
     }
     json_writer_object_end(&w);
     json_writer_member_string(&w, "reason", reason);
@@ -66,76 +100,78 @@ static void link_status_event(cluster_link *lk, bool warning, const char *reason
     size_t len;
     char *body = json_writer_finish(&w, &len);
     if (body == NULL) {
-        log_kv(LOG_ERROR, "cannot encode an Event (out of memory); it is not sent", "link", lk->name, "reason", reason,
+        log_kv(LOG_ERROR, "cannot encode an Event (out of memory); it is not sent", "link", f.name, "reason", reason,
                NULL);
         return;
     }
     write_queue_request r = {.what = WRITE_QUEUE_EVENT, .method = "POST", .path = "/api/v1/namespaces/" LINK_STATUS_EVENTS_NS "/events",
-                    .ctype = "application/json", .kind = "Event", .ns = LINK_STATUS_EVENTS_NS, .name = lk->name,
-                    .link = lk->name};
+                    .ctype = "application/json", .kind = "Event", .ns = LINK_STATUS_EVENTS_NS, .name = f.name,
+                    .link = f.name};
     /* Events are best effort: one lost is logged, not retried. */
-    if (write_queue_write(lk->env->writes, &r, body, len) != 0)
-        log_kv(LOG_ERROR, "cannot queue an Event (out of memory); it is not sent", "link", lk->name, "reason", reason,
+    if (write_queue_write(st->writes, &r, body, len) != 0)
+        log_kv(LOG_ERROR, "cannot queue an Event (out of memory); it is not sent", "link", f.name, "reason", reason,
                NULL);
 }
 
-void link_status_set_health(cluster_link *lk, bool ready, const char *reason, const char *fmt, ...)
+void link_status_set_health(link_status_state *st, bool ready, const char *reason, const char *fmt, ...)
 {
+    link_status_facts f = link_status_facts_of(st);
     char message[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    if (lk->ready == ready && strcmp(lk->reason, reason) == 0 && strcmp(lk->message, message) == 0)
+    if (st->ready == ready && strcmp(st->reason, reason) == 0 && strcmp(st->message, message) == 0)
         return;
-    bool reason_changed = lk->ready != ready || strcmp(lk->reason, reason) != 0;
-    lk->ready = ready;
-    snprintf(lk->reason, sizeof lk->reason, "%s", reason);
-    snprintf(lk->message, sizeof lk->message, "%s", message);
+    bool reason_changed = st->ready != ready || strcmp(st->reason, reason) != 0;
+    st->ready = ready;
+    snprintf(st->reason, sizeof st->reason, "%s", reason);
+    snprintf(st->message, sizeof st->message, "%s", message);
     bool syncing = strcmp(reason, "Syncing") == 0;
-    log_kv(ready || syncing ? LOG_INFO : LOG_WARN, "link state", "link", lk->name, "ready", ready ? "true" : "false",
+    log_kv(ready || syncing ? LOG_INFO : LOG_WARN, "link state", "link", f.name, "ready", ready ? "true" : "false",
            "reason", reason, "message", message, NULL);
     /* No Event when the object already says so (a restarted controller finding things as
      * they were is not news). */
-    bool already = lk->observed.present && lk->observed.ready == ready && strcmp(lk->observed.reason, reason) == 0;
+    bool already = st->observed.present && st->observed.ready == ready && strcmp(st->observed.reason, reason) == 0;
     /* Connecting is a step, not news: no Event for it. */
     if (reason_changed && !already && !syncing)
-        link_status_event(lk, !ready && strcmp(reason, "Disabled") != 0, reason, message);
-    lk->pace.urgent = true;
-    link_status_schedule(lk);
+        link_status_event(st, !ready && strcmp(reason, "Disabled") != 0, reason, message);
+    st->pace.urgent = true;
+    link_status_schedule(st);
 }
 
-void link_status_build(const cluster_link *lk, link_status *st)
+void link_status_build(const link_status_state *st, link_status *snap)
 {
-    memset(st, 0, sizeof *st);
-    st->present = true;
-    st->ready = lk->ready;
-    snprintf(st->reason, sizeof st->reason, "%s", lk->reason[0] ? lk->reason : "Syncing");
+    link_status_facts f = link_status_facts_of(st);
+    memset(snap, 0, sizeof *snap);
+    snap->present = true;
+    snap->ready = st->ready;
+    snprintf(snap->reason, sizeof snap->reason, "%s", st->reason[0] ? st->reason : "Syncing");
     char note[600];
-    policy_drops_format(&lk->drops, note, sizeof note);
+    policy_drops_format(&st->drops, note, sizeof note);
     /* The note describes a synced link's endpoints; another state has its own message. */
-    if (lk->ready && note[0] != '\0') {
+    if (st->ready && note[0] != '\0') {
         /* A cut note still names the first addresses; the message stays one line. */
-        if (snprintf(st->message, sizeof st->message, "%s; %s", lk->message, note) >= (int)sizeof st->message)
-            st->message[sizeof st->message - 1] = '\0';
+        if (snprintf(snap->message, sizeof snap->message, "%s; %s", st->message, note) >= (int)sizeof snap->message)
+            snap->message[sizeof snap->message - 1] = '\0';
     } else
-        snprintf(st->message, sizeof st->message, "%s", lk->message);
+        snprintf(snap->message, sizeof snap->message, "%s", st->message);
     /* Until the remote answers /version again, the version the object names stands: a
      * restart would otherwise write it away and back. */
-    snprintf(st->remote_version, sizeof st->remote_version, "%s",
-             lk->remote_version[0] == '\0' && lk->observed.present ? lk->observed.remote_version : lk->remote_version);
-    snprintf(st->last_sync, sizeof st->last_sync, "%s", lk->last_sync);
-    st->observed_generation = lk->generation;
-    st->services = (int64_t)strmap_count(&lk->counts);
-    st->endpoints = lk->total_endpoints;
+    snprintf(snap->remote_version, sizeof snap->remote_version, "%s",
+             st->remote_version[0] == '\0' && st->observed.present ? st->observed.remote_version : st->remote_version);
+    snprintf(snap->last_sync, sizeof snap->last_sync, "%s", st->last_sync);
+    snap->observed_generation = f.generation;
+    snap->services = (int64_t)strmap_count(&st->counts);
+    snap->endpoints = st->total_endpoints;
     /* The transition time moves only when the condition does. */
-    if (lk->observed.present && lk->observed.ready == st->ready && strcmp(lk->observed.reason, st->reason) == 0 &&
-        lk->observed.transition[0] != '\0')
-        snprintf(st->transition, sizeof st->transition, "%s", lk->observed.transition);
-    else if (lk->status_written && lk->written.ready == st->ready && strcmp(lk->written.reason, st->reason) == 0)
-        snprintf(st->transition, sizeof st->transition, "%s", lk->written.transition);
+    if (st->observed.present && st->observed.ready == snap->ready && strcmp(st->observed.reason, snap->reason) == 0 &&
+        st->observed.transition[0] != '\0')
+        snprintf(snap->transition, sizeof snap->transition, "%s", st->observed.transition);
+    else if (st->status_written && st->written.ready == snap->ready && strcmp(st->written.reason, snap->reason) == 0)
+        snprintf(snap->transition, sizeof snap->transition, "%s", st->written.transition);
     else
-        link_status_now(st->transition);
+        link_status_now(snap->transition);
 }
 
 static bool link_status_equal(const link_status *a, const link_status *b)
@@ -150,19 +186,20 @@ static bool link_status_equal(const link_status *a, const link_status *b)
 /* Closes the two objects a ClusterLink merge patch opened ({"status":{ or {"metadata":{),
  * and queues the PATCH to the link (subpath "" or "/status"). 0, or -1 when the body
  * could not be built. */
-static int link_status_send_patch(cluster_link *lk, json_writer *w, write_queue_what what, const char *subpath, const char *kind)
+static int link_status_send_patch(link_status_state *st, json_writer *w, write_queue_what what, const char *subpath, const char *kind)
 {
+    link_status_facts f = link_status_facts_of(st);
     json_writer_object_end(w);
     json_writer_object_end(w);
     size_t len;
     char *body = json_writer_finish(w, &len);
     char path[600];
-    snprintf(path, sizeof path, CLUSTER_LINK_API_PATH "/%s%s", lk->name, subpath);
+    snprintf(path, sizeof path, LINKSPEC_API_PATH "/%s%s", f.name, subpath);
     write_queue_request r = {.what = what, .method = "PATCH", .path = path, .ctype = "application/merge-patch+json",
-                    .kind = kind, .name = lk->name, .link = lk->name};
-    if (body == NULL || write_queue_write(lk->env->writes, &r, body, len) != 0) {
+                    .kind = kind, .name = f.name, .link = f.name};
+    if (body == NULL || write_queue_write(st->writes, &r, body, len) != 0) {
         log_kv(LOG_ERROR, body == NULL ? "cannot encode the patch (out of memory)" : "cannot queue the patch (out of memory)",
-               "kind", kind, "link", lk->name, NULL);
+               "kind", kind, "link", f.name, NULL);
         return -1;
     }
     return 0;
@@ -175,53 +212,54 @@ static void link_status_on_timer(loop *l, void *arg);
  * the engine still has Services queued: counts read mid-pass are partial, and a restarted
  * controller would write them on the way back to what the object already says. That wait
  * lasts at most one interval, so a link under constant churn still reports. */
-static bool link_status_due(cluster_link *lk, const link_status *st)
+static bool link_status_due(link_status_state *st, const link_status *snap)
 {
-    const link_status *ref = lk->status_written ? &lk->written : &lk->observed;
-    bool counts_only = ref->present && ref->ready == st->ready && strcmp(ref->reason, st->reason) == 0 &&
-                       strcmp(ref->message, st->message) == 0 && strcmp(ref->transition, st->transition) == 0 &&
-                       ref->observed_generation == st->observed_generation &&
-                       strcmp(ref->remote_version, st->remote_version) == 0 &&
-                       strcmp(ref->last_sync, st->last_sync) == 0;
-    uint64_t now = loop_now_ms(), interval = lk->env->status_interval_ms;
+    const link_status *ref = st->status_written ? &st->written : &st->observed;
+    bool counts_only = ref->present && ref->ready == snap->ready && strcmp(ref->reason, snap->reason) == 0 &&
+                       strcmp(ref->message, snap->message) == 0 && strcmp(ref->transition, snap->transition) == 0 &&
+                       ref->observed_generation == snap->observed_generation &&
+                       strcmp(ref->remote_version, snap->remote_version) == 0 &&
+                       strcmp(ref->last_sync, snap->last_sync) == 0;
+    uint64_t now = loop_now_ms(), interval = st->status_interval_ms;
     uint64_t wait_ms = 0;
-    if (counts_only && lk->env->pending != NULL && strmap_count(lk->env->pending) > 0) {
-        if (lk->pace.settling_since_ms == 0)
-            lk->pace.settling_since_ms = now;
-        if (now - lk->pace.settling_since_ms < interval)
+    if (counts_only && st->pending != NULL && strmap_count(st->pending) > 0) {
+        if (st->pace.settling_since_ms == 0)
+            st->pace.settling_since_ms = now;
+        if (now - st->pace.settling_since_ms < interval)
             wait_ms = LINK_STATUS_BATCH_MS;
     }
-    if (wait_ms == 0 && counts_only && lk->pace.last_write_ms != 0 && now < lk->pace.last_write_ms + interval)
-        wait_ms = lk->pace.last_write_ms + interval - now;
+    if (wait_ms == 0 && counts_only && st->pace.last_write_ms != 0 && now < st->pace.last_write_ms + interval)
+        wait_ms = st->pace.last_write_ms + interval - now;
     if (wait_ms == 0) {
-        lk->pace.settling_since_ms = 0;
+        st->pace.settling_since_ms = 0;
         return true;
     }
-    if (lk->status_timer == 0) {
-        lk->status_timer = loop_timer_add(lk->env->l, wait_ms, link_status_on_timer, lk);
-        lk->pace.deferred = true;
+    if (st->status_timer == 0) {
+        st->status_timer = loop_timer_add(st->l, wait_ms, link_status_on_timer, st);
+        st->pace.deferred = true;
     }
     return false;
 }
 
-static void link_status_write(cluster_link *lk)
+static void link_status_write(link_status_state *st)
 {
+    link_status_facts f = link_status_facts_of(st);
     /* A link whose spec never parsed has no spec, but must still say why. */
-    bool refused = !lk->have_spec && strcmp(lk->reason, "SpecInvalid") == 0;
-    if (!lk->env->writes->leading || (!lk->have_spec && !refused) || lk->spec.deleting || lk->status_inflight ||
-        lk->is_static)
+    bool refused = !f.have_spec && strcmp(st->reason, "SpecInvalid") == 0;
+    if (!st->writes->leading || (!f.have_spec && !refused) || f.deleting || st->status_inflight ||
+        f.is_static)
         return;
     /* A restarted controller reconnecting to a link the object calls ready says nothing
      * until it knows more: otherwise every restart would flap the status. */
-    if (strcmp(lk->reason, "Syncing") == 0 && !lk->ever_synced && lk->observed.ready)
+    if (strcmp(st->reason, "Syncing") == 0 && !st->ever_synced && st->observed.ready)
         return;
-    link_status st;
-    link_status_build(lk, &st);
-    if (link_status_equal(&st, &lk->observed) || (lk->status_written && link_status_equal(&st, &lk->written))) {
-        lk->pace.urgent = false;
+    link_status snap;
+    link_status_build(st, &snap);
+    if (link_status_equal(&snap, &st->observed) || (st->status_written && link_status_equal(&snap, &st->written))) {
+        st->pace.urgent = false;
         return;
     }
-    if (!link_status_due(lk, &st))
+    if (!link_status_due(st, &snap))
         return;
     json_writer w;
     json_writer_init(&w);
@@ -232,51 +270,51 @@ static void link_status_write(cluster_link *lk)
     json_writer_array_begin(&w);
     json_writer_object_begin(&w);
     json_writer_member_string(&w, "type", "Ready");
-    json_writer_member_string(&w, "status", st.ready ? "True" : "False");
-    json_writer_member_string(&w, "reason", st.reason);
-    json_writer_member_string(&w, "message", st.message);
-    json_writer_member_string(&w, "lastTransitionTime", st.transition);
-    json_writer_member_int64(&w, "observedGeneration", st.observed_generation);
+    json_writer_member_string(&w, "status", snap.ready ? "True" : "False");
+    json_writer_member_string(&w, "reason", snap.reason);
+    json_writer_member_string(&w, "message", snap.message);
+    json_writer_member_string(&w, "lastTransitionTime", snap.transition);
+    json_writer_member_int64(&w, "observedGeneration", snap.observed_generation);
     json_writer_object_end(&w);
     json_writer_array_end(&w);
-    json_writer_member_int64(&w, "observedGeneration", st.observed_generation);
-    if (st.remote_version[0] != '\0') {
-        json_writer_member_string(&w, "remoteVersion", st.remote_version);
+    json_writer_member_int64(&w, "observedGeneration", snap.observed_generation);
+    if (snap.remote_version[0] != '\0') {
+        json_writer_member_string(&w, "remoteVersion", snap.remote_version);
     }
-    if (st.last_sync[0] != '\0') {
-        json_writer_member_string(&w, "lastSyncTime", st.last_sync);
+    if (snap.last_sync[0] != '\0') {
+        json_writer_member_string(&w, "lastSyncTime", snap.last_sync);
     }
-    json_writer_member_int64(&w, "syncedServices", st.services);
-    json_writer_member_int64(&w, "syncedEndpoints", st.endpoints);
-    if (link_status_send_patch(lk, &w, WRITE_QUEUE_STATUS, "/status", "ClusterLinkStatus") == 0) {
-        lk->written = st;
-        lk->status_written = true;
-        lk->status_inflight = true;
-        lk->pace.last_write_ms = loop_now_ms();
-        lk->pace.urgent = false;
+    json_writer_member_int64(&w, "syncedServices", snap.services);
+    json_writer_member_int64(&w, "syncedEndpoints", snap.endpoints);
+    if (link_status_send_patch(st, &w, WRITE_QUEUE_STATUS, "/status", "ClusterLinkStatus") == 0) {
+        st->written = snap;
+        st->status_written = true;
+        st->status_inflight = true;
+        st->pace.last_write_ms = loop_now_ms();
+        st->pace.urgent = false;
     } else {
-        link_status_schedule(lk); /* tried again at the next batch */
+        link_status_schedule(st); /* tried again at the next batch */
     }
 }
 
 static void link_status_on_timer(loop *l, void *arg)
 {
     (void)l;
-    cluster_link *lk = arg;
-    lk->status_timer = 0;
-    lk->pace.deferred = false;
-    link_status_write(lk);
+    link_status_state *st = arg;
+    st->status_timer = 0;
+    st->pace.deferred = false;
+    link_status_write(st);
 }
 
-void link_status_schedule(cluster_link *lk)
+void link_status_schedule(link_status_state *st)
 {
     /* A health change does not wait for a count write put off to the end of the interval. */
-    if (lk->status_timer != 0 && !(lk->pace.deferred && lk->pace.urgent))
+    if (st->status_timer != 0 && !(st->pace.deferred && st->pace.urgent))
         return;
-    if (lk->status_timer != 0)
-        loop_timer_cancel(lk->env->l, lk->status_timer);
-    lk->pace.deferred = false;
-    lk->status_timer = loop_timer_add(lk->env->l, LINK_STATUS_BATCH_MS, link_status_on_timer, lk);
+    if (st->status_timer != 0)
+        loop_timer_cancel(st->l, st->status_timer);
+    st->pace.deferred = false;
+    st->status_timer = loop_timer_add(st->l, LINK_STATUS_BATCH_MS, link_status_on_timer, st);
 }
 
 void link_status_parse(link_status *st, const json_doc *doc, int obj)
@@ -303,48 +341,50 @@ void link_status_parse(link_status *st, const json_doc *doc, int obj)
     json_int64(doc, json_obj_get(doc, status, "syncedEndpoints"), &st->endpoints);
 }
 
-void link_status_count(cluster_link *lk, const char *key, int64_t neps)
+void link_status_count(link_status_state *st, const char *key, int64_t neps)
 {
     void *old = NULL;
     if (neps > 0)
-        strmap_put(&lk->counts, key, (void *)(uintptr_t)(neps + 1), &old);
+        strmap_put(&st->counts, key, (void *)(uintptr_t)(neps + 1), &old);
     else
-        old = strmap_del(&lk->counts, key);
+        old = strmap_del(&st->counts, key);
     int64_t before = old != NULL ? (int64_t)(uintptr_t)old - 1 : 0;
     if (before != neps) {
-        lk->total_endpoints += neps - before;
-        link_status_schedule(lk);
+        st->total_endpoints += neps - before;
+        link_status_schedule(st);
     }
 }
 
-void link_status_drops(cluster_link *lk, const char *key, const plan_drop *drops, size_t n)
+void link_status_drops(link_status_state *st, const char *key, const plan_drop *drops, size_t n)
 {
+    link_status_facts f = link_status_facts_of(st);
     uint64_t fresh[ADDRPOL_REASONS] = {0};
-    int changed = policy_drops_record(&lk->drops, key, lk->name, drops, n, fresh);
+    int changed = policy_drops_record(&st->drops, key, f.name, drops, n, fresh);
     if (changed < 0) {
-        log_kv(LOG_ERROR, "out of memory recording dropped endpoints", "link", lk->name, "service", key, NULL);
+        log_kv(LOG_ERROR, "out of memory recording dropped endpoints", "link", f.name, "service", key, NULL);
         return;
     }
     for (int r = ADDRPOL_SERVICE_CIDR; r < ADDRPOL_REASONS; r++) {
         if (fresh[r] == 0)
             continue;
         char labels[300];
-        metrics_labels(labels, sizeof labels, "link", lk->name, "reason", addrpol_reason_label((addrpol_reason)r),
+        metrics_labels(labels, sizeof labels, "link", f.name, "reason", addrpol_reason_label((addrpol_reason)r),
                        NULL);
         metrics_add(METRICS_ENDPOINTS_DROPPED, labels, (double)fresh[r]);
     }
     if (changed > 0) {
         char note[600];
-        policy_drops_format(&lk->drops, note, sizeof note);
-        log_kv(LOG_WARN, "address policy dropped endpoints", "link", lk->name, "service", key, "note",
+        policy_drops_format(&st->drops, note, sizeof note);
+        log_kv(LOG_WARN, "address policy dropped endpoints", "link", f.name, "service", key, "note",
                note[0] ? note : "none any more", NULL);
-        link_status_schedule(lk);
+        link_status_schedule(st);
     }
 }
 
-void link_status_patch_finalizers(cluster_link *lk, bool add)
+void link_status_patch_finalizers(link_status_state *st, bool add)
 {
-    if (lk->finalizer_inflight || !lk->env->writes->leading || lk->is_static)
+    link_status_facts f = link_status_facts_of(st);
+    if (st->finalizer_inflight || !st->writes->leading || f.is_static)
         return;
     json_writer w;
     json_writer_init(&w);
@@ -353,28 +393,28 @@ void link_status_patch_finalizers(cluster_link *lk, bool add)
     json_writer_object_begin(&w);
     json_writer_key(&w, "finalizers");
     json_writer_array_begin(&w);
-    for (size_t i = 0; i < lk->other_finalizers.count; i++)
-        json_writer_string(&w, lk->other_finalizers.items[i]);
+    for (size_t i = 0; i < f.other_finalizers->count; i++)
+        json_writer_string(&w, f.other_finalizers->items[i]);
     if (add)
         json_writer_string(&w, LINKSPEC_FINALIZER);
     json_writer_array_end(&w);
     /* The resourceVersion makes this a compare-and-swap: another writer's change is not lost. */
-    json_writer_member_string(&w, "resourceVersion", lk->spec.resource_version != NULL ? lk->spec.resource_version : "");
-    if (link_status_send_patch(lk, &w, WRITE_QUEUE_FINALIZER, "", "ClusterLink") == 0)
-        lk->finalizer_inflight = true;
+    json_writer_member_string(&w, "resourceVersion", f.resource_version != NULL ? f.resource_version : "");
+    if (link_status_send_patch(st, &w, WRITE_QUEUE_FINALIZER, "", "ClusterLink") == 0)
+        st->finalizer_inflight = true;
 }
 
-void link_status_written(cluster_link *lk, bool finalizer, bool ok)
+void link_status_written(link_status_state *st, bool finalizer, bool ok)
 {
     if (finalizer) {
-        lk->finalizer_inflight = false;
+        st->finalizer_inflight = false;
         return;
     }
-    lk->status_inflight = false;
+    st->status_inflight = false;
     /* A change made meanwhile was skipped: write it now. After a failure the next resync
      * tries again, so a refusing server is not hammered. */
     if (ok)
-        link_status_schedule(lk);
+        link_status_schedule(st);
     else
-        lk->status_written = false;
+        st->status_written = false;
 }

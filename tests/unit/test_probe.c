@@ -29,9 +29,9 @@ UNIT_TEST(probe_health_and_ready_paths)
     }
     char an[] = "cluster-a", bn[] = "cluster-b";
     a->name = an;
-    a->ready = true;
+    a->status.ready = true;
     b->name = bn;
-    snprintf(b->reason, sizeof b->reason, "Unauthorized");
+    snprintf(b->status.reason, sizeof b->status.reason, "Unauthorized");
     strmap_put(&links, a->name, a, NULL);
     strmap_put(&links, b->name, b, NULL);
     probe_view v = {.links_synced = true, .svcs_synced = true, .slices_synced = true, .main_failing = failing,
@@ -43,7 +43,7 @@ UNIT_TEST(probe_health_and_ready_paths)
     CHECK(tpr_reply(&v, "/ready", body, sizeof body) == 503);
     CHECK_STR_EQ(body, "not ready: link cluster-b is Unauthorized\n");
     /* Disabled on purpose: not a reason to be unready. */
-    snprintf(b->reason, sizeof b->reason, "Disabled");
+    snprintf(b->status.reason, sizeof b->status.reason, "Disabled");
     CHECK(tpr_reply(&v, "/ready", body, sizeof body) == 200);
     /* The main cluster comes first, for both. */
     v.svcs_synced = false;
