@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make dist`: the air-gapped bundle dist/svclink-VERSION/ from the built binaries and image
-# archives: manifests, chart, scripts, README, an SPDX SBOM and SHA256SUMS over it all.
+# archives: manifests, chart, scripts, README and docs/, an SPDX SBOM and SHA256SUMS over it all.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +25,8 @@ cp -RL "$repo/manifests" "$out.tmp/manifests"
 # The scripts find manifests/remote/remote-rbac.yaml at ../manifests, as in the checkout.
 install -m 0755 "$repo/hack/export-kubeconfig.sh" "$repo/hack/cleanup-endpointslices.sh" "$out.tmp/scripts/"
 install -m 0644 "$repo/README.md" "$out.tmp/README.md"
+# The README links into docs/ (the install steps live in docs/operations.md).
+cp -R "$repo/docs" "$out.tmp/docs"
 python3 "$here/dist-sbom.py" --version "$full" --epoch "$epoch" --vendor-sums "$repo/vendor/SHA256SUMS" \
   --bundle "$out.tmp" >"$out.tmp/sbom.spdx.json"
 # Fixed times and modes inside, so a copy of the bundle checks out the same everywhere.

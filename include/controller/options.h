@@ -19,7 +19,7 @@
 /* klog flags remembered for the start-up warning; more are accepted but not listed. */
 #define OPTIONS_MAX_KLOG_FLAGS 8
 /* Per-link cache budgets: room for 10,000 Services and 100,000 endpoints per remote,
- * about 10 MiB of cache per link at full budget (see README, Limits). */
+ * about 10 MiB of cache per link at full budget (see docs/operations.md, "Limits and memory"). */
 #define OPTIONS_DEFAULT_MAX_SERVICES_PER_LINK 10000u
 #define OPTIONS_DEFAULT_MAX_ENDPOINTS_PER_LINK 100000u
 

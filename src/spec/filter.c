@@ -1,5 +1,5 @@
-/* filter: the contract's six rules in their fixed order, over borrowed name lists; linear
- * scans, since a link's lists are short (at most LINKSPEC_MAX_LIST entries each). */
+/* filter: rules F1 to F7 of docs/sync-contract.md in their fixed order, over borrowed name
+ * lists (F8 and F10 are plan_exported's; F9 is the remote API server's label selector). */
 #include "spec/filter.h"
 
 #include <string.h>

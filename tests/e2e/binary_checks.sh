@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the shipped artefact itself: bin/svclink is static, stripped, hardened and small,
-# and its command line behaves as the README says. Needs no cluster.
+# and its command line behaves as docs/cli.md says. Needs no cluster.
 source "$E2E_ROOT/tests/e2e/lib.sh"
 bin=$E2E_BIN
 

@@ -22,7 +22,7 @@ for f in bin/svclink-linux-amd64 bin/svclink-linux-arm64 "images/svclink-$tag-am
   manifests/kustomization.yaml manifests/remote/kustomization.yaml manifests/remote/remote-rbac.yaml \
   manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml manifests/helm/svclink/Chart.yaml \
   manifests/helm/svclink/crds/svclink.cloudpilot.ai_clusterlinks.yaml \
-  scripts/export-kubeconfig.sh scripts/cleanup-endpointslices.sh sbom.spdx.json SHA256SUMS README.md; do
+  scripts/export-kubeconfig.sh scripts/cleanup-endpointslices.sh sbom.spdx.json SHA256SUMS README.md docs/operations.md; do
   [ -f "$dist/$f" ] && [ ! -L "$dist/$f" ] || missing+=" $f"
 done
 [ -z "$missing" ] && e2e_pass dist-has-every-artefact || e2e_fail dist-has-every-artefact "missing:$missing"
