@@ -418,9 +418,12 @@ static int engine_start_lease(engine *e)
 static void engine_http(void *arg, const char *path, httpd_reply *reply)
 {
     engine *e = arg;
+    char blocked[300];
     probe_view v = {.leading = e->leading, .lease = e->lease, .links_synced = e->links_synced,
                     .svcs_synced = e->view.svcs_synced, .slices_synced = e->view.slices_synced,
                     .main_failing = e->main_failing, .links = &e->links};
+    if (e->pw != NULL && policy_watch_blocked(e->pw, blocked, sizeof blocked))
+        v.blocked = blocked;
     probe_reply(&v, path, reply);
 }
 

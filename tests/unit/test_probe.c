@@ -51,6 +51,15 @@ UNIT_TEST(probe_health_and_ready_paths)
     CHECK_STR_EQ(body, "not ready: the main cluster's services are not synced\n");
     CHECK(tpr_reply(&v, "/readyz", body, sizeof body) == 503);
     CHECK(tpr_reply(&v, "/nope", body, sizeof body) == 404 && strstr(body, "/health, /ready") != NULL);
+    /* Synced, but a safety input is missing (no RBAC on nodes): nothing is written, so
+     * readiness says so, naming what to grant; /ready as well. */
+    v.svcs_synced = true;
+    snprintf(b->status.reason, sizeof b->status.reason, "Disabled");
+    CHECK(tpr_reply(&v, "/readyz", body, sizeof body) == 200);
+    v.blocked = "the address policy cannot list nodes (HTTP 403): grant list and watch on nodes";
+    CHECK(tpr_reply(&v, "/readyz", body, sizeof body) == 503);
+    CHECK_STR_EQ(body, "not ready: the address policy cannot list nodes (HTTP 403): grant list and watch on nodes\n");
+    CHECK(tpr_reply(&v, "/ready", body, sizeof body) == 503 && strstr(body, "grant list and watch on nodes") != NULL);
     strmap_free(&links);
     free(a);
     free(b);
