@@ -270,7 +270,7 @@ static void main_refl_object(void *arg, reflector_op op, const json_doc *doc, in
 {
     main_refl *mr = arg;
     engine *e = mr->e;
-    if (mr->kind != 'l') {
+    if (mr->kind != KUBE_KIND_CLUSTER_LINK) {
         if (mr->kind == KUBE_KIND_SERVICE)
             policy_watch_service(e->pw, op, doc, obj);
         if (op == REFLECTOR_DELETE)
