@@ -85,17 +85,17 @@ usage_error() {
   out=$(timeout 5 "$BIN" mirror "$@" 2>&1 </dev/null); rc=$?
   if [ "$rc" = 2 ] && grep -qF -- "$flag" <<<"$out"; then e2e_pass "$name"; else fail "$name" "exit $rc: $out"; fi
 }
-usage_error "mirror-cmd: a missing --src-ns exits 2 naming it" "--src-ns" --kubeconfig "$KC" \
+usage_error "r9 mirror-cmd: a missing --src-ns exits 2 naming it" "--src-ns" --kubeconfig "$KC" \
   --src-context "$CTX_SRC" --dst-context "$CTX_DST" --dst-ns "$DST" --sync-label sync=true
-usage_error "mirror-cmd: a missing --sync-label exits 2 naming it" "--sync-label is required" --kubeconfig "$KC" \
+usage_error "r9 mirror-cmd: a missing --sync-label exits 2 naming it" "--sync-label is required" --kubeconfig "$KC" \
   --src-context "$CTX_SRC" --dst-context "$CTX_DST" --src-ns "$SRC" --dst-ns "$DST"
-usage_error "mirror-cmd: a bad selector exits 2 naming --sync-label" "--sync-label: " --kubeconfig "$KC" \
+usage_error "r9 mirror-cmd: a bad selector exits 2 naming --sync-label" "--sync-label: " --kubeconfig "$KC" \
   --src-context "$CTX_SRC" --dst-context "$CTX_DST" --src-ns "$SRC" --dst-ns "$DST" --sync-label 'sync in (a'
-usage_error "mirror-cmd: a context not in the kubeconfig exits 2 naming --src-context" "--src-context \"nope\"" \
+usage_error "r9 mirror-cmd: a context not in the kubeconfig exits 2 naming --src-context" "--src-context \"nope\"" \
   --kubeconfig "$KC" --src-context nope --dst-context "$CTX_DST" --src-ns "$SRC" --dst-ns "$DST" --sync-label sync=true
-usage_error "mirror-cmd: an exec user is refused even in the operator's kubeconfig (exit 2)" "exec" \
+usage_error "r1 r9 mirror-cmd: an exec user is refused even in the operator's kubeconfig (exit 2)" "exec" \
   --kubeconfig "$KC" --src-context with-exec --dst-context "$CTX_DST" --src-ns "$SRC" --dst-ns "$DST" --sync-label sync=true
-usage_error "mirror-cmd: a ClusterLink-mode flag is refused naming it" "--included-namespaces" \
+usage_error "r9 mirror-cmd: a ClusterLink-mode flag is refused naming it" "--included-namespaces" \
   --kubeconfig "$KC" "${BASE[@]}" --included-namespaces x
 
 # --- source objects ------------------------------------------------------------------------------
@@ -129,7 +129,7 @@ one_leader() { local n=0; leading r1 && n=$((n + 1)); leading r2 && n=$((n + 1))
 expect "mirror-cmd: exactly one of two replicas leads" 30 "echo r1 \$(get r1 /leader) r2 \$(get r2 /leader)" one_leader
 if leading r1; then L=r1 F=r2; else L=r2 F=r1; fi
 lease_holder() { km -n "$LNS" get lease "svclink-mirror-$LINK" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
-check "mirror-cmd: Lease svclink-mirror-$LINK (named after the link from --src-context) holds the leader" \
+check "r2 mirror-cmd: Lease svclink-mirror-$LINK (named after the link from --src-context) holds the leader" \
   "km -n $LNS get leases" [ "$(lease_holder)" = "$L" ]
 
 # Probes: k8s-svc-sync's /health and /ready, and svclink's own, on both replicas.
@@ -138,7 +138,7 @@ probes_ok() {
     [ "$(code "$1" /readyz)" = 200 ] && get "$1" /leader | grep -q '"leaderElection":true'
 }
 for r in r1 r2; do
-  expect "mirror-cmd: $r answers /health /ready /healthz /readyz 200 and /leader" 20 \
+  expect "r10 mirror-cmd: $r answers /health /ready /healthz /readyz 200 and /leader" 20 \
     "echo health \$(code $r /health) ready \$(code $r /ready): \$(get $r /ready) leader \$(get $r /leader)" probes_ok "$r"
 done
 
@@ -152,10 +152,10 @@ created_ok() {
 }
 ns_created() { [ "$(km get ns "$DST" -o jsonpath='{.metadata.labels.svclink\.cloudpilot\.ai/created-by}' 2>/dev/null)" = svclink ]; }
 expect "mirror-cmd: --dst-ns $DST is created, labelled created-by=svclink" 30 "km get ns $DST --show-labels" ns_created
-expect "mirror-cmd: the selected Service is created in $DST with created-by, source-cluster, source-namespace and sync=true-external" \
+expect "r6 mirror-cmd: the selected Service is created in $DST with created-by, source-cluster, source-namespace and sync=true-external" \
   30 "mlabels web; tail_of $L" created_ok
 web_eps() { local r l; r=$(remote_eps cluster-a "$SRC" web) && l=$(local_eps "$DST" web "$LINK") && [ -n "$r" ] && [ "$r" = "$l" ]; }
-expect "mirror-cmd: its endpoints in $DST are the source pods'" 30 \
+expect "r1 mirror-cmd: its endpoints in $DST are the source pods'" 30 \
   "echo remote [\$(remote_eps cluster-a $SRC web | tr '\n' ' ')] local [\$(local_eps $DST web $LINK | tr '\n' ' ')]" web_eps
 ports_ok() {
   [ "$(km -n "$DST" get service web -o jsonpath='{.spec.ports[0].port}/{.spec.ports[0].targetPort}')" = 80/8080 ] &&
@@ -215,7 +215,7 @@ sed "s|^  user: {client-certificate-data: $(kfield cluster-a client-certificate-
   "$work/kubeconfig.good" >"$work/kubeconfig.bad"
 swap_kc "$work/kubeconfig.bad"
 ready_says() { [ "$(code "$F" /ready)" = 503 ] && get "$F" /ready | grep -q "link $LINK is Unauthorized" && [ "$(code "$F" /readyz)" = 200 ]; }
-expect "mirror-cmd: a changed kubeconfig is reloaded: a rejected source token turns /ready 503 naming the link, /readyz stays 200" \
+expect "r8 r10 mirror-cmd: a changed kubeconfig is reloaded: a rejected source token turns /ready 503 naming the link, /readyz stays 200" \
   20 "echo ready \$(get $F /ready) readyz \$(code $F /readyz); tail_of $F" ready_says
 check "mirror-cmd: and the mirrored Service and endpoints stay meanwhile" "local_eps $DST web $LINK" three
 swap_kc "$work/kubeconfig.good"
@@ -305,7 +305,7 @@ expect "mirror-manifests: and deletes it when the label goes (delete allowed)" 2
 stop_replica sa TERM
 check "mirror-manifests: it exits 0 on SIGTERM" "tail_of sa" [ "${RC[sa]:-x}" = 0 ]
 n403=$(grep -c 'status=403\|Forbidden\|forbidden' "$work/sa.log")
-check "mirror-manifests: nothing was refused (no 403 or Forbidden in its log)" "grep -m3 -i forbidden $work/sa.log" [ "$n403" = 0 ]
+check "r3 r4 r7 mirror-manifests: nothing was refused (no 403 or Forbidden in its log)" "grep -m3 -i forbidden $work/sa.log" [ "$n403" = 0 ]
 
 # And nothing next to what it needs.
 dst_tok=$(cat "$work/dst.token") src_tok=$(src_token)

@@ -142,9 +142,9 @@ start cluster-a --kubeconfig-dir "$work/dir-a" --no-clusterlinks
 start cluster-b --kubeconfig-dir "$work/dir-b" --no-clusterlinks
 
 # --- every Service reaches the other two clusters ---------------------------------------------
-expect "peer: main's app-m reaches cluster-b (Service created, selectorless, replicated=true)" 60 \
+expect "d4 peer: main's app-m reaches cluster-b (Service created, selectorless, replicated=true)" 60 \
   "reach_why main cluster-b app-m" eval 'reaches main cluster-b app-m && created_here cluster-b app-m'
-expect "peer: main's app-m reaches cluster-a (kubeconfig in a Secret-style volume)" 30 \
+expect "d6 peer: main's app-m reaches cluster-a (kubeconfig in a Secret-style volume)" 30 \
   "reach_why main cluster-a app-m" eval 'reaches main cluster-a app-m && created_here cluster-a app-m'
 expect "peer: cluster-a's app-a reaches main and cluster-b" 30 "reach_why cluster-a main app-a" \
   eval 'reaches cluster-a main app-a && reaches cluster-a cluster-b app-a && created_here main app-a'
@@ -155,13 +155,13 @@ expect "peer: shared gets the other two clusters' endpoints in main and cluster-
 
 # --- a kubeconfig file added at run time ------------------------------------------------------
 secret_put "$work/dir-a" "$LB" "$E2E_STATE/cluster-b/kubeconfig"
-expect "peer: a file added to cluster-a's directory links cluster-b (app-b and shared arrive)" 30 \
+expect "d2 peer: a file added to cluster-a's directory links cluster-b (app-b and shared arrive)" 30 \
   "reach_why cluster-b cluster-a app-b" eval 'reaches cluster-b cluster-a app-b && reaches cluster-b cluster-a shared && reaches main cluster-a shared'
 check "peer: the Secret volume's ..data entries are never links" "grep kubeconfig ${LOG[cluster-a]}" \
   not grep -q 'file=\.\.' "${LOG[cluster-a]}"
 
 # --- no echo, no growth -----------------------------------------------------------------------
-expect "peer: no svclink-made Service or slice is read back as a source anywhere" 10 "no_echo" no_echo
+expect "f9 peer: no svclink-made Service or slice is read back as a source anywhere" 10 "no_echo" no_echo
 sleep 3 # let the last writes settle
 before=$(counts) w0=$(all_writes)
 sleep 7 # more than three resyncs of 2 s in each of the three instances
@@ -173,9 +173,9 @@ check "peer: still no echo after the resyncs" "no_echo" no_echo
 # --- rotation: not YAML, then a good kubeconfig again (Secret-volume swaps) -----------------
 bad0=$(logged cluster-a "link=$LB ready=false reason=KubeconfigInvalid")
 secret_put "$work/dir-a" "$LB" "$work/bad.yaml"
-expect "peer: a rotated file that is not YAML gives KubeconfigInvalid in the log" 15 "grep $LB ${LOG[cluster-a]} | tail -3" \
+expect "d7 peer: a rotated file that is not YAML gives KubeconfigInvalid in the log" 15 "grep $LB ${LOG[cluster-a]} | tail -3" \
   log_has_more cluster-a "link=$LB ready=false reason=KubeconfigInvalid" "$bad0"
-check "peer: the other link and the last endpoints stay (app-m, app-b still in cluster-a)" "reach_why main cluster-a app-m" \
+check "d7 peer: the other link and the last endpoints stay (app-m, app-b still in cluster-a)" "reach_why main cluster-a app-m" \
   eval 'reaches main cluster-a app-m && reaches cluster-b cluster-a app-b'
 ok0=$(logged cluster-a "link=$LB ready=true reason=Connected")
 secret_put "$work/dir-a" "$LB" "$E2E_STATE/cluster-b/kubeconfig"
@@ -203,7 +203,7 @@ expect "peer: alias removed: app-b is back in main" 30 "reach_why cluster-b main
 
 # --- a kubeconfig file removed at run time ----------------------------------------------------
 rm -f "$work/dir-a/$LB"
-expect "peer: cluster-b's file removed from cluster-a's directory: its Service and slices go there" 30 \
+expect "d2 peer: cluster-b's file removed from cluster-a's directory: its Service and slices go there" 30 \
   "kc cluster-a -n $P get svc,endpointslices -l $LINK_LABEL=$LB" \
   eval 'svc_gone cluster-a app-b && nothing_from cluster-b cluster-a shared && reaches main cluster-a app-m'
 check "peer: main still has cluster-b's endpoints (only cluster-a's instance lost the link)" "reach_why cluster-b main app-b" \

@@ -83,7 +83,7 @@ static plan_action ta_slice_action(void)
 
 /* Each step that can fail before the server is asked, broken in turn: the slice is not
  * left claimed, its Service waits for the retry timer, and the next try goes through. */
-UNIT_TEST(apply_failures_release_the_slice)
+UNIT_TEST(b15_apply_failures_release_the_slice)
 {
     static const apply_steps broken[] = {
         {.encode_slice = ta_encode_fails, .enqueue = write_queue_write},
@@ -106,7 +106,7 @@ UNIT_TEST(apply_failures_release_the_slice)
     }
 }
 
-UNIT_TEST(apply_one_write_per_slice_until_answered)
+UNIT_TEST(b15_apply_one_write_per_slice_until_answered)
 {
     ta_world w;
     CHECK(ta_init(&w) == 0);
@@ -135,7 +135,7 @@ UNIT_TEST(apply_one_write_per_slice_until_answered)
     ta_free(&w);
 }
 
-UNIT_TEST(apply_service_queue_refusal_releases_the_service)
+UNIT_TEST(b15_apply_service_queue_refusal_releases_the_service)
 {
     ta_world w;
     CHECK(ta_init(&w) == 0);

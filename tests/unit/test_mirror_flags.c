@@ -31,7 +31,7 @@ UNIT_TEST(mirror_flags_full_command_line)
     mirror_flags_free(&m);
 }
 
-UNIT_TEST(mirror_flags_each_missing_flag_is_named)
+UNIT_TEST(r9_mirror_flags_each_missing_flag_is_named)
 {
     const char *flags[] = {"--kubeconfig", "--src-context", "--dst-context", "--src-ns", "--dst-ns", "--sync-label"};
     const char *values[] = {"/k", "a", "b", "default", "prod-test", "sync=true"};
@@ -52,7 +52,7 @@ UNIT_TEST(mirror_flags_each_missing_flag_is_named)
     }
 }
 
-UNIT_TEST(mirror_flags_bad_values_name_their_flag)
+UNIT_TEST(r9_mirror_flags_bad_values_name_their_flag)
 {
     static const struct {
         const char *flag, *value, *expect;
@@ -121,7 +121,7 @@ UNIT_TEST(mirror_flags_defaults_and_decisions)
     mirror_flags_free(&m);
 }
 
-UNIT_TEST(mirror_flags_compat_label_only_for_key_equals_value)
+UNIT_TEST(r6_mirror_flags_compat_label_only_for_key_equals_value)
 {
     static const struct {
         const char *selector, *key, *value;
@@ -147,7 +147,7 @@ UNIT_TEST(mirror_flags_compat_label_only_for_key_equals_value)
     }
 }
 
-UNIT_TEST(mirror_flags_link_names)
+UNIT_TEST(r2_mirror_flags_link_names)
 {
     static const struct {
         const char *context, *link;

@@ -15,7 +15,7 @@ static int tpr_reply(const probe_view *v, const char *path, char *body, size_t n
     return r.status;
 }
 
-UNIT_TEST(probe_health_and_ready_paths)
+UNIT_TEST(r10_probe_health_and_ready_paths)
 {
     static const bool failing[3] = {false, false, false};
     strmap links;

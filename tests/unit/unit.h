@@ -9,7 +9,8 @@
 
 typedef void (*unit_fn)(void);
 
-void unit_register(const char *name, unit_fn fn);
+/* file is the test's source file: a filter matches it as well as the name. */
+void unit_register(const char *name, const char *file, unit_fn fn);
 /* Records a failed check; the first failure of a test is the one reported. */
 void unit_fail(const char *file, int line, const char *what);
 /* Counts a check made; a test that makes none fails, so it cannot pass by asserting nothing. */
@@ -19,7 +20,7 @@ void unit_checked(void);
     static void unit_test_##name(void);                                                        \
     __attribute__((constructor)) static void unit_register_##name(void)                        \
     {                                                                                           \
-        unit_register(#name, unit_test_##name);                                                 \
+        unit_register(#name, __FILE__, unit_test_##name);                                       \
     }                                                                                           \
     static void unit_test_##name(void)
 
