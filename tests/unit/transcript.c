@@ -558,7 +558,18 @@ static void transcript_on_accept(loop *l, int fd, short revents, void *arg)
         http_buf_init(&c->wire);
         br_ssl_server_init_full_ec(&c->sc, &t->chain, 1, BR_KEYTYPE_EC, &t->key);
         br_ssl_engine_set_buffer(&c->sc.eng, c->iobuf, BR_SSL_BUFSIZE_BIDI, 1);
-        br_ssl_server_reset(&c->sc);
+        /* BearSSL 0.6 seeds itself only from RDRAND (see tls.c): seed it, or arm64 fails. */
+        unsigned char seed[32];
+        if (getentropy(seed, sizeof seed) == 0)
+            br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof seed);
+        if (!br_ssl_server_reset(&c->sc)) {
+            transcript_failf(t, "the server's TLS engine did not reset (BearSSL error %d)",
+                             br_ssl_engine_last_error(&c->sc.eng));
+            close(cfd);
+            free(c->iobuf);
+            free(c);
+            continue;
+        }
         c->next = t->conns;
         t->conns = c;
         if (loop_fd_add(l, cfd, POLLIN, transcript_on_conn, c) != 0) {
