@@ -214,22 +214,6 @@ static char *ta_echo_created(const transcript_request *req)
     return out;
 }
 
-/* A leader's apply, write queue and main view, writing to a server that plays step. */
-static int ta_live_start(ta_live *w, const transcript_step *step)
-{
-    memset(w, 0, sizeof *w);
-    w->base.l = loop_new();
-    w->t = w->base.l != NULL ? transcript_new(w->base.l, step, 1, false) : NULL;
-    w->api = w->t != NULL ? transcript_client_new(w->t) : NULL;
-    if (w->api == NULL)
-        return -1;
-    main_view_init(&w->base.view, NULL, NULL);
-    write_queue_init(&w->base.q, w->api, ta_live_done, w);
-    apply_init(&w->base.ap, w->base.l, &w->base.q, &w->base.view, ta_requeue, &w->base);
-    write_queue_set_leading(&w->base.q, true);
-    return 0;
-}
-
 static void ta_live_stop(ta_live *w)
 {
     apply_free(&w->base.ap);
@@ -250,9 +234,25 @@ static bool ta_live_requeued(void *arg)
     return ((ta_live *)arg)->base.requeued > 0;
 }
 
-/* Creates slice demo/web-a-1 against step and runs until its answer is booked. */
-static void ta_live_create(ta_live *w)
+/* A leader's apply, write queue and main view, against a server that answers with step:
+ * creates slice demo/web-a-1 and runs until the answer is booked. -1 when the world
+ * cannot be built (then nothing is left to free). */
+static int ta_live_create(ta_live *w, const transcript_step *step)
 {
+    memset(w, 0, sizeof *w);
+    w->base.l = loop_new();
+    w->t = w->base.l != NULL ? transcript_new(w->base.l, step, 1, false) : NULL;
+    w->api = w->t != NULL ? transcript_client_new(w->t) : NULL;
+    CHECK(w->api != NULL);
+    if (w->api == NULL) {
+        transcript_free(w->t);
+        loop_free(w->base.l);
+        return -1;
+    }
+    main_view_init(&w->base.view, NULL, NULL);
+    write_queue_init(&w->base.q, w->api, ta_live_done, w);
+    apply_init(&w->base.ap, w->base.l, &w->base.q, &w->base.view, ta_requeue, &w->base);
+    write_queue_set_leading(&w->base.q, true);
     plan_action a = ta_slice_action();
     CHECK(apply_action(&w->base.ap, &a, "demo", "web", "demo/web") == 0);
     CHECK(main_view_slice_writing(&w->base.view, "demo", "web-a-1"));
@@ -262,6 +262,7 @@ static void ta_live_create(ta_live *w)
     CHECK(strcmp(r->method, "POST") == 0 && strstr(r->body, "\"name\":\"web-a-1\"") != NULL);
     CHECK(!main_view_slice_writing(&w->base.view, "demo", "web-a-1"));
     CHECK_MSG(transcript_ok(w->t), transcript_error(w->t));
+    return 0;
 }
 
 #define TA_SLICES "/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices"
@@ -272,10 +273,8 @@ UNIT_TEST(apply_created_slice_is_recorded_and_released)
 {
     static const transcript_step step = {.method = "POST", .path = TA_SLICES, .status = 201, .body_fn = ta_echo_created};
     ta_live w;
-    CHECK(ta_live_start(&w, &step) == 0);
-    if (w.api == NULL)
+    if (ta_live_create(&w, &step) != 0)
         return;
-    ta_live_create(&w);
     const main_view_slice *s = main_view_slice_get(&w.base.view, "demo", "web-a-1");
     CHECK(s != NULL && strcmp(s->rv, "777") == 0 && strcmp(s->service, "web") == 0 && strcmp(s->link, "a") == 0);
     CHECK(w.requeued_at_answer == 1 && apply_retries(&w.base.ap) == 0);
@@ -287,11 +286,9 @@ UNIT_TEST(apply_refused_slice_is_released_and_retried_later)
 {
     static const transcript_step step = {.method = "POST", .path = TA_SLICES, .status = 500, .body = TA_STATUS(500)};
     ta_live w;
-    CHECK(ta_live_start(&w, &step) == 0);
-    if (w.api == NULL)
-        return;
     uint64_t start = loop_now_ms();
-    ta_live_create(&w);
+    if (ta_live_create(&w, &step) != 0)
+        return;
     CHECK(main_view_slice_get(&w.base.view, "demo", "web-a-1") == NULL);
     CHECK(w.requeued_at_answer == 0 && apply_retries(&w.base.ap) == 1 && w.base.ap.retry_timer != 0);
     CHECK(transcript_wait(w.t, ta_live_requeued, &w, "the retry") == 0);
@@ -304,10 +301,8 @@ UNIT_TEST(apply_conflicting_slice_is_requeued_at_once)
 {
     static const transcript_step step = {.method = "POST", .path = TA_SLICES, .status = 409, .body = TA_STATUS(409)};
     ta_live w;
-    CHECK(ta_live_start(&w, &step) == 0);
-    if (w.api == NULL)
+    if (ta_live_create(&w, &step) != 0)
         return;
-    ta_live_create(&w);
     CHECK(main_view_slice_get(&w.base.view, "demo", "web-a-1") == NULL);
     CHECK(w.requeued_at_answer == 1 && apply_retries(&w.base.ap) == 0 && w.base.ap.retry_timer == 0);
     ta_live_stop(&w);

@@ -88,6 +88,16 @@ static void tr_on_state(void *arg, reflector_state state, int status, conn_error
 
 static const reflector_handlers tr_handlers = {tr_on_list_begin, tr_on_object, tr_on_list_end, tr_on_state};
 
+static void tr_stop(tr_world *w)
+{
+    reflector_free(w->r);
+    apiclient_free(w->api);
+    transcript_free(w->t);
+    loop_free(w->l);
+    http_buf_free(&w->log);
+}
+
+/* Starts the reflector against a server playing steps; -1 (everything freed) when it cannot. */
 static int tr_start(tr_world *w, const transcript_step *steps, size_t n)
 {
     memset(w, 0, sizeof *w);
@@ -97,19 +107,12 @@ static int tr_start(tr_world *w, const transcript_step *steps, size_t n)
     w->api = w->t != NULL ? transcript_client_new(w->t) : NULL;
     reflector_config cfg = {.path = TR_PATH, .page_limit = 2};
     w->r = w->api != NULL ? reflector_new(w->l, w->api, &cfg, &tr_handlers, w) : NULL;
-    if (w->r == NULL)
+    if (w->r == NULL) {
+        tr_stop(w);
         return -1;
+    }
     reflector_start(w->r);
     return 0;
-}
-
-static void tr_stop(tr_world *w)
-{
-    reflector_free(w->r);
-    apiclient_free(w->api);
-    transcript_free(w->t);
-    loop_free(w->l);
-    http_buf_free(&w->log);
 }
 
 static bool tr_log_is(void *arg)
@@ -168,9 +171,10 @@ UNIT_TEST(reflector_pages_then_watches_in_any_split)
             steps[s].pause_ms = sp->pause_ms;
         }
         tr_world w;
-        CHECK_MSG(tr_start(&w, steps, sizeof steps / sizeof steps[0]) == 0, sp->name);
-        if (w.r == NULL)
+        if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
+            CHECK_MSG(false, sp->name);
             return;
+        }
         tr_expect(&w, want, 4);
         CHECK_MSG(w.log.data != NULL && strcmp(w.log.data, want) == 0, sp->name);
         CHECK_STR_EQ(reflector_resource_version(w.r), "20");
@@ -194,9 +198,10 @@ UNIT_TEST(reflector_lists_again_on_410_status)
         TR_WATCH_HOLD("16"),
     };
     tr_world w;
-    CHECK(tr_start(&w, steps, sizeof steps / sizeof steps[0]) == 0);
-    if (w.r == NULL)
+    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
         return;
+    }
     /* No failure reported and no backoff: an expiry is not an error. */
     tr_expect(&w, "begin|U a 3|end|synced|begin|U a 14|end|", 4);
     const reflector_stats *st = reflector_get_stats(w.r);
@@ -217,9 +222,10 @@ UNIT_TEST(reflector_lists_again_on_410_error_event)
         TR_WATCH_HOLD("16"),
     };
     tr_world w;
-    CHECK(tr_start(&w, steps, sizeof steps / sizeof steps[0]) == 0);
-    if (w.r == NULL)
+    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
         return;
+    }
     /* The event before the ERROR counts; nothing after it does. */
     tr_expect(&w, "begin|U a 3|end|synced|U a 12|begin|U a 14|end|", 4);
     const reflector_stats *st = reflector_get_stats(w.r);
@@ -238,9 +244,10 @@ UNIT_TEST(reflector_restarts_a_list_whose_continue_expired)
         TR_WATCH_HOLD("16"),
     };
     tr_world w;
-    CHECK(tr_start(&w, steps, sizeof steps / sizeof steps[0]) == 0);
-    if (w.r == NULL)
+    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
         return;
+    }
     tr_expect(&w, "begin|U a 3|U b 4|begin|U a 14|end|synced|", 4);
     CHECK(strstr(transcript_request_at(w.t, 2)->target, "continue") == NULL);
     CHECK(reflector_get_stats(w.r)->gone == 1);
@@ -261,9 +268,10 @@ UNIT_TEST(reflector_resumes_a_stream_the_server_ended)
         TR_WATCH_HOLD("15"),
     };
     tr_world w;
-    CHECK(tr_start(&w, steps, sizeof steps / sizeof steps[0]) == 0);
-    if (w.r == NULL)
+    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
         return;
+    }
     tr_expect(&w, "begin|U a 3|end|synced|U d 11|U d 15|", 4);
     const reflector_stats *st = reflector_get_stats(w.r);
     CHECK(st->lists == 1 && st->watches == 3 && st->failures == 0);
@@ -287,9 +295,10 @@ UNIT_TEST(reflector_retries_a_stream_cut_mid_chunk_with_backoff)
         TR_WATCH_HOLD("12"),
     };
     tr_world w;
-    CHECK(tr_start(&w, steps, sizeof steps / sizeof steps[0]) == 0);
-    if (w.r == NULL)
+    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
         return;
+    }
     /* The whole event went through, the half one never did; the failure is a transport error. */
     char want[256];
     snprintf(want, sizeof want, "begin|U a 3|end|synced|U d 11|failing 0 %d|begin|U a 3|U d 11|U e 12|end|synced|",
@@ -314,9 +323,10 @@ UNIT_TEST(reflector_honours_retry_after)
         TR_WATCH_HOLD("10"),
     };
     tr_world w;
-    CHECK(tr_start(&w, steps, sizeof steps / sizeof steps[0]) == 0);
-    if (w.r == NULL)
+    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
         return;
+    }
     tr_expect(&w, "begin|failing 429 0|begin|U a 3|end|synced|", 3);
     /* One second asked for, more than the first backoff step (at most 600 ms) would wait. */
     uint64_t gap = transcript_request_at(w.t, 1)->at_ms - transcript_request_at(w.t, 0)->at_ms;

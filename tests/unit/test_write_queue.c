@@ -35,18 +35,6 @@ static void tw_done(void *arg, const write_queue_op *op, const apiclient_respons
     w->answers++;
 }
 
-static int tw_start(tw_world *w, const transcript_step *steps, size_t n)
-{
-    memset(w, 0, sizeof *w);
-    w->l = loop_new();
-    w->t = w->l != NULL ? transcript_new(w->l, steps, n, true) : NULL;
-    w->api = w->t != NULL ? transcript_client_new(w->t) : NULL;
-    if (w->api == NULL)
-        return -1;
-    write_queue_init(&w->q, w->api, tw_done, w);
-    return 0;
-}
-
 /* write_queue_free first: the client then cancels what is in flight without calling back. */
 static void tw_stop(tw_world *w)
 {
@@ -54,6 +42,21 @@ static void tw_stop(tw_world *w)
     apiclient_free(w->api);
     transcript_free(w->t);
     loop_free(w->l);
+}
+
+/* A follower's queue writing to a server playing steps; -1 (everything freed) when it cannot. */
+static int tw_start(tw_world *w, const transcript_step *steps, size_t n)
+{
+    memset(w, 0, sizeof *w);
+    w->l = loop_new();
+    w->t = w->l != NULL ? transcript_new(w->l, steps, n, true) : NULL;
+    w->api = w->t != NULL ? transcript_client_new(w->t) : NULL;
+    write_queue_init(&w->q, w->api, tw_done, w);
+    if (w->api == NULL) {
+        tw_stop(w);
+        return -1;
+    }
+    return 0;
 }
 
 /* Queues a PUT of slice `name` with a small body naming it. */
@@ -124,9 +127,10 @@ UNIT_TEST(write_queue_leads_orders_and_bounds)
     };
     static const int want[10] = {200, 201, 409, 500, 404, 422, 200, 201, 503, 200};
     tw_world w;
-    CHECK(tw_start(&w, steps, sizeof steps / sizeof steps[0]) == 0);
-    if (w.api == NULL)
+    if (tw_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server and client");
         return;
+    }
     for (int i = 0; i < 10; i++) {
         char name[16];
         snprintf(name, sizeof name, "w%d", i);
@@ -186,9 +190,10 @@ UNIT_TEST(write_queue_dropped_connection_answers_status_0)
          .body = "{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"w1\",\"resourceVersion\":\"9\"}}"},
     };
     tw_world w;
-    CHECK(tw_start(&w, steps, sizeof steps / sizeof steps[0]) == 0);
-    if (w.api == NULL)
+    if (tw_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server and client");
         return;
+    }
     write_queue_set_leading(&w.q, true);
     CHECK(tw_write(&w, "w0") == 0 && tw_write(&w, "w1") == 0);
     CHECK(tw_wait_answers(&w, 2) == 0);
@@ -208,9 +213,10 @@ UNIT_TEST(write_queue_free_releases_writes_in_flight)
 {
     static const transcript_step steps[] = {TW_STEP("w0", 200), TW_STEP("w1", 200), TW_STEP("w2", 200)};
     tw_world w;
-    CHECK(tw_start(&w, steps, sizeof steps / sizeof steps[0]) == 0);
-    if (w.api == NULL)
+    if (tw_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server and client");
         return;
+    }
     write_queue_set_leading(&w.q, true);
     CHECK(tw_write(&w, "w0") == 0 && tw_write(&w, "w1") == 0 && tw_write(&w, "w2") == 0);
     CHECK(transcript_wait_count(w.t, 3) == 0);

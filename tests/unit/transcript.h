@@ -71,8 +71,9 @@ uint16_t transcript_port(const transcript *t);
  * timeout). Caller owns it and frees it (apiclient_free) before transcript_free; NULL on OOM. */
 apiclient_client *transcript_client_new(transcript *t);
 
-/* The requests read so far, in the order they arrived whole. Past the end, an empty
- * request (method "", target "", step -1), so a failing test goes on to its next check. */
+/* The requests read so far, in the order they arrived whole; a pointer is valid until the
+ * loop runs again. Past the end, an empty request (method "", target "", step -1), so a
+ * failing test goes on to its next check. */
 size_t transcript_count(const transcript *t);
 const transcript_request *transcript_request_at(const transcript *t, size_t i);
 /* Requests whose answer waits (held steps), and the release of the n oldest of them. */
