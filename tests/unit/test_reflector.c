@@ -30,6 +30,10 @@
 #define TR_LIST_Q(...) {"limit=2", __VA_ARGS__}
 #define TR_WATCH_Q(rv) {"watch=1", "allowWatchBookmarks=true", "resourceVersion=" rv, "timeoutSeconds"}
 
+/* A one-page LIST answered whole. */
+#define TR_LIST_STEP(rv, items)                                                                           \
+    {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200, .body = TR_LIST(rv, "", items)}
+
 /* An open watch that sends nothing more: where every scenario comes to rest. */
 #define TR_WATCH_HOLD(rv)                                                                                 \
     {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q(rv), .status = 200, .chunked = true,          \
@@ -121,16 +125,37 @@ static bool tr_log_is(void *arg)
     return w->log.data != NULL && strcmp(w->log.data, w->want) == 0;
 }
 
-/* Runs until the handlers have seen exactly want and the server has read n requests. */
-static void tr_expect(tr_world *w, const char *want, size_t n)
+/* Runs until the handlers have seen exactly want and the server has read n requests; a
+ * failure names label (the split, say) when there is one. */
+static void tr_expect(tr_world *w, const char *label, const char *want, size_t n)
 {
     w->want = want;
     transcript_wait(w->t, tr_log_is, w, want);
     transcript_wait_count(w->t, n);
-    CHECK_MSG(transcript_ok(w->t), transcript_error(w->t));
-    CHECK_STR_EQ(w->log.data, want);
-    CHECK(transcript_count(w->t) == n);
+    const char *sep = label != NULL ? ": " : "";
+    label = label != NULL ? label : "";
+    char what[1024];
+    snprintf(what, sizeof what, "%s%s%s", label, sep, transcript_error(w->t));
+    CHECK_MSG(transcript_ok(w->t), what);
+    snprintf(what, sizeof what, "%s%sthe handlers saw %s", label, sep, w->log.data != NULL ? w->log.data : "nothing");
+    CHECK_MSG(tr_log_is(w), what);
+    snprintf(what, sizeof what, "%s%s%zu requests, not %zu", label, sep, transcript_count(w->t), n);
+    CHECK_MSG(transcript_count(w->t) == n, what);
 }
+
+/* tr_start, then tr_expect; -1 (a failed check, nothing to free) when it cannot start. */
+static int tr_run(tr_world *w, const char *label, const transcript_step *steps, size_t nsteps, const char *want,
+                  size_t n)
+{
+    if (tr_start(w, steps, nsteps) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
+        return -1;
+    }
+    tr_expect(w, label, want, n);
+    return 0;
+}
+
+#define TR_COUNT(a) (sizeof(a) / sizeof(a)[0])
 
 /* ---- a paginated list, then a watch, in every split ---- */
 
@@ -171,12 +196,8 @@ UNIT_TEST(reflector_pages_then_watches_in_any_split)
             steps[s].pause_ms = sp->pause_ms;
         }
         tr_world w;
-        if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
-            CHECK_MSG(false, sp->name);
+        if (tr_run(&w, sp->name, steps, TR_COUNT(steps), want, 4) != 0)
             return;
-        }
-        tr_expect(&w, want, 4);
-        CHECK_MSG(w.log.data != NULL && strcmp(w.log.data, want) == 0, sp->name);
         CHECK_STR_EQ(reflector_resource_version(w.r), "20");
         const reflector_stats *st = reflector_get_stats(w.r);
         CHECK_MSG(st->lists == 2 && st->relists == 0 && st->watches == 2 && st->events == 3 && st->failures == 0,
@@ -191,19 +212,16 @@ UNIT_TEST(reflector_pages_then_watches_in_any_split)
 UNIT_TEST(reflector_lists_again_on_410_status)
 {
     const transcript_step steps[] = {
-        {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200, .body = TR_LIST("10", "", TR_SVC("a", "3"))},
+        TR_LIST_STEP("10", TR_SVC("a", "3")),
         {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q("10"), .status = 410,
          .body = TR_STATUS(410, "Expired", "too old resource version: 10 (15)")},
-        {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200, .body = TR_LIST("16", "", TR_SVC("a", "14"))},
+        TR_LIST_STEP("16", TR_SVC("a", "14")),
         TR_WATCH_HOLD("16"),
     };
-    tr_world w;
-    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
-        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
-        return;
-    }
     /* No failure reported and no backoff: an expiry is not an error. */
-    tr_expect(&w, "begin|U a 3|end|synced|begin|U a 14|end|", 4);
+    tr_world w;
+    if (tr_run(&w, NULL, steps, TR_COUNT(steps), "begin|U a 3|end|synced|begin|U a 14|end|", 4) != 0)
+        return;
     const reflector_stats *st = reflector_get_stats(w.r);
     CHECK(st->gone == 1 && st->relists == 1 && st->failures == 0 && st->watches == 2);
     CHECK(strstr(transcript_request_at(w.t, 2)->target, "continue") == NULL);
@@ -213,21 +231,18 @@ UNIT_TEST(reflector_lists_again_on_410_status)
 UNIT_TEST(reflector_lists_again_on_410_error_event)
 {
     const transcript_step steps[] = {
-        {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200, .body = TR_LIST("10", "", TR_SVC("a", "3"))},
+        TR_LIST_STEP("10", TR_SVC("a", "3")),
         {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q("10"), .status = 200, .chunked = true, .chunk_size = 9,
          .end = TRANSCRIPT_HOLD,
          .body = TR_EVENT("MODIFIED", "a", "12") "{\"type\":\"ERROR\",\"object\":" TR_STATUS(
              410, "Expired", "too old resource version: 12 (15)") "}\n" TR_EVENT("ADDED", "never", "13")},
-        {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200, .body = TR_LIST("16", "", TR_SVC("a", "14"))},
+        TR_LIST_STEP("16", TR_SVC("a", "14")),
         TR_WATCH_HOLD("16"),
     };
-    tr_world w;
-    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
-        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
-        return;
-    }
     /* The event before the ERROR counts; nothing after it does. */
-    tr_expect(&w, "begin|U a 3|end|synced|U a 12|begin|U a 14|end|", 4);
+    tr_world w;
+    if (tr_run(&w, NULL, steps, TR_COUNT(steps), "begin|U a 3|end|synced|U a 12|begin|U a 14|end|", 4) != 0)
+        return;
     const reflector_stats *st = reflector_get_stats(w.r);
     CHECK(st->gone == 1 && st->relists == 1 && st->failures == 0 && st->events == 1);
     tr_stop(&w);
@@ -240,15 +255,12 @@ UNIT_TEST(reflector_restarts_a_list_whose_continue_expired)
         {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200, .body = tr_page1},
         {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q("continue=c1"), .status = 410,
          .body = TR_STATUS(410, "Expired", "The provided continue parameter is too old")},
-        {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200, .body = TR_LIST("16", "", TR_SVC("a", "14"))},
+        TR_LIST_STEP("16", TR_SVC("a", "14")),
         TR_WATCH_HOLD("16"),
     };
     tr_world w;
-    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
-        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
+    if (tr_run(&w, NULL, steps, TR_COUNT(steps), "begin|U a 3|U b 4|begin|U a 14|end|synced|", 4) != 0)
         return;
-    }
-    tr_expect(&w, "begin|U a 3|U b 4|begin|U a 14|end|synced|", 4);
     CHECK(strstr(transcript_request_at(w.t, 2)->target, "continue") == NULL);
     CHECK(reflector_get_stats(w.r)->gone == 1);
     tr_stop(&w);
@@ -259,7 +271,7 @@ UNIT_TEST(reflector_restarts_a_list_whose_continue_expired)
 UNIT_TEST(reflector_resumes_a_stream_the_server_ended)
 {
     const transcript_step steps[] = {
-        {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200, .body = TR_LIST("10", "", TR_SVC("a", "3"))},
+        TR_LIST_STEP("10", TR_SVC("a", "3")),
         /* Ended as the API server ends a watch at timeoutSeconds, and the connection closed. */
         {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q("10"), .status = 200, .chunked = true,
          .end = TRANSCRIPT_CLOSE, .body = TR_EVENT("ADDED", "d", "11") TR_EVENT("MODIFIED", "d", "15")},
@@ -268,11 +280,8 @@ UNIT_TEST(reflector_resumes_a_stream_the_server_ended)
         TR_WATCH_HOLD("15"),
     };
     tr_world w;
-    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
-        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
+    if (tr_run(&w, NULL, steps, TR_COUNT(steps), "begin|U a 3|end|synced|U d 11|U d 15|", 4) != 0)
         return;
-    }
-    tr_expect(&w, "begin|U a 3|end|synced|U d 11|U d 15|", 4);
     const reflector_stats *st = reflector_get_stats(w.r);
     CHECK(st->lists == 1 && st->watches == 3 && st->failures == 0);
     CHECK(transcript_request_at(w.t, 3)->conn == 2); /* the closed connection was not reused */
@@ -287,23 +296,20 @@ UNIT_TEST(reflector_retries_a_stream_cut_mid_chunk_with_backoff)
      * through the second chunk. */
     static const char events[] = TR_EVENT("ADDED", "d", "11") TR_EVENT("ADDED", "e", "12");
     const transcript_step steps[] = {
-        {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200, .body = TR_LIST("10", "", TR_SVC("a", "3"))},
+        TR_LIST_STEP("10", TR_SVC("a", "3")),
         {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q("10"), .status = 200, .chunked = true,
          .chunk_size = (sizeof events - 1) / 2, .end = TRANSCRIPT_CUT, .body = events},
         {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200,
          .body = TR_LIST("12", "", TR_SVC("a", "3") "," TR_SVC("d", "11") "," TR_SVC("e", "12"))},
         TR_WATCH_HOLD("12"),
     };
-    tr_world w;
-    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
-        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
-        return;
-    }
     /* The whole event went through, the half one never did; the failure is a transport error. */
     char want[256];
     snprintf(want, sizeof want, "begin|U a 3|end|synced|U d 11|failing 0 %d|begin|U a 3|U d 11|U e 12|end|synced|",
              (int)CONN_ERR_IO);
-    tr_expect(&w, want, 4);
+    tr_world w;
+    if (tr_run(&w, NULL, steps, TR_COUNT(steps), want, 4) != 0)
+        return;
     /* The list came after the backoff (500 ms, jitter +-20 %), not at once. */
     uint64_t gap = transcript_request_at(w.t, 2)->at_ms - transcript_request_at(w.t, 1)->at_ms;
     CHECK(gap >= 400);
@@ -319,15 +325,12 @@ UNIT_TEST(reflector_honours_retry_after)
     const transcript_step steps[] = {
         {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 429, .headers = "Retry-After: 1\r\n",
          .body = TR_STATUS(429, "TooManyRequests", "slow down")},
-        {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200, .body = TR_LIST("10", "", TR_SVC("a", "3"))},
+        TR_LIST_STEP("10", TR_SVC("a", "3")),
         TR_WATCH_HOLD("10"),
     };
     tr_world w;
-    if (tr_start(&w, steps, sizeof steps / sizeof steps[0]) != 0) {
-        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
+    if (tr_run(&w, NULL, steps, TR_COUNT(steps), "begin|failing 429 0|begin|U a 3|end|synced|", 3) != 0)
         return;
-    }
-    tr_expect(&w, "begin|failing 429 0|begin|U a 3|end|synced|", 3);
     /* One second asked for, more than the first backoff step (at most 600 ms) would wait. */
     uint64_t gap = transcript_request_at(w.t, 1)->at_ms - transcript_request_at(w.t, 0)->at_ms;
     CHECK(gap >= 1000);
