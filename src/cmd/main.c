@@ -74,7 +74,8 @@ static int main_mirror(int argc, char **argv)
 {
     mirror_flags m;
     char err[400];
-    int status = main_act(mirror_flags_parse(argc, argv, getenv("KUBECONFIG"), &m, err, sizeof err), "svclink mirror",
+    mirror_flags_env env = {.kubeconfig = getenv("KUBECONFIG"), .home = getenv("HOME"), .hostname = getenv("HOSTNAME")};
+    int status = main_act(mirror_flags_parse(argc, argv, &env, &m, err, sizeof err), "svclink mirror",
                           mirror_flags_usage, err);
     if (status < 0)
         status = mirror_run(&m);
