@@ -157,6 +157,9 @@ int options_namespace_list_add(const char *flag, const char *list, size_t max, c
 void options_namespace_list_free(char ***names, size_t *count);
 
 
+/* True when id can be a leader-election identity: 1 to 128 printable characters, no blanks. */
+bool options_identity_ok(const char *id);
+
 /* True when flag ("--name", with '-' or '_' between words) is one klog registers. */
 bool options_is_klog_flag(const char *flag);
 

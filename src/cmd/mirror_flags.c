@@ -126,16 +126,6 @@ static int mirror_flags_apply(void *arg, const char *flag, const char *value, ch
     return rc;
 }
 
-/* The identity k8s-svc-sync took from $HOSTNAME must also be one svclink can write. */
-static bool mirror_flags_identity_ok(const char *id)
-{
-    size_t len = id != NULL ? strlen(id) : 0;
-    bool ok = len > 0 && len <= 128;
-    for (size_t i = 0; ok && i < len; i++)
-        ok = id[i] > ' ' && id[i] < 0x7f;
-    return ok;
-}
-
 static int mirror_flags_kubeconfig(mirror_flags *m, const mirror_flags_env *env, char *err, size_t errlen)
 {
     if (m->common.kubeconfig_path != NULL)
@@ -185,8 +175,9 @@ static int mirror_flags_defaults(mirror_flags *m, const mirror_flags_env *env, c
         m->common.lease_namespace = MIRROR_FLAGS_DEFAULT_LEASE_NS;
     if (m->common.lease_name == NULL)
         m->common.lease_name = MIRROR_FLAGS_DEFAULT_LEASE_NAME;
-    /* Otherwise svclink's own default: POD_NAME or the host name, with a random suffix. */
-    if (m->common.lease_identity == NULL && mirror_flags_identity_ok(env->hostname))
+    /* A $HOSTNAME that cannot be one leaves svclink's own default: POD_NAME or the host name,
+     * with a random suffix. */
+    if (m->common.lease_identity == NULL && options_identity_ok(env->hostname))
         m->common.lease_identity = env->hostname;
     if (strcmp(m->src_context, m->dst_context) == 0 && strcmp(m->src_ns, m->dst_ns) == 0) {
         text_errorf(err, errlen, "--dst-ns: the same context and namespace as the source: the Services would be "

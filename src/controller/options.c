@@ -353,6 +353,16 @@ static int options_name(const char *flag, const char *value, bool subdomain, con
     return 0;
 }
 
+bool options_identity_ok(const char *id)
+{
+    /* It is written into the Lease and shown by /leader: printable and bounded. */
+    size_t len = id != NULL ? strlen(id) : 0;
+    bool ok = len > 0 && len <= 128;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = id[i] > ' ' && id[i] < 0x7f;
+    return ok;
+}
+
 static int options_apply_leader(options *opts, const char *flag, const char *value, char *err, size_t errlen)
 {
     if (strcmp(flag, "--leader-elect") == 0)
@@ -362,12 +372,7 @@ static int options_apply_leader(options *opts, const char *flag, const char *val
     if (strcmp(flag, "--leader-elect-name") == 0)
         return options_name(flag, value, true, &opts->lease_name, err, errlen);
     if (strcmp(flag, "--leader-elect-identity") == 0) {
-        /* It is written into the Lease and shown by /leader: printable and bounded. */
-        size_t len = strlen(value);
-        bool ok = len > 0 && len <= 128;
-        for (size_t i = 0; ok && i < len; i++)
-            ok = value[i] > ' ' && value[i] < 0x7f;
-        if (!ok) {
+        if (!options_identity_ok(value)) {
             text_errorf(err, errlen, "%s: must be 1 to 128 printable characters without spaces", flag);
             return -1;
         }

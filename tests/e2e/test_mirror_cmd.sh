@@ -55,9 +55,14 @@ kfield() { grep -m1 "^ *$2:" "$E2E_STATE/$1/kubeconfig" | sed 's/^[^:]*: *//'; }
 # cluster-a's CA as a file named relatively: the operator's kubeconfig may use file paths
 # (resolved from its own directory), unlike a ClusterLink's.
 kfield cluster-a certificate-authority-data | base64 -d >"$work/ca-a.crt"
-(
-  umask 077
-  cat >"$work/kubeconfig" <<EOF
+# two_clusters FILE CURRENT NAME=CLUSTER...: a kubeconfig (mode 0600) with clusters a
+# (cluster-a) and m (main), their admins and an exec user "plugin", and one context per
+# NAME=CLUSTER (the user is CLUSTER's admin, or plugin for a "NAME=a:plugin").
+two_clusters() {
+  local file=$1 current=$2 c; shift 2
+  (
+    umask 077
+    cat >"$file" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -72,16 +77,18 @@ users:
   user: {client-certificate-data: $(kfield main client-certificate-data), client-key-data: $(kfield main client-key-data)}
 - name: plugin
   user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/true}}
+current-context: "$current"
 contexts:
-- name: "$CTX_SRC"
-  context: {cluster: a, user: a-admin}
-- name: $CTX_DST
-  context: {cluster: m, user: m-admin}
-- name: with-exec
-  context: {cluster: a, user: plugin}
-current-context: $CTX_DST
 EOF
-)
+    for c in "$@"; do
+      local name=${c%=*} target=${c##*=} user
+      user=${target#*:}
+      [ "$user" = "$target" ] && user=$target-admin
+      printf -- '- name: "%s"\n  context: {cluster: %s, user: %s}\n' "$name" "${target%%:*}" "$user" >>"$file"
+    done
+  )
+}
+two_clusters "$work/kubeconfig" "$CTX_DST" "$CTX_SRC=a" "$CTX_DST=m" "with-exec=a:plugin"
 KC=$work/kubeconfig
 BASE=(--src-context "$CTX_SRC" --dst-context "$CTX_DST" --src-ns "$SRC" --dst-ns "$DST" --sync-label sync=true)
 echo "-- run suffix $sfx, work directory $work"
@@ -248,31 +255,7 @@ check "mirror-cmd: the last replica exits 0 on SIGTERM" "tail_of $F" [ "${RC[$F]
 # external-cluster) and $HOSTNAME, its -pod-name. Everything else is k8s-svc-sync's default:
 # selector sync=true, leader election on Lease k8s-sync/k8s-svc-sync-leader in the
 # destination (whose namespace must exist, as its README says), probes on :8080.
-(
-  umask 077
-  cat >"$work/seed.kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: a
-  cluster: {server: "$(kfield cluster-a server)", certificate-authority: ca-a.crt}
-- name: m
-  cluster: {server: "$(kfield main server)", certificate-authority-data: $(kfield main certificate-authority-data)}
-users:
-- name: a-admin
-  user: {client-certificate-data: $(kfield cluster-a client-certificate-data), client-key-data: $(kfield cluster-a client-key-data)}
-- name: m-admin
-  user: {client-certificate-data: $(kfield main client-certificate-data), client-key-data: $(kfield main client-key-data)}
-contexts:
-- name: local-cluster
-  context: {cluster: a, user: a-admin}
-- name: prod-cluster
-  context: {cluster: m, user: m-admin}
-- name: external-cluster
-  context: {cluster: m, user: m-admin}
-current-context: prod-cluster
-EOF
-)
+two_clusters "$work/seed.kubeconfig" prod-cluster local-cluster=a prod-cluster=m external-cluster=m
 for ns in "${SEED_NS[@]}"; do e2e_wait 90 not ns_terminating "$ns" || echo "# setup: namespace $ns still Terminating"; done
 if out=$(ns_yaml k8s-sync | km apply -f - 2>&1) && out=$({
   printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: default, labels: {sync: "true"}}\nspec:\n  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]\n' "$SEEDSVC"
