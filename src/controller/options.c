@@ -741,5 +741,9 @@ void options_usage(char *buf, size_t buflen)
              "  --version                         print the version and exit\n"
              "  -h, --help                        print this help and exit\n"
              "  check --kubeconfig FILE ...       try a ClusterLink kubeconfig (svclink check --help)\n"
-             "  mirror --kubeconfig FILE ...      k8s-svc-sync's job without a CRD (svclink mirror --help)\n");
+             "  mirror --kubeconfig FILE ...      k8s-svc-sync's job without a CRD (svclink mirror --help)\n"
+             "\n"
+             "Environment (the vmware controller's; the flags win):\n"
+             "  NSTOWATCH=NS[,NS...]              as --included-namespaces\n"
+             "  EXCLUDE=NS[,NS...]                as --excluded-namespaces\n");
 }
