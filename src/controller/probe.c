@@ -108,9 +108,23 @@ static char *probe_leader_json(const probe_view *v, size_t *len)
     return json_writer_finish(&w, len);
 }
 
-void probe_reply(const probe_view *v, const char *path, httpd_reply *reply)
+/* k8s-svc-sync's answer, word for word: its operators' scripts compare it. */
+static char *probe_leader_text(const probe_view *v, size_t *len)
 {
-    const char *why = "";
+    const char *name = v->lease != NULL ? lease_identity(v->lease) : v->identity != NULL ? v->identity : "";
+    char text[200];
+    if (v->leading)
+        snprintf(text, sizeof text, "Leader: %.128s", name);
+    else
+        snprintf(text, sizeof text, "Follower");
+    char *out = strdup(text);
+    *len = out != NULL ? strlen(out) : 0;
+    return out;
+}
+
+void probe_reply(const probe_view *v, const httpd_request *req, httpd_reply *reply)
+{
+    const char *why = "", *path = req->path;
     reply->content_type = "text/plain; charset=utf-8";
     if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0 || strcmp(path, "/health") == 0) {
         /* Answered from the loop itself: a wedged loop answers nothing and fails the probe. */
@@ -131,8 +145,14 @@ void probe_reply(const probe_view *v, const char *path, httpd_reply *reply)
         reply->body = strdup(text);
     } else if (strcmp(path, "/leader") == 0) {
         reply->status = 200;
-        reply->content_type = "application/json";
-        reply->body = probe_leader_json(v, &reply->body_len);
+        if (v->leader_text && !httpd_accepts(req->accept != NULL ? req->accept : "", "application/json")) {
+            reply->body = probe_leader_text(v, &reply->body_len);
+        } else {
+            reply->content_type = "application/json";
+            reply->body = probe_leader_json(v, &reply->body_len);
+        }
+        if (reply->body == NULL)
+            reply->status = 500;
         return;
     } else if (strcmp(path, "/metrics") == 0) {
         probe_refresh_metrics(v);

@@ -3,7 +3,9 @@
 # each writing only into its own cluster and linked to the other two (ClusterLinks in main,
 # --kubeconfig-dir in the remotes): endpoints reach every cluster, nothing echoes back or grows,
 # kubeconfig files are added, rotated (Secret-volume swaps), broken and removed at run time,
-# and a namespace opts out by label (and by the replicated=false alias).
+# and a namespace opts out by label (and by the replicated=false alias); then the vmware
+# controller's own environment (NSTOWATCH, EXCLUDE) on a fresh instance: EXCLUDE keeps a
+# namespace from being replicated, and NSTOWATCH=kube-system is refused naming it.
 # Needs E2E_ROOT, E2E_BIN, E2E_STATE, E2E_KUBECTL (tests/run.sh sets them).
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -17,6 +19,7 @@ cp "$E2E_BIN" "$work/svclink" && E2E_BIN=$work/svclink
 sfx=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 RUN_LABEL=svclink-e2e-peer
 P=peer-$sfx                          # the one namespace every instance syncs
+X=peerx-$sfx                         # cluster-a's namespace the vmware EXCLUDE keeps out
 LM=pm-$sfx LA=pa-$sfx LB=pb-$sfx     # link names of main, cluster-a, cluster-b, the same everywhere
 CREATED=svclink.cloudpilot.ai/created-by=svclink
 declare -A PID LOG LINK=([main]=$LM [cluster-a]=$LA [cluster-b]=$LB) SHORT=([main]=m [cluster-a]=a [cluster-b]=b)
@@ -36,7 +39,7 @@ cleanup() {
   stop_all
   run_links_delete
   local c
-  for c in "${CLUSTERS[@]}"; do e2e_kubectl "$c" delete namespace "$P" --wait=false --ignore-not-found >/dev/null 2>&1; done
+  for c in "${CLUSTERS[@]}"; do e2e_kubectl "$c" delete namespace "$P" "$X" --wait=false --ignore-not-found >/dev/null 2>&1; done
   if [ -n "${E2E_KEEP:-}" ]; then echo "kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -292,4 +295,51 @@ check "migrate: no echo after the migrations" "no_echo" no_echo
 
 stop_all
 check "peer: no instance logged an error" "svc_tail" eval '! grep -q "level=error" "${LOG[main]}" "${LOG[cluster-a]}" "${LOG[cluster-b]}"'
+
+# --- the vmware controller's environment: NSTOWATCH and EXCLUDE ----------------------------------
+# A fresh instance in cluster-b with cluster-a's file and only the vmware controller's
+# variables (no namespace flag): NSTOWATCH="P X" (blank-separated) watches both namespaces,
+# EXCLUDE=X keeps X out. Then, as a control, the same without EXCLUDE replicates X.
+out=$(NSTOWATCH=kube-system timeout 5 "$E2E_BIN" --kubeconfig "$E2E_STATE/cluster-b/kubeconfig" 2>&1 </dev/null)
+rc=$?
+if [ "$rc" = 2 ] && grep -q '^svclink: NSTOWATCH: kube-system' <<<"$out"; then
+  e2e_pass "peer env: NSTOWATCH=kube-system is refused at start (exit 2) naming NSTOWATCH"
+else
+  fail "peer env: NSTOWATCH=kube-system is refused at start (exit 2) naming NSTOWATCH" "exit $rc: $out"
+fi
+{ ns_yaml "$X"; deploy_yaml "$X" app-x 1; svc_yaml "$X" app-x app-x; } | ka apply -f - >"$work/apply-x.out" 2>&1 ||
+  fail "peer env: namespace $X with app-x applied in cluster-a" "$(cat "$work/apply-x.out")"
+x_own() { ka -n "$X" get endpointslices -l "kubernetes.io/service-name=app-x,endpointslice.kubernetes.io/managed-by!=$MANAGED_BY" -o jsonpath="$addrs_tpl"; }
+x_up() { [ "$(x_own | grep -c .)" -eq 1 ]; }
+expect "peer env: cluster-a has app-x's own endpoint in $X" 60 "x_own" x_up
+# x_in_b: cluster-b has app-x (the Service or any slice of it) in X.
+x_in_b() { kb -n "$X" get service app-x >/dev/null 2>&1 || [ -n "$(kb -n "$X" get endpointslices -l kubernetes.io/service-name=app-x -o name 2>/dev/null)" ]; }
+x_replicated() { kb -n "$X" get service app-x >/dev/null 2>&1 && [ "$(got_x | grep -c .)" -eq 1 ] && [ "$(got_x)" = "$(x_own)" ]; }
+got_x() { kb -n "$X" get endpointslices -l "kubernetes.io/service-name=app-x,$LINK_LABEL=$LA,$MANAGED_SEL" -o jsonpath="$addrs_tpl"; }
+mkdir -p "$work/dir-x"
+cp "$E2E_STATE/cluster-a/kubeconfig" "$work/dir-x/$LA"
+start_env() { # EXCLUDE_VALUE LOG_SUFFIX
+  LOG[cluster-b]=$work/svclink-cluster-b-$2.log
+  NSTOWATCH="$P $X" EXCLUDE="$1" "$E2E_BIN" --kubeconfig "$E2E_STATE/cluster-b/kubeconfig" --sync-interval 2s \
+    --kubeconfig-dir "$work/dir-x" --no-clusterlinks >"${LOG[cluster-b]}" 2>&1 &
+  PID[cluster-b]=$!
+}
+start_env "$X" env
+env_logged() { grep -q 'msg="reading a vmware controller variable as its flag" variable=NSTOWATCH value="'"$P $X"'" flag=--included-namespaces' "${LOG[cluster-b]}" &&
+  grep -q 'msg="reading a vmware controller variable as its flag" variable=EXCLUDE value='"$X"' flag=--excluded-namespaces' "${LOG[cluster-b]}"; }
+expect "peer env: the log says NSTOWATCH and EXCLUDE were read as --included-namespaces and --excluded-namespaces" 10 \
+  "grep vmware ${LOG[cluster-b]}" env_logged
+ka -n "$P" scale deployment app-a --replicas 3 >/dev/null 2>&1
+expect "peer env: with NSTOWATCH=\"$P $X\" the instance syncs $P (cluster-a's app-a scaled to 3 reaches cluster-b)" 60 \
+  "reach_why cluster-a cluster-b app-a" eval '[ "$(n_own cluster-a app-a)" -eq 3 ] && reaches cluster-a cluster-b app-a'
+sleep 5 # two more resyncs of 2 s
+check "peer env: EXCLUDE=$X keeps cluster-a's namespace $X from being replicated into cluster-b" \
+  "kb -n $X get svc,endpointslices; grep -i $X ${LOG[cluster-b]} | tail -3" not x_in_b
+stop_all
+start_env "" control
+expect "peer env: control: the same instance without EXCLUDE replicates $X's app-x into cluster-b" 60 \
+  "echo own [\$(x_own)] got [\$(got_x)]; tail -n 3 ${LOG[cluster-b]}" x_replicated
+stop_all
+check "peer env: the instances with the vmware variables logged no error" "tail -n 3 $work/svclink-cluster-b-env.log" \
+  eval '! grep -q "level=error" "$work/svclink-cluster-b-env.log" "$work/svclink-cluster-b-control.log"'
 e2e_finish
