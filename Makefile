@@ -148,6 +148,16 @@ build/tools/podhttp: tests/tools/podhttp.c
 	@mkdir -p $(@D)
 	$(MUSL_CC) -std=c11 $(WARN) $(HARDEN) -Os $(MUSL_LDFLAGS) -o $@ $<
 
+# The sandbox ("pause") process of hack/node.sh's real node, and its image archive, packed
+# like the svclink image; containerd's sandbox_image in hack/node.sh names the same tag.
+build/tools/pause: tests/tools/pause.c
+	@mkdir -p $(@D)
+	$(MUSL_CC) -std=c11 $(WARN) $(HARDEN) -Os $(MUSL_LDFLAGS) -o $@ $<
+
+build/tools/pause.tar: build/tools/pause hack/image-tar.py
+	python3 hack/image-tar.py --binary $< --arch amd64 --tag svclink-pause:1 --version 1 \
+	  --epoch 0 --file pause --user 65535:65535 --out $@
+
 # Seed-corpus replayers: the fuzz entry points under gcc's ASan+UBSan, run by make test.
 build/replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_ASAN_OBJ) $(VENDOR_HOST)
 	@mkdir -p $(@D)
