@@ -188,7 +188,7 @@ fuzz: $(FUZZ_BINS)
 unit: build/unit-musl build/unit-asan
 	tests/run.sh --only unit
 
-e2e: bin/svclink build/tools/podhttp build/hostile-apiserver
+e2e: bin/svclink build/tools/podhttp build/hostile-apiserver build/tools/pause.tar $(IMAGE_TAR_amd64)
 	tests/run.sh --only e2e
 
 # `make test` and `make demo` work as the first command on a fresh clone: the project's
@@ -199,7 +199,8 @@ test:
 	@$(MAKE) --no-print-directory test-suites
 
 test-suites: bin/svclink bin/svclink-arm64 build/unit-musl build/unit-musl-arm64 build/unit-asan \
-  build/svclink-asan build/tools/podhttp build/hostile-apiserver $(REPLAY_BINS)
+  build/svclink-asan build/tools/podhttp build/hostile-apiserver build/tools/pause.tar \
+  $(IMAGE_TAR_amd64) $(REPLAY_BINS)
 	tests/run.sh
 
 # The chaos suite at length, not in CI: CHAOS_ROUNDS rounds of 5 restarts (20: 100 restarts,
