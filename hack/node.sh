@@ -107,6 +107,7 @@ stop_pid() {
   log "pid $p did not exit"
 }
 
+# shellcheck disable=SC2016 # expanded by the bash that runs it
 LAUNCH='for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] && eval "exec $f>&-"; done
 echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"'
 # launch NAME CMD...: CMD in its own session, output in logs/NAME.log, PID in run/NAME.pid.
@@ -146,6 +147,7 @@ wait_until() {
 # ---------------------------------------------------------------------------------------
 # What the host looked like before (recorded once, in host.before, by `up`)
 
+# shellcheck disable=SC2086 # split on the dots
 ip2int() { local IFS=.; set -- $1; echo $(((($1 * 256 + $2) * 256 + $3) * 256 + $4)); }
 overlap() {
   local a=${1%/*} n=${1#*/} b=${2%/*} m=${2#*/} k mask
@@ -163,27 +165,17 @@ first_missing() {
   printf '%s' "$top"
 }
 
-# chains FAMILY TABLE: the chain names iptables (ip) or ip6tables (ip6) shows in TABLE.
-chains() {
-  local cmd=iptables-save
-  [ "$1" = ip6 ] && cmd=ip6tables-save
-  "$cmd" -t "$2" 2>/dev/null | sed -n 's/^:\([^ ]*\) .*/\1/p'
-}
-
 record_host() {
-  local s p t f
+  local s p t
   {
     for s in "${SYSCTLS[@]}"; do printf 'sysctl %s %s\n' "$s" "$(sysctl -n "$s")"; done
     for p in "${FIXED_PATHS[@]}"; do
       t=$(first_missing "$p")
       [ -n "$t" ] && printf 'created %s\n' "$t"
-    done
-    nft list tables 2>/dev/null | sed 's/^table /table /'
-    for f in ip ip6; do
-      for t in mangle nat filter; do
-        for s in $(chains "$f" "$t"); do printf 'chain %s %s %s\n' "$f" "$t" "$s"; done
-      done
-    done
+    done | awk '!seen[$0]++'
+    nft list tables 2>/dev/null
+    iptables-save 2>/dev/null | awk '/^\*/ {t = substr($0, 2)} /^:/ {print "chain ip", t, substr($1, 2)}'
+    ip6tables-save 2>/dev/null | awk '/^\*/ {t = substr($0, 2)} /^:/ {print "chain ip6", t, substr($1, 2)}'
   } >"$N/host.before.tmp"
   mv "$N/host.before.tmp" "$N/host.before"
 }
@@ -371,7 +363,7 @@ node_ready() {
 api_ok() { kubectl_ get --raw /readyz >/dev/null; }
 
 cmd_up() {
-  [ $# -ge 1 ] && [ $# -le 2 ] || die "usage: up CLUSTER [NODE]"
+  if [ $# -lt 1 ] || [ $# -gt 2 ]; then die "usage: up CLUSTER [NODE]"; fi
   need_root
   load "$1"
   [[ ${2:-$1-real} =~ ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$ ]] || die "bad node name '${2:-}'"
@@ -520,6 +512,9 @@ EOF
 # ---------------------------------------------------------------------------------------
 # down
 
+# mounts_under: mount points under the node directory.
+mounts_under() { findmnt -rn -o TARGET | grep -F -- "$N/" || true; }
+
 # The processes in the node's cgroups: containers that outlived their shims.
 cgroup_pids() {
   local h
@@ -555,20 +550,22 @@ remove_chains() {
   "$ipt-restore" -w --noflush <<<"$script" || log "could not remove the kubelet's $fam chains: $(tr '\n' ';' <<<"$script")"
 }
 
-# drop_empty_tables: iptables-nft makes the tables it writes to; those that were not
-# there before and hold no rule now go again.
+# drop_empty_tables: iptables-nft makes the tables it writes to; those of them that were
+# not there before and hold no rule now (only empty base chains) go again, in one nft run.
 drop_empty_tables() {
-  local fam name
+  local fam name gone=""
   [ -f "$N/host.before" ] || return 0
-  while read -r _ fam name; do
-    grep -qx -- "table $fam $name" "$N/host.before" 2>/dev/null && continue
-    case $name in filter|nat|mangle|raw|security) ;; *) continue ;; esac
-    case $fam in ip|ip6) ;; *) continue ;; esac
-    # Only base chains and no rule: nothing of anyone's is lost.
-    if [ -z "$(nft list table "$fam" "$name" | grep -vE '^[[:space:]]*(table|chain|type|policy|\}|$)')" ]; then
-      nft delete table "$fam" "$name" && log "removed the $fam $name table iptables had made (empty now)"
-    fi
-  done < <(nft list tables 2>/dev/null)
+  while read -r fam name; do
+    case $fam/$name in ip/filter|ip/nat|ip/mangle|ip6/filter|ip6/nat|ip6/mangle) ;; *) continue ;; esac
+    grep -qx -- "table $fam $name" "$N/host.before" && continue
+    gone+="delete table $fam $name"$'\n'
+  done < <(nft list ruleset 2>/dev/null | awk '
+    $1 == "table" { fam = $2; name = $3; rules[fam " " name] += 0; next }
+    $1 == "chain" || $1 == "type" || $1 == "policy" || $1 == "}" || NF == 0 { next }
+    { rules[fam " " name]++ }
+    END { for (t in rules) if (rules[t] == 0) print t }')
+  [ -n "$gone" ] || return 0
+  nft -f - <<<"$gone" && log "removed the empty tables iptables had made: $(grep -o '[a-z0-9]* [a-z]*$' <<<"$gone" | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
 }
 
 cmd_down() {
@@ -639,7 +636,7 @@ down_one() {
   for ((i = 0; i < 3; i++)); do
     p=$(cgroup_pids)
     [ -n "$p" ] || break
-    log "killing processes left in $CGROOT: $(echo $p)"
+    log "killing processes left in $CGROOT: ${p//$'\n'/ }"
     # shellcheck disable=SC2086 # a list of PIDs
     kill -KILL $p 2>/dev/null || true
     sleep 0.5
@@ -647,17 +644,16 @@ down_one() {
   step mounts
   # 5. Mounts under the node directory (the kubelet's shared bind mount of its root dir,
   #    volumes, container root file systems, network namespaces), deepest first.
-  local m left
+  local m
   for ((i = 0; i < 3; i++)); do
-    left=0
     while read -r m; do
       [ -n "$m" ] || continue
-      umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || left=1
-    done < <(findmnt -rn -o TARGET | grep -F -- "$N/" | awk '{print length, $0}' | sort -rn | cut -d' ' -f2-)
-    [ -z "$(findmnt -rn -o TARGET | grep -F -- "$N/")" ] && break
+      umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    done < <(mounts_under | awk '{print length, $0}' | sort -rn | cut -d' ' -f2-)
+    [ -z "$(mounts_under)" ] && break
     sleep 0.3
   done
-  [ -n "$(findmnt -rn -o TARGET | grep -F -- "$N/")" ] && log "mounts left under $N: $(findmnt -rn -o TARGET | grep -F -- "$N/" | tr '\n' ' ')"
+  [ -z "$(mounts_under)" ] || log "mounts left under $N: $(mounts_under | tr '\n' ' ')"
   # /run/containerd/s and fifo hold nothing of ours once the shims are gone.
   step cgroups
   # 6. cgroups, deepest first.
@@ -696,7 +692,7 @@ down_one() {
     log "the API server of $1 does not answer: Node $NODE and its binding stay there"
   fi
   # The node directory goes, but for its logs.
-  if [ -z "$(findmnt -rn -o TARGET | grep -F -- "$N/")" ]; then
+  if [ -z "$(mounts_under)" ]; then
     rm -rf "$CLUSTERS/$1/node-logs"
     [ -d "$N/logs" ] && mv "$N/logs" "$CLUSTERS/$1/node-logs"
     rm -rf --one-file-system "$N"

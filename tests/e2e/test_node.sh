@@ -5,6 +5,7 @@
 # (cgroup limit, uid, read-only root), the Lease, `kubectl logs`, a ClusterLink syncing from
 # cluster-a and a leader hand-over. Then the node goes down and the host must be as before.
 # Root only (elsewhere one SKIP line). Needs E2E_ROOT, E2E_STATE, E2E_KUBECTL (tests/run.sh).
+# shellcheck disable=SC2317,SC2015 # functions run through e2e_wait look unreachable; A && pass || fail
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$E2E_ROOT/tests/e2e/lib.sh"
@@ -99,6 +100,7 @@ t0=$(now)
 NODE_UP=1
 if node up main "$NODE" >"$work/node-up.log" 2>&1; then
   up_s=$(since "$t0")
+  # NODE_IP, NODE_CGROUP_ROOT, NODE_READY_SECONDS, ...
   # shellcheck disable=SC1090
   source <(node env main)
   ready_s=${NODE_READY_SECONDS:-?}
