@@ -18,12 +18,17 @@ usage: hack/node.sh COMMAND [ARGS]          (also: hack/clusters.sh node COMMAND
   ctr CLUSTER ARGS...   ctr against the node's containerd, namespace k8s.io
   env CLUSTER           shell export lines (NODE_NAME, NODE_IP, NODE_CGROUP_ROOT, ...)
 
+Pods get addresses on a bridge that exists only on this machine (nothing is routed off
+it) and reach their cluster's API server as the `kubernetes` Service; every cluster of the
+harness is also reachable from pods at NODE_IP:ITS_API_PORT (kubeconfig context NAME-dns,
+which checks the certificate by name). docs/real-node.md has the details.
+
 One node per machine: the kubelet and containerd use fixed paths (/var/lib/kubelet/
 device-plugins, /var/log/containers, /var/lib/cni, /run/containerd) that cannot be moved.
 Everything else lives in <cluster state>/node. Exit status 3: not root.
 
-Environment: SVCLINK_STATE and SVCLINK_PORT_BASE as for hack/clusters.sh;
-SVCLINK_NODE_SUBNET: the pod network (default 172.30.S.0/24, S the cluster's slot).
+Environment: SVCLINK_STATE as for hack/clusters.sh; SVCLINK_NODE_SUBNET: the pod network
+(default 172.30.S.0/24, S the cluster's slot); SVCLINK_NODE_TRACE=1: timings of each step.
 EOF
 }
 
