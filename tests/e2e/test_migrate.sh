@@ -278,10 +278,13 @@ fi
 
 # === svclink takes over ===========================================================================
 # A watch on the slices, from before svclink starts: ours must be ADDED before theirs is DELETED.
-km -n "$NS" get endpointslices --watch-only --output-watch-events \
+# It lists first (every slice there now comes as ADDED) and watches from that list, so once
+# theirs is in its output the watch misses nothing after it.
+km -n "$NS" get endpointslices --watch --output-watch-events \
   -o jsonpath='{.type} {.object.metadata.name}{"\n"}' >"$work/watch.log" 2>&1 &
 WATCH_PID=$!
-sleep 1
+watch_has() { grep -qx "$1" "$work/watch.log"; }
+e2e_wait 30 watch_has "ADDED web-svclink-$LA" || echo "setup: the slice watch did not list web-svclink-$LA in 30 s: $(head -c 300 "$work/watch.log")"
 # While svclink cannot write its slice for web (an admission policy refuses it), theirs must
 # stay: deleting it at the same time as the create would open a gap whenever the create
 # fails or is slow.
@@ -330,7 +333,8 @@ ours_web() { local_slices "$NS" web "$LA"; }
 expect "migrate: svclink writes its own slice for web from $LA with the remote's endpoints" 30 \
   'eps_diff cluster-a "$NS" web "$LA"; svc_tail 5' eps_match cluster-a "$NS" web "$LA"
 expect "b8 migrate: the current svclink (Go) slice is removed" 20 'km -n "$NS" get endpointslices' slice_absent "web-svclink-$LA"
-sleep 1
+# The watch prints what the API server sent it: wait for the deletion to reach it.
+e2e_wait 10 watch_has "DELETED web-svclink-$LA"
 ours=$(ours_web | head -n 1)
 added=$(grep -n "^ADDED $ours\$" "$work/watch.log" | head -n 1 | cut -d: -f1)
 deleted=$(grep -n "^DELETED web-svclink-$LA\$" "$work/watch.log" | head -n 1 | cut -d: -f1)
