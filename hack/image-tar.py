@@ -2,7 +2,7 @@
 # Writes the svclink image (one layer: /svclink) as one archive that is both an OCI image
 # layout and a docker-archive, byte-for-byte reproducible from the binary and the epoch.
 """usage: image-tar.py --binary FILE --arch amd64|arm64 --tag NAME:TAG --version V
-                    --epoch SECONDS --out FILE.tar [--file NAME] [--user UID:GID]
+                    --epoch SECONDS --out FILE.tar
 
 The archive holds oci-layout, index.json and blobs/sha256/* (read by podman load,
 ctr import, skopeo's oci-archive) and manifest.json naming the same blobs (read by docker
@@ -10,15 +10,6 @@ load, kind load image-archive, skopeo's docker-archive), as `docker save` writes
 Docker 25. Every tar entry has owner 0:0, fixed modes, the given mtime and a sorted
 order, and the JSON is written with sorted keys and no spaces, so the same inputs give
 the same bytes and therefore the same image digest.
-
---file names the one file in the layer, which is also the entrypoint (default svclink);
---user the image's user. hack/node.sh packs its sandbox (pause) image the same way.
-
-ctr import takes the image's name from the index's io.containerd.image.name annotation
-as written, and the kubelet's runtime (containerd's CRI) looks an image up by its
-normalized name only, so that annotation carries the tag in its normalized form (see
-normalized()); the docker-archive's RepoTags keep the tag as given, which docker and
-podman normalize themselves.
 """
 import argparse
 import hashlib
@@ -35,10 +26,6 @@ OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 # The image's user: the conventional "nonroot" id, as Dockerfile.scratch sets.
 USER = "65532:65532"
-# The domain and the path prefix the image reference grammar gives a name that has none
-# (the rule docker, containerd's CRI and the kubelet's runtime all follow).
-DEFAULT_DOMAIN = "docker.io"
-OFFICIAL_PREFIX = "library/"
 
 
 def canonical(obj):
@@ -68,21 +55,8 @@ def sha(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def normalized(tag):
-    """NAME:TAG in the normalized form: a first path component that holds no '.' or ':'
-    and is not 'localhost' is not a domain, so the default domain goes in front, and a
-    one-component name on that domain goes under the official prefix. Names that already
-    carry a domain are returned unchanged."""
-    first, slash, rest = tag.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        return tag
-    if not slash:
-        return DEFAULT_DOMAIN + "/" + OFFICIAL_PREFIX + tag
-    return DEFAULT_DOMAIN + "/" + tag
-
-
-def build(binary, arch, tag, version, epoch, file="svclink", user=USER):
-    layer = tar_bytes([(file, binary, 0o755)], epoch)
+def build(binary, arch, tag, version, epoch):
+    layer = tar_bytes([("svclink", binary, 0o755)], epoch)
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
     platform = {"architecture": arch, "os": "linux"}
     if arch == "arm64":
@@ -91,15 +65,15 @@ def build(binary, arch, tag, version, epoch, file="svclink", user=USER):
     config.update({
         "created": created,
         "config": {
-            "User": user,
-            "Entrypoint": ["/" + file],
+            "User": USER,
+            "Entrypoint": ["/svclink"],
             "Labels": {
-                "org.opencontainers.image.title": file,
+                "org.opencontainers.image.title": "svclink",
                 "org.opencontainers.image.version": version,
             },
         },
         "rootfs": {"type": "layers", "diff_ids": [sha(layer)]},
-        "history": [{"created": created, "created_by": "COPY %s /%s" % (file, file)}],
+        "history": [{"created": created, "created_by": "COPY svclink /svclink"}],
     })
     config_json = canonical(config)
     manifest = canonical({
@@ -118,7 +92,7 @@ def build(binary, arch, tag, version, epoch, file="svclink", user=USER):
             "size": len(manifest),
             "platform": platform,
             "annotations": {"org.opencontainers.image.ref.name": ref,
-                            "io.containerd.image.name": normalized(tag)},
+                            "io.containerd.image.name": tag},
         }],
     })
     blob = lambda data: "blobs/sha256/" + hashlib.sha256(data).hexdigest()
@@ -146,17 +120,12 @@ def main():
     ap.add_argument("--version", required=True)
     ap.add_argument("--epoch", required=True, type=int)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--file", default="svclink")
-    ap.add_argument("--user", default=USER)
     args = ap.parse_args()
-    if ":" not in args.tag.rpartition("/")[2]:
+    if ":" not in args.tag:
         sys.exit("image-tar: --tag needs NAME:TAG, got %r" % args.tag)
-    if not args.file or "/" in args.file or args.file.startswith("."):
-        sys.exit("image-tar: --file needs a plain file name, got %r" % args.file)
     with open(args.binary, "rb") as f:
         binary = f.read()
-    data, digest, image_id = build(binary, args.arch, args.tag, args.version, args.epoch,
-                                   args.file, args.user)
+    data, digest, image_id = build(binary, args.arch, args.tag, args.version, args.epoch)
     tmp = args.out + ".tmp"
     with open(tmp, "wb") as f:
         f.write(data)
