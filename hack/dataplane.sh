@@ -13,7 +13,7 @@ usage: hack/dataplane.sh COMMAND [ARGS]      (also: hack/clusters.sh dataplane C
   status                namespaces, processes and sandboxes
   env                   shell export lines (DP_CLIENT, DP_NODE, DP_DNS_IP, ...)
   exec CMD...           run CMD in the client namespace (its resolver is CoreDNS)
-  get N URL             N requests from the client, one line each: the body, or ERR
+  get N URL             N requests from the client, one line each: the body, or ERR curl-exit=CODE
   dns NAME              the IPv4 addresses NAME resolves to from the client, sorted
 
 Environment: SVCLINK_STATE as for hack/clusters.sh (the namespaces are named svl<hash of
@@ -34,8 +34,13 @@ P=svl$(printf '%s' "$DP" | sha1sum | cut -c1-6)
 ROUTER=$P-r NODE=$P-node CLIENT=$P-client DNSNS=$P-dns
 INTERVAL=${SVCLINK_DP_INTERVAL:-0.5}
 PODHTTP=$repo/build/tools/podhttp
-# The router side of every veth carries this address: each sandbox's default gateway.
-GW=169.254.1.1
+# Gateways: the router's address on every veth it holds, and the node's toward the client.
+# They must differ: the node drops an ARP request whose sender address is one of its own
+# (a martian source), so with one address for both the router's probes for the node went
+# unanswered, its neighbour entry failed, and replies to the client were lost for ~40 s of
+# every ~50 (DNS lookups from the client timed out).
+GW_ROUTER=169.254.1.1
+GW_NODE=169.254.2.1
 # Infrastructure addresses sit in MAIN's pod CIDR at .250.x, above the kwok nodes' /24s.
 INFRA_OCTET=250
 
@@ -107,10 +112,10 @@ new_ns() {
   ip -n "$1" link set lo up
 }
 
-# wire NS IP PEER_NS PEER_IF: veth PEER_IF in PEER_NS <-> eth0 in NS; NS holds IP/32 with
-# PEER_NS as its default gateway, PEER_NS routes IP/32 back down the veth.
+# wire NS IP PEER_NS PEER_IF GW: veth PEER_IF in PEER_NS <-> eth0 in NS; NS holds IP/32 with
+# PEER_NS (at GW) as its default gateway, PEER_NS routes IP/32 back down the veth.
 wire() {
-  local ns=$1 addr=$2 pns=$3 pif=$4
+  local ns=$1 addr=$2 pns=$3 pif=$4 GW=$5
   ip -n "$pns" link add "$pif" type veth peer name eth0 netns "$ns"
   ip -n "$pns" addr add "$GW/32" dev "$pif"
   ip -n "$pns" link set "$pif" up
@@ -178,7 +183,7 @@ sb_add() {
   ns=$P-s$id
   [ -f "$DP/sandboxes/$id" ] && return 0
   new_ns "$ns"
-  wire "$ns" "$4" "$ROUTER" "h$id"
+  wire "$ns" "$4" "$ROUTER" "h$id" "$GW_ROUTER"
   launch "sb-$id" ip netns exec "$ns" "$PODHTTP" "$5" "$3" "$1" "$4"
   echo "$key" >"$DP/sandboxes/$id"
   log "sandbox up: $1 $2/$3 $4:$5"
@@ -343,12 +348,12 @@ cmd_up() {
   # Router: every sandbox hangs off it; the node and, behind the node, the client.
   new_ns "$ROUTER"; forwarder "$ROUTER"
   new_ns "$NODE"; forwarder "$NODE"
-  wire "$NODE" "$NODE_IP" "$ROUTER" node
+  wire "$NODE" "$NODE_IP" "$ROUTER" node "$GW_ROUTER"
   new_ns "$CLIENT"
-  wire "$CLIENT" "$CLIENT_IP" "$NODE" client
+  wire "$CLIENT" "$CLIENT_IP" "$NODE" client "$GW_NODE"
   ip -n "$ROUTER" route replace "$CLIENT_IP/32" via "$NODE_IP" dev node onlink
   new_ns "$DNSNS"
-  wire "$DNSNS" "$DNS_IP" "$ROUTER" dns
+  wire "$DNSNS" "$DNS_IP" "$ROUTER" dns "$GW_ROUTER"
   # ip netns exec bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf.
   # single-request: glibc sends A and AAAA one after the other. Sent at once from one socket,
   # the second can lose the conntrack race at kube-proxy's DNAT and the lookup waits for a
@@ -395,6 +400,7 @@ DP_CLIENT=$CLIENT
 DP_NODE=$NODE
 DP_ROUTER=$ROUTER
 DP_CLIENT_IP=$CLIENT_IP
+DP_NODE_IP=$NODE_IP
 DP_DNS_IP=$DNS_IP
 DP_DNS_SERVICE_IP=$DNS_SVC_IP
 DP_MAIN=$1
@@ -458,7 +464,7 @@ cmd_get() {
   [ $# -eq 2 ] && [[ $1 =~ ^[0-9]+$ ]] || die "usage: get N URL"
   # One process for all N: a fresh connection each time (kube-proxy picks per connection).
   nsx "$CLIENT" bash -c 'for ((i = 0; i < $1; i++)); do
-      curl -sS --noproxy "*" --max-time "${DP_CURL_TIMEOUT:-5}" "$2" 2>/dev/null || echo ERR
+      curl -sS --noproxy "*" --max-time "${DP_CURL_TIMEOUT:-5}" "$2" 2>/dev/null || echo "ERR curl-exit=$?"
     done' _ "$1" "$2"
 }
 

@@ -38,12 +38,12 @@ done
 left=""
 for p in /proc/[0-9]*; do
   pid=${p#/proc/}
-  argv0=$(tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -n 1)
+  argv0=$(tr '\0' '\n' 2>/dev/null <"$p/cmdline" | head -n 1)
   case ${argv0##*/} in
     etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok) ;;
     *) continue ;;
   esac
-  if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qF -- "$E2E_STATE/" && running "$pid"; then
+  if tr '\0' '\n' 2>/dev/null <"$p/cmdline" | grep -qF -- "$E2E_STATE/" && running "$pid"; then
     left+="$pid:${argv0##*/} "
   fi
 done

@@ -107,6 +107,20 @@ DP_STARTED=1
 eval "$(dp env)"
 e2e_pass "datapath: data plane up ($(grep -o 'up in [0-9]*s' "$work/dp-up.log"))"
 
+# The router's ARP probes for the node are answered: its neighbour entry is fresh after a
+# probe. (They went unanswered when the node also held the router's gateway address, and the
+# client's replies were then dropped for most of every minute.)
+router_resolves_node() {
+  ip -n "$DP_ROUTER" neigh del "$DP_NODE_IP" dev node 2>/dev/null
+  ip netns exec "$DP_ROUTER" bash -c 'echo probe >"/dev/udp/$1/9"' _ "$DP_NODE_IP" 2>/dev/null
+  e2e_wait 5 eval 'ip -n "$DP_ROUTER" neigh show to "$DP_NODE_IP" dev node | grep -qE "REACHABLE|STALE|DELAY"'
+}
+if router_resolves_node; then
+  e2e_pass "datapath: the router resolves the node's address (ARP answered)"
+else
+  fail "datapath: the router resolves the node's address (ARP answered)" "$(ip -n "$DP_ROUTER" neigh show to "$DP_NODE_IP" dev node)"
+fi
+
 for c in main cluster-a cluster-b; do
   e2e_wait 60 not e2e_kubectl "$c" get namespace "$NS" || fail "datapath: namespace $NS free in $c" "still there (terminating?)"
 done
