@@ -225,7 +225,7 @@ void mirror_flags_usage(char *buf, size_t buflen)
              "\n"
              "Flags:\n"
              "  --kubeconfig FILE                 the kubeconfig with both contexts (default $KUBECONFIG);\n"
-             "                                    file paths are allowed, exec is not\n"
+             "                                    file paths and exec plugins are allowed\n"
              "  --src-context NAME                the source cluster's context (read-only there)\n"
              "  --dst-context NAME                the destination cluster's context (written there)\n"
              "  --src-ns NS                       the source namespace\n"

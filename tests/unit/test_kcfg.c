@@ -343,8 +343,10 @@ UNIT_TEST(kcfg_unsupported_in_both_modes)
     CHECK(kt_parse(doc, NULL, KCFG_TRUSTED, &cfg, &err) == -1);
     CHECK(strstr(err.msg, "hunter2") == NULL);
     free(doc);
-    kt_expect_doc_fail(KT_SERVER, "    exec: {command: aws}",
-                       KCFG_TRUSTED, KCFG_ERR_UNSUPPORTED, "field \"exec\" is not supported (svclink is a static");
+    /* exec itself is allowed in trusted mode (test_kcfg_exec.c); beside a static
+     * credential it is a contradiction, since kubectl would then skip the plugin. */
+    kt_expect_doc_fail(KT_SERVER, KT_USER_TOKEN "\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}",
+                       KCFG_TRUSTED, KCFG_ERR_INVALID, "exec and token are both set; kubectl would ignore exec");
     kt_expect_doc_fail(KT_SERVER, "    auth-provider: {name: oidc}",
                        KCFG_TRUSTED, KCFG_ERR_UNSUPPORTED, "field \"auth-provider\" is not supported");
     kt_expect_doc_fail(KT_SERVER "\n    proxy-url: http://proxy:3128", KT_USER_TOKEN,
