@@ -11,6 +11,7 @@
 #include "base/text.h"
 #include "json/json.h"
 #include "json/json_writer.h"
+#include "kubeconfig/kcfg_cred.h"
 
 /* ---- RFC 3339 ------------------------------------------------------------------------- */
 
@@ -185,25 +186,15 @@ static int ecred_token(exec_cred *out, char *err, size_t errlen)
     return 0;
 }
 
-static bool ecred_pem(const uint8_t *data, size_t len)
-{
-    static const char begin[] = "-----BEGIN ";
-    const size_t n = sizeof begin - 1;
-    for (size_t i = 0; i + n <= len; i++)
-        if (data[i] == '-' && memcmp(data + i, begin, n) == 0)
-            return true;
-    return false;
-}
-
 static int ecred_cert_key(exec_cred *out, char *err, size_t errlen)
 {
     if ((out->cert_pem == NULL) != (out->key_pem == NULL))
         return ECRED_FAIL(err, errlen, "status has %s without %s; a client certificate needs its key",
                           out->cert_pem != NULL ? "clientCertificateData" : "clientKeyData",
                           out->cert_pem != NULL ? "clientKeyData" : "clientCertificateData");
-    if (out->cert_pem != NULL && !ecred_pem(out->cert_pem, out->cert_len))
+    if (out->cert_pem != NULL && !kcfg_cred_pem_present(out->cert_pem, out->cert_len))
         return ECRED_FAIL(err, errlen, "status.clientCertificateData is not PEM (no \"-----BEGIN\" line)");
-    if (out->key_pem != NULL && !ecred_pem(out->key_pem, out->key_len))
+    if (out->key_pem != NULL && !kcfg_cred_pem_present(out->key_pem, out->key_len))
         return ECRED_FAIL(err, errlen, "status.clientKeyData is not PEM (no \"-----BEGIN\" line)");
     if (out->token == NULL && out->cert_pem == NULL)
         return ECRED_FAIL(err, errlen, "status has neither a token nor clientCertificateData and clientKeyData");

@@ -22,29 +22,56 @@ static void xa_changed(void *arg)
  * path gets the file's name (the caller unlinks it). */
 static int xa_config(const char *script, char path[32], kcfg_config *cfg)
 {
+    memset(cfg, 0, sizeof *cfg);
     snprintf(path, 32, "/tmp/exec-auth-unit-XXXXXX");
     int fd = mkstemp(path);
-    if (fd < 0)
+    if (fd < 0) {
+        path[0] = '\0';
         return -1;
+    }
     FILE *f = fdopen(fd, "w");
     fputs(script, f);
     fclose(f);
-    char *doc = NULL;
-    size_t n = 0;
-    f = open_memstream(&doc, &n);
-    fprintf(f, "current-context: a\ncontexts: [{name: a, context: {cluster: c, user: u}}]\n"
-               "clusters: [{name: c, cluster: {server: 'https://10.0.0.1:6443', insecure-skip-tls-verify: true}}]\n"
-               "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
-               "      command: /bin/sh\n      args: ['%s']\n      provideClusterInfo: true\n"
-               "      env: [{name: XA_ONE, value: '1'}, {name: XA_ONE, value: '2'}]\n",
-            path);
-    fclose(f);
+    char *doc = unit_fmt("current-context: a\ncontexts: [{name: a, context: {cluster: c, user: u}}]\n"
+                         "clusters: [{name: c, cluster: {server: 'https://10.0.0.1:6443', insecure-skip-tls-verify: "
+                         "true}}]\n"
+                         "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+                         "      command: /bin/sh\n      args: ['%s']\n      provideClusterInfo: true\n"
+                         "      env: [{name: XA_ONE, value: '1'}, {name: XA_ONE, value: '2'}]\n",
+                         path);
     kcfg_error err;
-    int rc = kcfg_parse(doc, n, NULL, KCFG_TRUSTED, NULL, cfg, &err);
+    int rc = kcfg_parse(doc, strlen(doc), NULL, KCFG_TRUSTED, NULL, cfg, &err);
     if (rc != 0)
         fprintf(stderr, "xa_config: %s\n", err.msg);
     free(doc);
     return rc;
+}
+
+/* The fixture: a loop, and an exec_auth running script (see xa_config) that reports its
+ * runs to *w. NULL when it cannot be made (a check has failed then); *path is the script
+ * file to unlink afterwards ("" when none was written). */
+static exec_auth *xa_open(const char *script, char path[32], loop **l, xa_watch *w)
+{
+    kcfg_config cfg;
+    path[0] = '\0';
+    *l = loop_new();
+    int rc = xa_config(script, path, &cfg);
+    CHECK(rc == 0);
+    char err[256];
+    exec_auth *a = rc == 0 ? exec_auth_new(*l, "unit", &cfg, err, sizeof err) : NULL;
+    kcfg_free(&cfg);
+    CHECK(a != NULL);
+    if (a != NULL)
+        exec_auth_listen(a, xa_changed, w);
+    return a;
+}
+
+static void xa_close(exec_auth *a, loop *l, const char *path)
+{
+    exec_auth_free(a);
+    loop_free(l);
+    if (path[0] != '\0')
+        unlink(path);
 }
 
 /* Asks until the answer is not WAIT (running the loop meanwhile). */
@@ -79,20 +106,15 @@ UNIT_TEST(exec_auth_token_cache_and_401)
              "printf '\"status\":{\"token\":\"tok-%%s\",\"expirationTimestamp\":\"2099-01-01T00:00:00Z\"}}' $n\n",
              counter, counter);
     char path[32];
-    kcfg_config cfg;
-    CHECK(xa_config(script, path, &cfg) == 0);
-    loop *l = loop_new();
-    char err[256];
-    exec_auth *a = exec_auth_new(l, "unit", &cfg, err, sizeof err);
-    kcfg_free(&cfg);
-    CHECK(a != NULL);
+    loop *l;
+    xa_watch w = {0};
+    exec_auth *a = xa_open(script, path, &l, &w);
+    exec_auth_cred cred;
     if (a == NULL) {
-        loop_free(l);
+        xa_close(a, l, path);
+        unlink(counter);
         return;
     }
-    xa_watch w = {0};
-    exec_auth_listen(a, xa_changed, &w);
-    exec_auth_cred cred;
     CHECK(xa_get(l, a, &w, &cred) == EXEC_AUTH_READY);
     CHECK(cred.token != NULL && strcmp(cred.token, "tok-1") == 0);
     CHECK(cred.creds == NULL);
@@ -109,10 +131,8 @@ UNIT_TEST(exec_auth_token_cache_and_401)
     CHECK(cred.token != NULL && strcmp(cred.token, "tok-2") == 0 && cred.gen == gen + 1);
     CHECK(exec_auth_runs(a) == 2);
     CHECK_STR_EQ(exec_auth_error(a), "");
-    exec_auth_free(a);
-    loop_free(l);
+    xa_close(a, l, path);
     unlink(counter);
-    unlink(path);
 }
 
 UNIT_TEST(exec_auth_failures_say_why_without_stderr)
@@ -126,30 +146,21 @@ UNIT_TEST(exec_auth_failures_say_why_without_stderr)
         {"echo {}", "its output is not a usable ExecCredential: kind is not set"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        kcfg_config cfg;
         char path[32];
-        CHECK(xa_config(cases[i].script, path, &cfg) == 0);
-        loop *l = loop_new();
-        char err[256];
-        exec_auth *a = exec_auth_new(l, "unit", &cfg, err, sizeof err);
-        kcfg_free(&cfg);
-        CHECK(a != NULL);
+        loop *l;
+        xa_watch w = {0};
+        exec_auth *a = xa_open(cases[i].script, path, &l, &w);
+        exec_auth_cred cred;
         if (a == NULL) {
-            loop_free(l);
-            unlink(path);
+            xa_close(a, l, path);
             continue;
         }
-        xa_watch w = {0};
-        exec_auth_listen(a, xa_changed, &w);
-        exec_auth_cred cred;
         CHECK(xa_get(l, a, &w, &cred) == EXEC_AUTH_FAILED);
         CHECK_MSG(strstr(exec_auth_error(a), cases[i].says) != NULL, exec_auth_error(a));
         CHECK(strstr(exec_auth_error(a), "SECRET-MARKER") == NULL);
         /* Backing off: the next request fails at once, without a run. */
         CHECK(exec_auth_get(a, false, &cred) == EXEC_AUTH_FAILED);
         CHECK(exec_auth_runs(a) == 1);
-        exec_auth_free(a);
-        loop_free(l);
-        unlink(path);
+        xa_close(a, l, path);
     }
 }

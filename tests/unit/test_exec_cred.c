@@ -4,7 +4,6 @@
 #include "kube/exec_cred.h"
 #include "unit.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 
 #define XC_V1 "client.authentication.k8s.io/v1"
@@ -12,19 +11,6 @@
 #define XC_TOKEN "xc-s3cret-t0ken.abcdefghijklmnop"
 #define XC_CERT "-----BEGIN CERTIFICATE-----\\nMIIBcTCCARegAwIBAgIIclient\\n-----END CERTIFICATE-----\\n"
 #define XC_KEY "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIKEYKEYKEY\\n-----END EC PRIVATE KEY-----\\n"
-
-__attribute__((format(printf, 1, 2))) static char *xc_fmt(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
 
 static int xc_parse(const char *text, const char *api, exec_cred *c, char *err, size_t errlen)
 {
@@ -170,7 +156,7 @@ UNIT_TEST(exec_cred_bounds)
         char *tok = malloc(n + 1);
         memset(tok, 'a', n);
         tok[n] = '\0';
-        char *out = xc_fmt("{\"apiVersion\":\"" XC_V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}", tok);
+        char *out = unit_fmt("{\"apiVersion\":\"" XC_V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}", tok);
         int rc = xc_parse(out, XC_V1, &c, err, sizeof err);
         CHECK(rc == (n == EXEC_CRED_TOKEN_MAX ? 0 : -1));
         if (rc != 0)

@@ -3,29 +3,15 @@
 #include "kubeconfig/kcfg.h"
 #include "unit.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 
 #define KX_TOKEN "kx-s3cret-t0ken.abcdefghijklmnop"
-
-__attribute__((format(printf, 1, 2))) static char *kx_fmt(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
 
 /* A kubeconfig whose user u1 has user_body (indented 4) and whose cluster has a CA-less
  * server with insecure-skip-tls-verify (the CA does not matter here). */
 static char *kx_doc(const char *user_body)
 {
-    return kx_fmt("apiVersion: v1\nkind: Config\ncurrent-context: ctx\n"
+    return unit_fmt("apiVersion: v1\nkind: Config\ncurrent-context: ctx\n"
                   "contexts:\n- name: ctx\n  context: {cluster: c1, user: u1}\n"
                   "clusters:\n- name: c1\n  cluster: {server: 'https://10.0.0.1:6443', insecure-skip-tls-verify: true}\n"
                   "users:\n- name: u1\n  user:\n%s\n",
@@ -137,7 +123,7 @@ UNIT_TEST(kcfg_exec_command_paths)
         {"plugin", "plugin"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *user = kx_fmt("    exec:\n" KX_V1 "      command: %s", cases[i].command);
+        char *user = unit_fmt("    exec:\n" KX_V1 "      command: %s", cases[i].command);
         kcfg_config cfg;
         kcfg_error err;
         CHECK_MSG(kx_parse(user, KCFG_TRUSTED, "/etc/kube", &cfg, &err) == 0, cases[i].command);
