@@ -34,6 +34,8 @@ run_suite() {
 if [ -z "$only" ] || [ "$only" = unit ]; then
   # The folders are the layers: no include may run from a lower layer up, nor round a cycle.
   run_suite layers hack/check-layers.sh
+  # Every row of docs/sync-contract.md is named by a test, and no test names a row it lacks.
+  run_suite contract hack/check-contract.sh
   run_suite unit-musl build/unit-musl
   # The same tests built for arm64, run by qemu's user-mode emulator.
   if [ -x build/unit-musl-arm64 ]; then

@@ -29,6 +29,8 @@ typedef struct {
     const char *own_link;
     /* One more label on created Services, or NULL (see svc_body_source). */
     const char *service_label_key, *service_label_value;
+    /* svclink mirror: /leader answers k8s-svc-sync's text (probe_view.leader_text). */
+    bool leader_text;
 } engine_hooks;
 
 int engine_run_with(const options *opts, const engine_hooks *hooks);

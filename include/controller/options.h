@@ -45,6 +45,11 @@ typedef struct {
     /* Owned (options_free): --excluded-namespaces, sorted, de-duplicated; never synced from any link. */
     char **excluded_namespaces;
     size_t excluded_namespace_count;
+    /* --included-namespaces / --excluded-namespaces were on the command line (they win over
+     * the vmware controller's NSTOWATCH and EXCLUDE: options_apply_env). */
+    bool included_given, excluded_given;
+    /* OPTIONS_ENV_* bits: the variables options_apply_env took, and those a flag overrode. */
+    unsigned env_used, env_overridden;
     /* --kubeconfig-dir: one link per file (borrowed from argv; NULL: none). */
     const char *kubeconfig_dir;
     bool trusted_kubeconfig_dir; /* read those files as the operator's own (exec, file paths) */
@@ -89,10 +94,21 @@ typedef struct {
     bool is_bool;
 } options_command_flag;
 
+/* Another spelling of a common flag (k8s-svc-sync's -pod-name for --leader-elect-identity). */
+typedef struct {
+    const char *name;      /* "--pod-name" */
+    const char *common;    /* "--leader-elect-identity" */
+} options_alias;
+
 typedef struct {
     const char *program;               /* "svclink mirror", in messages */
     const options_command_flag *flags;
     size_t nflags;
+    const options_alias *aliases;      /* errors name the spelling given */
+    size_t naliases;
+    /* The command's own defaults of two common flags (svclink's: false and no listener). */
+    bool leader_elect_default;
+    const char *http_address_default;
     const char *const *refused;        /* common flags it does not take; NULL-terminated or NULL */
     /* Applies one of its flags (value borrowed from argv): 0, or -1 with err naming it. */
     int (*apply)(void *arg, const char *flag, const char *value, char *err, size_t errlen);
@@ -103,6 +119,23 @@ typedef struct {
  * common ones into *out, with the same syntax. lease_name is left NULL for the command. */
 options_action options_parse_command(int argc, char *const argv[], const options_command *cmd, options *out, char *err,
                              size_t errlen);
+
+/* The vmware k8s-endpoints-sync-controller's environment variables, read as defaults that
+ * the flags override: NSTOWATCH the namespaces watched (--included-namespaces), EXCLUDE
+ * those never replicated (--excluded-namespaces). NULL: not set. */
+typedef struct {
+    const char *nstowatch;
+    const char *exclude;
+} options_env;
+
+#define OPTIONS_ENV_NSTOWATCH 1u
+#define OPTIONS_ENV_EXCLUDE 2u
+
+/* Applies env to opts after options_parse: a variable set and not empty fills its list
+ * unless the flag was given (then its bit goes to env_overridden instead of env_used). Names
+ * are separated by commas or blanks; each is checked as the flag's are, and EXCLUDE may name
+ * kube-system (never synced anyway). 0, or -1 with err naming the variable. */
+int options_apply_env(options *opts, const options_env *env, char *err, size_t errlen);
 
 /* Releases what options_parse allocated; safe on a zeroed or already-freed struct. */
 void options_free(options *opts);
@@ -123,6 +156,9 @@ int options_namespace_list_add(const char *flag, const char *list, size_t max, c
 /* Frees what options_namespace_list_add built and empties the list. */
 void options_namespace_list_free(char ***names, size_t *count);
 
+
+/* True when id can be a leader-election identity: 1 to 128 printable characters, no blanks. */
+bool options_identity_ok(const char *id);
 
 /* True when flag ("--name", with '-' or '_' between words) is one klog registers. */
 bool options_is_klog_flag(const char *flag);

@@ -40,6 +40,10 @@ void policy_watch_service(policy_watch *pw, reflector_op op, const json_doc *doc
 /* True once Nodes and the API server slices are listed and ServiceCIDRs are listed or
  * known to be unavailable: before that, nothing may be written. */
 bool policy_watch_ready(const policy_watch *pw);
+/* True while a source the policy cannot do without (Nodes, the API server slices) has failed
+ * before its first list, with why naming the resource, the status and what to grant. The
+ * engine writes nothing meanwhile, so readiness must say so rather than answer 200. */
+bool policy_watch_blocked(const policy_watch *pw, char *why, size_t len);
 /* Fills p->deny with the current sets (borrowed from pw until the next change callback). */
 void policy_watch_policy(const policy_watch *pw, addrpol *p);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
 
@@ -74,7 +75,8 @@ static int main_mirror(int argc, char **argv)
 {
     mirror_flags m;
     char err[400];
-    int status = main_act(mirror_flags_parse(argc, argv, getenv("KUBECONFIG"), &m, err, sizeof err), "svclink mirror",
+    mirror_flags_env env = {.kubeconfig = getenv("KUBECONFIG"), .home = getenv("HOME"), .hostname = getenv("HOSTNAME")};
+    int status = main_act(mirror_flags_parse(argc, argv, &env, &m, err, sizeof err), "svclink mirror",
                           mirror_flags_usage, err);
     if (status < 0)
         status = mirror_run(&m);
@@ -110,6 +112,43 @@ static int main_run(const options *opts)
     return status;
 }
 
+/* The vmware controller's NSTOWATCH and EXCLUDE: the log says what was taken, and what a
+ * flag overrode, once each. */
+static void main_note_env(const options *opts, const options_env *env)
+{
+    static const struct {
+        unsigned bit;
+        const char *var, *flag;
+    } vars[] = {{OPTIONS_ENV_NSTOWATCH, "NSTOWATCH", "--included-namespaces"},
+                {OPTIONS_ENV_EXCLUDE, "EXCLUDE", "--excluded-namespaces"}};
+    if ((opts->env_used | opts->env_overridden) == 0)
+        return;
+    log_setup((log_level)opts->log_level, opts->log_json);
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *value = vars[i].bit == OPTIONS_ENV_NSTOWATCH ? env->nstowatch : env->exclude;
+        if (opts->env_used & vars[i].bit)
+            log_kv(LOG_INFO, "reading a vmware controller variable as its flag", "variable", vars[i].var, "value",
+                   value, "flag", vars[i].flag, NULL);
+        else if (opts->env_overridden & vars[i].bit)
+            log_kv(LOG_WARN, "a vmware controller variable is set but the flag wins", "variable", vars[i].var,
+                   "value", value, "flag", vars[i].flag, NULL);
+    }
+}
+
+/* The vmware controller read its kubeconfigs from this directory without being told; svclink
+ * reads one only when --kubeconfig-dir names it, and says so rather than skip them unseen. */
+#define MAIN_VMWARE_KUBECONFIGS "/etc/kubeconfigs"
+
+static void main_note_kubeconfigs(const options *opts)
+{
+    struct stat st;
+    if (opts->kubeconfig_dir != NULL || stat(MAIN_VMWARE_KUBECONFIGS, &st) != 0 || !S_ISDIR(st.st_mode))
+        return;
+    log_setup((log_level)opts->log_level, opts->log_json);
+    log_kv(LOG_WARN, "the vmware controller's kubeconfig directory exists but is not used: pass --kubeconfig-dir "
+           MAIN_VMWARE_KUBECONFIGS " to link its clusters", "directory", MAIN_VMWARE_KUBECONFIGS, NULL);
+}
+
 int main(int argc, char **argv)
 {
     options opts;
@@ -121,9 +160,15 @@ int main(int argc, char **argv)
         return check_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "mirror") == 0)
         return main_mirror(argc - 1, argv + 1);
-    int status = main_act(options_parse(argc, argv, &opts, err, sizeof err), "svclink", options_usage, err);
+    options_action action = options_parse(argc, argv, &opts, err, sizeof err);
+    options_env env = {.nstowatch = getenv("NSTOWATCH"), .exclude = getenv("EXCLUDE")};
+    if (action == OPTIONS_RUN && options_apply_env(&opts, &env, err, sizeof err) != 0)
+        action = OPTIONS_ERROR;
+    int status = main_act(action, "svclink", options_usage, err);
     if (status < 0) {
         main_warn_klog(&opts);
+        main_note_env(&opts, &env);
+        main_note_kubeconfigs(&opts);
         status = main_run(&opts);
     }
     options_free(&opts);

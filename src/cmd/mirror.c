@@ -116,6 +116,13 @@ static int mirror_add_links(void *arg, const cluster_link_env *env, loop *l)
     snprintf(selector, sizeof selector, "%s", m->selector != NULL ? m->selector : "(every Service)");
     log_kv(LOG_INFO, "mirror", "link", m->link_name, "srcContext", m->src_context, "srcNamespace", m->src_ns,
            "dstContext", m->dst_context, "dstNamespace", m->dst_ns, "selector", selector, NULL);
+    /* The one thing k8s-svc-sync's leader-election flags mean differently here. */
+    if (m->common.leader_elect) {
+        char lease[160];
+        snprintf(lease, sizeof lease, "%s/%s", m->common.lease_namespace, m->common.lease_name);
+        log_kv(LOG_INFO, "the Lease is in the destination cluster (k8s-svc-sync kept it in the source): svclink "
+               "never writes to the source", "lease", lease, "context", m->dst_context, NULL);
+    }
     if (mirror_load(s) != 0)
         return -1;
     loop_timer_add(l, MIRROR_KUBECONFIG_POLL_MS, mirror_on_poll, s);
@@ -165,7 +172,8 @@ int mirror_run(const mirror_flags *m)
     engine_hooks hooks = {.no_clusterlinks = true, .add_links = mirror_add_links, .arg = &s,
                           .main_namespace = m->dst_ns, .own_link = m->link_name,
                           .service_label_key = m->compat_key[0] ? m->compat_key : NULL,
-                          .service_label_value = m->compat_key[0] ? m->compat_value : NULL};
+                          .service_label_value = m->compat_key[0] ? m->compat_value : NULL,
+                          .leader_text = true};
     int status = engine_run_with(&m->common, &hooks);
     free(s.base_dir);
     return status;

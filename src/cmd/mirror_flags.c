@@ -126,24 +126,59 @@ static int mirror_flags_apply(void *arg, const char *flag, const char *value, ch
     return rc;
 }
 
-static int mirror_flags_required(const mirror_flags *m, char *err, size_t errlen)
+static int mirror_flags_kubeconfig(mirror_flags *m, const mirror_flags_env *env, char *err, size_t errlen)
 {
-    static const char *const hints[] = {
-        "--kubeconfig is required (the kubeconfig file holding both contexts; or set KUBECONFIG)",
-        "--src-context is required (the context of the source cluster in --kubeconfig)",
-        "--dst-context is required (the context of the destination cluster in --kubeconfig)",
-        "--src-ns is required (the namespace whose Services are copied)",
-        "--dst-ns is required (the namespace they are copied into; it may be the same name)",
-        "--sync-label is required (k8s-svc-sync's default was sync=true; --sync-label '' copies every Service)",
-    };
-    const char *vals[] = {m->common.kubeconfig_path, m->src_context, m->dst_context,
-                          m->src_ns, m->dst_ns, m->sync_label};
-    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
-        if (vals[i] == NULL) {
-            text_errorf(err, errlen, "%s", hints[i]);
+    if (m->common.kubeconfig_path != NULL)
+        return 0;
+    if (env->kubeconfig != NULL && env->kubeconfig[0] != '\0') {
+        if (strchr(env->kubeconfig, ':') != NULL) {
+            text_errorf(err, errlen, "--kubeconfig: KUBECONFIG lists several files; give the one with both contexts");
             return -1;
         }
+        m->common.kubeconfig_path = env->kubeconfig;
+        return 0;
     }
+    /* k8s-svc-sync used client-go's default rules, which end at kubectl's file. */
+    if (env->home != NULL && env->home[0] != '\0') {
+        size_t n = strlen(env->home) + sizeof "/.kube/config";
+        if ((m->kubeconfig_home = malloc(n)) == NULL) {
+            text_errorf(err, errlen, "out of memory");
+            return -1;
+        }
+        snprintf(m->kubeconfig_home, n, "%s/.kube/config", env->home);
+        m->common.kubeconfig_path = m->kubeconfig_home;
+        return 0;
+    }
+    text_errorf(err, errlen, "--kubeconfig is required (the kubeconfig file holding both contexts; or set KUBECONFIG)");
+    return -1;
+}
+
+/* k8s-svc-sync's defaults for every flag of its table left out. */
+static int mirror_flags_defaults(mirror_flags *m, const mirror_flags_env *env, char *err, size_t errlen)
+{
+    if (mirror_flags_kubeconfig(m, env, err, errlen) != 0)
+        return -1;
+    if (m->src_context == NULL)
+        m->src_context = MIRROR_FLAGS_DEFAULT_SRC_CONTEXT;
+    if (m->dst_context == NULL)
+        m->dst_context = MIRROR_FLAGS_DEFAULT_DST_CONTEXT;
+    if (m->src_ns == NULL)
+        m->src_ns = MIRROR_FLAGS_DEFAULT_SRC_NS;
+    if (m->dst_ns == NULL)
+        m->dst_ns = MIRROR_FLAGS_DEFAULT_DST_NS;
+    if (m->sync_label == NULL) {
+        m->sync_label = MIRROR_FLAGS_DEFAULT_SYNC_LABEL;
+        if (mirror_flags_selector(m, m->sync_label, err, errlen) != 0)
+            return -1;
+    }
+    if (m->common.lease_namespace == NULL)
+        m->common.lease_namespace = MIRROR_FLAGS_DEFAULT_LEASE_NS;
+    if (m->common.lease_name == NULL)
+        m->common.lease_name = MIRROR_FLAGS_DEFAULT_LEASE_NAME;
+    /* A $HOSTNAME that cannot be one leaves svclink's own default: POD_NAME or the host name,
+     * with a random suffix. */
+    if (m->common.lease_identity == NULL && options_identity_ok(env->hostname))
+        m->common.lease_identity = env->hostname;
     if (strcmp(m->src_context, m->dst_context) == 0 && strcmp(m->src_ns, m->dst_ns) == 0) {
         text_errorf(err, errlen, "--dst-ns: the same context and namespace as the source: the Services would be "
                                 "copied onto themselves");
@@ -170,24 +205,28 @@ static void mirror_flags_compat(mirror_flags *m)
     memcpy(m->compat_value, value, (size_t)n + 1);
 }
 
-options_action mirror_flags_parse(int argc, char *const argv[], const char *kubeconfig_env, mirror_flags *out, char *err,
-                           size_t errlen)
+/* k8s-svc-sync's names of the leader-election flags. */
+static const options_alias mirror_flags_aliases[] = {
+    {"--leader-election-namespace", "--leader-elect-namespace"},
+    {"--leader-election-name", "--leader-elect-name"},
+    {"--pod-name", "--leader-elect-identity"},
+};
+
+options_action mirror_flags_parse(int argc, char *const argv[], const mirror_flags_env *env, mirror_flags *out,
+                                  char *err, size_t errlen)
 {
+    static const mirror_flags_env none = {0};
     memset(out, 0, sizeof *out);
     options_command cmd = {.program = "svclink mirror", .flags = mirror_flags_flags,
-                       .nflags = sizeof mirror_flags_flags / sizeof mirror_flags_flags[0], .refused = mirror_flags_refused,
-                       .apply = mirror_flags_apply, .arg = out};
+                           .nflags = sizeof mirror_flags_flags / sizeof mirror_flags_flags[0],
+                           .aliases = mirror_flags_aliases,
+                           .naliases = sizeof mirror_flags_aliases / sizeof mirror_flags_aliases[0],
+                           .leader_elect_default = true, .http_address_default = MIRROR_FLAGS_DEFAULT_HTTP,
+                           .refused = mirror_flags_refused, .apply = mirror_flags_apply, .arg = out};
     options_action a = options_parse_command(argc, argv, &cmd, &out->common, err, errlen);
     if (a != OPTIONS_RUN)
         return a;
-    if (out->common.kubeconfig_path == NULL && kubeconfig_env != NULL && kubeconfig_env[0] != '\0') {
-        if (strchr(kubeconfig_env, ':') != NULL) {
-            text_errorf(err, errlen, "--kubeconfig: KUBECONFIG lists several files; give the one with both contexts");
-            return OPTIONS_ERROR;
-        }
-        out->common.kubeconfig_path = kubeconfig_env;
-    }
-    if (mirror_flags_required(out, err, errlen) != 0)
+    if (mirror_flags_defaults(out, env != NULL ? env : &none, err, errlen) != 0)
         return OPTIONS_ERROR;
     out->common.kubeconfig_context = out->dst_context;
     /* --src-ns narrows the source's watches to that namespace (least privilege there). */
@@ -196,12 +235,6 @@ options_action mirror_flags_parse(int argc, char *const argv[], const char *kube
         return OPTIONS_ERROR;
     if (out->link_name[0] == '\0')
         mirror_flags_link_name(out->src_context, out->link_name);
-    if (out->common.lease_name == NULL) {
-        int n = snprintf(out->lease_name, sizeof out->lease_name, "%s%.48s", MIRROR_FLAGS_LEASE_PREFIX, out->link_name);
-        while (n > 0 && out->lease_name[n - 1] == '-')
-            out->lease_name[--n] = '\0';
-        out->common.lease_name = out->lease_name;
-    }
     mirror_flags_compat(out);
     return OPTIONS_RUN;
 }
@@ -211,40 +244,49 @@ void mirror_flags_free(mirror_flags *m)
     options_free(&m->common);
     free(m->selector);
     m->selector = NULL;
+    free(m->kubeconfig_home);
+    m->kubeconfig_home = NULL;
 }
 
 void mirror_flags_usage(char *buf, size_t buflen)
 {
     snprintf(buf, buflen,
-             "Usage: svclink mirror --kubeconfig FILE --src-context A --dst-context B --src-ns NS --dst-ns NS\n"
-             "                      --sync-label SELECTOR [flags]\n"
+             "Usage: svclink mirror [--kubeconfig FILE] [--src-context A] [--dst-context B] [--src-ns NS]\n"
+             "                      [--dst-ns NS] [--sync-label SELECTOR] [flags]\n"
              "\n"
              "Copies the Services of one namespace of the source cluster that match a label selector\n"
              "into a namespace of the destination cluster, with their endpoints as EndpointSlices, and\n"
              "deletes what it made when a Service stops matching or goes (k8s-svc-sync's job; no CRD).\n"
+             "k8s-svc-sync's command line works as it is: one dash or two, -flag value or -flag=value,\n"
+             "and its defaults for what is left out.\n"
              "\n"
              "Flags:\n"
-             "  --kubeconfig FILE                 the kubeconfig with both contexts (default $KUBECONFIG);\n"
-             "                                    file paths and exec plugins are allowed\n"
-             "  --src-context NAME                the source cluster's context (read-only there)\n"
-             "  --dst-context NAME                the destination cluster's context (written there)\n"
-             "  --src-ns NS                       the source namespace\n"
-             "  --dst-ns NS                       the destination namespace (created when missing)\n"
-             "  --sync-label SELECTOR             kubectl label selector (sync=true, 'tier in (a,b)', ...);\n"
-             "                                    '' copies every Service of --src-ns\n"
+             "  --kubeconfig FILE                 the kubeconfig with both contexts (default $KUBECONFIG,\n"
+             "                                    else ~/.kube/config); file paths and exec plugins are allowed\n"
+             "  --src-context NAME                the source cluster's context, read only (default local-cluster)\n"
+             "  --dst-context NAME                the destination cluster's context, written (default\n"
+             "                                    external-cluster)\n"
+             "  --src-ns NS                       the source namespace (default default)\n"
+             "  --dst-ns NS                       the destination namespace, created when missing (default\n"
+             "                                    prod-test)\n"
+             "  --sync-label SELECTOR             kubectl label selector (default sync=true; 'tier in (a,b)',\n"
+             "                                    ...); '' copies every Service of --src-ns\n"
              "  --link-name NAME                  the name on svclink's labels and slices (default: the\n"
              "                                    source context made a DNS label, else \"mirror\")\n"
              "  --sync-interval DURATION          periodic full resync (default 30s; 1s to 24h)\n"
-             "  --leader-elect[=true|false]       elect one writer among replicas on a Lease (default false)\n"
-             "  --leader-elect-namespace NS       the Lease's namespace in the destination (default: the\n"
-             "                                    pod's, else cloudpilot)\n"
-             "  --leader-elect-name NAME          the Lease's name (default svclink-mirror-<link name>)\n"
-             "  --leader-elect-identity ID        this replica's name in the Lease (default: $POD_NAME,\n"
-             "                                    else the host name, plus a random suffix)\n"
+             "  --leader-elect[=true|false]       elect one writer among replicas on a Lease in the\n"
+             "                                    destination (default true, as k8s-svc-sync)\n"
+             "  --leader-elect-namespace NS       the Lease's namespace (default k8s-sync);\n"
+             "                                    also -leader-election-namespace\n"
+             "  --leader-elect-name NAME          the Lease's name (default k8s-svc-sync-leader);\n"
+             "                                    also -leader-election-name\n"
+             "  --leader-elect-identity ID        this replica's name in the Lease and /leader (default\n"
+             "                                    $HOSTNAME); also -pod-name\n"
              "  --leader-elect-lease-duration D   (default 15s)\n"
              "  --leader-elect-renew-deadline D   (default 10s)\n"
              "  --leader-elect-retry-period D     (default 2s)\n"
-             "  --http-address HOST:PORT          serve /health, /ready, /healthz, /readyz, /leader, /metrics\n"
+             "  --http-address HOST:PORT          serve /health, /ready, /leader, /healthz, /readyz, /metrics\n"
+             "                                    (default :8080; '' for none)\n"
              "  --log-format text|json            (default text)\n"
              "  --log-level LEVEL                 debug, info, warn or error (default info)\n"
              "  --service-cidrs, --allowed-cidrs, --max-services-per-link, --max-endpoints-per-link\n"

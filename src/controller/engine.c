@@ -73,6 +73,7 @@ struct engine {
     int sig_pipe[2];
     /* Leader election: only a replica with leading set writes anything. */
     lease *lease;     /* NULL when --leader-elect is off */
+    char identity[200]; /* this replica's name: in the Lease, and in /leader */
     bool leading;
     bool stopping;    /* SIGTERM seen: draining writes, then releasing the Lease */
     int exit_status;
@@ -270,7 +271,7 @@ static void main_refl_object(void *arg, reflector_op op, const json_doc *doc, in
 {
     main_refl *mr = arg;
     engine *e = mr->e;
-    if (mr->kind != 'l') {
+    if (mr->kind != KUBE_KIND_CLUSTER_LINK) {
         if (mr->kind == KUBE_KIND_SERVICE)
             policy_watch_service(e->pw, op, doc, obj);
         if (op == REFLECTOR_DELETE)
@@ -387,22 +388,22 @@ static void engine_on_leadership(void *arg, bool leading)
 
 static int engine_start_lease(engine *e)
 {
+    if (e->opts->lease_identity != NULL)
+        snprintf(e->identity, sizeof e->identity, "%s", e->opts->lease_identity);
+    else
+        lease_default_identity(e->identity, sizeof e->identity);
     if (!e->opts->leader_elect) {
         engine_set_leading(e, true);
         return 0;
     }
-    char ns[80], identity[200];
+    char ns[80];
     if (e->opts->lease_namespace != NULL)
         snprintf(ns, sizeof ns, "%s", e->opts->lease_namespace);
     else
         lease_default_namespace(ENGINE_DEFAULT_LEASE_NS, ns, sizeof ns);
-    if (e->opts->lease_identity != NULL)
-        snprintf(identity, sizeof identity, "%s", e->opts->lease_identity);
-    else
-        lease_default_identity(identity, sizeof identity);
     lease_config lc = {.ns = ns,
                        .name = e->opts->lease_name != NULL ? e->opts->lease_name : "svclink",
-                       .identity = identity,
+                       .identity = e->identity,
                        .duration_ms = e->opts->lease_duration_ms,
                        .renew_deadline_ms = e->opts->renew_deadline_ms,
                        .retry_ms = e->opts->retry_period_ms};
@@ -415,13 +416,17 @@ static int engine_start_lease(engine *e)
 
 /* ---- health, readiness, leader and metrics over HTTP ---- */
 
-static void engine_http(void *arg, const char *path, httpd_reply *reply)
+static void engine_http(void *arg, const httpd_request *req, httpd_reply *reply)
 {
     engine *e = arg;
+    char blocked[300];
     probe_view v = {.leading = e->leading, .lease = e->lease, .links_synced = e->links_synced,
                     .svcs_synced = e->view.svcs_synced, .slices_synced = e->view.slices_synced,
-                    .main_failing = e->main_failing, .links = &e->links};
-    probe_reply(&v, path, reply);
+                    .main_failing = e->main_failing, .links = &e->links,
+                    .leader_text = e->hooks.leader_text, .identity = e->identity};
+    if (e->pw != NULL && policy_watch_blocked(e->pw, blocked, sizeof blocked))
+        v.blocked = blocked;
+    probe_reply(&v, req, reply);
 }
 
 static int engine_start_http(engine *e)

@@ -353,6 +353,16 @@ static int options_name(const char *flag, const char *value, bool subdomain, con
     return 0;
 }
 
+bool options_identity_ok(const char *id)
+{
+    /* It is written into the Lease and shown by /leader: printable and bounded. */
+    size_t len = id != NULL ? strlen(id) : 0;
+    bool ok = len > 0 && len <= 128;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = id[i] > ' ' && id[i] < 0x7f;
+    return ok;
+}
+
 static int options_apply_leader(options *opts, const char *flag, const char *value, char *err, size_t errlen)
 {
     if (strcmp(flag, "--leader-elect") == 0)
@@ -362,12 +372,7 @@ static int options_apply_leader(options *opts, const char *flag, const char *val
     if (strcmp(flag, "--leader-elect-name") == 0)
         return options_name(flag, value, true, &opts->lease_name, err, errlen);
     if (strcmp(flag, "--leader-elect-identity") == 0) {
-        /* It is written into the Lease and shown by /leader: printable and bounded. */
-        size_t len = strlen(value);
-        bool ok = len > 0 && len <= 128;
-        for (size_t i = 0; ok && i < len; i++)
-            ok = value[i] > ' ' && value[i] < 0x7f;
-        if (!ok) {
+        if (!options_identity_ok(value)) {
             text_errorf(err, errlen, "%s: must be 1 to 128 printable characters without spaces", flag);
             return -1;
         }
@@ -389,12 +394,16 @@ static int options_apply(options *opts, const char *flag, const char *value, cha
         opts->kubeconfig_path = value[0] != '\0' ? value : NULL;
         return 0;
     }
-    if (strcmp(flag, "--included-namespaces") == 0)
+    if (strcmp(flag, "--included-namespaces") == 0) {
+        opts->included_given = true;
         return options_namespace_list_add(flag, value, 0, &opts->included_namespaces,
                                       &opts->included_namespace_count, err, errlen);
-    if (strcmp(flag, "--excluded-namespaces") == 0)
+    }
+    if (strcmp(flag, "--excluded-namespaces") == 0) {
+        opts->excluded_given = true;
         return options_namespace_list_add(flag, value, 0, &opts->excluded_namespaces,
                                       &opts->excluded_namespace_count, err, errlen);
+    }
     if (strncmp(flag, "--leader-elect", 14) == 0)
         return options_apply_leader(opts, flag, value, err, errlen);
     if (strcmp(flag, "--max-services-per-link") == 0)
@@ -508,6 +517,17 @@ static int options_find_flag(const options_command *cmd, const char *name, bool 
     return -1;
 }
 
+/* An error about the common flag `common` speaks of the spelling the user typed. */
+static void options_alias_error(const char *alias, const char *common, char *err, size_t errlen)
+{
+    size_t n = strlen(common);
+    if (err == NULL || errlen == 0 || strncmp(err, common, n) != 0)
+        return;
+    char rest[400];
+    snprintf(rest, sizeof rest, "%s", err + n);
+    text_errorf(err, errlen, "%s%s", alias, rest);
+}
+
 /* One argv entry (and maybe its value, advancing *i): 0, 1 for --help, 2 for --version, -1. */
 static int options_parse_arg(int argc, char *const argv[], int *i, const options_command *cmd, options *out, char *err,
                          size_t errlen)
@@ -533,6 +553,13 @@ static int options_parse_arg(int argc, char *const argv[], int *i, const options
         return -1;
     }
     snprintf(name, sizeof name, "--%.*s", (int)name_len, body);
+    const char *alias = NULL;
+    for (size_t a = 0; cmd != NULL && a < cmd->naliases; a++) {
+        if (strcmp(cmd->aliases[a].name, name) == 0) {
+            alias = cmd->aliases[a].name;
+            snprintf(name, sizeof name, "%s", cmd->aliases[a].common);
+        }
+    }
     bool own = false, is_bool = false;
     int klog = -1;
     int found = options_find_flag(cmd, name, &own, &klog, &is_bool);
@@ -559,7 +586,10 @@ static int options_parse_arg(int argc, char *const argv[], int *i, const options
         return cmd->apply(cmd->arg, name, value, err, errlen);
     if (klog >= 0)
         return options_klog_apply(out, klog, name, arg, value, eq == NULL && is_bool, err, errlen);
-    return options_apply(out, name, value, err, errlen);
+    int rc = options_apply(out, name, value, err, errlen);
+    if (rc != 0 && alias != NULL)
+        options_alias_error(alias, name, err, errlen);
+    return rc;
 }
 
 options_action options_parse_command(int argc, char *const argv[], const options_command *cmd, options *out, char *err,
@@ -576,6 +606,10 @@ options_action options_parse_command(int argc, char *const argv[], const options
     out->status_interval_ms = OPTIONS_DEFAULT_STATUS_INTERVAL_MS;
     out->max_services_per_link = OPTIONS_DEFAULT_MAX_SERVICES_PER_LINK;
     out->max_endpoints_per_link = OPTIONS_DEFAULT_MAX_ENDPOINTS_PER_LINK;
+    if (cmd != NULL) {
+        out->leader_elect = cmd->leader_elect_default;
+        out->http_address = cmd->http_address_default;
+    }
     if (err != NULL && errlen > 0)
         err[0] = '\0';
 
@@ -599,6 +633,57 @@ options_action options_parse_command(int argc, char *const argv[], const options
 options_action options_parse(int argc, char *const argv[], options *out, char *err, size_t errlen)
 {
     return options_parse_command(argc, argv, NULL, out, err, errlen);
+}
+
+/* One variable's names, separated by commas or blanks (the vmware controller split EXCLUDE
+ * at commas and took NSTOWATCH whole), into *names; empty items are skipped. */
+static int options_env_list(const char *var, const char *value, bool skip_kube_system, char ***names, size_t *count,
+                            char *err, size_t errlen)
+{
+    for (const char *p = value; *p != '\0';) {
+        size_t len = strcspn(p, ", \t\r\n");
+        if (len > 0 && !(skip_kube_system && len == 11 && memcmp(p, "kube-system", 11) == 0) &&
+            options_namespace_add(var, p, len, 0, names, count, err, errlen) != 0)
+            return -1;
+        p += len;
+        if (*p != '\0')
+            p++;
+    }
+    return 0;
+}
+
+int options_apply_env(options *opts, const options_env *env, char *err, size_t errlen)
+{
+    const struct {
+        const char *var, *value;
+        bool given;
+        unsigned bit;
+        char ***names;
+        size_t *count;
+    } vars[] = {
+        {"NSTOWATCH", env->nstowatch, opts->included_given, OPTIONS_ENV_NSTOWATCH, &opts->included_namespaces,
+         &opts->included_namespace_count},
+        {"EXCLUDE", env->exclude, opts->excluded_given, OPTIONS_ENV_EXCLUDE, &opts->excluded_namespaces,
+         &opts->excluded_namespace_count},
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        if (vars[i].value == NULL || vars[i].value[strspn(vars[i].value, ", \t\r\n")] == '\0')
+            continue; /* unset or empty: the vmware controller's default (all; none) */
+        if (vars[i].given) {
+            opts->env_overridden |= vars[i].bit;
+            continue;
+        }
+        /* EXCLUDE=kube-system asks for what svclink does anyway; NSTOWATCH=kube-system cannot be
+         * honoured and is refused like the flag. */
+        if (options_env_list(vars[i].var, vars[i].value, vars[i].bit == OPTIONS_ENV_EXCLUDE, vars[i].names,
+                             vars[i].count, err, errlen) != 0)
+            return -1;
+        opts->env_used |= vars[i].bit;
+    }
+    if (opts->included_namespace_count > 1)
+        qsort(opts->included_namespaces, opts->included_namespace_count, sizeof opts->included_namespaces[0],
+              options_compare_strings);
+    return 0;
 }
 
 void options_free(options *opts)
@@ -656,5 +741,9 @@ void options_usage(char *buf, size_t buflen)
              "  --version                         print the version and exit\n"
              "  -h, --help                        print this help and exit\n"
              "  check --kubeconfig FILE ...       try a ClusterLink kubeconfig (svclink check --help)\n"
-             "  mirror --kubeconfig FILE ...      k8s-svc-sync's job without a CRD (svclink mirror --help)\n");
+             "  mirror --kubeconfig FILE ...      k8s-svc-sync's job without a CRD (svclink mirror --help)\n"
+             "\n"
+             "Environment (the vmware controller's; the flags win):\n"
+             "  NSTOWATCH=NS[,NS...]              as --included-namespaces\n"
+             "  EXCLUDE=NS[,NS...]                as --excluded-namespaces\n");
 }

@@ -12,25 +12,34 @@
 #include "json/json_writer.h"
 #include "base/metrics.h"
 
-bool probe_ready(const probe_view *v, const char **why)
+bool probe_ready(const probe_view *v, char *text, size_t len)
 {
     static const char *const names[3] = {"clusterlinks", "services", "endpointslices"};
-    for (int i = 0; i < 3; i++) {
-        if (v->main_failing[i]) {
-            *why = names[i];
-            return false;
-        }
+    const char *why = NULL;
+    for (int i = 0; i < 3 && why == NULL; i++) {
+        if (v->main_failing[i])
+            why = names[i];
     }
-    *why = !v->links_synced ? "clusterlinks" : !v->svcs_synced ? "services" : "endpointslices";
-    return v->links_synced && v->svcs_synced && v->slices_synced;
+    if (why == NULL && !(v->links_synced && v->svcs_synced && v->slices_synced))
+        why = !v->links_synced ? "clusterlinks" : !v->svcs_synced ? "services" : "endpointslices";
+    if (why != NULL) {
+        snprintf(text, len, "not ready: the main cluster's %s are not synced\n", why);
+        return false;
+    }
+    if (v->blocked != NULL) {
+        snprintf(text, len, "not ready: %s\n", v->blocked);
+        return false;
+    }
+    snprintf(text, len, "ok\n");
+    return true;
 }
 
 /* k8s-svc-sync's /ready: the main cluster as for /readyz, and every link connected and
  * listed ("connection to the clusters established"); *link names the first one that is not. */
-static bool probe_ready_all(const probe_view *v, const char **why, const char **link)
+static bool probe_ready_all(const probe_view *v, const char **why, const char **link, char *text, size_t len)
 {
     *link = NULL;
-    if (!probe_ready(v, why))
+    if (!probe_ready(v, text, len))
         return false;
     for (strmap_iter it = strmap_iter_start(v->links); strmap_iter_ok(&it); strmap_iter_next(&it)) {
         const cluster_link *lk = it.e->value;
@@ -99,36 +108,51 @@ static char *probe_leader_json(const probe_view *v, size_t *len)
     return json_writer_finish(&w, len);
 }
 
-void probe_reply(const probe_view *v, const char *path, httpd_reply *reply)
+/* k8s-svc-sync's answer, word for word: its operators' scripts compare it. */
+static char *probe_leader_text(const probe_view *v, size_t *len)
 {
-    const char *why = "";
+    const char *name = v->lease != NULL ? lease_identity(v->lease) : v->identity != NULL ? v->identity : "";
+    char text[200];
+    if (v->leading)
+        snprintf(text, sizeof text, "Leader: %.128s", name);
+    else
+        snprintf(text, sizeof text, "Follower");
+    char *out = strdup(text);
+    *len = out != NULL ? strlen(out) : 0;
+    return out;
+}
+
+void probe_reply(const probe_view *v, const httpd_request *req, httpd_reply *reply)
+{
+    const char *why = "", *path = req->path;
     reply->content_type = "text/plain; charset=utf-8";
     if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0 || strcmp(path, "/health") == 0) {
         /* Answered from the loop itself: a wedged loop answers nothing and fails the probe. */
         reply->status = 200;
         reply->body = strdup("ok\n");
     } else if (strcmp(path, "/readyz") == 0) {
-        bool ready = probe_ready(v, &why);
-        char text[160];
-        snprintf(text, sizeof text, ready ? "ok\n" : "not ready: the main cluster's %s are not synced\n", why);
+        char text[400];
+        bool ready = probe_ready(v, text, sizeof text);
         reply->status = ready ? 200 : 503;
         reply->body = strdup(text);
     } else if (strcmp(path, "/ready") == 0) {
         const char *link;
-        bool ready = probe_ready_all(v, &why, &link);
-        char text[200];
-        if (ready)
-            snprintf(text, sizeof text, "ok\n");
-        else if (link != NULL)
+        char text[400];
+        bool ready = probe_ready_all(v, &why, &link, text, sizeof text);
+        if (!ready && link != NULL)
             snprintf(text, sizeof text, "not ready: link %.63s is %.31s\n", link, why[0] ? why : "not connected");
-        else
-            snprintf(text, sizeof text, "not ready: the main cluster's %s are not synced\n", why);
         reply->status = ready ? 200 : 503;
         reply->body = strdup(text);
     } else if (strcmp(path, "/leader") == 0) {
         reply->status = 200;
-        reply->content_type = "application/json";
-        reply->body = probe_leader_json(v, &reply->body_len);
+        if (v->leader_text && !httpd_accepts(req->accept != NULL ? req->accept : "", "application/json")) {
+            reply->body = probe_leader_text(v, &reply->body_len);
+        } else {
+            reply->content_type = "application/json";
+            reply->body = probe_leader_json(v, &reply->body_len);
+        }
+        if (reply->body == NULL)
+            reply->status = 500;
         return;
     } else if (strcmp(path, "/metrics") == 0) {
         probe_refresh_metrics(v);

@@ -250,8 +250,9 @@ static void link_status_write(link_status_state *st)
         f.is_static)
         return;
     /* A restarted controller reconnecting to a link the object calls ready says nothing
-     * until it knows more: otherwise every restart would flap the status. */
-    if (strcmp(st->reason, "Syncing") == 0 && !st->ever_synced && st->observed.ready)
+     * until it knows more: otherwise every restart would flap the status. No reason yet (a
+     * kubeconfig Secret not listed yet) is "Syncing" too. */
+    if ((st->reason[0] == '\0' || strcmp(st->reason, "Syncing") == 0) && !st->ever_synced && st->observed.ready)
         return;
     link_status snap;
     link_status_build(st, &snap);

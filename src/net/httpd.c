@@ -79,6 +79,101 @@ int httpd_parse_request(const char *buf, size_t len, char *method, size_t method
     return 1;
 }
 
+static char httpd_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool httpd_same_ci(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+    if (alen != blen)
+        return false;
+    for (size_t i = 0; i < alen; i++) {
+        if (httpd_lower(a[i]) != httpd_lower(b[i]))
+            return false;
+    }
+    return true;
+}
+
+static bool httpd_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+int httpd_header(const char *buf, size_t len, const char *name, char *out, size_t cap)
+{
+    if (cap == 0)
+        return -1;
+    out[0] = '\0';
+    /* Each field line starts after a CRLF and ends at the next; the head ends at an empty one. */
+    const char *p = memchr(buf, '\n', len), *end = buf + len;
+    while (p != NULL && ++p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol != NULL ? eol : end;
+        if (line_end > p && line_end[-1] == '\r')
+            line_end--;
+        if (line_end == p)
+            return 0; /* the empty line: no more fields */
+        const char *colon = memchr(p, ':', (size_t)(line_end - p));
+        if (colon != NULL && httpd_same_ci(p, (size_t)(colon - p), name)) {
+            const char *v = colon + 1, *ve = line_end;
+            while (v < ve && httpd_blank(*v))
+                v++;
+            while (ve > v && httpd_blank(ve[-1]))
+                ve--;
+            if ((size_t)(ve - v) >= cap)
+                return -1;
+            memcpy(out, v, (size_t)(ve - v));
+            out[ve - v] = '\0';
+            return 1;
+        }
+        p = eol;
+    }
+    return 0;
+}
+
+/* One media range of an Accept value, text[0..len): does it name type with q > 0? */
+static bool httpd_range_names(const char *text, size_t len, const char *type)
+{
+    const char *semi = memchr(text, ';', len), *end = text + len;
+    const char *m = text, *me = semi != NULL ? semi : end;
+    while (m < me && httpd_blank(*m))
+        m++;
+    while (me > m && httpd_blank(me[-1]))
+        me--;
+    if (!httpd_same_ci(m, (size_t)(me - m), type))
+        return false;
+    /* q=0 (0, 0.0, 0.000) refuses the type; any other weight, or none, accepts it. */
+    for (const char *p = semi; p != NULL && p < end;) {
+        p++;
+        while (p < end && httpd_blank(*p))
+            p++;
+        const char *next = memchr(p, ';', (size_t)(end - p));
+        const char *pe = next != NULL ? next : end;
+        if (pe - p >= 2 && httpd_lower(p[0]) == 'q' && p[1] == '=') {
+            bool zero = pe - p >= 3 && p[2] == '0';
+            for (const char *d = p + 3; zero && d < pe && !httpd_blank(*d); d++)
+                zero = *d == '0' || (*d == '.' && d == p + 3);
+            return !zero;
+        }
+        p = next;
+    }
+    return true;
+}
+
+bool httpd_accepts(const char *accept, const char *type)
+{
+    for (const char *p = accept; p != NULL && *p != '\0';) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (httpd_range_names(p, n, type))
+            return true;
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    return false;
+}
+
 static const char *httpd_reason(int status)
 {
     switch (status) {
@@ -161,8 +256,13 @@ static void httpd_on_conn(loop *l, int fd, short revents, void *arg)
             snprintf(method, sizeof method, "GET");
         else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
             reply.status = 405;
-        else
-            c->srv->handler(c->srv->arg, path, &reply);
+        else {
+            char accept[HTTPD_MAX_ACCEPT];
+            if (httpd_header(c->in, c->in_len, "accept", accept, sizeof accept) != 1)
+                accept[0] = '\0';
+            httpd_request req = {.path = path, .accept = accept};
+            c->srv->handler(c->srv->arg, &req, &reply);
+        }
         if (reply.body == NULL && reply.status != 200) {
             reply.body = strdup(httpd_reason(reply.status));
             reply.body_len = reply.body != NULL ? strlen(reply.body) : 0;

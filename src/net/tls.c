@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "net/x509san.h"
 #include "base/text.h"
@@ -539,6 +540,18 @@ tls_session *tls_session_new(const tls_creds *c, const char *server_name, char *
                                     c->issuer_key_type, br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
     }
     br_ssl_engine_set_buffer(&s->client.eng, s->buf, sizeof s->buf, 0);
+    /* BearSSL 0.6 knows no getentropy (BR_USE_GETENTROPY is a later addition) and is built
+     * without /dev/urandom, so its only system seeder is RDRAND on x86: without this seed,
+     * every reset fails with BR_ERR_NO_RANDOM on arm64 (and on x86 without RDRAND). */
+    unsigned char seed[32];
+    if (getentropy(seed, sizeof seed) != 0) {
+        text_errorf(err, errlen, "cannot get random bytes for TLS (getentropy failed)");
+        free(x->decoder);
+        free(s);
+        return NULL;
+    }
+    br_ssl_engine_inject_entropy(&s->client.eng, seed, sizeof seed);
+    text_wipe(seed, sizeof seed);
     if (!br_ssl_client_reset(&s->client, sni, 0)) {
         text_errorf(err, errlen, "TLS engine reset failed (BearSSL error %d)",
                    br_ssl_engine_last_error(&s->client.eng));

@@ -36,6 +36,9 @@ typedef struct {
     bool synced;   /* listed once */
     bool absent;   /* ServiceCIDRs only: not served or refused; not waited for */
     size_t version; /* ServiceCIDRs only: index into pw_scidr_paths */
+    int fail_status;        /* the last failure before the first list: HTTP status, 0: none or no answer */
+    bool failed;            /* a failure was seen and no list has completed since */
+    char fail_reason[160];
 } pw_source;
 
 struct policy_watch {
@@ -282,8 +285,13 @@ static void pw_state(void *arg, reflector_state st, int status, conn_error trans
 {
     pw_source *s = arg;
     (void)transport;
+    if (st == REFLECTOR_SYNCED)
+        s->failed = false;
     if (st != REFLECTOR_FAILING)
         return;
+    s->failed = true;
+    s->fail_status = status;
+    snprintf(s->fail_reason, sizeof s->fail_reason, "%s", reason != NULL ? reason : "");
     if (s->kind == PW_SCIDRS && !s->synced && (status == 404 || status == 403)) {
         /* Not served (an older API server) or refused (older RBAC): the next version, or
          * none; the reflector is replaced from a timer, never inside its own callback. */
@@ -393,6 +401,27 @@ void policy_watch_service(policy_watch *pw, reflector_op op, const json_doc *doc
     free(pw->kube_svc);
     pw->kube_svc = a;
     pw_schedule_rebuild(pw);
+}
+
+bool policy_watch_blocked(const policy_watch *pw, char *why, size_t len)
+{
+    static const pw_kind needed[] = {PW_NODES, PW_APISERVERS};
+    for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++) {
+        const pw_source *s = &pw->src[needed[i]];
+        if (s->synced || !s->failed)
+            continue;
+        const char *resource = needed[i] == PW_NODES ? "nodes" : "endpointslices in default";
+        if (s->fail_status == 403 || s->fail_status == 401)
+            snprintf(why, len,
+                     "the address policy cannot list %s (HTTP %d): grant list and watch on %s to svclink's "
+                     "ServiceAccount; nothing is written until then",
+                     resource, s->fail_status, resource);
+        else
+            snprintf(why, len, "the address policy cannot list %s (%.80s); nothing is written until it can",
+                     resource, s->fail_reason[0] ? s->fail_reason : "no answer");
+        return true;
+    }
+    return false;
 }
 
 bool policy_watch_ready(const policy_watch *pw)

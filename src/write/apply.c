@@ -176,9 +176,11 @@ void apply_written(apply_state *ap, const write_queue_op *op, const apiclient_re
         log_kv(resp->status == 409 ? LOG_INFO : LOG_WARN, "write failed", "verb", op->method, "kind", op->kind,
                "ns", op->ns, "name", op->name, "error", resp->error, NULL);
     }
-    /* Success, a conflict (the watch brings the newer object) or a delete of something gone:
-     * look again now. Anything else: later. */
-    bool again_now = ok || resp->status == 409 || (resp->status == 404 && strcmp(op->method, "DELETE") == 0);
+    /* Success or a delete of something gone: look again now. Anything else, a conflict too,
+     * later: a newer object comes by watch and marks its Service dirty anyway, and a 409
+     * looked at again at once repeats for as long as the view lags (a same-named slice the
+     * watch cannot see got hundreds of POSTs a second under chaos). */
+    bool again_now = ok || (resp->status == 404 && strcmp(op->method, "DELETE") == 0);
     if (ok && strmap_count(&ap->retry) == 0)
         ap->retry_ms = 0;
     if (again_now)

@@ -111,7 +111,7 @@ kubeconfig "$work/token.yaml" "$api_url" "$main/pki/ca.crt" token "$token"
 get_ok auth-bearer-token "$work/token.yaml"
 out=$("$bin" api --kubeconfig "$work/token.yaml" get /api/v1/namespaces/kube-system/secrets 2>&1)
 if grep -q '403' <<<"$out" && grep -q 'forbidden' <<<"$out"; then e2e_pass auth-forbidden-names-status; else e2e_fail auth-forbidden-names-status "$out"; fi
-if grep -q "$token" <<<"$out"; then e2e_fail token-never-printed "the token appears in the output"; else e2e_pass token-never-printed; fi
+if grep -q "$token" <<<"$out"; then e2e_fail l3-token-never-printed "the token appears in the output"; else e2e_pass l3-token-never-printed; fi
 
 # A server that speaks only TLS 1.3: the error must say so.
 port13=$(( (api_port + 997) % 20000 + 40000 ))

@@ -104,8 +104,8 @@ echo "# leader resident memory: $((${rss%%.*} / 1024)) KiB"
 
 # The follower has written nothing at all, not even status.
 sleep 2
-if [ "$(writes_of "$F")" = 0 ]; then e2e_pass ha-follower-never-writes; else
-  e2e_fail ha-follower-never-writes "$(grep -E 'msg="?write' "$work/$F.log" | head -n 3 | tr '\n' ' ')"; fi
+if [ "$(writes_of "$F")" = 0 ]; then e2e_pass b16-ha-follower-never-writes; else
+  e2e_fail b16-ha-follower-never-writes "$(grep -E 'msg="?write' "$work/$F.log" | head -n 3 | tr '\n' ' ')"; fi
 
 # --- SIGKILL the leader: the follower takes over within the lease duration -------------------
 killed_at=$(now_ms)
@@ -129,9 +129,9 @@ old_last=$(last_ts "$L" 'msg="?write"? ') new_first=$(first_ts "$F" 'msg="?write
 became=$(first_ts "$F" 'became leader')
 if [ -n "$became" ] && { [ -z "$old_last" ] || [[ "$old_last" < "$became" ]]; } &&
   { [ -z "$new_first" ] || [[ "$became" < "$new_first" || "$became" == "$new_first" ]]; }; then
-  e2e_pass ha-no-overlapping-writers
+  e2e_pass b16-ha-no-overlapping-writers
 else
-  e2e_fail ha-no-overlapping-writers "old leader's last write $old_last, new leader became leader $became, first write $new_first"
+  e2e_fail b16-ha-no-overlapping-writers "old leader's last write $old_last, new leader became leader $became, first write $new_first"
 fi
 
 # --- SIGTERM hands over at once -----------------------------------------------------------------
@@ -168,8 +168,8 @@ for line in open(sys.argv[1]):
 assert n >= 3
 ' "$work/r3.log"
 }
-if json_lines_ok 2>/dev/null && grep -q '"msg":"became leader"' "$work/r3.log"; then e2e_pass ha-json-logs; else
-  e2e_fail ha-json-logs "$(json_lines_ok 2>&1 | tail -n 1) $(head -n 2 "$work/r3.log" | tr '\n' ' ')"; fi
+if json_lines_ok 2>/dev/null && grep -q '"msg":"became leader"' "$work/r3.log"; then e2e_pass l1-ha-json-logs; else
+  e2e_fail l1-ha-json-logs "$(json_lines_ok 2>&1 | tail -n 1) $(head -n 2 "$work/r3.log" | tr '\n' ' ')"; fi
 
 # Delete the link while r3 leads so its finalizer and slices go the normal way.
 km delete clusterlink "$LINK" --wait=false >/dev/null 2>&1

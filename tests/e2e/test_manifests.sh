@@ -84,6 +84,9 @@ cleanup() {
   [ "$LEASE_EXISTED" = 1 ] || km -n cloudpilot delete lease svclink --ignore-not-found >/dev/null 2>&1
   ka delete namespace "$NS" "$NSN" "$RNS" --wait=false --ignore-not-found >/dev/null 2>&1
   ka delete clusterrolebinding "svclink-remote-reader:$RNS:svclink-remote" --ignore-not-found >/dev/null 2>&1
+  km delete clusterrolebinding "svclink-nonodes-$sfx" --ignore-not-found >/dev/null 2>&1
+  km delete clusterrole "svclink-nonodes-$sfx" --ignore-not-found >/dev/null 2>&1
+  km -n cloudpilot delete serviceaccount "svclink-nonodes-$sfx" --ignore-not-found >/dev/null 2>&1
   # Manifest objects this run created, last first (namespace cloudpilot last of all).
   for ((i = ${#CREATED[@]} - 1; i >= 0; i--)); do
     IFS='|' read -r c kind ns name <<<"${CREATED[$i]}"
@@ -394,5 +397,31 @@ lease_problems() {
 p=$(lease_problems)
 name="rbac: Lease svclink: get, update, list and watch by fieldSelector metadata.name=svclink allowed; unfiltered or other Leases refused"
 if [ -z "$p" ]; then e2e_pass "$name"; else e2e_fail "$name" "$(one_line "$p $(cat "$work/lease.out" 2>/dev/null)")"; fi
+
+# === a safety input missing: the shipped ClusterRole without its nodes rule ========================
+# The address policy needs the node list; without it svclink writes nothing, so /readyz must
+# answer 503 and name what to grant rather than 200 while the slices go stale.
+NN=svclink-nonodes-$sfx
+nn_setup() {
+  km -n cloudpilot create serviceaccount "$NN" >/dev/null &&
+    km get clusterrole svclink -o json |
+    jq --arg n "$NN" '{apiVersion, kind, metadata: {name: $n}, rules: [.rules[] | select((.resources // []) | index("nodes") | not)]}' |
+    km apply -f - >/dev/null &&
+    km create clusterrolebinding "$NN" --clusterrole "$NN" --serviceaccount "cloudpilot:$NN" >/dev/null &&
+    nn_token=$(km -n cloudpilot create token "$NN" --duration 10m) &&
+    sed "s|^    token: .*|    token: $nn_token|" "$work/sa.kubeconfig" >"$work/nn.kubeconfig" &&
+    grep -q "token: $nn_token" "$work/nn.kubeconfig"
+}
+if (umask 077 && nn_setup); then
+  BIN=$E2E_BIN replica_start nonodes --kubeconfig "$work/nn.kubeconfig" --leader-elect=false
+  nn_blocked() { [ "$(code nonodes /readyz)" = 503 ] && get nonodes /readyz | grep -q "cannot list nodes (HTTP 403): grant list and watch on nodes"; }
+  name="rbac: without list/watch on nodes, /readyz answers 503 naming nodes (nothing is written blind)"
+  if e2e_wait 30 nn_blocked; then e2e_pass "$name"; else e2e_fail "$name" "readyz: $(get nonodes /readyz) log: $(tail -n 3 "$work/nonodes.log" | tr '\n' ' ' | cut -c1-400)"; fi
+  name="rbac: without nodes, no EndpointSlice, Service or Namespace write is made"
+  if [ "$(obj_write_count "$work/nonodes.log")" = 0 ]; then e2e_pass "$name"; else e2e_fail "$name" "$(obj_writes "$work/nonodes.log" | head -n 3 | tr '\n' ' ')"; fi
+  stop_replica nonodes
+else
+  e2e_fail "rbac: a ServiceAccount with the shipped ClusterRole less its nodes rule" "setup failed"
+fi
 
 e2e_finish

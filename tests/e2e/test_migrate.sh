@@ -278,10 +278,13 @@ fi
 
 # === svclink takes over ===========================================================================
 # A watch on the slices, from before svclink starts: ours must be ADDED before theirs is DELETED.
-km -n "$NS" get endpointslices --watch-only --output-watch-events \
+# It lists first (every slice there now comes as ADDED) and watches from that list, so once
+# theirs is in its output the watch misses nothing after it.
+km -n "$NS" get endpointslices --watch --output-watch-events \
   -o jsonpath='{.type} {.object.metadata.name}{"\n"}' >"$work/watch.log" 2>&1 &
 WATCH_PID=$!
-sleep 1
+watch_has() { grep -qx "$1" "$work/watch.log"; }
+e2e_wait 30 watch_has "ADDED web-svclink-$LA" || echo "setup: the slice watch did not list web-svclink-$LA in 30 s: $(head -c 300 "$work/watch.log")"
 # While svclink cannot write its slice for web (an admission policy refuses it), theirs must
 # stay: deleting it at the same time as the create would open a gap whenever the create
 # fails or is slow.
@@ -321,20 +324,21 @@ svc_start "$work/svclink.log" --sync-services-to-local-cluster=false -v=2 --logt
 refused() { grep -q "write failed.*name=web-$LA" "$SVC_LOG"; }
 theirs_only() { slice_exists "web-svclink-$LA" && no_local_slices "$NS" web "$LA"; }
 if sync_wait 30 refused && holds 2 theirs_only; then
-  e2e_pass "migrate: while ours cannot be written, svclink (Go)'s slice stays"
+  e2e_pass "b8 migrate: while ours cannot be written, svclink (Go)'s slice stays"
 else
-  fail "migrate: while ours cannot be written, svclink (Go)'s slice stays" "$(km -n "$NS" get endpointslices 2>&1; svc_tail 4)"
+  fail "b8 migrate: while ours cannot be written, svclink (Go)'s slice stays" "$(km -n "$NS" get endpointslices 2>&1; svc_tail 4)"
 fi
 km delete -f "$work/block.yaml" --ignore-not-found >/dev/null 2>&1
 ours_web() { local_slices "$NS" web "$LA"; }
 expect "migrate: svclink writes its own slice for web from $LA with the remote's endpoints" 30 \
   'eps_diff cluster-a "$NS" web "$LA"; svc_tail 5' eps_match cluster-a "$NS" web "$LA"
-expect "migrate: the current svclink (Go) slice is removed" 20 'km -n "$NS" get endpointslices' slice_absent "web-svclink-$LA"
-sleep 1
+expect "b8 migrate: the current svclink (Go) slice is removed" 20 'km -n "$NS" get endpointslices' slice_absent "web-svclink-$LA"
+# The watch prints what the API server sent it: wait for the deletion to reach it.
+e2e_wait 10 watch_has "DELETED web-svclink-$LA"
 ours=$(ours_web | head -n 1)
 added=$(grep -n "^ADDED $ours\$" "$work/watch.log" | head -n 1 | cut -d: -f1)
 deleted=$(grep -n "^DELETED web-svclink-$LA\$" "$work/watch.log" | head -n 1 | cut -d: -f1)
-name="migrate: no gap: a watch sees ours ADDED before theirs is DELETED"
+name="b8 migrate: no gap: a watch sees ours ADDED before theirs is DELETED"
 if [ -n "$ours" ] && [ -n "$added" ] && [ -n "$deleted" ] && [ "$added" -lt "$deleted" ]; then
   e2e_pass "$name (lines $added < $deleted)"
 else
@@ -343,14 +347,14 @@ fi
 api_replaced() { eps_match cluster-b "$NS" api "$LB" && slice_absent "api-svclink-$LB"; }
 expect "migrate: the stale svclink (Go) slice is replaced by the current endpoints" 20 \
   'eps_diff cluster-b "$NS" api "$LB"; km -n "$NS" get endpointslices' api_replaced
-expect "migrate: the orphan svclink (Go) slice (its link is gone) is removed" 20 'km -n "$NS" get endpointslices' \
+expect "b8 migrate: the orphan svclink (Go) slice (its link is gone) is removed" 20 'km -n "$NS" get endpointslices' \
   slice_absent "old-svclink-$LGONE"
 both_ready() { cl_is "$LA" True Connected && cl_is "$LB" True Connected; }
 expect "migrate: both links become Ready" 30 'cl_summary "$LA"; cl_summary "$LB"' both_ready
 sleep "$SYNC_INTERVAL"
-check "migrate: the slice in neither layout is left alone" 'km -n "$NS" get endpointslices' slice_exists web-by-hand
+check "b9 migrate: the slice in neither layout is left alone" 'km -n "$NS" get endpointslices' slice_exists web-by-hand
 n=$(grep -c 'neither svclink.*name=web-by-hand' "$SVC_LOG")
-check "migrate: ... and logged once (after a resync: $n lines)" 'svc_tail 5' test "$n" = 1
+check "b9 migrate: ... and logged once (after a resync: $n lines)" 'svc_tail 5' test "$n" = 1
 others >"$work/others.after"
 none_lost() { [ -z "$(comm -23 "$work/others.before" "$work/others.after")" ] && [ -s "$work/others.before" ]; }
 check "migrate: nothing else was deleted (namespaces, Services, other slices, CRDs)" \

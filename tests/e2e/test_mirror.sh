@@ -108,7 +108,7 @@ check "mirror: slices carry the port the remote pods listen on (8080)" "km -n $D
 svc_l "$DST" mine "owner: user" | km apply -f - >/dev/null 2>&1
 { svc_l "$SRC" mine 'sync: "true"'; slice_yaml "$SRC" mine mine-1 10.200.2.1; } | ka apply -f - >/dev/null 2>&1
 check "mirror: nothing lands under the remote namespace's own name" "km get ns $SRC" not km get namespace "$SRC"
-check "mirror: an unselected Service is not created" "km -n $DST get svc" lsvc_gone other
+check "f9 mirror: an unselected Service is not created" "km -n $DST get svc" lsvc_gone other
 expect "mirror: ExternalName mirrored with its target and no slices" 30 "lsvc ext '{.spec}'" \
   lsvc_is ext '{.spec.type}/{.spec.externalName}' "ExternalName/db.example.test"
 check "mirror: no slices for the ExternalName" "local_slices $DST ext $LM" no_local_slices "$DST" ext "$LM"
@@ -135,10 +135,10 @@ t0=$(now_ms)
 ka -n "$SRC" label service web sync- >/dev/null
 if sync_wait 30 lsvc_gone web; then
   t1=$(now_ms)
-  e2e_pass "mirror: label removed -> the Service svclink created is deleted ($(ms_to_s $((t1 - t0))) s)"
+  e2e_pass "f9 mirror: label removed -> the Service svclink created is deleted ($(ms_to_s $((t1 - t0))) s)"
   echo "# label removal to local Service deletion: $((t1 - t0)) ms (polled every 0.25 s)"
 else
-  fail "mirror: label removed -> the Service svclink created is deleted" "$(km -n "$DST" get svc 2>&1)"
+  fail "f9 mirror: label removed -> the Service svclink created is deleted" "$(km -n "$DST" get svc 2>&1)"
 fi
 expect "mirror: ... and its slices" 30 "local_slices $DST web $LM" no_local_slices "$DST" web "$LM"
 ka -n "$SRC" label service web sync=true >/dev/null
@@ -168,16 +168,16 @@ expect "mirror: its pods keep their own names, suffixed with the link" 30 "local
 mirror_link "$LM" cluster-a "namespaceMapping: [{from: $SRC, to: $DST}, {from: x-$sfx, to: $DST}]" |
   sed "0,/namespaceMapping: \[{from: $SRC, to: $DST}\]$/{/namespaceMapping: \[{from: $SRC, to: $DST}\]$/d}" |
   km apply -f - >"$work/bad1.out" 2>&1
-expect "mirror: two remote namespaces into one local one -> SpecInvalid naming namespaceMapping[1].to" 30 "cl_summary $LM; cat $work/bad1.out" \
+expect "b14 v6 mirror: two remote namespaces into one local one -> SpecInvalid naming namespaceMapping[1].to" 30 "cl_summary $LM; cat $work/bad1.out" \
   cl_says "$LM" "SpecInvalid invalid spec: spec.namespaceMapping[1].to: entry 0 maps into \"$DST\" already"
-check "mirror: ... and the synced Service and endpoints stay" "local_eps $DST web $LM" synced_stays
+check "b14 mirror: ... and the synced Service and endpoints stay" "local_eps $DST web $LM" synced_stays
 link_yaml "$LBAD" "kubeconfig: $(b64 "$E2E_STATE/cluster-a/kubeconfig")" "namespaceMapping: [{from: a, to: kube-system}]" |
   km apply -f - >"$work/bad2.out" 2>&1
-check "mirror: a mapping to kube-system is refused by the API server, naming it" "cat $work/bad2.out" \
+check "v6 mirror: a mapping to kube-system is refused by the API server, naming it" "cat $work/bad2.out" \
   grep -q "kube-system is never synced" "$work/bad2.out"
 link_yaml "$LBAD" "kubeconfig: $(b64 "$E2E_STATE/cluster-a/kubeconfig")" "serviceSelector: {matchLabels: {'-bad': x}}" |
   km apply -f - >"$work/bad3.out" 2>&1
-expect "mirror: a bad selector key -> SpecInvalid naming spec.serviceSelector" 30 "cl_summary $LBAD; cat $work/bad3.out" \
+expect "b14 v5 mirror: a bad selector key -> SpecInvalid naming spec.serviceSelector" 30 "cl_summary $LBAD; cat $work/bad3.out" \
   cl_says "$LBAD" "SpecInvalid invalid spec: spec.serviceSelector.matchLabels[-bad]"
 km delete clusterlink "$LBAD" --wait=false >/dev/null 2>&1
 mirror_link "$LM" cluster-a | km apply -f - >/dev/null 2>&1
@@ -191,7 +191,8 @@ expect "mirror: remote Service deleted -> local one svclink created deleted" 30 
 km delete clusterlink "$LM" --wait=false >/dev/null 2>&1
 expect "mirror: link deleted -> its created Services are deleted" 40 "km -n $DST get svc -l $CREATED" no_created
 expect "mirror: ... and the link is gone (finalizer released)" 30 "cl_summary $LM" cl_gone "$LM"
-check "mirror: the user's own Service survives the link's deletion" "km -n $DST get svc" km -n "$DST" get service mine
+# S11: mine lives in the namespace svclink created, so it is still there only if that namespace is.
+check "s11 mirror: the user's own Service survives the link's deletion" "km -n $DST get svc" km -n "$DST" get service mine
 svc_stop
 if [ "$SVC_RC" = 0 ]; then e2e_pass "mirror: svclink exits 0 on SIGTERM"; else fail "mirror: svclink exits 0 on SIGTERM" "rc=$SVC_RC"; fi
 e2e_finish

@@ -3,7 +3,9 @@
 # each writing only into its own cluster and linked to the other two (ClusterLinks in main,
 # --kubeconfig-dir in the remotes): endpoints reach every cluster, nothing echoes back or grows,
 # kubeconfig files are added, rotated (Secret-volume swaps), broken and removed at run time,
-# and a namespace opts out by label (and by the replicated=false alias).
+# and a namespace opts out by label (and by the replicated=false alias); then the vmware
+# controller's own environment (NSTOWATCH, EXCLUDE) on a fresh instance: EXCLUDE keeps a
+# namespace from being replicated, and NSTOWATCH=kube-system is refused naming it.
 # Needs E2E_ROOT, E2E_BIN, E2E_STATE, E2E_KUBECTL (tests/run.sh sets them).
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -17,6 +19,7 @@ cp "$E2E_BIN" "$work/svclink" && E2E_BIN=$work/svclink
 sfx=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 RUN_LABEL=svclink-e2e-peer
 P=peer-$sfx                          # the one namespace every instance syncs
+X=peerx-$sfx                         # cluster-a's namespace the vmware EXCLUDE keeps out
 LM=pm-$sfx LA=pa-$sfx LB=pb-$sfx     # link names of main, cluster-a, cluster-b, the same everywhere
 CREATED=svclink.cloudpilot.ai/created-by=svclink
 declare -A PID LOG LINK=([main]=$LM [cluster-a]=$LA [cluster-b]=$LB) SHORT=([main]=m [cluster-a]=a [cluster-b]=b)
@@ -36,7 +39,7 @@ cleanup() {
   stop_all
   run_links_delete
   local c
-  for c in "${CLUSTERS[@]}"; do e2e_kubectl "$c" delete namespace "$P" --wait=false --ignore-not-found >/dev/null 2>&1; done
+  for c in "${CLUSTERS[@]}"; do e2e_kubectl "$c" delete namespace "$P" "$X" --wait=false --ignore-not-found >/dev/null 2>&1; done
   if [ -n "${E2E_KEEP:-}" ]; then echo "kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -142,9 +145,9 @@ start cluster-a --kubeconfig-dir "$work/dir-a" --no-clusterlinks
 start cluster-b --kubeconfig-dir "$work/dir-b" --no-clusterlinks
 
 # --- every Service reaches the other two clusters ---------------------------------------------
-expect "peer: main's app-m reaches cluster-b (Service created, selectorless, replicated=true)" 60 \
+expect "d4 peer: main's app-m reaches cluster-b (Service created, selectorless, replicated=true)" 60 \
   "reach_why main cluster-b app-m" eval 'reaches main cluster-b app-m && created_here cluster-b app-m'
-expect "peer: main's app-m reaches cluster-a (kubeconfig in a Secret-style volume)" 30 \
+expect "d6 peer: main's app-m reaches cluster-a (kubeconfig in a Secret-style volume)" 30 \
   "reach_why main cluster-a app-m" eval 'reaches main cluster-a app-m && created_here cluster-a app-m'
 expect "peer: cluster-a's app-a reaches main and cluster-b" 30 "reach_why cluster-a main app-a" \
   eval 'reaches cluster-a main app-a && reaches cluster-a cluster-b app-a && created_here main app-a'
@@ -155,13 +158,13 @@ expect "peer: shared gets the other two clusters' endpoints in main and cluster-
 
 # --- a kubeconfig file added at run time ------------------------------------------------------
 secret_put "$work/dir-a" "$LB" "$E2E_STATE/cluster-b/kubeconfig"
-expect "peer: a file added to cluster-a's directory links cluster-b (app-b and shared arrive)" 30 \
+expect "d2 peer: a file added to cluster-a's directory links cluster-b (app-b and shared arrive)" 30 \
   "reach_why cluster-b cluster-a app-b" eval 'reaches cluster-b cluster-a app-b && reaches cluster-b cluster-a shared && reaches main cluster-a shared'
 check "peer: the Secret volume's ..data entries are never links" "grep kubeconfig ${LOG[cluster-a]}" \
   not grep -q 'file=\.\.' "${LOG[cluster-a]}"
 
 # --- no echo, no growth -----------------------------------------------------------------------
-expect "peer: no svclink-made Service or slice is read back as a source anywhere" 10 "no_echo" no_echo
+expect "f9 peer: no svclink-made Service or slice is read back as a source anywhere" 10 "no_echo" no_echo
 sleep 3 # let the last writes settle
 before=$(counts) w0=$(all_writes)
 sleep 7 # more than three resyncs of 2 s in each of the three instances
@@ -173,9 +176,9 @@ check "peer: still no echo after the resyncs" "no_echo" no_echo
 # --- rotation: not YAML, then a good kubeconfig again (Secret-volume swaps) -----------------
 bad0=$(logged cluster-a "link=$LB ready=false reason=KubeconfigInvalid")
 secret_put "$work/dir-a" "$LB" "$work/bad.yaml"
-expect "peer: a rotated file that is not YAML gives KubeconfigInvalid in the log" 15 "grep $LB ${LOG[cluster-a]} | tail -3" \
+expect "d7 peer: a rotated file that is not YAML gives KubeconfigInvalid in the log" 15 "grep $LB ${LOG[cluster-a]} | tail -3" \
   log_has_more cluster-a "link=$LB ready=false reason=KubeconfigInvalid" "$bad0"
-check "peer: the other link and the last endpoints stay (app-m, app-b still in cluster-a)" "reach_why main cluster-a app-m" \
+check "d7 peer: the other link and the last endpoints stay (app-m, app-b still in cluster-a)" "reach_why main cluster-a app-m" \
   eval 'reaches main cluster-a app-m && reaches cluster-b cluster-a app-b'
 ok0=$(logged cluster-a "link=$LB ready=true reason=Connected")
 secret_put "$work/dir-a" "$LB" "$E2E_STATE/cluster-b/kubeconfig"
@@ -203,7 +206,7 @@ expect "peer: alias removed: app-b is back in main" 30 "reach_why cluster-b main
 
 # --- a kubeconfig file removed at run time ----------------------------------------------------
 rm -f "$work/dir-a/$LB"
-expect "peer: cluster-b's file removed from cluster-a's directory: its Service and slices go there" 30 \
+expect "d2 peer: cluster-b's file removed from cluster-a's directory: its Service and slices go there" 30 \
   "kc cluster-a -n $P get svc,endpointslices -l $LINK_LABEL=$LB" \
   eval 'svc_gone cluster-a app-b && nothing_from cluster-b cluster-a shared && reaches main cluster-a app-m'
 check "peer: main still has cluster-b's endpoints (only cluster-a's instance lost the link)" "reach_why cluster-b main app-b" \
@@ -226,8 +229,8 @@ take_over() { kc "$1" -n "$P" label service "$2" svclink.cloudpilot.ai/created-b
 dbpods() { deploy_yaml "$P" db 2 | sed 's/{labels: {app: db}}/{labels: {app: db, tier: data}}/'; }
 { deploy_yaml "$P" mig 2; svc_yaml "$P" mig mig; dbpods; svc_yaml "$P" db | sed 's/^spec:$/spec:\n  selector: {app: db, tier: data}/'; } | km apply -f - >/dev/null
 { deploy_yaml "$P" mig 2; dbpods; } | kb apply -f - >/dev/null
-expect "migrate: mig and db run in main and are replicated to cluster-b" 60 "reach_why main cluster-b db" \
-  eval 'reaches main cluster-b mig && reaches main cluster-b db && [ "$(n_own main db)" -eq 2 ] && created_here cluster-b db'
+expect "migrate: mig and db run in main and are replicated to cluster-b (mig to cluster-a too)" 60 "reach_why main cluster-b db; reach_why main cluster-a mig" \
+  eval 'reaches main cluster-b mig && reaches main cluster-b db && [ "$(n_own main db)" -eq 2 ] && created_here cluster-b db && reaches main cluster-a mig'
 
 # Stateless: union in the old cluster, the target takes over with its pods, then source.
 km -n "$P" annotate service mig "$MODE=union" >/dev/null
@@ -241,7 +244,9 @@ expect "migrate stateless 2: source in the target: main's union Service takes on
   "echo sel=\$(sel_of main mig) stash=\$(stash_of main mig); reach_why cluster-b main mig" \
   eval 'only_from main mig cluster-b && [ -z "$(sel_of main mig)" ] && [ "$(stash_of main mig)" = "{\"app\":\"mig\"}" ]'
 expect "migrate stateless 2: cluster-b serves only its own pods" 30 "reach_why main cluster-b mig" own_only cluster-b mig
-check "migrate stateless 2: cluster-a follows the source (cluster-b's endpoints, none of main's)" "reach_why main cluster-a mig" \
+# cluster-a links to main only (its file for cluster-b was removed above): main serves no
+# pods of its own for mig now, so what cluster-a had from main goes.
+expect "migrate stateless 2: cluster-a no longer has main's endpoints of mig (main serves none of its own)" 30 "reach_why main cluster-a mig" \
   nothing_from main cluster-a mig
 
 # Stateful: receiver in the old cluster (no source yet: selector kept), then the target's selector.
@@ -279,8 +284,22 @@ expect "singular: with no source left main's union Service gets its selector bac
   eval '[ "$(sel_of main mig)" = "{\"app\":\"mig\"}" ] && [ -z "$(stash_of main mig)" ] && [ "$(n_own main mig)" -eq 2 ]'
 { deploy_yaml "$P" solo 1; svc_yaml "$P" solo solo | sed "s|^metadata: {\(.*\)}$|metadata: {\1, annotations: {$MODE: singular}}|"; deploy_yaml "$P" duo 1; svc_yaml "$P" duo duo; } | km apply -f - >/dev/null
 expect "singular: a control Service made at the same time is replicated" 60 "reach_why main cluster-b duo" reaches main cluster-b duo
-check "singular: a Service created singular is never replicated" "kc cluster-b -n $P get svc solo" \
-  eval 'svc_gone cluster-b solo && svc_gone cluster-a solo && [ "$(n_own main solo)" -eq 1 ]'
+# solo's pod may become ready after duo's: "not replicated" means something only once the
+# peers have seen solo with an endpoint. Its endpoint first, then a later change of the
+# control followed in both peers: their watches of main deliver in order, so by then each
+# has seen (and planned) solo as it is now.
+echo "# solo's own endpoints in main when duo had reached cluster-b: $(n_own main solo)"
+expect "singular: the singular Service has its own endpoint in main" 60 "own main solo" eval '[ "$(n_own main solo)" -eq 1 ]'
+km -n "$P" scale deployment duo --replicas 2 >/dev/null
+expect "singular: a later change of the control reaches cluster-a and cluster-b" 60 "reach_why main cluster-a duo; reach_why main cluster-b duo" \
+  eval '[ "$(n_own main duo)" -eq 2 ] && reaches main cluster-a duo && reaches main cluster-b duo'
+# Never: no copy now, and no write for it ever logged by the peers (a copy made and deleted
+# again would pass the first half).
+solo_writes() { obj_writes "${LOG[cluster-a]}"; obj_writes "${LOG[cluster-b]}"; }
+solo_written() { solo_writes | grep -qE " (name|service)=solo( |$)"; }
+check "singular: a Service created singular is never replicated" \
+  "kc cluster-a -n $P get svc solo; kc cluster-b -n $P get svc solo; solo_writes | grep -E ' (name|service)=solo( |\$)' | head -n 3" \
+  eval 'svc_gone cluster-b solo && svc_gone cluster-a solo && ! solo_written && [ "$(n_own main solo)" -eq 1 ]'
 
 # An unknown mode value: reported, and the Service is replicated as if it had none.
 km -n "$P" annotate service app-m "$MODE=bogus" >/dev/null
@@ -292,4 +311,51 @@ check "migrate: no echo after the migrations" "no_echo" no_echo
 
 stop_all
 check "peer: no instance logged an error" "svc_tail" eval '! grep -q "level=error" "${LOG[main]}" "${LOG[cluster-a]}" "${LOG[cluster-b]}"'
+
+# --- the vmware controller's environment: NSTOWATCH and EXCLUDE ----------------------------------
+# A fresh instance in cluster-b with cluster-a's file and only the vmware controller's
+# variables (no namespace flag): NSTOWATCH="P X" (blank-separated) watches both namespaces,
+# EXCLUDE=X keeps X out. Then, as a control, the same without EXCLUDE replicates X.
+out=$(NSTOWATCH=kube-system timeout 5 "$E2E_BIN" --kubeconfig "$E2E_STATE/cluster-b/kubeconfig" 2>&1 </dev/null)
+rc=$?
+if [ "$rc" = 2 ] && grep -q '^svclink: NSTOWATCH: kube-system' <<<"$out"; then
+  e2e_pass "peer env: NSTOWATCH=kube-system is refused at start (exit 2) naming NSTOWATCH"
+else
+  fail "peer env: NSTOWATCH=kube-system is refused at start (exit 2) naming NSTOWATCH" "exit $rc: $out"
+fi
+{ ns_yaml "$X"; deploy_yaml "$X" app-x 1; svc_yaml "$X" app-x app-x; } | ka apply -f - >"$work/apply-x.out" 2>&1 ||
+  fail "peer env: namespace $X with app-x applied in cluster-a" "$(cat "$work/apply-x.out")"
+x_own() { ka -n "$X" get endpointslices -l "kubernetes.io/service-name=app-x,endpointslice.kubernetes.io/managed-by!=$MANAGED_BY" -o jsonpath="$addrs_tpl"; }
+x_up() { [ "$(x_own | grep -c .)" -eq 1 ]; }
+expect "peer env: cluster-a has app-x's own endpoint in $X" 60 "x_own" x_up
+# x_in_b: cluster-b has app-x (the Service or any slice of it) in X.
+x_in_b() { kb -n "$X" get service app-x >/dev/null 2>&1 || [ -n "$(kb -n "$X" get endpointslices -l kubernetes.io/service-name=app-x -o name 2>/dev/null)" ]; }
+x_replicated() { kb -n "$X" get service app-x >/dev/null 2>&1 && [ "$(got_x | grep -c .)" -eq 1 ] && [ "$(got_x)" = "$(x_own)" ]; }
+got_x() { kb -n "$X" get endpointslices -l "kubernetes.io/service-name=app-x,$LINK_LABEL=$LA,$MANAGED_SEL" -o jsonpath="$addrs_tpl"; }
+mkdir -p "$work/dir-x"
+cp "$E2E_STATE/cluster-a/kubeconfig" "$work/dir-x/$LA"
+start_env() { # EXCLUDE_VALUE LOG_SUFFIX
+  LOG[cluster-b]=$work/svclink-cluster-b-$2.log
+  NSTOWATCH="$P $X" EXCLUDE="$1" "$E2E_BIN" --kubeconfig "$E2E_STATE/cluster-b/kubeconfig" --sync-interval 2s \
+    --kubeconfig-dir "$work/dir-x" --no-clusterlinks >"${LOG[cluster-b]}" 2>&1 &
+  PID[cluster-b]=$!
+}
+start_env "$X" env
+env_logged() { grep -q 'msg="reading a vmware controller variable as its flag" variable=NSTOWATCH value="'"$P $X"'" flag=--included-namespaces' "${LOG[cluster-b]}" &&
+  grep -q 'msg="reading a vmware controller variable as its flag" variable=EXCLUDE value='"$X"' flag=--excluded-namespaces' "${LOG[cluster-b]}"; }
+expect "peer env: the log says NSTOWATCH and EXCLUDE were read as --included-namespaces and --excluded-namespaces" 10 \
+  "grep vmware ${LOG[cluster-b]}" env_logged
+ka -n "$P" scale deployment app-a --replicas 3 >/dev/null 2>&1
+expect "peer env: with NSTOWATCH=\"$P $X\" the instance syncs $P (cluster-a's app-a scaled to 3 reaches cluster-b)" 60 \
+  "reach_why cluster-a cluster-b app-a" eval '[ "$(n_own cluster-a app-a)" -eq 3 ] && reaches cluster-a cluster-b app-a'
+sleep 5 # two more resyncs of 2 s
+check "peer env: EXCLUDE=$X keeps cluster-a's namespace $X from being replicated into cluster-b" \
+  "kb -n $X get svc,endpointslices; grep -i $X ${LOG[cluster-b]} | tail -3" not x_in_b
+stop_all
+start_env "" control
+expect "peer env: control: the same instance without EXCLUDE replicates $X's app-x into cluster-b" 60 \
+  "echo own [\$(x_own)] got [\$(got_x)]; tail -n 3 ${LOG[cluster-b]}" x_replicated
+stop_all
+check "peer env: the instances with the vmware variables logged no error" "tail -n 3 $work/svclink-cluster-b-env.log" \
+  eval '! grep -q "level=error" "$work/svclink-cluster-b-env.log" "$work/svclink-cluster-b-control.log"'
 e2e_finish

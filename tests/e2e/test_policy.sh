@@ -115,16 +115,16 @@ expect "policy: only the allowed endpoints land ($OK1 $OK2)" 20 'echo "local: $(
   addrs_are "$OK1 $OK2 "
 msg() { cl_get "$LINK" "$cond_path.message}"; }
 msg_has() { local m; m=$(msg) && for w in "$@"; do [[ $m == *"$w"* ]] || return 1; done; }
-expect "policy: the status message names the dropped, with a count" 25 'echo "message: $(msg)"' \
+expect "t1 policy: the status message names the dropped, with a count" 25 'echo "message: $(msg)"' \
   msg_has "address policy dropped 6 endpoints:" "$KUBE_IP in $NS/web (main Service CIDR)" \
   "$IN_CIDR in $NS/web (main Service CIDR)" "$NODE_IP in $NS/web (main node address)" "and 3 more"
 metrics_are() { [ "$(metric service-cidr)/$(metric node)/$(metric apiserver)/$(metric not-allowed)" = "$1" ]; }
-expect "policy: svclink_endpoints_dropped_total counts 3 service-cidr, 1 node, 1 apiserver, 1 not-allowed" 10 \
+expect "a7 policy: svclink_endpoints_dropped_total counts 3 service-cidr, 1 node, 1 apiserver, 1 not-allowed" 10 \
   'echo "service-cidr/node/apiserver/not-allowed: $(metric service-cidr)/$(metric node)/$(metric apiserver)/$(metric not-allowed)"' \
   metrics_are "3/1/1/1"
 policy_line() { grep 'msg="\?address policy in use' "$SVC_LOG" | tail -n 1; }
 policy_line_has() { local l; l=$(policy_line) && [[ $l == *"$SVC_CIDR"* && $l == *"$FLAG_CIDR"* && $l == *"$KUBE_IP"* ]]; }
-check "policy: the log names the Service CIDRs from the API, --service-cidrs and the kubernetes ClusterIP" \
+check "a8 policy: the log names the Service CIDRs from the API, --service-cidrs and the kubernetes ClusterIP" \
   'policy_line' policy_line_has
 
 # The policy follows the spec and main: a link without allowedCIDRs takes what is outside
@@ -136,7 +136,7 @@ km delete node "$NODE" >/dev/null
 expect "policy: a deleted main Node's address is written again" 20 'echo "local: $(addrs)"' \
   addrs_are "$NODE_IP $OK1 $OK2 $OUT_IP "
 four_left() { msg_has "address policy dropped 4 endpoints:" && [ "$(metric not-allowed)" = 1 ]; }
-expect "policy: the message now counts 4, the counter keeps what it counted" 25 \
+expect "a7 policy: the message now counts 4, the counter keeps what it counted" 25 \
   'echo "message: $(msg) not-allowed=$(metric not-allowed)"' four_left
 all_ours() { km get endpointslices -A -l "$MANAGED_SEL" -o jsonpath='{..addresses}'; }
 none_denied() { local a; a=$(all_ours) && [ -n "$a" ] && ! grep -qE "\"($KUBE_IP|$IN_CIDR|$FLAG_IP|$API_IP)\"" <<<"$a"; }
@@ -180,25 +180,25 @@ for i in $(seq 1 "$BURST"); do
   if e2e_wait 10 has_addr "$new"; then seen=$((seen + 1)); else break; fi
 done
 elapsed=$(($(now_ms) - start))
-check "burst: each of the $BURST changes reached main (seen $seen)" "echo seen $seen of $BURST" test "$seen" = "$BURST"
+check "b1 burst: each of the $BURST changes reached main (seen $seen)" "echo seen $seen of $BURST" test "$seen" = "$BURST"
 # What may still come: the coalesced status write at the end of the last window.
 sleep $((STATUS_INTERVAL + 1))
 ds=$(($(slice_writes) - s0)) dt=$(($(status_writes) - t0)) da=$(($(all_writes) - a0))
 windows=$(((elapsed + STATUS_INTERVAL * 1000 - 1) / (STATUS_INTERVAL * 1000) + 1))
 echo "burst: $BURST changes in $(ms_to_s "$elapsed") s: $ds EndpointSlice writes, $dt ClusterLink status writes, $da writes in all"
 echo "burst: writes per change $(awk -v a="$ds" -v n="$BURST" 'BEGIN{printf "%.2f", a/n}') (EndpointSlice), $(awk -v a="$da" -v n="$BURST" 'BEGIN{printf "%.2f", a/n}') (everything, status included)"
-check "burst: exactly 1.0 EndpointSlice write per change ($ds for $BURST)" "echo $ds slice writes" test "$ds" = "$BURST"
-check "burst: status writes coalesced: $dt, at most one per ${STATUS_INTERVAL}s window ($windows windows in $(ms_to_s "$elapsed") s)" \
+check "l2 burst: exactly 1.0 EndpointSlice write per change ($ds for $BURST)" "echo $ds slice writes" test "$ds" = "$BURST"
+check "t2 burst: status writes coalesced: $dt, at most one per ${STATUS_INTERVAL}s window ($windows windows in $(ms_to_s "$elapsed") s)" \
   "echo $dt status writes; grep ClusterLinkStatus \$SVC_LOG | tail -n 3" test "$dt" -ge 1 -a "$dt" -le "$windows"
 check "burst: $((10 + BURST)) endpoints of burst in main" 'echo $(burst_count)' burst_is $((10 + BURST))
 check "burst: nothing else was written (all writes = slice + status)" "echo all=$da slice=$ds status=$dt" \
   test "$da" = $((ds + dt))
 synced_eps_is() { [ "$(cl_get "$LINK" '{.status.syncedEndpoints}')" = "$1" ]; }
-expect "burst: the coalesced status says what is there (syncedEndpoints $((14 + BURST)))" 5 'cl_summary "$LINK"' synced_eps_is $((14 + BURST))
+expect "t2 burst: the coalesced status says what is there (syncedEndpoints $((14 + BURST)))" 5 'cl_summary "$LINK"' synced_eps_is $((14 + BURST))
 # A condition change is still written at once: disabling the link.
 t1=$(status_writes)
 km patch clusterlink "$LINK" --type merge -p '{"spec":{"enabled":false}}' >/dev/null
-expect "burst: a condition change (Disabled) is written at once, not at the end of a window" 3 'cl_summary "$LINK"' \
+expect "t1 burst: a condition change (Disabled) is written at once, not at the end of a window" 3 'cl_summary "$LINK"' \
   cl_is "$LINK" False Disabled
 check "burst: that was one status write" 'echo $(($(status_writes) - t1))' test $(($(status_writes) - t1)) = 1
 

@@ -293,7 +293,7 @@ km -n cloudpilot create secret generic "$SECRET" --from-file=kubeconfig="$E2E_ST
 expect "sync: the Secret rotated back reconnects" 30 "cl_summary $LB" cl_is "$LB" True Connected
 link_events() { km -n default get events --field-selector "involvedObject.name=$LB" -o jsonpath='{range .items[*]}{.reason}{" "}{end}'; }
 events_seen() { local ev; ev=$(link_events); [[ $ev == *SecretNotFound* && $ev == *TLSError* && $ev == *Connected* ]]; }
-expect "sync: Events record the link's state changes" 20 "link_events" events_seen
+expect "t4 sync: Events record the link's state changes" 20 "link_events" events_seen
 expect "sync: link with an inline kubeconfig connects" 30 "cl_summary $LA" cl_is "$LA" True Connected
 
 # pods_match CLUSTER LINK: the local web endpoints of LINK are the remote pods' IPs, all ready.
@@ -348,7 +348,7 @@ lb_status_ok() {
     [[ $(cl_get "$LB" "$cond_path.lastTransitionTime}") =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T ]] &&
     [ -n "$(cl_get "$LB" "$cond_path.message}")" ]
 }
-expect "sync: status of $LB: remoteVersion, syncedServices 1, syncedEndpoints 2, lastSyncTime, observedGeneration" 15 \
+expect "t1 sync: status of $LB: remoteVersion, syncedServices 1, syncedEndpoints 2, lastSyncTime, observedGeneration" 15 \
   "cl_summary $LB" lb_status_ok
 cols=$(km get clusterlink "$LB" 2>&1 | head -n 1 | tr -s ' ')
 wcols=$(km get clusterlink "$LB" -o wide 2>&1 | head -n 1 | tr -s ' ')
@@ -431,7 +431,7 @@ check "sync: a Service named kubernetes is never synced (remote endpoints and lo
   "remote_eps cluster-a $NS1 kubernetes; km -n $NS1 get endpointslices -l kubernetes.io/service-name=kubernetes -o name" kube_none
 # Editing the filters at run time.
 km patch clusterlink "$LF" --type merge -p "{\"spec\":{\"includedNamespaces\":[\"$NSF1\",\"$NSFO\"],\"excludedServiceNames\":null}}" >/dev/null
-expect "sync: filter edit: no longer allowed removed, newly allowed added ($NSF1/svc-ok $NSF1/svc-y $NSFO/svc-ok)" 30 \
+expect "b4 sync: filter edit: no longer allowed removed, newly allowed added ($NSF1/svc-ok $NSF1/svc-y $NSFO/svc-ok)" 30 \
   "synced_set $LF ${FILTER_NS[*]}" set_is "$LF" "$NSF1/svc-ok $NSF1/svc-y $NSFO/svc-ok" "${FILTER_NS[@]}"
 lf_observed() { g=$(cl_get "$LF" '{.metadata.generation}'); [ "$(cl_get "$LF" '{.status.observedGeneration}')" = "$g" ] && [ "$g" -ge 2 ]; }
 expect "sync: status observedGeneration follows the edited spec" 15 "cl_summary $LF" lf_observed
@@ -534,30 +534,30 @@ expect "sync: good links keep syncing while bad links fail (remote change follow
 echo "-- 7. disable, enable and delete a link"
 expect "sync: $LBC syncs $NS5/a before the test" 20 "eps_diff cluster-a $NS5 a $LBC" eps_match cluster-a "$NS5" a "$LBC"
 km patch clusterlink "$LBC" --type merge -p '{"spec":{"enabled":false}}' >/dev/null
-expect "sync: disabled link: Ready=False reason Disabled" 15 "cl_summary $LBC" cl_is "$LBC" False Disabled
+expect "b5 sync: disabled link: Ready=False reason Disabled" 15 "cl_summary $LBC" cl_is "$LBC" False Disabled
 frozen=$(local_eps "$NS5" a "$LBC")
 ka -n "$NS5" patch endpointslice a-1 --type json -p '[{"op":"add","path":"/endpoints/-","value":{"addresses":["10.246.5.50"]}}]' >/dev/null
 # $LC syncs the same remote Service: once it has the change, $LBC would have had it too.
 expect "sync: (control) an enabled link follows the remote change" 15 "eps_diff cluster-a $NS5 a $LC" eps_match cluster-a "$NS5" a "$LC"
 frozen_same() { [ -n "$frozen" ] && [ "$(local_eps "$NS5" a "$LBC")" = "$frozen" ]; }
 if holds $((SYNC_INTERVAL + 2)) frozen_same; then
-  e2e_pass "sync: disabled link keeps its slices and stops updating them (over a resync)"
+  e2e_pass "b5 sync: disabled link keeps its slices and stops updating them (over a resync)"
 else
-  fail "sync: disabled link keeps its slices and stops updating them (over a resync)" "before [$frozen] now [$(local_eps "$NS5" a "$LBC" | tr '\n' ' ')]"
+  fail "b5 sync: disabled link keeps its slices and stops updating them (over a resync)" "before [$frozen] now [$(local_eps "$NS5" a "$LBC" | tr '\n' ' ')]"
 fi
 km patch clusterlink "$LBC" --type merge -p '{"spec":{"enabled":true}}' >/dev/null
 expect "sync: re-enabled link follows the remote again" 20 "eps_diff cluster-a $NS5 a $LBC" eps_match cluster-a "$NS5" a "$LBC"
 expect "sync: re-enabled link: Ready=True Connected" 15 "cl_summary $LBC" cl_is "$LBC" True Connected
 km delete clusterlink "$LBC" --wait=false >/dev/null
 lbc_gone() { [ -z "$(km get endpointslices -A -l "$LINK_LABEL=$LBC" -o name)" ] && cl_gone "$LBC"; }
-expect "sync: deleted link: its slices deleted, then the link (finalizer removed)" 30 \
+expect "b6 sync: deleted link: its slices deleted, then the link (finalizer removed)" 30 \
   "km get endpointslices -A -l $LINK_LABEL=$LBC -o name; cl_summary $LBC" lbc_gone
 
 # === 8. self-healing, and no writes when idle ==================================================
 echo "-- 8. hand edits are undone; idle resyncs write nothing"
 sl=$(local_slices "$NS1" web "$LA" | head -n 1)
 km -n "$NS1" delete endpointslice "$sl" >/dev/null
-expect "sync: a managed slice deleted by hand comes back" 20 "eps_diff cluster-a $NS1 web $LA" eps_match cluster-a "$NS1" web "$LA"
+expect "b2 sync: a managed slice deleted by hand comes back" 20 "eps_diff cluster-a $NS1 web $LA" eps_match cluster-a "$NS1" web "$LA"
 sl=$(local_slices "$NS1" web "$LA" | head -n 1)
 km -n "$NS1" patch endpointslice "$sl" --type merge -p '{"endpoints":[{"addresses":["192.0.2.1"],"conditions":{"ready":false}}]}' >/dev/null
 expect "sync: a managed slice edited by hand is restored" 20 "eps_diff cluster-a $NS1 web $LA" eps_match cluster-a "$NS1" web "$LA"
@@ -574,9 +574,9 @@ sync_wait 20 settled
 w0=$(obj_write_count "$SVC_LOG")
 no_new_writes() { [ "$(obj_write_count "$SVC_LOG")" = "$w0" ]; }
 if holds $((2 * SYNC_INTERVAL + 2)) no_new_writes; then
-  e2e_pass "sync: resyncs with nothing to do issue no write ($((2 * SYNC_INTERVAL + 2)) s idle)"
+  e2e_pass "b2 sync: resyncs with nothing to do issue no write ($((2 * SYNC_INTERVAL + 2)) s idle)"
 else
-  fail "sync: resyncs with nothing to do issue no write ($((2 * SYNC_INTERVAL + 2)) s idle)" \
+  fail "b2 sync: resyncs with nothing to do issue no write ($((2 * SYNC_INTERVAL + 2)) s idle)" \
     "$(obj_writes "$SVC_LOG" | tail -n +$((w0 + 1)) | head -n 5 | tr '\n' ' ') $(svc_alive || echo '[svclink not running]')"
 fi
 
@@ -601,20 +601,20 @@ if [ -z "$t_unr" ] && cl_is "$LB" False Unreachable; then t_unr=$(now_ms); fi
 if harness apiserver cluster-b start >"$work/apiserver-start.out" 2>&1; then APISERVER_B_DOWN=0; fi
 echo "latency: outage: Unreachable after $( [ -n "$t_unr" ] && ms_to_s $((t_unr - t0)) || echo never) s, endpoints last seen $( [ -n "$last_present" ] && ms_to_s $((last_present - t0)) || echo never) s, removed $( [ -n "$t_gone" ] && ms_to_s $((t_gone - t0)) || echo never) s after the stop (timeout 15 s)"
 if [ -n "$t_unr" ] && [ $((t_unr - t0)) -le 15000 ]; then
-  e2e_pass "sync: outage: status Ready=False Unreachable within 15 s"
+  e2e_pass "b10 sync: outage: status Ready=False Unreachable within 15 s"
 else
-  fail "sync: outage: status Ready=False Unreachable within 15 s" "$(cl_summary "$LB")"
+  fail "b10 sync: outage: status Ready=False Unreachable within 15 s" "$(cl_summary "$LB")"
 fi
 if [ -n "$before" ] && [ -n "$last_present" ] && [ $((last_present - t0)) -ge 14000 ] && [ -z "$changed" ]; then
-  e2e_pass "sync: outage: endpoints kept unchanged until staleEndpointTimeoutSeconds (15 s)"
+  e2e_pass "b10 sync: outage: endpoints kept unchanged until staleEndpointTimeoutSeconds (15 s)"
 else
-  fail "sync: outage: endpoints kept unchanged until staleEndpointTimeoutSeconds (15 s)" \
+  fail "b10 sync: outage: endpoints kept unchanged until staleEndpointTimeoutSeconds (15 s)" \
     "before [$before] last seen at ${last_present:-never} (t0 $t0) changed to [$changed]"
 fi
 if [ -n "$t_gone" ] && [ $((t_gone - t0)) -le $((15000 + SYNC_INTERVAL * 1000 + 10000)) ]; then
-  e2e_pass "sync: outage: endpoints removed after the timeout"
+  e2e_pass "b10 sync: outage: endpoints removed after the timeout"
 else
-  fail "sync: outage: endpoints removed after the timeout" "still there after 50 s: $(local_eps "$NS1" web "$LB" | tr '\n' ' ')"
+  fail "b10 sync: outage: endpoints removed after the timeout" "still there after 50 s: $(local_eps "$NS1" web "$LB" | tr '\n' ' ')"
 fi
 if [ "$APISERVER_B_DOWN" = 1 ]; then
   fail "sync: outage: cluster-b API server restarted" "$(tail -n 5 "$work/apiserver-start.out" | tr '\n' ' ')"
@@ -646,7 +646,7 @@ start_ts=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 svc_start "$work/run2.log"
 echo "-- svclink run 2 (pid $SVC_PID)"
 lc_gone() { [ -z "$(km get endpointslices -A -l "$LINK_LABEL=$LC" -o name)" ] && cl_gone "$LC"; }
-expect "sync: link deleted while svclink was down: slices and link removed after start" 30 \
+expect "b6 sync: link deleted while svclink was down: slices and link removed after start" 30 \
   "km get endpointslices -A -l $LINK_LABEL=$LC -o name; cl_summary $LC" lc_gone
 # Synced again: each good link logged its Connected state in this run (the status may
 # already say Connected from run 1).
@@ -669,7 +669,7 @@ kept_status() {
     ! grep -q "kind=ClusterLinkStatus .*link=$l\$" "$SVC_LOG" || return 1
   done
 }
-expect "sync: after restart lastSyncTime and status are kept (no status write)" 10 \
+expect "t3 sync: after restart lastSyncTime and status are kept (no status write)" 10 \
   "echo restart at $start_ts; for l in $LA $LB $LF $L50; do cl_get \$l '{.metadata.name} {.status.lastSyncTime}; '; done; grep ClusterLinkStatus \$SVC_LOG" kept_status
 holds $((2 * SYNC_INTERVAL + 1)) true
 # Writes after the restart, except the deletion of the deleted link's slices.
@@ -677,7 +677,7 @@ extra=$(obj_writes "$SVC_LOG" | awk -v names="$(tr '\n' ' ' <<<"$LC_SLICES")" '
   BEGIN { n = split(names, a, " "); for (i = 1; i <= n; i++) skip[a[i]] = 1 }
   /verb=DELETE/ && match($0, /name=[^ ]+/) && (substr($0, RSTART + 5, RLENGTH - 5) in skip) { next }
   { print }')
-check "sync: restart with everything in place writes nothing (but the deleted link's slice deletions)" \
+check "b3 sync: restart with everything in place writes nothing (but the deleted link's slice deletions)" \
   "echo \$(grep -c . <<<\"\$extra\") writes: \$(head -n 5 <<<\"\$extra\")" test -z "$extra"
 settled_all() {
   eps_match cluster-a "$NS1" web "$LA" && eps_match cluster-b "$NS1" web "$LB" && eps_match cluster-a "$NS6" big "$LA" &&

@@ -1,11 +1,12 @@
 /* Unit tests for apply and svc_write: each way a write can fail before the server is asked
- * (encoding, queueing) releases what it claimed and schedules a retry; answers release too. */
+ * releases what it claimed and retries; answers from a scripted server (201, 500, 409) are booked. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache/main_view.h"
 #include "cache/remote_cache.h"
 #include "net/loop.h"
+#include "transcript.h"
 #include "unit.h"
 #include "write/apply.h"
 #include "write/write_queue.h"
@@ -83,7 +84,7 @@ static plan_action ta_slice_action(void)
 
 /* Each step that can fail before the server is asked, broken in turn: the slice is not
  * left claimed, its Service waits for the retry timer, and the next try goes through. */
-UNIT_TEST(apply_failures_release_the_slice)
+UNIT_TEST(b15_apply_failures_release_the_slice)
 {
     static const apply_steps broken[] = {
         {.encode_slice = ta_encode_fails, .enqueue = write_queue_write},
@@ -106,7 +107,7 @@ UNIT_TEST(apply_failures_release_the_slice)
     }
 }
 
-UNIT_TEST(apply_one_write_per_slice_until_answered)
+UNIT_TEST(b15_apply_one_write_per_slice_until_answered)
 {
     ta_world w;
     CHECK(ta_init(&w) == 0);
@@ -127,15 +128,16 @@ UNIT_TEST(apply_one_write_per_slice_until_answered)
     apply_written(&w.ap, &op, &resp);
     CHECK(!main_view_slice_writing(&w.view, "demo", "web-a-1"));
     CHECK(apply_retries(&w.ap) == 1 && w.requeued == 0);
-    /* A conflict releases it too and looks again at once. */
+    /* A conflict releases it too, and waits for the watch or the retry timer: looked at
+     * again at once it would repeat for as long as the view lags. */
     CHECK(apply_action(&w.ap, &a, "demo", "web", "demo/web") == 0);
     resp.status = 409;
     apply_written(&w.ap, &op, &resp);
-    CHECK(!main_view_slice_writing(&w.view, "demo", "web-a-1") && w.requeued == 1);
+    CHECK(!main_view_slice_writing(&w.view, "demo", "web-a-1") && w.requeued == 0 && apply_retries(&w.ap) == 1);
     ta_free(&w);
 }
 
-UNIT_TEST(apply_service_queue_refusal_releases_the_service)
+UNIT_TEST(b15_apply_service_queue_refusal_releases_the_service)
 {
     ta_world w;
     CHECK(ta_init(&w) == 0);
@@ -175,4 +177,135 @@ UNIT_TEST(apply_clearing_refused_is_tried_again)
     CHECK(apply_action(&w.ap, &a, "demo", "web", "demo/web") == 0);
     CHECK(strmap_get(&w.ap.cleared, "demo/web") != NULL && write_queue_queued(&w.q) == 1);
     ta_free(&w);
+}
+
+/* ---- through the write queue to a scripted server (tests/unit/transcript.c) ---- */
+
+typedef struct {
+    ta_world base;
+    transcript *t;
+    apiclient_client *api;
+    int answers;
+    int requeued_at_answer; /* requeues seen when the answer had been booked */
+} ta_live;
+
+static void ta_live_done(void *arg, const write_queue_op *op, const apiclient_response *resp)
+{
+    ta_live *w = arg;
+    apply_written(&w->base.ap, op, resp);
+    w->answers++;
+    w->requeued_at_answer = w->base.requeued;
+}
+
+/* The answer to a create: what was posted, with the server's resourceVersion and uid. */
+static char *ta_echo_created(const transcript_request *req)
+{
+    static const char meta[] = "\"metadata\":{";
+    static const char added[] = "\"resourceVersion\":\"777\",\"uid\":\"u-1\",";
+    const char *at = strstr(req->body, meta);
+    if (at == NULL)
+        return NULL;
+    size_t head = (size_t)(at - req->body) + sizeof meta - 1;
+    char *out = malloc(req->body_len + sizeof added);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, req->body, head);
+    memcpy(out + head, added, sizeof added - 1);
+    memcpy(out + head + sizeof added - 1, req->body + head, req->body_len - head + 1);
+    return out;
+}
+
+static void ta_live_stop(ta_live *w)
+{
+    apply_free(&w->base.ap);
+    write_queue_free(&w->base.q);
+    apiclient_free(w->api);
+    main_view_free(&w->base.view);
+    transcript_free(w->t);
+    loop_free(w->base.l);
+}
+
+static bool ta_live_answered(void *arg)
+{
+    return ((ta_live *)arg)->answers > 0;
+}
+
+static bool ta_live_requeued(void *arg)
+{
+    return ((ta_live *)arg)->base.requeued > 0;
+}
+
+/* A leader's apply, write queue and main view, against a server that answers with step:
+ * creates slice demo/web-a-1 and runs until the answer is booked. -1 when the world
+ * cannot be built (then nothing is left to free). */
+static int ta_live_create(ta_live *w, const transcript_step *step)
+{
+    memset(w, 0, sizeof *w);
+    w->base.l = loop_new();
+    w->t = w->base.l != NULL ? transcript_new(w->base.l, step, 1, false) : NULL;
+    w->api = w->t != NULL ? transcript_client_new(w->t) : NULL;
+    CHECK(w->api != NULL);
+    if (w->api == NULL) {
+        transcript_free(w->t);
+        loop_free(w->base.l);
+        return -1;
+    }
+    main_view_init(&w->base.view, NULL, NULL);
+    write_queue_init(&w->base.q, w->api, ta_live_done, w);
+    apply_init(&w->base.ap, w->base.l, &w->base.q, &w->base.view, ta_requeue, &w->base);
+    write_queue_set_leading(&w->base.q, true);
+    plan_action a = ta_slice_action();
+    CHECK(apply_action(&w->base.ap, &a, "demo", "web", "demo/web") == 0);
+    CHECK(main_view_slice_writing(&w->base.view, "demo", "web-a-1"));
+    CHECK(transcript_wait(w->t, ta_live_answered, w, "the answer") == 0);
+    CHECK(w->answers == 1 && transcript_count(w->t) == 1);
+    const transcript_request *r = transcript_request_at(w->t, 0);
+    CHECK(strcmp(r->method, "POST") == 0 && strstr(r->body, "\"name\":\"web-a-1\"") != NULL);
+    CHECK(!main_view_slice_writing(&w->base.view, "demo", "web-a-1"));
+    CHECK_MSG(transcript_ok(w->t), transcript_error(w->t));
+    return 0;
+}
+
+#define TA_SLICES "/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices"
+#define TA_STATUS(code) "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"code\":" #code "}"
+
+/* 201: the view holds the slice with the server's resourceVersion, and the Service is looked at again. */
+UNIT_TEST(apply_created_slice_is_recorded_and_released)
+{
+    static const transcript_step step = {.method = "POST", .path = TA_SLICES, .status = 201, .body_fn = ta_echo_created};
+    ta_live w;
+    if (ta_live_create(&w, &step) != 0)
+        return;
+    const main_view_slice *s = main_view_slice_get(&w.base.view, "demo", "web-a-1");
+    CHECK(s != NULL && strcmp(s->rv, "777") == 0 && strcmp(s->service, "web") == 0 && strcmp(s->link, "a") == 0);
+    CHECK(w.requeued_at_answer == 1 && apply_retries(&w.base.ap) == 0);
+    ta_live_stop(&w);
+}
+
+/* 500: nothing recorded, the claim released, the Service retried by the timer (500 ms), not at once. */
+UNIT_TEST(apply_refused_slice_is_released_and_retried_later)
+{
+    static const transcript_step step = {.method = "POST", .path = TA_SLICES, .status = 500, .body = TA_STATUS(500)};
+    ta_live w;
+    uint64_t start = loop_now_ms();
+    if (ta_live_create(&w, &step) != 0)
+        return;
+    CHECK(main_view_slice_get(&w.base.view, "demo", "web-a-1") == NULL);
+    CHECK(w.requeued_at_answer == 0 && apply_retries(&w.base.ap) == 1 && w.base.ap.retry_timer != 0);
+    CHECK(transcript_wait(w.t, ta_live_requeued, &w, "the retry") == 0);
+    CHECK(loop_now_ms() - start >= 500 && apply_retries(&w.base.ap) == 0);
+    ta_live_stop(&w);
+}
+
+/* 409: nothing recorded, the claim released, the Service left to the watch and the retry
+ * timer (looked at again at once, a lagging view made it a busy loop). */
+UNIT_TEST(apply_conflicting_slice_waits_for_the_retry)
+{
+    static const transcript_step step = {.method = "POST", .path = TA_SLICES, .status = 409, .body = TA_STATUS(409)};
+    ta_live w;
+    if (ta_live_create(&w, &step) != 0)
+        return;
+    CHECK(main_view_slice_get(&w.base.view, "demo", "web-a-1") == NULL);
+    CHECK(w.requeued_at_answer == 0 && apply_retries(&w.base.ap) == 1 && w.base.ap.retry_timer != 0);
+    ta_live_stop(&w);
 }

@@ -1,5 +1,6 @@
 /* Unit tests for httpd's request parser: complete and partial heads, queries stripped,
- * and every malformed or oversized request refused without reading past the input. */
+ * and every malformed or oversized request refused without reading past the input; header
+ * look-up and Accept matching (what /leader answers in). */
 #include "net/httpd.h"
 #include "unit.h"
 
@@ -51,4 +52,44 @@ UNIT_TEST(httpd_parse_refuses_malformed)
     memset(huge, 'a', HTTPD_MAX_REQUEST);
     CHECK(httpd_parse_request(huge, HTTPD_MAX_REQUEST, m, sizeof m, p, sizeof p) == -1);
     free(huge);
+}
+
+UNIT_TEST(httpd_header_finds_a_field_in_any_case)
+{
+    const char *req = "GET /leader HTTP/1.1\r\nHost: x\r\naccept:  application/json \t\r\nAccept: text/plain\r\n\r\n"
+                      "Accept: not-a-header\r\n";
+    char v[64];
+    CHECK(httpd_header(req, strlen(req), "Accept", v, sizeof v) == 1);
+    CHECK_STR_EQ(v, "application/json");
+    CHECK(httpd_header(req, strlen(req), "HOST", v, sizeof v) == 1);
+    CHECK_STR_EQ(v, "x");
+    CHECK(httpd_header(req, strlen(req), "User-Agent", v, sizeof v) == 0 && v[0] == '\0');
+    CHECK(httpd_header(req, strlen(req), "accept", v, 8) == -1 && v[0] == '\0');
+    /* The request line is not a field, and a head cut anywhere is safe. */
+    const char *line = "GET /a:b HTTP/1.1\r\n\r\n";
+    CHECK(httpd_header(line, strlen(line), "GET /a", v, sizeof v) == 0);
+    for (size_t n = 0; n <= strlen(req); n++) {
+        char *copy = malloc(n + 1);
+        memcpy(copy, req, n);
+        CHECK(httpd_header(copy, n, "accept", v, sizeof v) >= 0);
+        free(copy);
+    }
+}
+
+UNIT_TEST(httpd_accepts_names_the_type_not_wildcards)
+{
+    CHECK(httpd_accepts("application/json", "application/json"));
+    CHECK(httpd_accepts("Application/JSON", "application/json"));
+    CHECK(httpd_accepts("text/plain, application/json; q=0.1", "application/json"));
+    CHECK(httpd_accepts("application/json;charset=utf-8", "application/json"));
+    CHECK(httpd_accepts(" application/json ;q=1", "application/json"));
+    CHECK(!httpd_accepts("", "application/json"));
+    CHECK(!httpd_accepts("*/*", "application/json"));
+    CHECK(!httpd_accepts("application/*", "application/json"));
+    CHECK(!httpd_accepts("text/plain", "application/json"));
+    CHECK(!httpd_accepts("application/json;q=0", "application/json"));
+    CHECK(!httpd_accepts("application/json; q=0.000", "application/json"));
+    CHECK(httpd_accepts("application/json;q=0.001", "application/json"));
+    CHECK(!httpd_accepts("application/jsonx", "application/json"));
+    CHECK(!httpd_accepts(",,;", "application/json"));
 }

@@ -339,7 +339,7 @@ UNIT_TEST(kcfg_unsupported_in_both_modes)
 }
 
 /* Errors raised while the token is in the document never quote it. */
-UNIT_TEST(kcfg_secrets_never_in_messages)
+UNIT_TEST(l3_kcfg_secrets_never_in_messages)
 {
     static const char *const docs[] = {
         "users: [{name: u, user: {token: " KT_TOKEN "}}]\n",

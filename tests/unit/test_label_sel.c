@@ -17,7 +17,7 @@ static int ls_json(const char *text, char **q, char *err, size_t errlen)
     return rc;
 }
 
-UNIT_TEST(label_sel_json_renders_every_operator)
+UNIT_TEST(v5_label_sel_json_renders_every_operator)
 {
     char *q = NULL, err[300];
     CHECK(ls_json("{\"matchLabels\":{\"app\":\"web\",\"example.com/tier\":\"front\"},\"matchExpressions\":["
@@ -35,7 +35,7 @@ UNIT_TEST(label_sel_json_renders_every_operator)
     free(q);
 }
 
-UNIT_TEST(label_sel_json_refuses_with_the_place_named)
+UNIT_TEST(v5_label_sel_json_refuses_with_the_place_named)
 {
     char *q = NULL, err[300];
     CHECK(ls_json("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Gt\",\"values\":[\"1\"]}]}", &q, err,

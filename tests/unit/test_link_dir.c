@@ -15,7 +15,7 @@ static int name_of(const char *file, char *out)
     return link_dir_link_name(file, out, 64, why, sizeof why);
 }
 
-UNIT_TEST(link_dir_link_names)
+UNIT_TEST(d1_link_dir_link_names)
 {
     char n[64];
     CHECK(name_of("cluster-a", n) == 0);
@@ -33,7 +33,7 @@ UNIT_TEST(link_dir_link_names)
     CHECK_STR_EQ(n, "a-yaml");
 }
 
-UNIT_TEST(link_dir_link_names_refused)
+UNIT_TEST(d1_link_dir_link_names_refused)
 {
     char n[64], why[160];
     CHECK(name_of("..data", n) != 0);
@@ -96,7 +96,7 @@ static const char *scan(link_dir *d, link_dir_rec *r)
     return r->log;
 }
 
-UNIT_TEST(link_dir_scan_lifecycle)
+UNIT_TEST(d2_link_dir_scan_lifecycle)
 {
     char dir[] = "/tmp/link_dir-unit-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -139,7 +139,7 @@ UNIT_TEST(link_dir_scan_lifecycle)
 }
 
 /* A Secret volume: DIR/c -> ..data/c, ..data -> ..v1; an update swaps ..data to ..v2. */
-UNIT_TEST(link_dir_scan_secret_volume_swap)
+UNIT_TEST(d2_link_dir_scan_secret_volume_swap)
 {
     char dir[] = "/tmp/link_dir-unit-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -174,7 +174,7 @@ UNIT_TEST(link_dir_scan_secret_volume_swap)
     rmdir(dir);
 }
 
-UNIT_TEST(link_dir_scan_too_big_and_missing_dir)
+UNIT_TEST(d1_link_dir_scan_too_big_and_missing_dir)
 {
     char dir[] = "/tmp/link_dir-unit-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);

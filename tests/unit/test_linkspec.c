@@ -98,7 +98,7 @@ UNIT_TEST(linkspec_full_object)
     linkspec_free(&s); /* twice is harmless */
 }
 
-UNIT_TEST(linkspec_defaults)
+UNIT_TEST(v4_linkspec_defaults)
 {
     linkspec s;
     char err[256];
@@ -122,6 +122,21 @@ UNIT_TEST(linkspec_defaults)
     CHECK(s.max_services == 0 && s.max_endpoints == 0);
     linkspec_free(&s);
 
+    CHECK(parse_spec(KC ",\"enabled\":false,\"staleEndpointTimeoutSeconds\":0,"
+                        "\"includedNamespaces\":[]",
+                     &s, err, sizeof err) == 0);
+    CHECK(!s.enabled && s.stale_timeout_s == 0 && s.included_namespaces.count == 0);
+    linkspec_free(&s);
+
+    CHECK(parse_spec(KC ",\"staleEndpointTimeoutSeconds\":86400", &s, err, sizeof err) == 0);
+    CHECK(s.stale_timeout_s == 86400);
+    linkspec_free(&s);
+}
+
+UNIT_TEST(v8_linkspec_budgets)
+{
+    linkspec s;
+    char err[256];
     /* Budgets: 1..LINKSPEC_MAX_BUDGET, and part of the spec's identity. */
     linkspec t;
     CHECK(parse_spec(KC ",\"maxServices\":20,\"maxEndpoints\":100000000", &s, err, sizeof err) == 0);
@@ -134,19 +149,9 @@ UNIT_TEST(linkspec_defaults)
     CHECK(strstr(err, "spec.maxServices: 0 is not an integer from 1 to 100000000") != NULL);
     CHECK(parse_spec(KC ",\"maxEndpoints\":\"many\"", &s, err, sizeof err) == -1);
     CHECK(strstr(err, "spec.maxEndpoints") != NULL);
-
-    CHECK(parse_spec(KC ",\"enabled\":false,\"staleEndpointTimeoutSeconds\":0,"
-                        "\"includedNamespaces\":[]",
-                     &s, err, sizeof err) == 0);
-    CHECK(!s.enabled && s.stale_timeout_s == 0 && s.included_namespaces.count == 0);
-    linkspec_free(&s);
-
-    CHECK(parse_spec(KC ",\"staleEndpointTimeoutSeconds\":86400", &s, err, sizeof err) == 0);
-    CHECK(s.stale_timeout_s == 86400);
-    linkspec_free(&s);
 }
 
-UNIT_TEST(linkspec_secret_ref)
+UNIT_TEST(v2_linkspec_secret_ref)
 {
     linkspec s;
     char err[256];
@@ -202,7 +207,7 @@ UNIT_TEST(linkspec_metadata_flags)
     linkspec_free(&s);
 }
 
-UNIT_TEST(linkspec_metadata_errors)
+UNIT_TEST(v1_linkspec_metadata_errors)
 {
     linkspec s;
     char err[256];
@@ -271,7 +276,7 @@ UNIT_TEST(linkspec_spec_shape_errors)
     CHECK_STR_EQ(err, "spec: [1] is not an object");
 }
 
-UNIT_TEST(linkspec_kubeconfig_sources)
+UNIT_TEST(v2_linkspec_kubeconfig_sources)
 {
     CHECK(rejects("", "spec: exactly one of spec.kubeconfig and spec.kubeconfigSecretRef must "
                       "be set (neither is)"));
@@ -307,7 +312,7 @@ UNIT_TEST(linkspec_kubeconfig_sources)
                   "spec.kubeconfigSecretRef.key: true is not a string"));
 }
 
-UNIT_TEST(linkspec_secret_ref_lengths)
+UNIT_TEST(v2_linkspec_secret_ref_lengths)
 {
     char spec[1024], big[300];
     linkspec s;
@@ -337,7 +342,7 @@ UNIT_TEST(linkspec_secret_ref_lengths)
     CHECK(rejects(spec, "spec.kubeconfigSecretRef.namespace:"));
 }
 
-UNIT_TEST(linkspec_scalar_errors)
+UNIT_TEST(v4_linkspec_scalar_errors)
 {
     CHECK(rejects(KC ",\"enabled\":\"yes\"", "spec.enabled: \"yes\" is not true or false"));
     CHECK(rejects(KC ",\"enabled\":1", "spec.enabled: 1 is not true or false"));
@@ -352,7 +357,7 @@ UNIT_TEST(linkspec_scalar_errors)
                   "spec.staleEndpointTimeoutSeconds:"));
 }
 
-UNIT_TEST(linkspec_list_errors)
+UNIT_TEST(v3_linkspec_list_errors)
 {
     CHECK(rejects(KC ",\"includedNamespaces\":\"a\"", "spec.includedNamespaces: \"a\" is not a list"));
     CHECK(rejects(KC ",\"includedNamespaces\":[\"ok\",\"Bad_NS\"]",
@@ -397,7 +402,7 @@ static char *long_list(const char *field, size_t count, const char *item)
     return p;
 }
 
-UNIT_TEST(linkspec_list_limits)
+UNIT_TEST(v3_linkspec_list_limits)
 {
     linkspec s;
     char err[256];
@@ -429,7 +434,7 @@ out:
     free(text);
 }
 
-UNIT_TEST(linkspec_kubeconfig_never_quoted)
+UNIT_TEST(l3_linkspec_kubeconfig_never_quoted)
 {
     /* whatever is wrong around it, the kubeconfig's text stays out of the message */
     const char *secret = "U0VDUkVULVRPS0VOLXZhbHVl";
@@ -453,7 +458,7 @@ UNIT_TEST(linkspec_kubeconfig_never_quoted)
     CHECK(strstr(err, "spec.kubeconfig:") == err);
 }
 
-UNIT_TEST(linkspec_kubeconfig_length)
+UNIT_TEST(v2_linkspec_kubeconfig_length)
 {
     size_t n = LINKSPEC_MAX_KUBECONFIG_B64 + 1;
     char *text = malloc(n + 128);
@@ -612,7 +617,7 @@ UNIT_TEST(linkspec_mirror_fields_decode)
     linkspec_free(&s);
 }
 
-UNIT_TEST(linkspec_mirror_fields_refused_with_the_field_named)
+UNIT_TEST(v6_linkspec_mirror_fields_refused_with_the_field_named)
 {
     CHECK(rejects(KCM "\"namespaceMapping\":[{\"from\":\"default\",\"to\":\"kube-system\"}]",
                   "spec.namespaceMapping[0].to: kube-system"));
@@ -627,7 +632,7 @@ UNIT_TEST(linkspec_mirror_fields_refused_with_the_field_named)
     CHECK(rejects(KCM "\"serviceSelector\":{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Gt\"}]}",
                   "spec.serviceSelector.matchExpressions[0]"));
 }
-UNIT_TEST(linkspec_allowed_cidrs)
+UNIT_TEST(v7_linkspec_allowed_cidrs)
 {
     linkspec s, t;
     char err[512];

@@ -133,7 +133,7 @@ UNIT_TEST(list_frame_refuses_malformed_bodies)
     }
 }
 
-UNIT_TEST(list_frame_item_bound_is_exact)
+UNIT_TEST(b13_list_frame_item_bound_is_exact)
 {
     /* {"a":"xx...x"} of exactly 64 bytes: accepted at item_max 64, refused at 63. */
     char body[256];
@@ -154,7 +154,7 @@ UNIT_TEST(list_frame_item_bound_is_exact)
     CHECK(s.nitems == 0);
 }
 
-UNIT_TEST(list_frame_depth_bound)
+UNIT_TEST(b13_list_frame_depth_bound)
 {
     /* Items nested to LIST_FRAME_MAX_DEPTH (the root and the array count) pass; one more fails. */
     for (int extra = 0; extra <= 1; extra++) {

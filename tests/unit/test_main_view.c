@@ -32,7 +32,7 @@ static const char lv_go_slice[] =
     LV_MB "\"cloudpilot.ai/svclink-cluster\":\"cluster-a\",\"kubernetes.io/service-name\":\"web\"}},"
     "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.1.0.9\"]}],\"ports\":[{\"port\":80}]}";
 
-UNIT_TEST(main_view_keeps_go_slices_as_foreign)
+UNIT_TEST(b8_main_view_keeps_go_slices_as_foreign)
 {
     main_view v;
     main_view_init(&v, lv_count_dirty, NULL);
@@ -70,7 +70,7 @@ UNIT_TEST(main_view_keeps_go_slices_as_foreign)
     main_view_free(&v);
 }
 
-UNIT_TEST(main_view_go_slice_taken_over_at_the_same_name)
+UNIT_TEST(b8_main_view_go_slice_taken_over_at_the_same_name)
 {
     main_view v;
     main_view_init(&v, NULL, NULL);
@@ -88,7 +88,7 @@ UNIT_TEST(main_view_go_slice_taken_over_at_the_same_name)
     main_view_free(&v);
 }
 
-UNIT_TEST(main_view_long_go_names_fit)
+UNIT_TEST(b8_main_view_long_go_names_fit)
 {
     main_view v;
     main_view_init(&v, NULL, NULL);

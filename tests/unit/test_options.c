@@ -1,5 +1,5 @@
 /* Unit tests for options: flag syntax, durations, namespace lists, and the errors a user
- * sees for each kind of mistake. */
+ * sees for each kind of mistake; the vmware controller's NSTOWATCH and EXCLUDE as defaults. */
 #include "controller/options.h"
 #include "base/k8sname.h"
 #include "unit.h"
@@ -146,9 +146,11 @@ UNIT_TEST(options_help_and_version)
                            "--sync-services-to-local-cluster", "--service-cidrs", "--allowed-cidrs",
                            "--status-interval", "--max-services-per-link",
                            "--max-endpoints-per-link", "--excluded-namespaces", "--kubeconfig-dir",
-                           "--trusted-kubeconfig-dir", "--no-clusterlinks", "--version", "--help"};
+                           "--trusted-kubeconfig-dir", "--no-clusterlinks", "--version", "--help",
+                           "NSTOWATCH=", "EXCLUDE="};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         CHECK(strstr(usage, flags[i]) != NULL);
+    CHECK(strlen(usage) < sizeof usage - 1); /* main.c's buffer: nothing cut */
 }
 
 UNIT_TEST(options_leader_election_and_http_flags)
@@ -373,4 +375,83 @@ UNIT_TEST(options_peer_flags_errors)
     expect_error(ARGC(a3), a3, "kube-system");
     char *a4[] = {"svclink", "--excluded-namespaces=Bad_NS"};
     expect_error(ARGC(a4), a4, "Bad_NS");
+}
+
+/* The vmware controller's NSTOWATCH and EXCLUDE, as defaults the flags override. */
+static options_action topt_env(char *const *argv, int argc, const char *nstowatch, const char *exclude, options *o,
+                               char *err, size_t errlen)
+{
+    options_action a = options_parse(argc, argv, o, err, errlen);
+    options_env env = {.nstowatch = nstowatch, .exclude = exclude};
+    if (a == OPTIONS_RUN && options_apply_env(o, &env, err, errlen) != 0)
+        a = OPTIONS_ERROR;
+    return a;
+}
+
+UNIT_TEST(options_env_vmware_nstowatch_and_exclude_fill_the_lists)
+{
+    char *const argv[] = {"svclink", "--kubeconfig-dir", "/etc/kubeconfigs", "--no-clusterlinks"};
+    options o;
+    char err[256];
+    /* Commas (the vmware controller's EXCLUDE) or blanks; empty items skipped. */
+    CHECK(topt_env(argv, ARGC(argv), "web, api", "batch,,jobs,", &o, err, sizeof err) == OPTIONS_RUN);
+    CHECK(o.included_namespace_count == 2 && o.excluded_namespace_count == 2);
+    if (o.included_namespace_count == 2 && o.excluded_namespace_count == 2) {
+        CHECK_STR_EQ(o.included_namespaces[0], "api"); /* sorted, as the flag's */
+        CHECK_STR_EQ(o.included_namespaces[1], "web");
+        CHECK_STR_EQ(o.excluded_namespaces[0], "batch");
+        CHECK_STR_EQ(o.excluded_namespaces[1], "jobs");
+    }
+    CHECK(o.env_used == (OPTIONS_ENV_NSTOWATCH | OPTIONS_ENV_EXCLUDE) && o.env_overridden == 0);
+    options_free(&o);
+    /* Unset or empty: the vmware controller's defaults (every namespace; none excluded). */
+    CHECK(topt_env(argv, ARGC(argv), NULL, "", &o, err, sizeof err) == OPTIONS_RUN);
+    CHECK(o.included_namespace_count == 0 && o.excluded_namespace_count == 0 && o.env_used == 0);
+    options_free(&o);
+    CHECK(topt_env(argv, ARGC(argv), " , ", NULL, &o, err, sizeof err) == OPTIONS_RUN);
+    CHECK(o.included_namespace_count == 0 && o.env_used == 0);
+    options_free(&o);
+    /* EXCLUDE=kube-system asks for what svclink does anyway. */
+    CHECK(topt_env(argv, ARGC(argv), NULL, "kube-system,kube-public", &o, err, sizeof err) == OPTIONS_RUN);
+    CHECK(o.excluded_namespace_count == 1 && strcmp(o.excluded_namespaces[0], "kube-public") == 0);
+    CHECK(o.env_used == OPTIONS_ENV_EXCLUDE);
+    options_free(&o);
+}
+
+UNIT_TEST(options_env_vmware_flags_win_and_say_so)
+{
+    char *const argv[] = {"svclink", "--included-namespaces=prod", "--excluded-namespaces", "legacy"};
+    options o;
+    char err[256];
+    CHECK(topt_env(argv, ARGC(argv), "web", "batch", &o, err, sizeof err) == OPTIONS_RUN);
+    CHECK(o.included_namespace_count == 1 && strcmp(o.included_namespaces[0], "prod") == 0);
+    CHECK(o.excluded_namespace_count == 1 && strcmp(o.excluded_namespaces[0], "legacy") == 0);
+    CHECK(o.env_used == 0 && o.env_overridden == (OPTIONS_ENV_NSTOWATCH | OPTIONS_ENV_EXCLUDE));
+    options_free(&o);
+    /* One flag, the other variable. */
+    char *const one[] = {"svclink", "--excluded-namespaces=legacy"};
+    CHECK(topt_env(one, ARGC(one), "web", "batch", &o, err, sizeof err) == OPTIONS_RUN);
+    CHECK(o.included_namespace_count == 1 && strcmp(o.included_namespaces[0], "web") == 0);
+    CHECK(o.excluded_namespace_count == 1 && strcmp(o.excluded_namespaces[0], "legacy") == 0);
+    CHECK(o.env_used == OPTIONS_ENV_NSTOWATCH && o.env_overridden == OPTIONS_ENV_EXCLUDE);
+    options_free(&o);
+}
+
+UNIT_TEST(options_env_vmware_bad_values_name_the_variable)
+{
+    static const struct {
+        const char *nstowatch, *exclude, *want;
+    } cases[] = {
+        {"kube-system", NULL, "NSTOWATCH: kube-system is never synced"},
+        {"Web_App", NULL, "NSTOWATCH: \"Web_App\" is not a valid namespace name"},
+        {NULL, "ok,Bad.NS", "EXCLUDE: \"Bad.NS\" is not a valid namespace name"},
+    };
+    char *const argv[] = {"svclink"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        options o;
+        char err[256];
+        CHECK(topt_env(argv, 1, cases[i].nstowatch, cases[i].exclude, &o, err, sizeof err) == OPTIONS_ERROR);
+        CHECK_MSG(strncmp(err, cases[i].want, strlen(cases[i].want)) == 0, err);
+        options_free(&o);
+    }
 }

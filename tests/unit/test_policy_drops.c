@@ -17,7 +17,7 @@ static plan_drop td_drop(const char *link, uint8_t a, uint8_t b, uint8_t c, uint
     return x;
 }
 
-UNIT_TEST(policy_drops_counts_each_drop_once)
+UNIT_TEST(a7_policy_drops_counts_each_drop_once)
 {
     policy_drops d;
     policy_drops_init(&d);
@@ -48,7 +48,7 @@ UNIT_TEST(policy_drops_counts_each_drop_once)
     policy_drops_free(&d);
 }
 
-UNIT_TEST(policy_drops_names_the_first_few)
+UNIT_TEST(a7_policy_drops_names_the_first_few)
 {
     policy_drops d;
     policy_drops_init(&d);

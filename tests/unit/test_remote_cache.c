@@ -55,7 +55,7 @@ UNIT_TEST(remote_cache_groups_and_ignores_repeats)
     remote_cache_free(&c);
 }
 
-UNIT_TEST(remote_cache_relist_drops_what_was_not_restated)
+UNIT_TEST(b11_remote_cache_relist_drops_what_was_not_restated)
 {
     remote_cache c;
     remote_cache_init(&c, remote_on_dirty, NULL);
@@ -103,7 +103,7 @@ static void remote_three_of_three(remote_cache *c)
         CHECK(remote_apply_svc(c, i) == 0);
 }
 
-UNIT_TEST(remote_cache_service_budget_refuses_one_more_and_keeps_the_rest)
+UNIT_TEST(b12_remote_cache_service_budget_refuses_one_more_and_keeps_the_rest)
 {
     remote_cache c;
     remote_three_of_three(&c);
@@ -121,7 +121,7 @@ UNIT_TEST(remote_cache_service_budget_refuses_one_more_and_keeps_the_rest)
     remote_cache_free(&c);
 }
 
-UNIT_TEST(remote_cache_relist_counts_only_what_it_restated)
+UNIT_TEST(b12_remote_cache_relist_counts_only_what_it_restated)
 {
     /* Budget 3, holding s0..s2: a relist that replaces them with s3..s5 is within the
      * budget (the old ones go at its end); a fourth one in that list is not. */
@@ -137,7 +137,7 @@ UNIT_TEST(remote_cache_relist_counts_only_what_it_restated)
     remote_cache_free(&c);
 }
 
-UNIT_TEST(remote_cache_endpoint_budget)
+UNIT_TEST(b12_remote_cache_endpoint_budget)
 {
     remote_cache c;
     remote_cache_init(&c, remote_on_dirty, NULL);

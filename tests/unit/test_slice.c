@@ -117,7 +117,7 @@ UNIT_TEST(slice_names_valid_distinct_and_stable)
     CHECK(slice_name_valid(c) && strstr(c, "--") == NULL);
 }
 
-UNIT_TEST(slice_written_body_observes_to_the_same_hash)
+UNIT_TEST(b3_slice_written_body_observes_to_the_same_hash)
 {
     json_doc doc;
     slice_load(&doc, slice_remote);
@@ -153,7 +153,7 @@ UNIT_TEST(slice_written_body_observes_to_the_same_hash)
     json_doc_free(&doc);
 }
 
-UNIT_TEST(slice_classify_labels_layouts)
+UNIT_TEST(b9_slice_classify_labels_layouts)
 {
     const char *mb = SLICE_MANAGED_BY;
     /* another controller's slice, whatever else it carries */
@@ -192,7 +192,7 @@ static slice_class slice_classify_text(const char *text, char service[64], char 
     return c;
 }
 
-UNIT_TEST(slice_classify_objects)
+UNIT_TEST(b9_slice_classify_objects)
 {
     char svc[64], link[64];
     CHECK(slice_classify_text("{\"metadata\":{\"name\":\"web-svclink-cluster-a\",\"labels\":{"

@@ -42,7 +42,7 @@ static int stash(const char *s)
     return svc_mode_stash_check(s, strlen(s), err, sizeof err);
 }
 
-UNIT_TEST(svc_mode_stash_check)
+UNIT_TEST(m8_svc_mode_stash_check)
 {
     CHECK(stash("{\"app\":\"web\"}") == 0);
     CHECK(stash("{\"app.kubernetes.io/name\":\"web\",\"tier\":\"\"}") == 0);

@@ -1,5 +1,5 @@
 /* unit: runs every registered test in registration order (optionally only those whose
- * name contains argv[1]) and exits non-zero when any failed. */
+ * name or file contains argv[1]) and exits non-zero when any failed. */
 #include "unit.h"
 
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #define UNIT_MAX_TESTS 1024
 
 static struct {
-    const char *name;
+    const char *name, *file;
     unit_fn fn;
 } unit_tests[UNIT_MAX_TESTS];
 static size_t unit_count;
@@ -16,13 +16,14 @@ static char unit_first_failure[512];
 static bool unit_current_failed;
 static unsigned long unit_current_checks;
 
-void unit_register(const char *name, unit_fn fn)
+void unit_register(const char *name, const char *file, unit_fn fn)
 {
     if (unit_count == UNIT_MAX_TESTS) {
         fprintf(stderr, "unit: more than %d tests; raise UNIT_MAX_TESTS\n", UNIT_MAX_TESTS);
         abort();
     }
     unit_tests[unit_count].name = name;
+    unit_tests[unit_count].file = file;
     unit_tests[unit_count].fn = fn;
     unit_count++;
 }
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
     const char *filter = argc > 1 ? argv[1] : NULL;
     size_t failed = 0, ran = 0;
     for (size_t i = 0; i < unit_count; i++) {
-        if (filter != NULL && strstr(unit_tests[i].name, filter) == NULL)
+        if (filter != NULL && strstr(unit_tests[i].name, filter) == NULL && strstr(unit_tests[i].file, filter) == NULL)
             continue;
         unit_current_failed = false;
         unit_current_checks = 0;

@@ -9,7 +9,8 @@
 
 typedef void (*unit_fn)(void);
 
-void unit_register(const char *name, unit_fn fn);
+/* file is the test's source file: a filter matches it as well as the name. */
+void unit_register(const char *name, const char *file, unit_fn fn);
 /* Records a failed check; the first failure of a test is the one reported. */
 void unit_fail(const char *file, int line, const char *what);
 /* Counts a check made; a test that makes none fails, so it cannot pass by asserting nothing. */
@@ -21,7 +22,7 @@ char *unit_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     static void unit_test_##name(void);                                                        \
     __attribute__((constructor)) static void unit_register_##name(void)                        \
     {                                                                                           \
-        unit_register(#name, unit_test_##name);                                                 \
+        unit_register(#name, __FILE__, unit_test_##name);                                       \
     }                                                                                           \
     static void unit_test_##name(void)
 
