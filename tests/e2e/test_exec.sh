@@ -130,7 +130,7 @@ out=$(timeout 60 "$BIN" api --kubeconfig "$work/cert.yaml" get /api/v1/namespace
 check "exec: a client certificate and key from a v1beta1 plugin authenticate" "echo rc=$rc $out" \
   eval '[ "$rc" = 0 ] && grep -q "\"name\":\"default\"" <<<"$out"'
 out=$(timeout 60 "$BIN" api --kubeconfig "$work/fail.yaml" get /version 2>&1); rc=$?
-check "exec: a failing plugin: exit status and a fixed message, never its stderr" "echo rc=$rc $out" \
+check "l4 exec: a failing plugin: exit status and a fixed message, never its stderr" "echo rc=$rc $out" \
   eval '[ "$rc" = 1 ] && grep -qF "exec plugin \"$work/fail.sh\" exited with status 5 (its stderr is not shown)" <<<"$out" && ! grep -q SECRET-MARKER <<<"$out"'
 out=$(timeout 60 "$BIN" api --untrusted --kubeconfig "$work/main.yaml" get /version 2>&1); rc=$?
 check "exec: under the ClusterLink rules (--untrusted) exec is still refused" "echo rc=$rc $out" \
@@ -181,7 +181,7 @@ expect "exec: a 401 makes svclink run the plugin again and recover" 30 \
 check "exec: the 401 was noticed as such" "grep 401 $SVC_LOG" grep -q 'exec credential rejected (401): running the plugin again" cluster=main' "$SVC_LOG"
 
 # The hanging plugin: killed at the bound, with its child, the link reporting why.
-expect "exec: a hanging plugin is killed at the ${HANG_BOUND} s bound with a clear status" $((HANG_BOUND + 20)) \
+expect "l4 exec: a hanging plugin is killed at the ${HANG_BOUND} s bound with a clear status" $((HANG_BOUND + 20)) \
   "grep cluster-b $SVC_LOG | tail -n 3" \
   grep -qF "exec plugin \\\"$work/hang.sh\\\" did not finish within $HANG_BOUND s and was killed (its stderr is not shown)" "$SVC_LOG"
 check "exec: the hung link reports ExecPluginFailed" "grep 'link state' $SVC_LOG | tail -n 3" \
@@ -198,10 +198,10 @@ all_hang_gone() {
 }
 check "exec: stopping svclink kills a plugin still running, with its child" "cat $work/hang.pid; pgrep -af $work/hang.sh" \
   eval 'e2e_wait 5 all_hang_gone && ! pgrep -f "$work/hang.sh" >/dev/null'
-check "exec: the plugins' stderr never reaches the log" "grep -c SECRET-MARKER $SVC_LOG" \
+check "l4 exec: the plugins' stderr never reaches the log" "grep -c SECRET-MARKER $SVC_LOG" \
   eval '! grep -q SECRET-MARKER "$SVC_LOG"'
 grep . "$work/tokens" >"$work/tokens.nonempty" 2>/dev/null
-check "exec: no token the plugins minted appears in the log" "wc -l $work/tokens" \
+check "l3 exec: no token the plugins minted appears in the log" "wc -l $work/tokens" \
   eval '[ -s "$work/tokens.nonempty" ] && ! grep -qF -f "$work/tokens.nonempty" "$SVC_LOG"'
 check "exec: svclink exited cleanly" "echo rc=$SVC_RC; svc_tail 5" eval '[ "$SVC_RC" = 0 ]'
 e2e_finish
