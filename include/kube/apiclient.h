@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kube/exec_auth.h"
 #include "net/conn.h"
 #include "net/dns.h"
 #include "net/loop.h"
@@ -23,6 +24,12 @@ typedef struct {
     const tls_creds *creds;  /* borrowed; must outlive the client */
     const char *token;       /* bearer token (copied, wiped on free), or NULL */
     const char *token_file;  /* re-read when it changes (rotated service-account tokens) */
+    exec_auth *auth;         /* borrowed, must outlive the client; NULL: token and creds
+                                above. Else each request asks it for the credential first
+                                (waiting while the plugin runs; failing with transport
+                                CONN_ERR_AUTH and its message when it cannot get one), a
+                                certificate from it replaces creds' own, and a 401 answer
+                                drops the credential and sends the request once more. */
     uint32_t request_timeout_ms; /* one-shot requests; 0: 30 s */
 } apiclient_config;
 

@@ -33,8 +33,10 @@
  * - Untrusted mode refuses (KCFG_ERR_REFUSED) user exec and auth-provider, the file
  *   fields certificate-authority, client-certificate, client-key and tokenFile, and
  *   proxy-url. Both modes refuse username/password and impersonation (as, as-uid,
- *   as-groups, as-user-extra) as unsupported; trusted mode also exec, auth-provider and
- *   proxy-url (svclink runs no plugins and connects directly).
+ *   as-groups, as-user-extra) as unsupported; trusted mode also auth-provider and
+ *   proxy-url (svclink connects directly). Trusted mode reads exec into out->exec
+ *   (kcfg_exec.h says what is checked); exec beside token, tokenFile or a client
+ *   certificate is an error, since kubectl would silently ignore the plugin then.
  * - kubectl's contradictions are errors here too: insecure-skip-tls-verify with a CA,
  *   a *-data field with its file twin, a client certificate without its key or the
  *   reverse. Decoded certificates and keys must contain a PEM "-----BEGIN" line. */

@@ -33,8 +33,9 @@ typedef enum {
     KCFG_ERR_REFUSED,     /* an untrusted kubeconfig uses a forbidden feature: exec,
                              auth-provider, a file path, proxy-url */
     KCFG_ERR_UNSUPPORTED, /* a feature svclink does not implement, whoever wrote it:
-                             basic auth, impersonation; in trusted mode exec,
-                             auth-provider and proxy-url */
+                             basic auth, impersonation; in trusted mode auth-provider,
+                             proxy-url, exec interactiveMode Always and exec API
+                             versions other than v1 and v1beta1 */
     KCFG_ERR_LIMIT,       /* over one of the limits above */
     KCFG_ERR_IO,          /* a trusted file (kubeconfig, CA, certificate, key, token)
                              or an in-cluster file cannot be read */
@@ -50,6 +51,32 @@ typedef struct {
     kcfg_err_kind kind;
     char msg[KCFG_ERR_MSG_MAX];
 } kcfg_error;
+
+/* The exec credential plugin API versions svclink speaks (kubectl's too; v1alpha1 was
+ * removed from Kubernetes in 1.24). */
+#define KCFG_EXEC_API_V1 "client.authentication.k8s.io/v1"
+#define KCFG_EXEC_API_V1BETA1 "client.authentication.k8s.io/v1beta1"
+
+typedef struct {
+    char *name;  /* owned; never empty, no '=' */
+    char *value; /* owned; may be "" */
+} kcfg_exec_env;
+
+/* A trusted user's `exec` stanza (client-go's ExecConfig). Everything is owned by the
+ * struct and released by kcfg_free. interactiveMode is not kept: Never and IfAvailable
+ * (or absent) both mean "never interactive" here, since svclink has no terminal, and
+ * Always is refused when the kubeconfig is read. */
+typedef struct {
+    char *api_version;        /* KCFG_EXEC_API_V1 or KCFG_EXEC_API_V1BETA1 */
+    char *command;            /* as written, except that a relative path with a '/' is
+                                 resolved against the kubeconfig's directory (as kubectl
+                                 does); a bare name is looked up in PATH when run */
+    char **args;              /* nargs strings (each may be "") */
+    size_t nargs;
+    kcfg_exec_env *env;       /* added to the process environment, in order */
+    size_t nenv;
+    bool provide_cluster_info; /* pass the cluster in KUBERNETES_EXEC_INFO */
+} kcfg_exec;
 
 /* The result. Every pointer is owned by the struct (NULL when absent) and released by
  * kcfg_free; the *_pem buffers are NUL-terminated, with their length beside them. */
@@ -70,6 +97,8 @@ typedef struct {
     char *token_file;         /* trusted or in-cluster: a path to re-read as the token
                                  rotates; it wins over token when both are set, as in
                                  client-go. Checked readable when parsed. */
+    kcfg_exec *exec;          /* trusted only: the credential plugin, NULL when none; never
+                                 together with token, tokenFile or a client certificate */
     char *namespace_name;     /* the context's namespace (a DNS label), NULL: not set */
     char *context_name;       /* names used, for messages */
     char *cluster_name;

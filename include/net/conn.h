@@ -20,7 +20,9 @@ typedef enum {
     CONN_ERR_TIMEOUT,  /* connect or handshake took too long */
     CONN_ERR_TLS,      /* handshake or record failure; see tls_error_text */
     CONN_ERR_IO,       /* the socket failed after the handshake */
-    CONN_ERR_NOMEM
+    CONN_ERR_NOMEM,
+    CONN_ERR_AUTH      /* never from conn itself: the API client had no credential to send
+                          (a credential plugin failed), so no request went out */
 } conn_error;
 
 typedef struct {

@@ -9,8 +9,8 @@
 
 #include <bearssl.h>
 
-/* Credentials shared by every connection to one API server. Immutable once built; they
- * must outlive every session made from them. */
+/* Credentials shared by every connection to one API server. Immutable once built (but
+ * for their holder count); they must outlive every session made from them. */
 typedef struct tls_creds tls_creds;
 
 typedef struct {
@@ -26,6 +26,9 @@ typedef struct {
 /* Decodes everything up front so a bad kubeconfig fails before any connection. Returns 0
  * and a new object (caller owns: tls_creds_free), or -1 with a message in err. */
 int tls_creds_new(const tls_creds_input *in, tls_creds **out, char *err, size_t errlen);
+/* One more holder (a connection made with them, say), who calls tls_creds_free when done:
+ * the last free releases them. Single-threaded, as the loop is. Returns creds. */
+tls_creds *tls_creds_ref(tls_creds *creds);
 void tls_creds_free(tls_creds *creds);
 bool tls_creds_insecure(const tls_creds *creds);
 

@@ -262,7 +262,7 @@ void mirror_flags_usage(char *buf, size_t buflen)
              "\n"
              "Flags:\n"
              "  --kubeconfig FILE                 the kubeconfig with both contexts (default $KUBECONFIG,\n"
-             "                                    else ~/.kube/config); file paths are allowed, exec is not\n"
+             "                                    else ~/.kube/config); file paths and exec plugins are allowed\n"
              "  --src-context NAME                the source cluster's context, read only (default local-cluster)\n"
              "  --dst-context NAME                the destination cluster's context, written (default\n"
              "                                    external-cluster)\n"

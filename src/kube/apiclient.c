@@ -35,6 +35,7 @@ typedef struct apiclient_link {
     struct apiclient_link *next; /* in the client's idle list */
     apiclient_client *client;
     conn *conn;
+    tls_creds *creds;            /* a reference: the credentials it was opened with */
     apiclient_req *req;          /* NULL while idle */
     bool ready;
 } apiclient_link;
@@ -68,6 +69,10 @@ struct apiclient_req {
     uint32_t idle_timeout_ms;
     int in_callback;
     bool cancelled;
+    bool auth_waiting;    /* parked until the exec plugin's run ends */
+    bool auth_waited;     /* it has waited for a run (exec_cred_decide) */
+    bool auth_retried;    /* sent again once after a 401 */
+    uint64_t auth_gen;    /* the exec credential it was sent with */
 };
 
 struct apiclient_client {
@@ -82,6 +87,7 @@ struct apiclient_client {
     char *token;          /* owned secret */
     char *token_file;     /* owned */
     struct timespec token_mtime;
+    exec_auth *auth;      /* borrowed, or NULL */
     uint32_t timeout_ms;
     apiclient_link *idle;
     apiclient_req *reqs;
@@ -130,6 +136,8 @@ static void apiclient_refresh_token(apiclient_client *c)
 
 /* ---- client ---- */
 
+static void apiclient_on_auth_change(void *arg);
+
 apiclient_client *apiclient_new(loop *l, dns_resolver *dns, const apiclient_config *cfg, char *err, size_t errlen)
 {
     apiclient_client *c = calloc(1, sizeof *c);
@@ -146,6 +154,7 @@ apiclient_client *apiclient_new(loop *l, dns_resolver *dns, const apiclient_conf
     c->port = cfg->port;
     c->creds = cfg->creds;
     c->timeout_ms = cfg->request_timeout_ms ? cfg->request_timeout_ms : 30000;
+    c->auth = cfg->auth;
     if (cfg->token != NULL && (c->token = strdup(cfg->token)) == NULL)
         goto oom;
     if (cfg->token_file != NULL) {
@@ -158,6 +167,8 @@ apiclient_client *apiclient_new(loop *l, dns_resolver *dns, const apiclient_conf
             return NULL;
         }
     }
+    if (c->auth != NULL)
+        exec_auth_listen(c->auth, apiclient_on_auth_change, c);
     return c;
 oom:
     snprintf(err, errlen, "out of memory");
@@ -168,6 +179,7 @@ oom:
 static void apiclient_link_free(apiclient_link *k)
 {
     conn_free(k->conn);
+    tls_creds_free(k->creds);
     free(k);
 }
 
@@ -184,6 +196,8 @@ void apiclient_free(apiclient_client *c)
         c->idle = k->next;
         apiclient_link_free(k);
     }
+    if (c->auth != NULL)
+        exec_auth_listen(c->auth, NULL, NULL);
     apiclient_wipe_free(c->token);
     free(c->token_file);
     free(c);
@@ -296,6 +310,20 @@ static void apiclient_status_error(const apiclient_req *r, char *buf, size_t buf
 /* ---- response handling ---- */
 
 static void apiclient_send(apiclient_req *r);
+
+/* A 401 to a request sent with an exec credential: that credential is dropped and the
+ * request goes out once more with the next one (the server ran nothing). Returns true
+ * when it did so; the request then lives on. */
+static bool apiclient_retry_unauthorized(apiclient_req *r)
+{
+    apiclient_client *c = r->client;
+    if (r->resp.status != 401 || c->auth == NULL || r->auth_retried)
+        return false;
+    exec_auth_rejected(c->auth, r->auth_gen);
+    r->auth_retried = true;
+    apiclient_send(r);
+    return true;
+}
 
 /* Returns the connection to the pool when the server allows reuse, else closes it. */
 static void apiclient_detach_link(apiclient_req *r, bool reusable)
@@ -475,6 +503,8 @@ static int apiclient_process(apiclient_req *r)
         return 0;
     /* Leftover bytes after a complete response mean the peer misbehaves: do not reuse. */
     apiclient_detach_link(r, !r->framing.close_after && r->in.len == 0);
+    if (apiclient_retry_unauthorized(r))
+        return -1;
     if (r->resp.status >= 400 || (streaming == false && r->resp.status >= 300)) {
         char msg[APICLIENT_ERROR_MAX];
         apiclient_status_error(r, msg, sizeof msg);
@@ -549,6 +579,8 @@ static void apiclient_on_close(conn *cn, conn_error err, const char *reason, voi
         bool streaming = r->kind == APICLIENT_STREAM && r->resp.status == 200;
         if (streaming && r->line_len > 0 && apiclient_stream_piece(r, "\n", 1) != 0)
             return;
+        if (apiclient_retry_unauthorized(r))
+            return;
         if (r->resp.status >= 400) {
             char msg[APICLIENT_ERROR_MAX];
             apiclient_status_error(r, msg, sizeof msg);
@@ -596,20 +628,104 @@ static void apiclient_on_send_failed(loop *l, void *arg)
     apiclient_fail(r, CONN_ERR_NOMEM, "cannot send the request (out of memory or invalid request)");
 }
 
+/* ---- credentials ---- */
+
+static void apiclient_on_auth_ready(loop *l, void *arg)
+{
+    (void)l;
+    apiclient_req *r = arg;
+    r->timer = 0;
+    apiclient_send(r);
+}
+
+static void apiclient_on_auth_failed(loop *l, void *arg)
+{
+    (void)l;
+    apiclient_req *r = arg;
+    r->timer = 0;
+    apiclient_fail(r, CONN_ERR_AUTH, "%s", exec_auth_error(r->client->auth));
+}
+
+/* A plugin run ended: the requests parked for it go on, each from a timer of its own, so
+ * no owner's callback runs inside exec_auth's. */
+static void apiclient_on_auth_change(void *arg)
+{
+    apiclient_client *c = arg;
+    for (apiclient_req *r = c->reqs; r != NULL; r = r->next) {
+        if (!r->auth_waiting)
+            continue;
+        /* Out of memory for the timer: it stays parked until the next run ends. */
+        r->timer = loop_timer_add(c->l, 0, apiclient_on_auth_ready, r);
+        if (r->timer != 0)
+            r->auth_waiting = false;
+    }
+}
+
+/* The token and TLS credentials to send r with, into *token and *creds. Returns false
+ * when r is parked (waiting for the plugin) or fails from a timer (no credential). */
+static bool apiclient_credential(apiclient_req *r, const char **token, tls_creds **creds)
+{
+    apiclient_client *c = r->client;
+    *creds = (tls_creds *)(uintptr_t)c->creds;
+    if (c->auth == NULL) {
+        apiclient_refresh_token(c);
+        *token = c->token;
+        return true;
+    }
+    exec_auth_cred cred;
+    exec_auth_status st = exec_auth_get(c->auth, r->auth_waited, &cred);
+    if (r->timer != 0)
+        loop_timer_cancel(c->l, r->timer); /* the timeout of an answered try (a 401) */
+    r->timer = 0;
+    if (st == EXEC_AUTH_WAIT) {
+        r->auth_waiting = true;
+        r->auth_waited = true;
+        return false;
+    }
+    if (st == EXEC_AUTH_FAILED) {
+        r->timer = loop_timer_add(c->l, 0, apiclient_on_auth_failed, r);
+        return false;
+    }
+    r->auth_waited = false;
+    r->auth_gen = cred.gen;
+    *token = cred.token;
+    if (cred.creds != NULL)
+        *creds = cred.creds;
+    return true;
+}
+
+/* An idle kept-alive connection opened with creds, or NULL. Idle ones opened with other
+ * credentials (a client certificate the plugin has since replaced) are closed. */
+static apiclient_link *apiclient_take_idle(apiclient_client *c, const tls_creds *creds)
+{
+    while (c->idle != NULL) {
+        apiclient_link *k = c->idle;
+        c->idle = k->next;
+        if (k->creds == creds)
+            return k;
+        apiclient_link_free(k);
+    }
+    return NULL;
+}
+
+/* ---- sending ---- */
+
 /* Attaches a connection (an idle kept-alive one when there is one, else a new one) and queues
  * the request bytes on it. Failures are reported from a timer, never re-entrantly. */
 static void apiclient_send(apiclient_req *r)
 {
     apiclient_client *c = r->client;
-    apiclient_link *k = NULL;
-    if (c->idle != NULL) {
-        k = c->idle;
-        c->idle = k->next;
+    const char *token;
+    tls_creds *creds;
+    if (!apiclient_credential(r, &token, &creds))
+        return;
+    apiclient_link *k = apiclient_take_idle(c, creds);
+    if (k != NULL) {
         c->stats.reused++;
     } else {
         k = calloc(1, sizeof *k);
         char err[256];
-        conn_target t = {.host = c->host, .port = c->port, .server_name = c->server_name, .creds = c->creds};
+        conn_target t = {.host = c->host, .port = c->port, .server_name = c->server_name, .creds = creds};
         if (k != NULL)
             k->conn = conn_open(c->l, c->dns, &t, &apiclient_conn_handlers, k, err, sizeof err);
         if (k == NULL || k->conn == NULL) {
@@ -618,6 +734,7 @@ static void apiclient_send(apiclient_req *r)
             return;
         }
         k->client = c;
+        k->creds = tls_creds_ref(creds);
         c->stats.connections++;
     }
     k->req = r;
@@ -630,7 +747,6 @@ static void apiclient_send(apiclient_req *r)
     http_buf_reset(&r->out);
     r->line_len = 0;
 
-    apiclient_refresh_token(c);
     http_buf wire;
     http_buf_init(&wire);
     char why[128];
@@ -639,7 +755,7 @@ static void apiclient_send(apiclient_req *r)
         .target = r->target,
         .host = c->host,
         .port = c->port,
-        .token = c->token,
+        .token = token,
         .version = SVCLINK_VERSION,
         .content_type = r->content_type,
         .body = r->body,

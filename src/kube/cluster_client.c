@@ -23,6 +23,11 @@ int cluster_client_open(cluster_client *out, loop *l, dns_resolver *dns, const c
         snprintf(err, errlen, "%s: %s", name, why);
         return -1;
     }
+    if (cfg->exec != NULL && (out->auth = exec_auth_new(l, name, cfg, err, errlen)) == NULL) {
+        tls_creds_free(out->creds);
+        out->creds = NULL;
+        return -1;
+    }
     apiclient_config kc = {
         .name = name,
         .host = cfg->url.host.name,
@@ -32,10 +37,13 @@ int cluster_client_open(cluster_client *out, loop *l, dns_resolver *dns, const c
         .creds = out->creds,
         .token = cfg->token_file != NULL ? NULL : cfg->token,
         .token_file = cfg->token_file,
+        .auth = out->auth,
     };
     out->api = apiclient_new(l, dns, &kc, err, errlen);
     if (out->api == NULL) {
+        exec_auth_free(out->auth);
         tls_creds_free(out->creds);
+        out->auth = NULL;
         out->creds = NULL;
         return -1;
     }
@@ -45,7 +53,9 @@ int cluster_client_open(cluster_client *out, loop *l, dns_resolver *dns, const c
 void cluster_client_close(cluster_client *k)
 {
     apiclient_free(k->api);
+    exec_auth_free(k->auth);
     tls_creds_free(k->creds);
     k->api = NULL;
+    k->auth = NULL;
     k->creds = NULL;
 }

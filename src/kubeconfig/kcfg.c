@@ -5,6 +5,7 @@
 
 #include "kubeconfig/kcfg_cred.h"
 #include "kubeconfig/kcfg_err.h"
+#include "kubeconfig/kcfg_exec.h"
 #include "kubeconfig/kcfg_file.h"
 #include "kubeconfig/kcfg_select.h"
 #include "kubeconfig/kcfg_tree.h"
@@ -204,6 +205,7 @@ void kcfg_free(kcfg_config *cfg)
     text_wipe(cfg->token, cfg->token != NULL ? strlen(cfg->token) : 0);
     free(cfg->token);
     free(cfg->token_file);
+    kcfg_exec_free(cfg->exec);
     free(cfg->namespace_name);
     free(cfg->context_name);
     free(cfg->cluster_name);

@@ -9,6 +9,7 @@
 
 #include "base/b64.h"
 #include "kubeconfig/kcfg_err.h"
+#include "kubeconfig/kcfg_exec.h"
 #include "kubeconfig/kcfg_file.h"
 #include "base/text.h"
 
@@ -203,7 +204,7 @@ static const char *const kuser_keys[US_N] = {
 #define KP_BASIC_WHY "Kubernetes removed basic authentication; use a token or a client certificate"
 #define KP_AS_WHY "impersonation is not implemented; give the link a credential for the identity it should use"
 static const kpolicy kuser_rules[] = {
-    {US_EXEC, KP_REFUSE, KP_UNSUPPORTED, "credential plugins would run programs inside the controller"},
+    {US_EXEC, KP_REFUSE, KP_ALLOW, "credential plugins would run programs inside the controller"},
     {US_AUTH_PROVIDER, KP_REFUSE, KP_UNSUPPORTED, "auth-provider plugins would run inside the controller"},
     {US_TOKEN_FILE, KP_REFUSE, KP_ALLOW,
      "it names a file on the controller's host, such as the controller's own service-account token; "
@@ -218,23 +219,29 @@ static const kpolicy kuser_rules[] = {
     {US_AS_EXTRA, KP_UNSUPPORTED, KP_UNSUPPORTED, KP_AS_WHY},
 };
 
-/* Trusted mode says why exec and auth-provider fail in its own terms. */
-static const char *kuser_trusted_why(int field)
-{
-    return field == US_EXEC ? "svclink is a static binary that runs no credential plugins; use a token or a client "
-                              "certificate"
-                            : "auth-provider plugins are not built in; use a token or a client certificate";
-}
-
 static int kuser_policy(const kcfg_node_ctx *c, const char *where, const uint32_t *v)
 {
-    if (c->trust == KCFG_TRUSTED) {
-        for (int f = US_EXEC; f <= US_AUTH_PROVIDER; f++)
-            if (kcfg_node_is_set(c, v[f]))
-                return KCFG_ERR_FAIL(c->err, KCFG_ERR_UNSUPPORTED, "%s: field \"%s\" is not supported (%s)", where,
-                                 kuser_keys[f], kuser_trusted_why(f));
-    }
+    if (c->trust == KCFG_TRUSTED && kcfg_node_is_set(c, v[US_AUTH_PROVIDER]))
+        return KCFG_ERR_FAIL(c->err, KCFG_ERR_UNSUPPORTED,
+                             "%s: field \"%s\" is not supported (auth-provider plugins are not built in; use exec, "
+                             "a token or a client certificate)",
+                             where, kuser_keys[US_AUTH_PROVIDER]);
     return kpolicy_check(c, where, kuser_keys, v, kuser_rules, KCFG_CRED_COUNT(kuser_rules));
+}
+
+/* exec with a static credential beside it: client-go would then quietly skip the plugin;
+ * here the kubeconfig says which one it means. */
+static int kuser_exec(const kcfg_node_ctx *c, const char *where, const uint32_t *v)
+{
+    static const int others[] = {US_TOKEN, US_TOKEN_FILE, US_CERT_DATA, US_CERT_FILE, US_KEY_DATA, US_KEY_FILE};
+    if (!kcfg_node_is_set(c, v[US_EXEC]))
+        return 0;
+    for (size_t i = 0; i < KCFG_CRED_COUNT(others); i++)
+        if (kcfg_node_is_set(c, v[others[i]]))
+            return KCFG_ERR_FAIL(c->err, KCFG_ERR_INVALID,
+                                 "%s: exec and %s are both set; kubectl would ignore exec: keep one", where,
+                                 kuser_keys[others[i]]);
+    return kcfg_exec_parse(c, where, v[US_EXEC], &c->out->exec);
 }
 
 /* The token goes into an Authorization header: a CR, LF or other control byte there
@@ -274,7 +281,8 @@ int kcfg_cred_user(const kcfg_node_ctx *c, const char *name, uint32_t body)
     uint32_t v[US_N];
     kcfg_config *out = c->out;
     kcfg_err_where(where, "user", name);
-    if (kcfg_node_fields(c, body, where, kuser_keys, US_N, v) != 0 || kuser_policy(c, where, v) != 0)
+    if (kcfg_node_fields(c, body, where, kuser_keys, US_N, v) != 0 || kuser_policy(c, where, v) != 0 ||
+        kuser_exec(c, where, v) != 0)
         return -1;
     const kpem_src cert = {kuser_keys[US_CERT_DATA], kuser_keys[US_CERT_FILE], v[US_CERT_DATA], v[US_CERT_FILE]};
     const kpem_src key = {kuser_keys[US_KEY_DATA], kuser_keys[US_KEY_FILE], v[US_KEY_DATA], v[US_KEY_FILE]};

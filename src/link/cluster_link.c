@@ -151,6 +151,8 @@ static const char *cluster_link_failure_reason(int status, conn_error transport)
         return "Unauthorized";
     if (status == 403)
         return "Forbidden";
+    if (transport == CONN_ERR_AUTH)
+        return "ExecPluginFailed";
     if (transport == CONN_ERR_TLS)
         return "TLSError";
     return "Unreachable";

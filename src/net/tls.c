@@ -28,6 +28,7 @@ struct tls_creds {
     uint8_t *key_storage;
     unsigned issuer_key_type;      /* signer of the client certificate, for set_single_ec */
     bool insecure;
+    unsigned refs;                 /* holders: the creator and each tls_creds_ref */
 };
 
 typedef enum { TLS_CHECK_DNS, TLS_CHECK_IP, TLS_CHECK_NONE } tls_check_mode;
@@ -321,9 +322,16 @@ oom:
     return -1;
 }
 
+tls_creds *tls_creds_ref(tls_creds *c)
+{
+    if (c != NULL)
+        c->refs++;
+    return c;
+}
+
 void tls_creds_free(tls_creds *c)
 {
-    if (c == NULL)
+    if (c == NULL || --c->refs > 0)
         return;
     for (size_t i = 0; i < c->nanchors; i++) {
         free(c->anchors[i].dn.data);
@@ -350,6 +358,7 @@ int tls_creds_new(const tls_creds_input *in, tls_creds **out, char *err, size_t 
     tls_creds *c = calloc(1, sizeof *c);
     if (c == NULL)
         return -1;
+    c->refs = 1;
     c->anchors = calloc(TLS_MAX_ANCHORS, sizeof *c->anchors);
     c->chain = calloc(TLS_MAX_CHAIN, sizeof *c->chain);
     if (c->anchors == NULL || c->chain == NULL)

@@ -76,7 +76,7 @@ users:
 - name: m-admin
   user: {client-certificate-data: $(kfield main client-certificate-data), client-key-data: $(kfield main client-key-data)}
 - name: plugin
-  user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/true}}
+  user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/true, interactiveMode: Always}}
 current-context: "$current"
 contexts:
 EOF
@@ -110,7 +110,8 @@ usage_error "r9 mirror-cmd: a bad selector exits 2 naming --sync-label" "--sync-
   --src-context "$CTX_SRC" --dst-context "$CTX_DST" --src-ns "$SRC" --dst-ns "$DST" --sync-label 'sync in (a'
 usage_error "r9 mirror-cmd: a context not in the kubeconfig exits 2 naming --src-context" "--src-context \"nope\"" \
   --kubeconfig "$KC" --src-context nope --dst-context "$CTX_DST" --src-ns "$SRC" --dst-ns "$DST" --sync-label sync=true
-usage_error "r1 r9 mirror-cmd: an exec user is refused even in the operator's kubeconfig (exit 2)" "exec" \
+usage_error "r1 r9 mirror-cmd: an exec user that needs a terminal (interactiveMode Always) exits 2 naming --src-context" \
+  "--src-context \"with-exec\": user \"plugin\": exec: interactiveMode Always is not supported" \
   --kubeconfig "$KC" --src-context with-exec --dst-context "$CTX_DST" --src-ns "$SRC" --dst-ns "$DST" --sync-label sync=true
 usage_error "r9 mirror-cmd: a ClusterLink-mode flag is refused naming it" "--included-namespaces" \
   --kubeconfig "$KC" "${BASE[@]}" --included-namespaces x

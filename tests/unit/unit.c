@@ -2,6 +2,7 @@
  * name or file contains argv[1]) and exits non-zero when any failed. */
 #include "unit.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 
 #define UNIT_MAX_TESTS 1024
@@ -37,6 +38,21 @@ void unit_fail(const char *file, int line, const char *what)
 void unit_checked(void)
 {
     unit_current_checks++;
+}
+
+char *unit_fmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s == NULL)
+        abort();
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 int main(int argc, char **argv)

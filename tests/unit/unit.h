@@ -15,6 +15,8 @@ void unit_register(const char *name, const char *file, unit_fn fn);
 void unit_fail(const char *file, int line, const char *what);
 /* Counts a check made; a test that makes none fails, so it cannot pass by asserting nothing. */
 void unit_checked(void);
+/* printf into a new heap string (the test frees it); aborts when out of memory. */
+char *unit_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define UNIT_TEST(name)                                                                        \
     static void unit_test_##name(void);                                                        \
