@@ -79,6 +79,12 @@ apiclient_req *apiclient_get_body(apiclient_client *c, const char *path, apiclie
  * closes a stream that has been silent that long (0: never). */
 apiclient_req *apiclient_stream(apiclient_client *c, const char *path, uint32_t idle_timeout_ms, apiclient_line_cb on_line,
                       apiclient_done_cb done, void *arg);
+/* The stream's 200 head has arrived: the server accepted it (a watch is now watching).
+ * Runs at most once, before any line; it may cancel the stream. */
+typedef void (*apiclient_open_cb)(void *arg);
+/* Sets r's on_open; call it right after apiclient_stream (nothing arrives before the loop
+ * runs again). */
+void apiclient_stream_on_open(apiclient_req *r, apiclient_open_cb on_open);
 /* Stops a request or stream; its callbacks never run again. Safe inside its callbacks. */
 void apiclient_cancel(apiclient_req *r);
 

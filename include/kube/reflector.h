@@ -37,7 +37,7 @@ typedef struct {
     const char *label_selector; /* NULL: none; sent percent-encoded */
     const char *field_selector; /* NULL: none; sent percent-encoded */
     uint32_t page_limit;        /* LIST page size; 0: 500 */
-    uint32_t watch_timeout_s;   /* server-side timeoutSeconds; 0: 300 (with jitter) */
+    uint32_t watch_timeout_s;   /* server-side timeoutSeconds; 0: 60 (with jitter) */
     uint32_t backoff_max_ms;    /* 0: 30000 */
     bool list_only;             /* stop after one complete list (no watch) */
 } reflector_config;
@@ -60,6 +60,12 @@ void reflector_start_from(reflector *r, const char *rv);
 /* Stops everything; no callback runs after this. Not to be called from inside a callback
  * of this reflector (use a 0-delay timer). */
 void reflector_free(reflector *r);
+/* Drops the open watch and watches again from rv at once, as when the connection broke:
+ * for an owner who learnt that a sibling's connection to the same server died, so this
+ * one is suspect too. The state goes to CONNECTING without a callback; SYNCED (or
+ * FAILING) follows. -1 (nothing done) when no watch is open. Not from inside this
+ * reflector's own callbacks. */
+int reflector_rewatch(reflector *r);
 /* Only from inside on_object: stops at this object (over a budget, say). The list or
  * watch in progress is abandoned once on_object returns; on_list_end does not run for
  * it, so what the owner holds stays as it was; the reflector reports REFLECTOR_FAILING

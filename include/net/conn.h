@@ -12,6 +12,10 @@
 
 typedef struct conn conn;
 
+/* A peer that answers nothing (gone, or a path that drops every packet) ends the
+ * connection within about this many seconds (TCP keepalive and user timeout). */
+#define CONN_DEAD_PEER_S 30
+
 /* Why a connection ended; the owner maps these to status reasons. */
 typedef enum {
     CONN_OK = 0,       /* orderly end: the server closed the connection */

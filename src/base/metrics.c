@@ -33,6 +33,8 @@ static const struct {
                                 "Unix time of the link's last complete, successful sync."},
     [METRICS_WATCH_RESTARTS] = {"svclink_watch_restarts_total", METRICS_COUNTER,
                                 "Watch streams opened again after the first, per cluster and resource."},
+    [METRICS_LISTS] = {"svclink_lists_total", METRICS_COUNTER,
+                       "Full LISTs started (the first and every relist), per cluster and resource."},
     [METRICS_API_REQUESTS] = {"svclink_api_requests_total", METRICS_COUNTER,
                               "API requests answered (or failed: code=\"0\"), per cluster, verb and code."},
     [METRICS_WRITES] = {"svclink_writes_total", METRICS_COUNTER,

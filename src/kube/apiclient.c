@@ -53,6 +53,7 @@ struct apiclient_req {
     size_t body_len;
     apiclient_done_cb done;
     apiclient_line_cb on_line;
+    apiclient_open_cb on_open; /* stream: its 200 head arrived, or NULL */
     apiclient_body_cb on_body; /* apiclient_get_body: 2xx body bytes go here, not into out */
     void *arg;
     apiclient_link *link;
@@ -362,6 +363,21 @@ static int apiclient_emit_line(apiclient_req *r, const char *line, size_t len)
     return 0;
 }
 
+/* Runs on_open once, as a stream's 200 head arrives; -1 when the owner cancelled it. */
+static int apiclient_emit_open(apiclient_req *r)
+{
+    if (r->on_open == NULL)
+        return 0;
+    r->in_callback++;
+    r->on_open(r->arg);
+    r->in_callback--;
+    if (r->cancelled) {
+        apiclient_req_release(r);
+        return -1;
+    }
+    return 0;
+}
+
 /* Appends to the partial line, refusing to let it pass APICLIENT_LINE_MAX. */
 static int apiclient_line_append(apiclient_req *r, const char *data, size_t n)
 {
@@ -482,6 +498,8 @@ static int apiclient_process(apiclient_req *r)
             apiclient_fail(r, CONN_ERR_IO, "%s", r->framing.error);
             return -1;
         }
+        if (r->kind == APICLIENT_STREAM && r->resp.status == 200 && apiclient_emit_open(r) != 0)
+            return -1;
     }
     size_t consumed = 0, out_len = 0;
     http_body_status st = http_body_decode(&r->framing, r->in.data, r->in.len, &consumed, &out_len);
@@ -848,4 +866,9 @@ apiclient_req *apiclient_stream(apiclient_client *c, const char *path, uint32_t 
     r->idle_timeout_ms = idle_timeout_ms;
     apiclient_send(r);
     return r;
+}
+
+void apiclient_stream_on_open(apiclient_req *r, apiclient_open_cb on_open)
+{
+    r->on_open = on_open;
 }

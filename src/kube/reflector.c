@@ -16,6 +16,11 @@
 #include "kube/watch_event.h"
 
 #define REFLECTOR_PATH_MAX 2048
+/* How long a silent dead watch can go unnoticed: the server ends each watch after
+ * timeoutSeconds (60 s plus up to a fifth for jitter), so a stream silent for that plus
+ * the grace is dead. The bound, at most 82 s, is in docs/operations.md. */
+#define REFLECTOR_WATCH_TIMEOUT_S 60
+#define REFLECTOR_SILENCE_GRACE_S 10
 #define REFLECTOR_CONTINUE_MAX 4096
 /* Tokens of one item or watch event (20 bytes each). An EndpointSlice at its maximum of
  * 1000 endpoints needs about 30,000, so this leaves room while keeping a hostile item of
@@ -38,6 +43,8 @@ struct reflector {
     loop_timer_id timer;
     backoff retry;
     bool listed_once;
+    bool resume;           /* the next attempt watches from rv instead of listing */
+    bool watching;         /* req is a watch stream */
     json_doc doc;          /* reused for every item and event, so tokens are allocated once */
     list_frame frame;          /* the LIST page being received */
     char page_rv[WATCH_EVENT_RV_SIZE]; /* the page's metadata, taken as it arrives */
@@ -49,6 +56,16 @@ struct reflector {
 
 static void reflector_list(reflector *r);
 static void reflector_watch(reflector *r);
+
+/* One more of a per-cluster, per-resource counter (lists, watch restarts). */
+static void reflector_count(const reflector *r, metrics_family f)
+{
+    const char *slash = strrchr(r->path, '/');
+    char labels[400];
+    metrics_labels(labels, sizeof labels, "cluster", apiclient_name(r->api), "resource",
+                   slash != NULL ? slash + 1 : r->path, NULL);
+    metrics_add(f, labels, 1);
+}
 
 static void reflector_set_state(reflector *r, reflector_state st, int status, conn_error transport, const char *reason)
 {
@@ -64,6 +81,11 @@ static void reflector_on_timer(loop *l, void *arg)
     (void)l;
     reflector *r = arg;
     r->timer = 0;
+    if (r->resume) {
+        r->resume = false;
+        reflector_watch(r);
+        return;
+    }
     reflector_list(r);
 }
 
@@ -72,6 +94,7 @@ static void reflector_on_timer(loop *l, void *arg)
 static void reflector_retry_later(reflector *r, const apiclient_response *resp)
 {
     r->stats.failures++;
+    r->resume = false;
     reflector_set_state(r, REFLECTOR_FAILING, resp->status, resp->transport, resp->error);
     uint32_t delay = backoff_next(&r->retry, resp->retry_after);
     free(r->continue_token);
@@ -204,6 +227,7 @@ static void reflector_list(reflector *r)
     } else {
         if (r->listed_once)
             r->stats.relists++;
+        reflector_count(r, METRICS_LISTS);
         r->h.on_list_begin(r->arg);
     }
     int n = snprintf(path, sizeof path, "%s?limit=%u%s%s", r->path, r->page_limit, r->selector_q,
@@ -250,6 +274,7 @@ static void reflector_on_line(void *arg, const char *line, size_t len)
         snprintf(msg, sizeof msg, "%s: WATCH %s: undecodable event: %s", apiclient_name(r->api), r->path, err);
         apiclient_cancel(r->req);
         r->req = NULL;
+        r->watching = false;
         apiclient_response resp = {.status = 200, .transport = CONN_ERR_IO, .retry_after = -1, .error = msg};
         reflector_retry_later(r, &resp);
         return;
@@ -266,6 +291,7 @@ static void reflector_on_line(void *arg, const char *line, size_t len)
             snprintf(msg, sizeof msg, "%s: WATCH %s: %s", apiclient_name(r->api), r->path, r->refusal);
             apiclient_cancel(r->req);
             r->req = NULL;
+            r->watching = false;
             apiclient_response resp = {.status = 0, .transport = CONN_OK, .retry_after = -1, .error = msg};
             reflector_retry_later(r, &resp);
             return;
@@ -279,6 +305,7 @@ static void reflector_on_line(void *arg, const char *line, size_t len)
     default: {
         apiclient_cancel(r->req);
         r->req = NULL;
+        r->watching = false;
         if (watch_event_is_gone(&ev)) {
             reflector_expired(r);
             return;
@@ -297,6 +324,7 @@ static void reflector_on_watch_end(void *arg, const apiclient_response *resp)
 {
     reflector *r = arg;
     r->req = NULL;
+    r->watching = false;
     if (resp->status == 200 && resp->transport == CONN_OK) {
         reflector_watch(r); /* the server ended the stream (timeoutSeconds): resume from rv */
         return;
@@ -306,6 +334,21 @@ static void reflector_on_watch_end(void *arg, const apiclient_response *resp)
         return;
     }
     reflector_retry_later(r, resp);
+    /* The connection failed (reset, refused, silent past the bound): every event up to rv
+     * was applied whole, so a watch from rv misses nothing, and costs no list. The server
+     * answers 410 when it no longer has rv, and that lists. */
+    if (resp->status == 0 && resp->transport != CONN_OK && r->rv[0] != '\0')
+        r->resume = true;
+}
+
+/* A resumed watch was accepted: the owner's objects plus what it brings are the full set. */
+static void reflector_on_watch_open(void *arg)
+{
+    reflector *r = arg;
+    if (r->state == REFLECTOR_SYNCED)
+        return;
+    backoff_reset(&r->retry);
+    reflector_set_state(r, REFLECTOR_SYNCED, 200, CONN_OK, "");
 }
 
 static void reflector_watch(reflector *r)
@@ -322,19 +365,19 @@ static void reflector_watch(reflector *r)
         return;
     }
     r->stats.watches++;
-    if (r->stats.watches > 1) {
-        const char *slash = strrchr(r->path, '/');
-        char labels[400];
-        metrics_labels(labels, sizeof labels, "cluster", apiclient_name(r->api), "resource",
-                       slash != NULL ? slash + 1 : r->path, NULL);
-        metrics_add(METRICS_WATCH_RESTARTS, labels, 1);
-    }
-    /* Silence well past the server's own timeout means the connection is dead. */
-    r->req = apiclient_stream(r->api, path, (timeout + 60) * 1000u, reflector_on_line, reflector_on_watch_end, r);
+    if (r->stats.watches > 1)
+        reflector_count(r, METRICS_WATCH_RESTARTS);
+    /* The server ends the stream at timeout; silence past it means the connection is dead
+     * (a blackhole that keepalives cannot see: a proxy that still acknowledges). */
+    r->req = apiclient_stream(r->api, path, (timeout + REFLECTOR_SILENCE_GRACE_S) * 1000u, reflector_on_line,
+                              reflector_on_watch_end, r);
     if (r->req == NULL) {
         apiclient_response resp = {.status = 0, .transport = CONN_ERR_NOMEM, .retry_after = -1, .error = "out of memory"};
         reflector_retry_later(r, &resp);
+        return;
     }
+    r->watching = true;
+    apiclient_stream_on_open(r->req, reflector_on_watch_open);
 }
 
 /* ---- lifetime ---- */
@@ -349,7 +392,7 @@ reflector *reflector_new(loop *l, apiclient_client *api, const reflector_config 
     r->h = *h;
     r->arg = arg;
     r->page_limit = cfg->page_limit ? cfg->page_limit : 500;
-    r->watch_timeout_s = cfg->watch_timeout_s ? cfg->watch_timeout_s : 300;
+    r->watch_timeout_s = cfg->watch_timeout_s ? cfg->watch_timeout_s : REFLECTOR_WATCH_TIMEOUT_S;
     r->list_only = cfg->list_only;
     backoff_init(&r->retry, 500, cfg->backoff_max_ms ? cfg->backoff_max_ms : 30000,
                  (uint32_t)(loop_now_ms() ^ (uintptr_t)r));
@@ -402,6 +445,18 @@ void reflector_free(reflector *r)
     free(r->path);
     free(r->selector_q);
     free(r);
+}
+
+int reflector_rewatch(reflector *r)
+{
+    if (!r->watching || r->rv[0] == '\0')
+        return -1;
+    apiclient_cancel(r->req);
+    r->req = NULL;
+    r->watching = false;
+    r->state = REFLECTOR_CONNECTING; /* quietly: the owner asked; SYNCED comes on open */
+    reflector_watch(r);
+    return 0;
 }
 
 void reflector_refuse(reflector *r, const char *reason)

@@ -22,6 +22,7 @@ void cluster_link_forget_metrics(const char *name)
         metrics_forget((metrics_family)f, needle);
     metrics_labels(needle, sizeof needle, "cluster", name, NULL);
     metrics_forget(METRICS_WATCH_RESTARTS, needle);
+    metrics_forget(METRICS_LISTS, needle);
     metrics_forget(METRICS_API_REQUESTS, needle);
 }
 
@@ -158,14 +159,43 @@ static const char *cluster_link_failure_reason(int status, conn_error transport)
     return "Unreachable";
 }
 
+static void cluster_link_refl_synced(cluster_link_refl *lr);
+
+/* One watch's connection broke: the others to the same server (opened alike, quiet alike)
+ * have likely broken too, but each would notice only at its own keepalive deadline, and a
+ * link that resumed in between would go Connected, then Unreachable again. So they all
+ * watch again from their resourceVersions now, and the link is Connected once every one
+ * of them is. Each is marked unsynced first: a failure reported from inside
+ * reflector_rewatch comes back here and must not kick it again. */
+static void cluster_link_suspect_siblings(cluster_link_refl *failed)
+{
+    cluster_link *lk = failed->lk;
+    for (size_t i = 0; i < lk->nrefls; i++) {
+        cluster_link_refl *lr = &lk->refls[i];
+        if (lr == failed || !lr->synced)
+            continue;
+        lr->synced = false;
+        if (reflector_rewatch(lr->r) != 0)
+            lr->synced = true; /* no watch open (listing, or waiting to retry): left alone */
+    }
+}
+
 static void cluster_link_refl_state(void *arg, reflector_state st, int status, conn_error transport, const char *reason)
 {
     cluster_link_refl *lr = arg;
     cluster_link *lk = lr->lk;
+    if (st == REFLECTOR_SYNCED && !lr->synced && !lr->listing) {
+        /* A watch resumed from its resourceVersion after a broken connection: the cache
+         * is whole again without a list. (After a list, cluster_link_refl_end did this.) */
+        cluster_link_refl_synced(lr);
+        return;
+    }
     if (st != REFLECTOR_FAILING)
         return;
     lr->synced = false;
     lr->listing = false;
+    if (status == 0 && transport != CONN_OK && transport != CONN_ERR_AUTH)
+        cluster_link_suspect_siblings(lr);
     if (lr->over_budget) {
         /* Reachable but too big: no stale timer, so what was written stays. */
         if (lk->failing_since == 0)
@@ -245,6 +275,18 @@ static void cluster_link_on_synced(cluster_link *lk)
     cluster_link_mark_all(lk);
 }
 
+/* One reflector holds its full set: the link is synced when all of them do. */
+static void cluster_link_refl_synced(cluster_link_refl *lr)
+{
+    cluster_link *lk = lr->lk;
+    lr->synced = true;
+    for (size_t i = 0; i < lk->nrefls; i++) {
+        if (!lk->refls[i].synced)
+            return;
+    }
+    cluster_link_on_synced(lk);
+}
+
 static void cluster_link_refl_end(void *arg)
 {
     cluster_link_refl *lr = arg;
@@ -254,12 +296,7 @@ static void cluster_link_refl_end(void *arg)
     else
         remote_cache_list_end(&lk->cache, lr->kind);
     lr->listing = false;
-    lr->synced = true;
-    for (size_t i = 0; i < lk->nrefls; i++) {
-        if (!lk->refls[i].synced)
-            return;
-    }
-    cluster_link_on_synced(lk);
+    cluster_link_refl_synced(lr);
 }
 
 static const reflector_handlers cluster_link_refl_handlers = {cluster_link_refl_begin, cluster_link_refl_object, cluster_link_refl_end,

@@ -162,12 +162,17 @@ static void conn_tune_socket(int fd)
 {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    /* Watches are long and quiet: keepalives find a dead peer within about a minute. */
+    /* Watches are long and quiet: keepalives find a peer that is gone (or a path that drops
+     * everything) within CONN_DEAD_PEER_S; the user timeout bounds data left unacknowledged
+     * (a request sent into a blackhole) the same way, where retransmissions alone would
+     * take about 15 minutes. The bound is in docs/operations.md. */
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-    int idle = 30, intvl = 10, cnt = 3;
+    int idle = 15, intvl = 5, cnt = 3;
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    unsigned user_timeout_ms = CONN_DEAD_PEER_S * 1000u;
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
 }
 
 static void conn_try_next_address(conn *c)
