@@ -236,6 +236,28 @@ slice_yaml() {
 }
 
 # --- links of one run (RUN_LABEL=sfx on each) ---------------------------------------------------
+# run_begin NAME: the run's work directory with a private copy of svclink (a rebuild while
+# the suite runs must not change it), its random suffix sfx, RUN_LABEL=svclink-e2e-NAME,
+# and CRD, the ClusterLink CRD's file.
+run_begin() {
+  CRD=$E2E_ROOT/manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml
+  work=$(mktemp -d)
+  cp "$E2E_BIN" "$work/svclink" && E2E_BIN=$work/svclink
+  sfx=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+  RUN_LABEL=svclink-e2e-$1
+}
+
+# run_links_end: svclink, still running, deletes this run's links (and their slices); then
+# it stops, and a link it left has its finalizer released.
+run_links_end() {
+  km delete clusterlinks -l "$RUN_LABEL=$sfx" --wait=true --timeout 20s >/dev/null 2>&1
+  svc_stop
+  local l
+  for l in $(km get clusterlinks -l "$RUN_LABEL=$sfx" -o name 2>/dev/null); do
+    km patch "$l" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+  done
+}
+
 # run_links_delete: deletes this run's links; without svclink nobody removes their
 # finalizer, so a failed run's links are released first.
 run_links_delete() {

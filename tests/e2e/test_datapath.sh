@@ -23,11 +23,7 @@ SYNC_INTERVAL=5
 STALE=6            # cluster-a's staleEndpointTimeoutSeconds
 N=60               # requests per spread check: a pod with 1/6 of the traffic misses all 60 with p=2e-5
 NS=demo
-CRD=$E2E_ROOT/manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml
-work=$(mktemp -d)
-cp "$E2E_BIN" "$work/svclink" && E2E_BIN=$work/svclink
-sfx=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-RUN_LABEL=svclink-e2e-datapath
+run_begin datapath
 LA=dp-a-$sfx LB=dp-b-$sfx
 DP_STARTED=0 APISERVER_A_DOWN=0 STREAM_PID=""
 export SVCLINK_STATE
@@ -38,12 +34,7 @@ dp() { "$E2E_ROOT/hack/dataplane.sh" "$@"; }
 cleanup() {
   [ -n "$STREAM_PID" ] && kill "$STREAM_PID" 2>/dev/null
   if [ "$APISERVER_A_DOWN" = 1 ]; then "$E2E_ROOT/hack/clusters.sh" apiserver cluster-a start >/dev/null 2>&1; fi
-  km delete clusterlinks -l "$RUN_LABEL=$sfx" --wait=true --timeout 20s >/dev/null 2>&1
-  svc_stop
-  local l
-  for l in $(km get clusterlinks -l "$RUN_LABEL=$sfx" -o name 2>/dev/null); do
-    km patch "$l" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-  done
+  run_links_end
   local c
   for c in main cluster-a cluster-b; do e2e_kubectl "$c" delete namespace "$NS" --wait=false --ignore-not-found >/dev/null 2>&1; done
   if [ "$DP_STARTED" = 1 ]; then dp down >"$work/dp-down.log" 2>&1; fi

@@ -10,11 +10,7 @@ source "$E2E_ROOT/tests/e2e/lib.sh"
 source "$E2E_ROOT/tests/e2e/sync_lib.sh"
 
 SYNC_INTERVAL=5
-CRD=$E2E_ROOT/manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml
-work=$(mktemp -d)
-cp "$E2E_BIN" "$work/svclink" && E2E_BIN=$work/svclink
-sfx=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-RUN_LABEL=svclink-e2e-mirror
+run_begin mirror
 SRC=msrc-$sfx DST=mdst-$sfx
 LM=mir-$sfx LM2=mirb-$sfx LBAD=mbad-$sfx
 CREATED=svclink.cloudpilot.ai/created-by=svclink

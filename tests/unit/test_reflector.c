@@ -288,9 +288,9 @@ UNIT_TEST(reflector_resumes_a_stream_the_server_ended)
     tr_stop(&w);
 }
 
-/* ---- a connection cut in the middle of a chunk: backoff, then a new list ---- */
+/* ---- a connection cut in the middle of a chunk: backoff, then a watch from rv ---- */
 
-UNIT_TEST(reflector_retries_a_stream_cut_mid_chunk_with_backoff)
+UNIT_TEST(reflector_resumes_a_stream_cut_mid_chunk_after_backoff)
 {
     /* Two events of the same length, one chunk each; the connection closes half way
      * through the second chunk. */
@@ -299,22 +299,73 @@ UNIT_TEST(reflector_retries_a_stream_cut_mid_chunk_with_backoff)
         TR_LIST_STEP("10", TR_SVC("a", "3")),
         {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q("10"), .status = 200, .chunked = true,
          .chunk_size = (sizeof events - 1) / 2, .end = TRANSCRIPT_CUT, .body = events},
-        {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200,
-         .body = TR_LIST("12", "", TR_SVC("a", "3") "," TR_SVC("d", "11") "," TR_SVC("e", "12"))},
-        TR_WATCH_HOLD("12"),
+        {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q("11"), .status = 200, .chunked = true,
+         .end = TRANSCRIPT_HOLD, .body = TR_EVENT("ADDED", "e", "12")},
     };
-    /* The whole event went through, the half one never did; the failure is a transport error. */
+    /* The whole event went through, the half one never did; the failure is a transport
+     * error; the watch resumes from the last whole event (no list) and is synced once the
+     * server accepts it. */
     char want[256];
-    snprintf(want, sizeof want, "begin|U a 3|end|synced|U d 11|failing 0 %d|begin|U a 3|U d 11|U e 12|end|synced|",
-             (int)CONN_ERR_IO);
+    snprintf(want, sizeof want, "begin|U a 3|end|synced|U d 11|failing 0 %d|synced|U e 12|", (int)CONN_ERR_IO);
     tr_world w;
-    if (tr_run(&w, NULL, steps, TR_COUNT(steps), want, 4) != 0)
+    if (tr_run(&w, NULL, steps, TR_COUNT(steps), want, 3) != 0)
         return;
-    /* The list came after the backoff (500 ms, jitter +-20 %), not at once. */
+    /* The watch came after the backoff (500 ms, jitter +-20 %), not at once. */
     uint64_t gap = transcript_request_at(w.t, 2)->at_ms - transcript_request_at(w.t, 1)->at_ms;
     CHECK(gap >= 400);
     const reflector_stats *st = reflector_get_stats(w.r);
-    CHECK(st->failures == 1 && st->events == 1 && st->relists == 1);
+    CHECK(st->failures == 1 && st->events == 2 && st->relists == 0 && st->lists == 1 && st->watches == 2);
+    tr_stop(&w);
+}
+
+/* ---- the resumed watch meets 410: the rv is gone, so it lists ---- */
+
+UNIT_TEST(reflector_lists_when_a_resumed_watch_is_gone)
+{
+    static const char events[] = TR_EVENT("ADDED", "d", "11") TR_EVENT("ADDED", "e", "12");
+    const transcript_step steps[] = {
+        TR_LIST_STEP("10", TR_SVC("a", "3")),
+        {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q("10"), .status = 200, .chunked = true,
+         .chunk_size = (sizeof events - 1) / 2, .end = TRANSCRIPT_CUT, .body = events},
+        {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q("11"), .status = 410,
+         .body = TR_STATUS(410, "Expired", "too old resource version: 11 (20)")},
+        {.method = "GET", .path = TR_PATH, .query = TR_LIST_Q(NULL), .status = 200,
+         .body = TR_LIST("20", "", TR_SVC("a", "3") "," TR_SVC("e", "12"))},
+        TR_WATCH_HOLD("20"),
+    };
+    char want[256];
+    snprintf(want, sizeof want, "begin|U a 3|end|synced|U d 11|failing 0 %d|begin|U a 3|U e 12|end|synced|",
+             (int)CONN_ERR_IO);
+    tr_world w;
+    if (tr_run(&w, NULL, steps, TR_COUNT(steps), want, 5) != 0)
+        return;
+    const reflector_stats *st = reflector_get_stats(w.r);
+    CHECK(st->gone == 1 && st->relists == 1 && st->failures == 1);
+    tr_stop(&w);
+}
+
+/* ---- reflector_rewatch: the open watch goes, a new one from rv at once ---- */
+
+UNIT_TEST(reflector_rewatch_resumes_from_rv_at_once)
+{
+    const transcript_step steps[] = {
+        TR_LIST_STEP("10", TR_SVC("a", "3")),
+        {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q("10"), .status = 200, .chunked = true,
+         .end = TRANSCRIPT_HOLD, .body = TR_EVENT("ADDED", "d", "11")},
+        {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q("11"), .status = 200, .chunked = true,
+         .end = TRANSCRIPT_HOLD, .body = TR_EVENT("ADDED", "e", "12")},
+    };
+    tr_world w;
+    if (tr_start(&w, steps, TR_COUNT(steps)) != 0) {
+        CHECK_MSG(false, "cannot build the loop, server, client and reflector");
+        return;
+    }
+    tr_expect(&w, "watching", "begin|U a 3|end|synced|U d 11|", 2);
+    CHECK(reflector_rewatch(w.r) == 0);
+    /* No failure is reported; synced again once the new watch is accepted. */
+    tr_expect(&w, "rewatched", "begin|U a 3|end|synced|U d 11|synced|U e 12|", 3);
+    const reflector_stats *st = reflector_get_stats(w.r);
+    CHECK(st->lists == 1 && st->watches == 2 && st->failures == 0);
     tr_stop(&w);
 }
 
