@@ -13,7 +13,9 @@ typedef struct reflector reflector;
 
 typedef enum {
     REFLECTOR_CONNECTING = 0, /* no complete list yet */
-    REFLECTOR_SYNCED,         /* the owner holds the full set and receives every change */
+    REFLECTOR_SYNCED,         /* the owner holds the full set and a watch brings every change
+                                 (reported when the server accepts the watch; a list_only
+                                 reflector: when its list is complete) */
     REFLECTOR_FAILING         /* the last attempt failed; retrying with backoff */
 } reflector_state;
 

@@ -280,6 +280,20 @@ static void apiclient_finish(apiclient_req *r, int status, conn_error transport,
 
 static void apiclient_fail(apiclient_req *r, conn_error transport, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Messages name a request "GET /path?query", and a stream "WATCH /path": its query (the
+ * resourceVersion, a jittered timeout) changes every time, and the failures of one watch
+ * should read alike, so that a link's status message stays put while the failure does. */
+static const char *apiclient_verb(const apiclient_req *r)
+{
+    return r->kind == APICLIENT_STREAM ? "WATCH" : r->method;
+}
+
+static int apiclient_target_len(const apiclient_req *r)
+{
+    size_t n = r->kind == APICLIENT_STREAM ? strcspn(r->target, "?") : strlen(r->target);
+    return n < 4096 ? (int)n : 4096;
+}
+
 static void apiclient_fail(apiclient_req *r, conn_error transport, const char *fmt, ...)
 {
     char what[APICLIENT_ERROR_MAX / 2];
@@ -288,7 +302,8 @@ static void apiclient_fail(apiclient_req *r, conn_error transport, const char *f
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     char msg[APICLIENT_ERROR_MAX];
-    snprintf(msg, sizeof msg, "%s: %s %s: %s", r->client->name, r->method, r->target, what);
+    snprintf(msg, sizeof msg, "%s: %s %.*s: %s", r->client->name, apiclient_verb(r), apiclient_target_len(r), r->target,
+             what);
     apiclient_finish(r, 0, transport, msg);
 }
 
@@ -304,8 +319,8 @@ static void apiclient_status_error(const apiclient_req *r, char *buf, size_t buf
             json_str_copy(&doc, json_obj_get(&doc, 0, "message"), message, sizeof message, NULL);
         json_doc_free(&doc);
     }
-    snprintf(buf, buflen, "%s: %s %s: %d %s%s%s", r->client->name, r->method, r->target, r->resp.status,
-             r->resp.reason, message[0] ? ": " : "", message);
+    snprintf(buf, buflen, "%s: %s %.*s: %d %s%s%s", r->client->name, apiclient_verb(r), apiclient_target_len(r),
+             r->target, r->resp.status, r->resp.reason, message[0] ? ": " : "", message);
 }
 
 /* ---- response handling ---- */

@@ -210,10 +210,16 @@ static void reflector_on_list(void *arg, const apiclient_response *resp)
     }
     r->h.on_list_end(r->arg);
     r->listed_once = true;
-    backoff_reset(&r->retry);
-    reflector_set_state(r, REFLECTOR_SYNCED, 200, CONN_OK, "");
-    if (!r->list_only)
-        reflector_watch(r);
+    if (r->list_only) {
+        backoff_reset(&r->retry);
+        reflector_set_state(r, REFLECTOR_SYNCED, 200, CONN_OK, "");
+        return;
+    }
+    /* Synced, and the backoff reset, once the server accepts the watch that follows: a
+     * server that lists but refuses every watch (RBAC without "watch", say) then leaves
+     * the reflector failing with one reason, listed again at the backoff's pace, instead
+     * of flipping between synced and failing with a list every half second. */
+    reflector_watch(r);
 }
 
 static void reflector_list(reflector *r)
@@ -341,7 +347,8 @@ static void reflector_on_watch_end(void *arg, const apiclient_response *resp)
         r->resume = true;
 }
 
-/* A resumed watch was accepted: the owner's objects plus what it brings are the full set. */
+/* A watch was accepted, after a list or resumed: the owner's objects plus what it brings
+ * are the full set. */
 static void reflector_on_watch_open(void *arg)
 {
     reflector *r = arg;

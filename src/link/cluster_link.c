@@ -184,9 +184,9 @@ static void cluster_link_refl_state(void *arg, reflector_state st, int status, c
 {
     cluster_link_refl *lr = arg;
     cluster_link *lk = lr->lk;
-    if (st == REFLECTOR_SYNCED && !lr->synced && !lr->listing) {
-        /* A watch resumed from its resourceVersion after a broken connection: the cache
-         * is whole again without a list. (After a list, cluster_link_refl_end did this.) */
+    if (st == REFLECTOR_SYNCED && !lr->synced) {
+        /* The watch after a list, or one resumed from its resourceVersion after a broken
+         * connection, was accepted: this part of the cache is whole and kept current. */
         cluster_link_refl_synced(lr);
         return;
     }
@@ -203,13 +203,17 @@ static void cluster_link_refl_state(void *arg, reflector_state st, int status, c
         link_status_set_health(&lk->status, false, "LimitExceeded", "%s; the link keeps what it had and retries", reason);
         return;
     }
+    const char *why = cluster_link_failure_reason(status, transport);
     if (lk->failing_since == 0) {
         lk->failing_since = loop_now_ms();
         if (lk->spec.stale_timeout_s > 0 && lk->stale_timer == 0 && !lk->stale)
             lk->stale_timer =
                 loop_timer_add(lk->env->l, (uint64_t)lk->spec.stale_timeout_s * 1000u, cluster_link_on_stale, lk);
+    } else if (!lk->status.ready && strcmp(lk->status.reason, why) == 0) {
+        /* The same outage failing the same way again (a retry, or another of the link's
+         * watches naming its own path): one outage, one message, no status rewrites. */
+        return;
     }
-    const char *why = cluster_link_failure_reason(status, transport);
     if (lk->spec.stale_timeout_s > 0 && !lk->stale)
         link_status_set_health(&lk->status, false, why, "%s (endpoints kept for %us while unreachable)", reason,
                             lk->spec.stale_timeout_s);
@@ -296,7 +300,10 @@ static void cluster_link_refl_end(void *arg)
     else
         remote_cache_list_end(&lk->cache, lr->kind);
     lr->listing = false;
-    cluster_link_refl_synced(lr);
+    /* A list again while synced (its watch met 410): as fresh as the first. Otherwise the
+     * watch that follows is what makes it synced (cluster_link_refl_state). */
+    if (lr->synced)
+        cluster_link_refl_synced(lr);
 }
 
 static const reflector_handlers cluster_link_refl_handlers = {cluster_link_refl_begin, cluster_link_refl_object, cluster_link_refl_end,

@@ -41,5 +41,19 @@ e2e_kubeconfig() {
   } >"$file"
 }
 
+# e2e_delete_namespace NS CLUSTER...: deletes NS in each cluster and waits (at most 180 s)
+# until it is gone. A suite that leaves thousands of objects terminating slows the next one:
+# a cluster-wide link there syncs them and its writes into the terminating namespace fail
+# (test_migrate once missed a 20 s bound after test_mem16 that way).
+e2e_delete_namespace() {
+  local ns=$1 c
+  shift
+  for c in "$@"; do e2e_kubectl "$c" delete namespace "$ns" --wait=false --ignore-not-found >/dev/null 2>&1; done
+  for c in "$@"; do
+    e2e_wait 180 e2e_namespace_absent "$c" "$ns" || echo "# namespace $ns still in $c after 180 s"
+  done
+}
+e2e_namespace_absent() { [ -z "$(e2e_kubectl "$1" get namespace "$2" --ignore-not-found -o name 2>/dev/null)" ]; }
+
 # e2e_finish: the script's exit status, non-zero when any check failed.
 e2e_finish() { exit "$E2E_FAILED"; }

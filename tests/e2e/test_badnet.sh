@@ -2,10 +2,12 @@
 # shellcheck disable=SC2317,SC2016 # functions run through e2e_wait, eval and the EXIT trap; eval takes single-quoted code
 # Bad links: a ClusterLink reaches cluster-a through Toxiproxy (hack/toxiproxy-bin.sh), and
 # the suite shapes that link while cluster-a's Deployment keeps changing: 300 ms round trips
-# with jitter; a blackhole (nftables drops every packet between svclink and the proxy, no
-# reset) until svclink notices; connections cut in the middle of a chunked watch event; a
-# LIST cut part way. Each time the final endpoints must equal the remote's, the link's Ready
-# condition may go False at most once, and a broken watch resumes without a new LIST.
+# with jitter; 3 s stalls at random; a blackhole (nftables drops every packet between
+# svclink and the proxy, no reset) until svclink notices; connections cut in the middle of a
+# chunked watch event; a LIST cut part way; then a second link whose role may list but not
+# watch (one steady Forbidden), and 1 Mbit/s to a remote of 1,000 Services. Each time the
+# final endpoints must equal the remote's, the link's Ready condition may go False at most
+# once, and a broken watch resumes without a new LIST.
 # Needs root (nftables; else one SKIP line); E2E_* as tests/run.sh sets them; E2E_KEEP=1
 # keeps the work directory.
 set -uo pipefail
@@ -13,6 +15,8 @@ set -uo pipefail
 source "$E2E_ROOT/tests/e2e/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=sync_lib.sh
 source "$E2E_ROOT/tests/e2e/sync_lib.sh"
+# shellcheck source-path=SCRIPTDIR source=load_lib.sh
+source "$E2E_ROOT/tests/e2e/load_lib.sh"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v nft >/dev/null; then
   echo "SKIP badnet: needs root and nft (packet drops for the blackhole)"
@@ -32,8 +36,7 @@ cleanup() {
   [ "$NFT_ADDED" = 1 ] && nft delete table inet "$NFT_TABLE" 2>/dev/null
   run_links_end
   [ -n "$TP_PID" ] && kill "$TP_PID" 2>/dev/null && wait "$TP_PID" 2>/dev/null
-  km delete namespace "$NS" --wait=false --ignore-not-found >/dev/null 2>&1
-  ka delete namespace "$NS" --wait=false --ignore-not-found >/dev/null 2>&1
+  e2e_delete_namespace "$NS" main cluster-a
   if [ "${E2E_KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -126,6 +129,22 @@ else
     "Ready False $(($(not_ready_lines) - nr0)) times, lists $lists0 -> $(lists)"
 fi
 
+# === 1b. stalls at random: a third of the chunks from the server wait 3 s (what heavy loss
+# does to TCP) ===================================================================================
+nr0=$(not_ready_lines) lists0=$(lists)
+tp POST /proxies/a/toxics -d '{"name":"stall","type":"latency","stream":"downstream","toxicity":0.33,"attributes":{"latency":3000}}' >/dev/null
+churn_start
+sleep 20
+churn_stop
+exact "badnet: random 3 s stalls: the endpoints end equal to cluster-a's"
+untoxic stall
+if [ "$(not_ready_lines)" = "$nr0" ] && [ "$(lists)" = "$lists0" ]; then
+  e2e_pass "badnet: random 3 s stalls: Ready never went False, no LIST again"
+else
+  fail "badnet: random 3 s stalls: Ready never went False, no LIST again" \
+    "Ready False $(($(not_ready_lines) - nr0)) times, lists $lists0 -> $(lists)"
+fi
+
 # === 2. a blackhole: every packet between svclink and the proxy dropped, no reset ==============
 # The proxy's side to the API server stays up, so only svclink's connections are cut.
 nr0=$(not_ready_lines) lists0=$(lists)
@@ -208,6 +227,66 @@ before=$(local_eps "$NS" web "$LINK" | grep -c .)
 check "badnet: while every LIST is cut part way, nothing synced is deleted" "local endpoints $before" eval '[ "$before" -gt 0 ]'
 untoxic cutlist
 exact "badnet: once the LIST goes through the endpoints equal cluster-a's"
+
+# === 5. LIST allowed, watch refused: one steady status ==========================================
+# A ServiceAccount of cluster-a that may get and list, not watch. The link must stay
+# Ready=False reason=Forbidden with one message, and list again at the backoff's pace: its 3
+# reflectors' backoffs double from 0.5 s, so at most 5 lists each in 20 s (a list after each
+# refused watch, as before, was 40 each).
+LW=bnw-$sfx SA=watchless
+ka -n "$NS" create serviceaccount "$SA" >/dev/null
+ka apply -f - >/dev/null <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: svclink-e2e-watchless-$sfx}
+rules:
+- {apiGroups: [""], resources: [services, namespaces], verbs: [get, list]}
+- {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: svclink-e2e-watchless-$sfx}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: svclink-e2e-watchless-$sfx}
+subjects: [{kind: ServiceAccount, name: $SA, namespace: $NS}]
+EOF
+wl_token=$(SVCLINK_STATE=$(dirname "$E2E_STATE") "$E2E_ROOT/hack/clusters.sh" token cluster-a "$NS/$SA" 1h)
+e2e_kubeconfig "$work/kc-watchless" "$A_SERVER" "certificate-authority-data: $(b64 "$E2E_STATE/cluster-a/pki/ca.crt")" -- "token: $wl_token"
+link_yaml "$LW" "kubeconfig: $(b64 "$work/kc-watchless")" "includedNamespaces: [$NS]" | km apply -f - >/dev/null
+wl_lines() { grep "msg=\"link state\" link=$LW " "$SVC_LOG" | grep -v ' reason=Syncing'; }
+wl_lists() {
+  curl -s -m 3 "http://127.0.0.1:$MPORT/metrics" |
+    awk -v c="cluster=\"$LW\"" 'index($0, "svclink_lists_total{") == 1 && index($0, c) { n += $NF } END { print n + 0 }'
+}
+expect "badnet: a link whose watches are forbidden says Forbidden" 30 'echo "$(cl_summary "$LW")"' \
+  eval 'cl_is "$LW" False Forbidden'
+l0=$(wl_lists)
+sleep 20
+l1=$(wl_lists)
+msgs=$(wl_lines | sed 's/^.* reason=/reason=/' | sort -u)
+if cl_is "$LW" False Forbidden && ! wl_lines | grep -q ' ready=true' && [ "$(grep -c . <<<"$msgs")" = 1 ] &&
+  grep -q 'WATCH /' <<<"$msgs" && [ $((l1 - l0)) -le 15 ]; then
+  e2e_pass "badnet: LIST allowed, watch forbidden: one steady status for 20 s ($(cl_summary "$LW")), $((l1 - l0)) lists"
+else
+  fail "badnet: LIST allowed, watch forbidden: one steady status" "lists $l0 -> $l1; $(wl_lines | tail -n 4)"
+fi
+km delete clusterlink "$LW" --wait=true --timeout 20s >/dev/null 2>&1
+ka delete clusterrolebinding,clusterrole "svclink-e2e-watchless-$sfx" >/dev/null 2>&1
+
+# === 6. 1 Mbit/s to a remote of 1,000 Services: a fresh svclink lists it all ====================
+svc_stop
+e2e_load_objects "$work/bulk.json" "$NS" 0 0 0 1000 none
+ka create -f "$work/bulk.json" >/dev/null || fail "badnet: 1,000 Services created in cluster-a" "kubectl create failed"
+toxic bw_down bandwidth downstream '{"rate":125}'
+toxic bw_up bandwidth upstream '{"rate":125}'
+t_bw=$(now_ms)
+svc_start "$work/svclink-3.log" --http-address "127.0.0.1:$MPORT"
+# Connected in this process's log (the ClusterLink still says True from the run before).
+connected_here() { grep -q "msg=\"link state\" link=$LINK ready=true" "$SVC_LOG"; }
+expect "badnet: at 1 Mbit/s a remote of 1,000 Services is listed and the link Ready" 120 \
+  'echo "$(cl_summary "$LINK")"; svc_tail 3' eval 'connected_here && eps_match cluster-a "$NS" web "$LINK"'
+t_bw_ready=$(now_ms)
+echo "# 1 Mbit/s: the link Ready with 1,000 Services $(ms_to_s $((t_bw_ready - t_bw))) s after svclink started ($(ka -n "$NS" get services --no-headers | wc -l) Services in $NS, $(ka -n "$NS" get services -o json | wc -c) bytes of JSON as kubectl gets them)"
+untoxic bw_down; untoxic bw_up
 
 churn_stop
 svc_stop

@@ -13,7 +13,7 @@ pid=""
 cleanup() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   e2e_kubectl main delete clusterlink "${links[@]}" --wait=false >/dev/null 2>&1
-  for c in main cluster-a cluster-b; do e2e_kubectl "$c" delete namespace "$ns" --wait=false >/dev/null 2>&1; done
+  e2e_delete_namespace "$ns" main cluster-a cluster-b
   mkdir -p "$E2E_ROOT/build/test-logs" && cp "$work/svclink.log" "$E2E_ROOT/build/test-logs/footprint-svclink.log" 2>/dev/null
   rm -rf "$work"
 }

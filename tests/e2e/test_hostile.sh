@@ -25,7 +25,7 @@ cleanup() {
   svc_stop
   [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
   km delete clusterlink -l "hostile-test=$sfx" --wait=false >/dev/null 2>&1
-  for c in main cluster-a; do e2e_kubectl "$c" delete namespace "$ns" --wait=false >/dev/null 2>&1; done
+  e2e_delete_namespace "$ns" main cluster-a
   mkdir -p "$E2E_ROOT/build/test-logs" && cp "$work"/svclink-*.log "$E2E_ROOT/build/test-logs/" 2>/dev/null
   rm -rf "$work"
 }

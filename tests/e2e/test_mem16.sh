@@ -44,7 +44,7 @@ cleanup() {
     e2e_kubectl main patch clusterlink "$l" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
   done
   e2e_kubectl main delete clusterlink "${links[@]}" --wait=false >/dev/null 2>&1
-  for c in main cluster-a cluster-b; do e2e_kubectl "$c" delete namespace "$ns" --wait=false >/dev/null 2>&1; done
+  e2e_delete_namespace "$ns" main cluster-a cluster-b
   [ -n "$cg" ] && [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
   mkdir -p "$E2E_ROOT/build/test-logs"
   cp "$work/svclink.log" "$E2E_ROOT/build/test-logs/mem16-svclink.log" 2>/dev/null

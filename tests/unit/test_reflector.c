@@ -218,9 +218,10 @@ UNIT_TEST(reflector_lists_again_on_410_status)
         TR_LIST_STEP("16", TR_SVC("a", "14")),
         TR_WATCH_HOLD("16"),
     };
-    /* No failure reported and no backoff: an expiry is not an error. */
+    /* No failure reported and no backoff: an expiry is not an error. The first watch was
+     * refused, so synced comes with the second. */
     tr_world w;
-    if (tr_run(&w, NULL, steps, TR_COUNT(steps), "begin|U a 3|end|synced|begin|U a 14|end|", 4) != 0)
+    if (tr_run(&w, NULL, steps, TR_COUNT(steps), "begin|U a 3|end|begin|U a 14|end|synced|", 4) != 0)
         return;
     const reflector_stats *st = reflector_get_stats(w.r);
     CHECK(st->gone == 1 && st->relists == 1 && st->failures == 0 && st->watches == 2);
@@ -341,6 +342,31 @@ UNIT_TEST(reflector_lists_when_a_resumed_watch_is_gone)
         return;
     const reflector_stats *st = reflector_get_stats(w.r);
     CHECK(st->gone == 1 && st->relists == 1 && st->failures == 1);
+    tr_stop(&w);
+}
+
+/* ---- lists, but every watch is refused: failing with one reason, lists paced by the backoff ---- */
+
+UNIT_TEST(reflector_stays_failing_when_every_watch_is_refused)
+{
+#define TR_WATCH_403(rv)                                                                                  \
+    {.method = "GET", .path = TR_PATH, .query = TR_WATCH_Q(rv), .status = 403,                           \
+     .body = TR_STATUS(403, "Forbidden", "services is forbidden: cannot watch")}
+    const transcript_step steps[] = {
+        TR_LIST_STEP("10", TR_SVC("a", "3")), TR_WATCH_403("10"),
+        TR_LIST_STEP("11", TR_SVC("a", "3")), TR_WATCH_403("11"),
+        TR_LIST_STEP("12", TR_SVC("a", "3")), TR_WATCH_HOLD("12"),
+    };
+#undef TR_WATCH_403
+    /* Never synced in between: a list alone is not a watch. */
+    tr_world w;
+    if (tr_run(&w, NULL, steps, TR_COUNT(steps),
+               "begin|U a 3|end|failing 403 0|begin|U a 3|end|failing 403 0|begin|U a 3|end|synced|", 6) != 0)
+        return;
+    /* The backoff was not reset by the lists: 0.5 s, then 1 s (jitter +-20 %). */
+    uint64_t gap1 = transcript_request_at(w.t, 2)->at_ms - transcript_request_at(w.t, 1)->at_ms;
+    uint64_t gap2 = transcript_request_at(w.t, 4)->at_ms - transcript_request_at(w.t, 3)->at_ms;
+    CHECK_MSG(gap1 >= 400 && gap2 >= 800, "the lists came too soon after the refused watches");
     tr_stop(&w);
 }
 
