@@ -68,7 +68,7 @@ VENDOR_CC_musl-arm64 = $(MUSL_CC_ARM64)
 VENDOR_LIBS = -L$(dir $<)lib -lbearssl -lyaml
 
 .PHONY: all deps fetch test test-suites unit e2e fuzz fuzz-build demo chaos clean distclean check-static \
-  cleanup-endpointslices cleanup-endpointslices-dry arm64 image image-tar dist bench
+  cleanup-endpointslices cleanup-endpointslices-dry arm64 image image-tar dist bench soak
 all: $(if $(filter arm64,$(ARCH)),bin/svclink-arm64,bin/svclink)
 arm64: bin/svclink-arm64
 
@@ -229,6 +229,11 @@ dist: bin/svclink bin/svclink-arm64 $(IMAGE_TAR_amd64) $(IMAGE_TAR_arm64)
 # A benchmark on the local clusters (not a test); BENCH_ARGS="--links 10" etc.
 bench: bin/svclink
 	hack/bench.sh $(BENCH_ARGS)
+
+# A soak on the local clusters (not in CI): SOAK_SECONDS (default 3600) of churn, API server
+# restarts and watch expiries; fails when memory or descriptors grow or writes differ from changes.
+soak: bin/svclink
+	hack/soak.sh
 
 # Delete the EndpointSlices svclink wrote, in every namespace (asks first; ARGS=--yes to
 # skip, ARGS="--context CTX" to pick a context). kubectl honours the KUBECONFIG environment variable.
