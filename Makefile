@@ -155,7 +155,7 @@ build/tools/pause: tests/tools/pause.c
 	$(MUSL_CC) -std=c11 $(WARN) $(HARDEN) -Os $(MUSL_LDFLAGS) -o $@ $<
 
 build/tools/pause.tar: build/tools/pause hack/image-tar.py
-	python3 hack/image-tar.py --binary $< --arch amd64 --tag svclink-pause:1 --version 1 \
+	python3 hack/image-tar.py --binary $< --arch amd64 --tag localhost/svclink-pause:1 --version 1 \
 	  --epoch 0 --file pause --user 65535:65535 --out $@
 
 # Seed-corpus replayers: the fuzz entry points under gcc's ASan+UBSan, run by make test.
@@ -221,7 +221,8 @@ image:
 	hack/image-build.sh $(VERSION_BASE) $(SVCLINK_VERSION)
 
 # The same image written directly from the static binary as a reproducible archive that
-# docker load, podman load, ctr import and kind load image-archive all read.
+# docker load, podman load, ctr import and kind load image-archive all read, named
+# localhost/svclink:VERSION as the manifests say (docs/operations.md#the-image-name).
 IMAGE_TAR_amd64 := build/svclink-$(VERSION_BASE)-amd64.tar
 IMAGE_TAR_arm64 := build/svclink-$(VERSION_BASE)-arm64.tar
 image-tar: $(IMAGE_TAR_$(ARCH))
@@ -229,7 +230,7 @@ image-tar: $(IMAGE_TAR_$(ARCH))
 build/svclink-$(VERSION_BASE)-%.tar: hack/image-tar.py FORCE
 	@$(MAKE) --no-print-directory $(if $(filter arm64,$*),bin/svclink-arm64,bin/svclink)
 	python3 hack/image-tar.py --binary $(if $(filter arm64,$*),bin/svclink-arm64,bin/svclink) \
-	  --arch $* --tag svclink:$(VERSION_BASE) --version $(SVCLINK_VERSION) \
+	  --arch $* --tag localhost/svclink:$(VERSION_BASE) --version $(SVCLINK_VERSION) \
 	  --epoch $(SOURCE_DATE_EPOCH) --out $@
 
 # The air-gapped bundle: dist/svclink-VERSION/ (binaries, image archives, manifests, chart,

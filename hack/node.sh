@@ -38,7 +38,7 @@ STATE_ROOT=${SVCLINK_STATE:-$repo/.state}
 case $STATE_ROOT in /*) ;; *) STATE_ROOT=$PWD/$STATE_ROOT ;; esac
 CLUSTERS=$STATE_ROOT/clusters
 UP_TIMEOUT=${SVCLINK_UP_TIMEOUT:-120}
-PAUSE_TAG=svclink-pause:1
+PAUSE_TAG=localhost/svclink-pause:1
 # What the kubelet changes host-wide at start (pkg/kubelet/cm: setupKernelTunables); `up`
 # records their values and puts them back once the node is Ready, `down` once more.
 SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops

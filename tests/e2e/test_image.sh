@@ -14,7 +14,7 @@ tar_amd64=build/svclink-$tag-amd64.tar
 tar_arm64=build/svclink-$tag-arm64.tar
 cleanup() {
   "${podman[@]}" rm -f "$ctr" >/dev/null 2>&1
-  "${podman[@]}" rmi "svclink-e2e-tar:$tag" >/dev/null 2>&1
+  "${podman[@]}" rmi "localhost/svclink-e2e-tar:$tag" >/dev/null 2>&1
   e2e_kubectl main delete clusterlink "$link" --wait=false >/dev/null 2>&1
   for c in main cluster-a; do e2e_kubectl "$c" delete namespace "$ns" --wait=false >/dev/null 2>&1; done
   rm -rf "$work"
@@ -64,19 +64,25 @@ else
   e2e_fail image-tar-holds-only-svclink "layer listing: $listing"
 fi
 
-# podman load gives the image whose id is the archive's config digest.
+# podman load gives the image whose id is the archive's config digest, under the name the
+# manifests run, localhost/svclink:TAG, as it is (docs/operations.md#the-image-name).
+image_name=localhost/svclink:$tag
 loaded=$("${podman[@]}" load -q -i "$tar_amd64" 2>&1)
 want_id=$(skopeo inspect --raw --config "oci-archive:$tar_amd64" 2>/dev/null | sha256sum | cut -c1-64)
-img_id=$("${podman[@]}" image inspect --format '{{.Id}}' "svclink:$tag" 2>&1)
-if [ "$img_id" = "$want_id" ]; then e2e_pass "image-tar-podman-load ($loaded)"; else e2e_fail image-tar-podman-load "loaded $img_id, archive config $want_id: $loaded"; fi
+img_id=$("${podman[@]}" image inspect --format '{{.Id}}' "$image_name" 2>&1)
+if [ "$img_id" = "$want_id" ] && [ "$loaded" = "Loaded image: $image_name" ]; then
+  e2e_pass "image-tar-podman-load ($loaded)"
+else
+  e2e_fail image-tar-podman-load "$image_name is $img_id, archive config $want_id; podman load said: $loaded"
+fi
 # make image below moves the svclink tag and prunes untagged images: this test's own tag
 # keeps the tar's image, which is the one run.
-"${podman[@]}" tag "$want_id" "svclink-e2e-tar:$tag" >/dev/null 2>&1
+"${podman[@]}" tag "$want_id" "localhost/svclink-e2e-tar:$tag" >/dev/null 2>&1
 
 # --- make image: Dockerfile.scratch as a user's build would run it -------------------------
 start=$SECONDS
 if make -s image >"$work/image.log" 2>&1; then
-  built=$("${podman[@]}" image inspect --format '{{.Id}}' "svclink:$tag")
+  built=$("${podman[@]}" image inspect --format '{{.Id}}' "$image_name")
   mnt=$("${podman[@]}" image mount "$built")
   files=$(cd "$mnt" && find . -mindepth 1 | sort | tr '\n' ' ')
   same=no

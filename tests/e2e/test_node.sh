@@ -28,6 +28,8 @@ T_START=$SECONDS
 mark() { echo "# +$((SECONDS - T_START)) s: $1"; }
 tag=$(awk -F' *:= *' '$1 == "VERSION_BASE" { print $2; exit }' Makefile)
 archive=build/svclink-$tag-amd64.tar
+# The name the archive carries and the manifests run (docs/operations.md#the-image-name).
+image_name=localhost/svclink:$tag
 work=$(mktemp -d)
 sfx=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 ns=node-$sfx
@@ -129,15 +131,39 @@ fi
 t0=$(now)
 if out=$(node ctr main images import "$archive" 2>&1); then
   import_s=$(since "$t0")
-  names=$(node ctr main images ls -q 2>/dev/null | grep "/svclink:$tag$" | tr '\n' ' ')
-  if [ -n "$names" ]; then
+  # Exactly one name for it, the one the manifests use: nothing renamed it on the way.
+  names=$(node ctr main images ls -q 2>/dev/null | grep "svclink:$tag$" | tr '\n' ' ')
+  if [ "$names" = "$image_name " ]; then
     e2e_pass "node-image-import (${import_s} s, $(stat -c %s "$archive") bytes, as $names)"
   else
-    e2e_fail node-image-import "imported, but no image named .../svclink:$tag: $(one_line "$(node ctr main images ls -q)")"
+    e2e_fail node-image-import "imported, but named '$names', not $image_name: $(one_line "$(node ctr main images ls -q)")"
   fi
 else
   e2e_fail node-image-import "$(one_line "$out")"
 fi
+# imagePullPolicy Never: the kubelet finds the imported image by that name or refuses the
+# pod (ErrImageNeverPull); `svclink --version` runs and the pod succeeds.
+km create namespace "$ns" >/dev/null
+km apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: never-pull, namespace: $ns}
+spec:
+  nodeName: $NODE
+  restartPolicy: Never
+  containers: [{name: svclink, image: "$image_name", imagePullPolicy: Never, args: [--version]}]
+EOF
+never_phase() { km -n "$ns" get pod never-pull -o jsonpath='{.status.phase}'; }
+never_done() { [[ $(never_phase) == Succeeded || $(never_phase) == Failed ]]; }
+e2e_wait 60 never_done
+never=$(km -n "$ns" get pod never-pull -o jsonpath='{.status.phase} {.status.containerStatuses[0].image}')
+never_log=$(km -n "$ns" logs never-pull 2>&1 | head -n 1)
+if [ "$never" = "Succeeded $image_name" ] && [[ $never_log == *"$tag"* ]]; then
+  e2e_pass "node-image-pull-never ($image_name started with imagePullPolicy Never: $never_log)"
+else
+  e2e_fail node-image-pull-never "phase and image: '$never'; $(one_line "$(km -n "$ns" get events --field-selector involvedObject.name=never-pull 2>&1 | tail -n 4)")"
+fi
+km -n "$ns" delete pod never-pull --wait=false >/dev/null 2>&1
 
 # --- the shipped manifests ---------------------------------------------------------------------
 mark "manifests"
@@ -170,6 +196,10 @@ mapfile -t PODS < <(km -n cloudpilot get pods -l app.kubernetes.io/name=svclink 
   --field-selector status.phase=Running -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}')
 on_node=$(km -n cloudpilot get pods -l app.kubernetes.io/name=svclink -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u | tr '\n' ' ')
 [ "$on_node" = "$NODE " ] && e2e_pass "node-pods-on-the-real-node (${PODS[*]})" || e2e_fail node-pods-on-the-real-node "nodes: $on_node"
+# The manifests as they are (imagePullPolicy IfNotPresent) ran the imported image.
+run_images=$(km -n cloudpilot get pods -l app.kubernetes.io/name=svclink -o jsonpath='{range .items[*]}{.spec.containers[0].imagePullPolicy} {.status.containerStatuses[0].image}{"\n"}{end}' | sort -u | tr '\n' ' ')
+[ "$run_images" = "IfNotPresent $image_name " ] && e2e_pass "node-pods-run-the-imported-image ($run_images)" ||
+  e2e_fail node-pods-run-the-imported-image "pull policy and image: $run_images"
 
 # pod_pid POD: the host PID of the pod's svclink container (its containerd task).
 pod_pid() {
@@ -244,7 +274,7 @@ mark "link"
 a_port=$(sed -n 's/^API_PORT=//p' "$E2E_STATE/cluster-a/cluster.env")
 sed -e "s#server: https://127.0.0.1:$a_port#server: https://$NODE_IP:$a_port#" \
   -e 's/^current-context: .*/current-context: cluster-a-dns/' "$E2E_STATE/cluster-a/kubeconfig" >"$work/cluster-a.kubeconfig"
-for c in main cluster-a; do e2e_kubectl "$c" create namespace "$ns" >/dev/null; done
+ka create namespace "$ns" >/dev/null
 km -n "$ns" create service clusterip web --tcp=80:8080 >/dev/null
 km -n "$ns" patch service web --type json -p '[{"op":"remove","path":"/spec/selector"}]' >/dev/null 2>&1
 ka -n "$ns" create service clusterip web --tcp=80:8080 >/dev/null
