@@ -33,10 +33,8 @@ EOF
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-STATE_ROOT=${SVCLINK_STATE:-$repo/.state}
-case $STATE_ROOT in /*) ;; *) STATE_ROOT=$PWD/$STATE_ROOT ;; esac
-CLUSTERS=$STATE_ROOT/clusters
+# shellcheck source-path=SCRIPTDIR source=state-root.sh
+. "$here/state-root.sh"
 UP_TIMEOUT=${SVCLINK_UP_TIMEOUT:-120}
 PAUSE_TAG=localhost/svclink-pause:1
 # What the kubelet changes host-wide at start (pkg/kubelet/cm: setupKernelTunables); `up`
