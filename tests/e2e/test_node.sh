@@ -275,35 +275,12 @@ a_port=$(sed -n 's/^API_PORT=//p' "$E2E_STATE/cluster-a/cluster.env")
 sed -e "s#server: https://127.0.0.1:$a_port#server: https://$NODE_IP:$a_port#" \
   -e 's/^current-context: .*/current-context: cluster-a-dns/' "$E2E_STATE/cluster-a/kubeconfig" >"$work/cluster-a.kubeconfig"
 ka create namespace "$ns" >/dev/null
-km -n "$ns" create service clusterip web --tcp=80:8080 >/dev/null
-km -n "$ns" patch service web --type json -p '[{"op":"remove","path":"/spec/selector"}]' >/dev/null 2>&1
-ka -n "$ns" create service clusterip web --tcp=80:8080 >/dev/null
-ka apply -f - >/dev/null <<EOF
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web-x, namespace: $ns, labels: {kubernetes.io/service-name: web, endpointslice.kubernetes.io/managed-by: e2e}}
-addressType: IPv4
-ports: [{name: "", port: 8080, protocol: TCP}]
-endpoints: [{addresses: [10.210.0.1], conditions: {ready: true}}, {addresses: [10.210.0.2], conditions: {ready: true}}]
-EOF
 t0=$(now)
-km apply -f - >/dev/null <<EOF
-apiVersion: svclink.cloudpilot.ai/v1alpha1
-kind: ClusterLink
-metadata: {name: $link}
-spec:
-  includedNamespaces: [$ns]
-  kubeconfig: $(base64 -w0 "$work/cluster-a.kubeconfig")
-EOF
-synced() {
-  km -n "$ns" get endpointslices -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai \
-    -o jsonpath='{range .items[*]}{.endpoints[*].addresses[0]}{"\n"}{end}' | tr ' ' '\n' | sort | tr '\n' ' '
-}
-is_synced() { [ "$(synced)" = "10.210.0.1 10.210.0.2 " ]; }
-if e2e_wait 60 is_synced; then
-  e2e_pass "node-link-syncs-cluster-a ($(since "$t0") s from the link to main's slices)"
+e2e_web_link "$ns" "$link" "$work/cluster-a.kubeconfig"
+if e2e_wait 60 e2e_web_is_synced "$ns"; then
+  e2e_pass "node-link-syncs-cluster-a ($(since "$t0") s from creating the Services and the link to main's slices)"
 else
-  e2e_fail node-link-syncs-cluster-a "main has '$(synced)'; link status: $(one_line "$(km get clusterlink "$link" -o jsonpath='{.status}')"); leader log: $(one_line "$(km -n cloudpilot logs "$LEADER" --tail 5 2>&1)")"
+  e2e_fail node-link-syncs-cluster-a "main has '$(e2e_web_synced "$ns")'; link status: $(one_line "$(km get clusterlink "$link" -o jsonpath='{.status}')"); leader log: $(one_line "$(km -n cloudpilot logs "$LEADER" --tail 5 2>&1)")"
 fi
 
 # --- the leader pod deleted: the other replica takes over within the lease ---------------------
@@ -325,8 +302,8 @@ else
   e2e_fail node-leader-hand-over "holder is '$(lease_holder)', not the follower '$FOLLOWER'"
 fi
 # The new leader keeps the synced slices (and writes nothing new for them).
-e2e_wait 20 leading "$FOLLOWER" && is_synced && e2e_pass node-new-leader-keeps-slices ||
-  e2e_fail node-new-leader-keeps-slices "main has '$(synced)'"
+e2e_wait 20 leading "$FOLLOWER" && e2e_web_is_synced "$ns" && e2e_pass node-new-leader-keeps-slices ||
+  e2e_fail node-new-leader-keeps-slices "main has '$(e2e_web_synced "$ns")'"
 
 # --- down: the host as it was --------------------------------------------------------------------
 mark "down"
@@ -341,18 +318,6 @@ node_pids=$(node_procs)
 t0=$(now)
 if node down main >"$work/node-down.log" 2>&1; then
   NODE_UP=0
-link_gone() { ! km get clusterlink "$link" >/dev/null 2>&1; }
-# node_procs: PIDs whose command line names the node's directory (containerd, the kubelet,
-# the shims). Read in bash: a grep for the path would find its own command line.
-node_procs() {
-  local f args
-  for f in /proc/[0-9]*/cmdline; do
-    # mapfile splits on NUL without a fork per process (hundreds of them).
-    mapfile -d '' args 2>/dev/null <"$f" || continue
-    [[ " ${args[*]-} " == *"$NODE_DIR/"* ]] && { f=${f#/proc/}; printf '%s ' "${f%/cmdline}"; }
-  done
-  return 0
-}
   e2e_pass "node-down ($(since "$t0") s)"
 else
   e2e_fail node-down "$(one_line "$(tail -n 10 "$work/node-down.log")")"
