@@ -80,6 +80,11 @@ out=$(qemu-aarch64-static "$arm" --version 2>&1) || problems+=" --version under 
 if ! e2e_kubectl main get namespace cloudpilot >/dev/null 2>&1; then
   e2e_kubectl main apply -f manifests/namespace.yaml >/dev/null && made_ns=1
 fi
+# The chart's ClusterLinks can be checked by the server only once their CRD is served, and a
+# dry run of the chart creates nothing: in a full run an earlier suite has installed the
+# CRD; run alone (or first), this suite installs it.
+e2e_kubectl main apply -f manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml >/dev/null
+e2e_kubectl main wait --for condition=Established --timeout 30s crd/clusterlinks.svclink.cloudpilot.ai >/dev/null
 # Server-side dry runs of the namespaced objects need their namespace to exist.
 out=$(e2e_kubectl main apply -k "$dist/manifests" --dry-run=server 2>&1)
 n=$(grep -c 'server dry run' <<<"$out")
