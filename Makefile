@@ -148,6 +148,16 @@ build/tools/podhttp: tests/tools/podhttp.c
 	@mkdir -p $(@D)
 	$(MUSL_CC) -std=c11 $(WARN) $(HARDEN) -Os $(MUSL_LDFLAGS) -o $@ $<
 
+# The sandbox ("pause") process of hack/node.sh's real node, and its image archive, packed
+# like the svclink image; containerd's sandbox_image in hack/node.sh names the same tag.
+build/tools/pause: tests/tools/pause.c
+	@mkdir -p $(@D)
+	$(MUSL_CC) -std=c11 $(WARN) $(HARDEN) -Os $(MUSL_LDFLAGS) -o $@ $<
+
+build/tools/pause.tar: build/tools/pause hack/image-tar.py
+	python3 hack/image-tar.py --binary $< --arch amd64 --tag localhost/svclink-pause:1 --version 1 \
+	  --epoch 0 --file pause --user 65535:65535 --out $@
+
 # Seed-corpus replayers: the fuzz entry points under gcc's ASan+UBSan, run by make test.
 build/replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_ASAN_OBJ) $(VENDOR_HOST)
 	@mkdir -p $(@D)
@@ -178,7 +188,7 @@ fuzz: $(FUZZ_BINS)
 unit: build/unit-musl build/unit-asan
 	tests/run.sh --only unit
 
-e2e: bin/svclink build/tools/podhttp build/hostile-apiserver
+e2e: bin/svclink build/tools/podhttp build/hostile-apiserver build/tools/pause.tar $(IMAGE_TAR_amd64)
 	tests/run.sh --only e2e
 
 # `make test` and `make demo` work as the first command on a fresh clone: the project's
@@ -189,7 +199,8 @@ test:
 	@$(MAKE) --no-print-directory test-suites
 
 test-suites: bin/svclink bin/svclink-arm64 build/unit-musl build/unit-musl-arm64 build/unit-asan \
-  build/svclink-asan build/tools/podhttp build/hostile-apiserver $(REPLAY_BINS)
+  build/svclink-asan build/tools/podhttp build/hostile-apiserver build/tools/pause.tar \
+  $(IMAGE_TAR_amd64) $(REPLAY_BINS)
 	tests/run.sh
 
 # The chaos suite at length, not in CI: CHAOS_ROUNDS rounds of 5 restarts (20: 100 restarts,
@@ -210,7 +221,8 @@ image:
 	hack/image-build.sh $(VERSION_BASE) $(SVCLINK_VERSION)
 
 # The same image written directly from the static binary as a reproducible archive that
-# docker load, podman load, ctr import and kind load image-archive all read.
+# docker load, podman load, ctr import and kind load image-archive all read, named
+# localhost/svclink:VERSION as the manifests say (docs/operations.md#the-image-name).
 IMAGE_TAR_amd64 := build/svclink-$(VERSION_BASE)-amd64.tar
 IMAGE_TAR_arm64 := build/svclink-$(VERSION_BASE)-arm64.tar
 image-tar: $(IMAGE_TAR_$(ARCH))
@@ -218,7 +230,7 @@ image-tar: $(IMAGE_TAR_$(ARCH))
 build/svclink-$(VERSION_BASE)-%.tar: hack/image-tar.py FORCE
 	@$(MAKE) --no-print-directory $(if $(filter arm64,$*),bin/svclink-arm64,bin/svclink)
 	python3 hack/image-tar.py --binary $(if $(filter arm64,$*),bin/svclink-arm64,bin/svclink) \
-	  --arch $* --tag svclink:$(VERSION_BASE) --version $(SVCLINK_VERSION) \
+	  --arch $* --tag localhost/svclink:$(VERSION_BASE) --version $(SVCLINK_VERSION) \
 	  --epoch $(SOURCE_DATE_EPOCH) --out $@
 
 # The air-gapped bundle: dist/svclink-VERSION/ (binaries, image archives, manifests, chart,

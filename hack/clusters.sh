@@ -15,6 +15,8 @@ usage: hack/clusters.sh COMMAND [ARGS]
   apiserver NAME stop|start kill (SIGKILL) or restart only that cluster's kube-apiserver (outage tests)
   dataplane up MAIN [NAME...] | down | status | ...
                             opt-in data plane (root): pod sandboxes, kube-proxy, CoreDNS (hack/dataplane.sh)
+  node up NAME [NODE] | down [NAME] | status | import NAME FILE.tar | ...
+                            a real node (root): kubelet, containerd, runc, CNI bridge (hack/node.sh)
   expire NAME               restart etcd under a frozen kube-apiserver and compact it: every watch
                             ends and a resumed one gets 410 Gone (prints the compacted revision)
 
@@ -168,11 +170,25 @@ sign_cert() {
     -extfile "$pki/tmp/$n.ext" -extensions ext -out "$pki/$n.crt" 2>/dev/null
 }
 
+# kubelet_client_cert: the API server's client certificate for kubelets (logs, exec):
+# hack/node.sh's kubelet trusts the cluster's CA. Made for clusters whose PKI predates it.
+kubelet_client_cert() {
+  local pki=$dir/pki
+  [ -f "$pki/apiserver-kubelet-client.crt" ] && return 0
+  mkdir -p "$pki/tmp"
+  sign_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" ec \
+    "basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth"
+  chmod 600 "$pki/apiserver-kubelet-client.key"
+  rm -rf "$pki/tmp"
+}
+
 # make_pki: CA, serving and client certs, service-account key pair. Kept across restarts;
 # regenerated as a whole if an earlier run was interrupted half-way.
 make_pki() {
   local pki=$dir/pki
-  [ -f "$pki/.complete" ] && return 0
+  [ -f "$pki/.complete" ] && { kubelet_client_cert; return 0; }
   rm -rf "$pki"
   mkdir -p "$pki/tmp"
   chmod 700 "$pki"
@@ -206,6 +222,7 @@ extendedKeyUsage = clientAuth"
   new_key "$pki/sa.key" rsa
   openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
   rm -rf "$pki/tmp"
+  kubelet_client_cert
   chmod 600 "$pki"/*.key
   touch "$pki/.complete"
 }
@@ -438,6 +455,9 @@ start_apiserver() {
     --etcd-compaction-interval "$COMPACTION" \
     --disable-admission-plugins TaintNodesByCondition \
     --endpoint-reconciler-type none \
+    --kubelet-client-certificate "$dir/pki/apiserver-kubelet-client.crt" \
+    --kubelet-client-key "$dir/pki/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types InternalIP \
     --profiling=false ${APISERVER_EXTRA[@]+"${APISERVER_EXTRA[@]}"}
 }
 
@@ -588,6 +608,15 @@ cmd_down() {
   for n in "${names[@]}"; do
     valid_name "$n"
     [ -f "$STATE/$n/cluster.env" ] || die "no cluster named '$n' in $STATE"
+  done
+  # A real node (hack/node.sh) goes first, while its API server still answers: its pods
+  # are deleted through it, and its mounts must be gone before any state is removed.
+  for n in "${names[@]}"; do
+    if [ -d "$STATE/$n/node" ]; then
+      "$here/node.sh" down "$n" || die "could not take the node of $n down (see hack/node.sh status)"
+    fi
+  done
+  for n in "${names[@]}"; do
     ( CLUSTER=$n; load_cluster "$n"; stop_cluster ) &
     pids+=($!)
   done
@@ -714,6 +743,7 @@ case $cmd in
   token) cmd_token "$@" ;;
   apiserver) cmd_apiserver "$@" ;;
   dataplane) exec "$here/dataplane.sh" "$@" ;;
+  node) exec "$here/node.sh" "$@" ;;
   expire) cmd_expire "$@" ;;
   -h|--help|help) usage ;;
   *) usage >&2; exit 2 ;;

@@ -24,10 +24,8 @@ EOF
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-STATE_ROOT=${SVCLINK_STATE:-$repo/.state}
-case $STATE_ROOT in /*) ;; *) STATE_ROOT=$PWD/$STATE_ROOT ;; esac
-CLUSTERS=$STATE_ROOT/clusters
+# shellcheck source-path=SCRIPTDIR source=state-root.sh
+. "$here/state-root.sh"
 DP=$STATE_ROOT/dataplane
 # Namespace prefix: a hash of the state directory, so two harnesses never share one.
 P=svl$(printf '%s' "$DP" | sha1sum | cut -c1-6)

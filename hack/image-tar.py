@@ -2,7 +2,7 @@
 # Writes the svclink image (one layer: /svclink) as one archive that is both an OCI image
 # layout and a docker-archive, byte-for-byte reproducible from the binary and the epoch.
 """usage: image-tar.py --binary FILE --arch amd64|arm64 --tag NAME:TAG --version V
-                    --epoch SECONDS --out FILE.tar
+                    --epoch SECONDS --out FILE.tar [--file NAME] [--user UID:GID]
 
 The archive holds oci-layout, index.json and blobs/sha256/* (read by podman load,
 ctr import, skopeo's oci-archive) and manifest.json naming the same blobs (read by docker
@@ -10,6 +10,15 @@ load, kind load image-archive, skopeo's docker-archive), as `docker save` writes
 Docker 25. Every tar entry has owner 0:0, fixed modes, the given mtime and a sorted
 order, and the JSON is written with sorted keys and no spaces, so the same inputs give
 the same bytes and therefore the same image digest.
+
+--file names the one file in the layer, which is also the entrypoint (default svclink);
+--user the image's user. hack/node.sh packs its sandbox (pause) image the same way.
+
+The index's io.containerd.image.name annotation and the docker-archive's RepoTags both
+carry --tag exactly as given; ctr import, podman load and docker load name the image
+that way. Give a fully qualified name (localhost/svclink:TAG): the kubelet's runtime
+(containerd's CRI) then finds the imported image by the name the manifests use, without
+any rewriting (docs/operations.md#the-image-name).
 """
 import argparse
 import hashlib
@@ -55,8 +64,8 @@ def sha(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def build(binary, arch, tag, version, epoch):
-    layer = tar_bytes([("svclink", binary, 0o755)], epoch)
+def build(binary, arch, tag, version, epoch, file="svclink", user=USER):
+    layer = tar_bytes([(file, binary, 0o755)], epoch)
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
     platform = {"architecture": arch, "os": "linux"}
     if arch == "arm64":
@@ -65,15 +74,15 @@ def build(binary, arch, tag, version, epoch):
     config.update({
         "created": created,
         "config": {
-            "User": USER,
-            "Entrypoint": ["/svclink"],
+            "User": user,
+            "Entrypoint": ["/" + file],
             "Labels": {
-                "org.opencontainers.image.title": "svclink",
+                "org.opencontainers.image.title": file,
                 "org.opencontainers.image.version": version,
             },
         },
         "rootfs": {"type": "layers", "diff_ids": [sha(layer)]},
-        "history": [{"created": created, "created_by": "COPY svclink /svclink"}],
+        "history": [{"created": created, "created_by": "COPY %s /%s" % (file, file)}],
     })
     config_json = canonical(config)
     manifest = canonical({
@@ -120,12 +129,21 @@ def main():
     ap.add_argument("--version", required=True)
     ap.add_argument("--epoch", required=True, type=int)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--file", default="svclink")
+    ap.add_argument("--user", default=USER)
     args = ap.parse_args()
-    if ":" not in args.tag:
+    if ":" not in args.tag.rpartition("/")[2]:
         sys.exit("image-tar: --tag needs NAME:TAG, got %r" % args.tag)
+    first, slash, _ = args.tag.partition("/")
+    if not slash or not ("." in first or ":" in first or first == "localhost"):
+        sys.exit("image-tar: --tag needs a fully qualified name (localhost/NAME:TAG), got %r"
+                 % args.tag)
+    if not args.file or "/" in args.file or args.file.startswith("."):
+        sys.exit("image-tar: --file needs a plain file name, got %r" % args.file)
     with open(args.binary, "rb") as f:
         binary = f.read()
-    data, digest, image_id = build(binary, args.arch, args.tag, args.version, args.epoch)
+    data, digest, image_id = build(binary, args.arch, args.tag, args.version, args.epoch,
+                                   args.file, args.user)
     tmp = args.out + ".tmp"
     with open(tmp, "wb") as f:
         f.write(data)

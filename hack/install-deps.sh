@@ -59,10 +59,21 @@ if [ "$mode" = test ]; then
 fi
 # hack/dataplane.sh (the traffic tests and the demo, as root): namespaces, nftables, relays, JSON.
 [ "$mode" = build ] || needs+=("ip:iproute2" "nft:nftables" "socat:socat" "jq:jq")
+# hack/node.sh (a real kubelet node, tests/e2e/test_node.sh): only root can run one, so only
+# root gets the container runtime; iptables because the kubelet adds its chains with it.
+if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
+  needs+=("containerd:containerd" "runc:runc" "iptables:iptables")
+fi
 missing=()
 for pair in "${needs[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
+# The CNI plugins are files, not commands on PATH.
+if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
+  for p in bridge host-local loopback; do
+    [ -x "/usr/lib/cni/$p" ] || { missing+=(containernetworking-plugins); break; }
+  done
+fi
 arm64=0
 if [ "$mode" = test ]; then
   # tests/e2e/test_manifests.sh parses kind/*.yaml with PyYAML; Debian's package serves

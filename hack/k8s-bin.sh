@@ -5,7 +5,14 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 dataplane=0   # --dataplane: kube-proxy and CoreDNS too (the block at the end)
-[ "${1:-}" = "--dataplane" ] && dataplane=1
+node=0        # --node: the kubelet too (hack/node.sh)
+for a in "$@"; do
+  case $a in
+    --dataplane) dataplane=1 ;;
+    --node) node=1 ;;
+    *) echo "usage: hack/k8s-bin.sh [--dataplane] [--node]" >&2; exit 2 ;;
+  esac
+done
 K8S_VERSION=$(awk '$1=="k8s.io/kubernetes"{print $2; exit}' "$here/k8s-tools/go.mod")
 ETCD_VERSION=$(awk '$1=="go.etcd.io/etcd/server/v3"{print $2; exit}' "$here/k8s-tools/go.mod")
 KWOK_VERSION=v0.7.0
@@ -67,5 +74,9 @@ if [ "$dataplane" = 1 ]; then
   mkdir -p "$coredns_dir"
   bin_dir=$coredns_dir build_one coredns . "$here/coredns-tools" "-s -w"
   ln -sfn "$coredns_dir/coredns" "$bin_dir/coredns"
+fi
+# --node (hack/node.sh): the kubelet from the same pinned Kubernetes.
+if [ "$node" = 1 ]; then
+  build_one kubelet k8s.io/kubernetes/cmd/kubelet "$here/k8s-tools" "$vflags"
 fi
 echo "$bin_dir"

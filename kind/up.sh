@@ -9,7 +9,7 @@
 #
 # Environment: KIND, DOCKER, KUBECTL (the commands; default kind, docker, kubectl),
 # KIND_NETWORK (the docker network kind uses; default kind), SVCLINK_IMAGE (default
-# svclink:0.1.0, the name manifests/deployment.yaml uses). Clusters that exist already are
+# localhost/svclink:0.1.0, the name manifests/deployment.yaml uses). Clusters that exist already are
 # kept; running it again re-applies everything (idempotent). kind/down.sh deletes them.
 set -euo pipefail
 
@@ -19,7 +19,7 @@ KIND=${KIND:-kind}
 DOCKER=${DOCKER:-docker}
 KUBECTL=${KUBECTL:-kubectl}
 KIND_NETWORK=${KIND_NETWORK:-kind}
-IMAGE=${SVCLINK_IMAGE:-svclink:0.1.0}
+IMAGE=${SVCLINK_IMAGE:-localhost/svclink:0.1.0}
 MAIN=main
 REMOTES=(cluster-a cluster-b)
 CLUSTERS=("$MAIN" "${REMOTES[@]}")
@@ -89,10 +89,10 @@ kc "$MAIN" apply -f "$repo/manifests/namespace.yaml"
 kc "$MAIN" apply -f "$repo/manifests/crds/"
 kc "$MAIN" wait --for condition=Established crd/clusterlinks.svclink.cloudpilot.ai --timeout=60s
 kc "$MAIN" apply -f "$repo/manifests/rbac.yaml"
-if [ "$IMAGE" = svclink:0.1.0 ]; then
+if [ "$IMAGE" = localhost/svclink:0.1.0 ]; then
   kc "$MAIN" apply -f "$repo/manifests/deployment.yaml"
 else
-  sed "s|image: svclink:0.1.0|image: $IMAGE|" "$repo/manifests/deployment.yaml" | kc "$MAIN" apply -f -
+  sed "s|image: localhost/svclink:0.1.0|image: $IMAGE|" "$repo/manifests/deployment.yaml" | kc "$MAIN" apply -f -
 fi
 kc "$MAIN" -n cloudpilot rollout status deployment/svclink --timeout=180s
 

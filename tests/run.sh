@@ -83,9 +83,10 @@ if [ -z "$only" ] || [ "$only" = e2e ]; then
   # The first run on a machine builds the control-plane binaries (many minutes): show
   # their progress here rather than only in a log.
   echo "== control-plane binaries (built once, then cached)"
-  # As root, kube-proxy and CoreDNS too: test_datapath builds its data plane with them.
+  # As root, kube-proxy and CoreDNS too (test_datapath builds its data plane with them)
+  # and the kubelet (test_node runs the image on a real node).
   dp_flag=""
-  [ "$(id -u)" -eq 0 ] && dp_flag=--dataplane
+  [ "$(id -u)" -eq 0 ] && dp_flag="--dataplane --node"
   hack/k8s-bin.sh $dp_flag 2>&1 >/dev/null | grep --line-buffered -v '^go: downloading' || true
   echo "== starting test clusters (main, cluster-a, cluster-b)"
   start=$SECONDS

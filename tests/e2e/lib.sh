@@ -57,3 +57,37 @@ e2e_namespace_absent() { [ -z "$(e2e_kubectl "$1" get namespace "$2" --ignore-no
 
 # e2e_finish: the script's exit status, non-zero when any check failed.
 e2e_finish() { exit "$E2E_FAILED"; }
+
+# e2e_web_link NS LINK KUBECONFIG: one Service to sync, for the suites that run the image.
+# In cluster-a's NS a Service web with a slice of two ready endpoints (10.210.0.1 and .2);
+# in main's NS a selectorless Service web; in main a ClusterLink LINK to cluster-a through
+# KUBECONFIG, limited to NS. Both namespaces must exist. e2e_web_synced tells when it is done.
+e2e_web_link() {
+  local ns=$1 link=$2 kubeconfig=$3
+  e2e_kubectl main -n "$ns" create service clusterip web --tcp=80:8080 >/dev/null
+  e2e_kubectl main -n "$ns" patch service web --type json -p '[{"op":"remove","path":"/spec/selector"}]' >/dev/null 2>&1
+  e2e_kubectl cluster-a -n "$ns" create service clusterip web --tcp=80:8080 >/dev/null
+  e2e_kubectl cluster-a apply -f - >/dev/null <<EOF
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-x, namespace: $ns, labels: {kubernetes.io/service-name: web, endpointslice.kubernetes.io/managed-by: e2e}}
+addressType: IPv4
+ports: [{name: "", port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.210.0.1], conditions: {ready: true}}, {addresses: [10.210.0.2], conditions: {ready: true}}]
+EOF
+  e2e_kubectl main apply -f - >/dev/null <<EOF
+apiVersion: svclink.cloudpilot.ai/v1alpha1
+kind: ClusterLink
+metadata: {name: $link}
+spec:
+  includedNamespaces: [$ns]
+  kubeconfig: $(base64 -w0 "$kubeconfig")
+EOF
+}
+# e2e_web_synced NS: the addresses of svclink's slices in main's NS, sorted, each followed
+# by a space; e2e_web_is_synced NS: they are the two of e2e_web_link.
+e2e_web_synced() {
+  e2e_kubectl main -n "$1" get endpointslices -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai \
+    -o jsonpath='{range .items[*]}{.endpoints[*].addresses[0]}{"\n"}{end}' | tr ' ' '\n' | sort | tr '\n' ' '
+}
+e2e_web_is_synced() { [ "$(e2e_web_synced "$1")" = "10.210.0.1 10.210.0.2 " ]; }

@@ -80,6 +80,11 @@ out=$(qemu-aarch64-static "$arm" --version 2>&1) || problems+=" --version under 
 if ! e2e_kubectl main get namespace cloudpilot >/dev/null 2>&1; then
   e2e_kubectl main apply -f manifests/namespace.yaml >/dev/null && made_ns=1
 fi
+# The chart's ClusterLinks can be checked by the server only once their CRD is served, and a
+# dry run of the chart creates nothing: in a full run an earlier suite has installed the
+# CRD; run alone (or first), this suite installs it.
+e2e_kubectl main apply -f manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml >/dev/null
+e2e_kubectl main wait --for condition=Established --timeout 30s crd/clusterlinks.svclink.cloudpilot.ai >/dev/null
 # Server-side dry runs of the namespaced objects need their namespace to exist.
 out=$(e2e_kubectl main apply -k "$dist/manifests" --dry-run=server 2>&1)
 n=$(grep -c 'server dry run' <<<"$out")
@@ -130,6 +135,30 @@ a=$("$helm" template svclink "$chart" -n cloudpilot --include-crds 2>/dev/null |
 b=$(e2e_kubectl main kustomize "$dist/manifests" | objs)
 [ -n "$a" ] && [ "$a" = "$b" ] && e2e_pass "helm-defaults-match-kustomize ($(wc -l <<<"$a") objects)" ||
   e2e_fail helm-defaults-match-kustomize "$(one_line "$(diff <(echo "$a") <(echo "$b"))")"
+# One image name everywhere (docs/operations.md#the-image-name): what each archive of the
+# bundle calls the image (its OCI index annotation and its docker-archive tag) is what the
+# kustomization, the mirror Deployment and the chart's defaults run.
+# images_of: the containers' images of the Deployments in the YAML on stdin.
+images_of() { python3 -c 'import sys, yaml
+print(" ".join(c["image"] for d in yaml.safe_load_all(sys.stdin) if d and d["kind"] == "Deployment"
+               for c in d["spec"]["template"]["spec"]["containers"]))'; }
+kust_image=$(e2e_kubectl main kustomize "$dist/manifests" | images_of)
+helm_image=$("$helm" template svclink "$chart" -n cloudpilot 2>/dev/null | images_of)
+mirror_image=$(images_of <"$dist/manifests/mirror/deployment.yaml" 2>&1)
+names=""
+for arch in amd64 arm64; do
+  names+=$(tar -xOf "$dist/images/svclink-$tag-$arch.tar" index.json | python3 -c 'import json, sys
+print(" ".join(m["annotations"]["io.containerd.image.name"] for m in json.load(sys.stdin)["manifests"]))')" "
+  names+=$(tar -xOf "$dist/images/svclink-$tag-$arch.tar" manifest.json | python3 -c 'import json, sys
+print(" ".join(t for m in json.load(sys.stdin) for t in m["RepoTags"]))')" "
+done
+want=localhost/svclink:$tag
+if [ "$names" = "$want $want $want $want " ] && [ "$kust_image" = "$want" ] && [ "$helm_image" = "$want" ] &&
+   [ "$mirror_image" = "$want" ]; then
+  e2e_pass "dist-image-name-agrees ($want in both archives, kustomize, mirror and the chart)"
+else
+  e2e_fail dist-image-name-agrees "archives: $names; kustomize: $kust_image; chart: $helm_image; mirror: $mirror_image; want $want"
+fi
 out=$("$helm" template svclink "$chart" --set 'links[0].name=x,links[0].kubeconfig=Zm9v,links[0].kubeconfigSecretRef.name=s' 2>&1)
 [ $? -ne 0 ] && grep -q 'not both' <<<"$out" && e2e_pass helm-refuses-two-kubeconfig-sources || e2e_fail helm-refuses-two-kubeconfig-sources "$(one_line "$out")"
 

@@ -14,7 +14,7 @@ tar_amd64=build/svclink-$tag-amd64.tar
 tar_arm64=build/svclink-$tag-arm64.tar
 cleanup() {
   "${podman[@]}" rm -f "$ctr" >/dev/null 2>&1
-  "${podman[@]}" rmi "svclink-e2e-tar:$tag" >/dev/null 2>&1
+  "${podman[@]}" rmi "localhost/svclink-e2e-tar:$tag" >/dev/null 2>&1
   e2e_kubectl main delete clusterlink "$link" --wait=false >/dev/null 2>&1
   for c in main cluster-a; do e2e_kubectl "$c" delete namespace "$ns" --wait=false >/dev/null 2>&1; done
   rm -rf "$work"
@@ -64,19 +64,25 @@ else
   e2e_fail image-tar-holds-only-svclink "layer listing: $listing"
 fi
 
-# podman load gives the image whose id is the archive's config digest.
+# podman load gives the image whose id is the archive's config digest, under the name the
+# manifests run, localhost/svclink:TAG, as it is (docs/operations.md#the-image-name).
+image_name=localhost/svclink:$tag
 loaded=$("${podman[@]}" load -q -i "$tar_amd64" 2>&1)
 want_id=$(skopeo inspect --raw --config "oci-archive:$tar_amd64" 2>/dev/null | sha256sum | cut -c1-64)
-img_id=$("${podman[@]}" image inspect --format '{{.Id}}' "svclink:$tag" 2>&1)
-if [ "$img_id" = "$want_id" ]; then e2e_pass "image-tar-podman-load ($loaded)"; else e2e_fail image-tar-podman-load "loaded $img_id, archive config $want_id: $loaded"; fi
+img_id=$("${podman[@]}" image inspect --format '{{.Id}}' "$image_name" 2>&1)
+if [ "$img_id" = "$want_id" ] && [ "$loaded" = "Loaded image: $image_name" ]; then
+  e2e_pass "image-tar-podman-load ($loaded)"
+else
+  e2e_fail image-tar-podman-load "$image_name is $img_id, archive config $want_id; podman load said: $loaded"
+fi
 # make image below moves the svclink tag and prunes untagged images: this test's own tag
 # keeps the tar's image, which is the one run.
-"${podman[@]}" tag "$want_id" "svclink-e2e-tar:$tag" >/dev/null 2>&1
+"${podman[@]}" tag "$want_id" "localhost/svclink-e2e-tar:$tag" >/dev/null 2>&1
 
 # --- make image: Dockerfile.scratch as a user's build would run it -------------------------
 start=$SECONDS
 if make -s image >"$work/image.log" 2>&1; then
-  built=$("${podman[@]}" image inspect --format '{{.Id}}' "svclink:$tag")
+  built=$("${podman[@]}" image inspect --format '{{.Id}}' "$image_name")
   mnt=$("${podman[@]}" image mount "$built")
   files=$(cd "$mnt" && find . -mindepth 1 | sort | tr '\n' ' ')
   same=no
@@ -97,25 +103,7 @@ image=$want_id
 # --- the image, running against the local clusters -----------------------------------------
 for c in main cluster-a; do e2e_kubectl "$c" create namespace "$ns" >/dev/null; done
 e2e_kubectl main apply -f manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml >/dev/null
-e2e_kubectl main -n "$ns" create service clusterip web --tcp=80:8080 >/dev/null
-e2e_kubectl main -n "$ns" patch service web --type json -p '[{"op":"remove","path":"/spec/selector"}]' >/dev/null 2>&1
-e2e_kubectl cluster-a -n "$ns" create service clusterip web --tcp=80:8080 >/dev/null
-e2e_kubectl cluster-a apply -f - >/dev/null <<EOF
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web-x, namespace: $ns, labels: {kubernetes.io/service-name: web, endpointslice.kubernetes.io/managed-by: e2e}}
-addressType: IPv4
-ports: [{name: "", port: 8080, protocol: TCP}]
-endpoints: [{addresses: [10.210.0.1], conditions: {ready: true}}, {addresses: [10.210.0.2], conditions: {ready: true}}]
-EOF
-e2e_kubectl main apply -f - >/dev/null <<EOF
-apiVersion: svclink.cloudpilot.ai/v1alpha1
-kind: ClusterLink
-metadata: {name: $link}
-spec:
-  includedNamespaces: [$ns]
-  kubeconfig: $(base64 -w0 "$E2E_STATE/cluster-a/kubeconfig")
-EOF
+e2e_web_link "$ns" "$link" "$E2E_STATE/cluster-a/kubeconfig"
 # uid 65532 must read the mounted kubeconfig.
 install -m 0644 "$E2E_STATE/main/kubeconfig" "$work/kubeconfig"
 if ! "${podman[@]}" run -d --name "$ctr" --network host --user 65532:65532 --read-only \
@@ -140,16 +128,10 @@ else
   e2e_fail image-runs-confined "uid=$uid CapEff=$capeff NoNewPrivs=$nnp memory/readonly=$limit"
 fi
 
-synced() {
-  e2e_kubectl main -n "$ns" get endpointslices -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai \
-    -o jsonpath='{range .items[*]}{.endpoints[*].addresses[0]}{"\n"}{end}' | tr ' ' '\n' | sort | tr '\n' ' '
-}
-want="10.210.0.1 10.210.0.2 "
-is_synced() { [ "$(synced)" = "$want" ]; }
-if e2e_wait 60 is_synced; then
+if e2e_wait 60 e2e_web_is_synced "$ns"; then
   e2e_pass image-syncs-a-service
 else
-  e2e_fail image-syncs-a-service "main has: $(synced); log: $(logs | tail -n 5)"
+  e2e_fail image-syncs-a-service "main has: $(e2e_web_synced "$ns"); log: $(logs | tail -n 5)"
 fi
 code=$(curl -s -o "$work/readyz" -w '%{http_code}' -m 5 "http://$http/readyz")
 [ "$code" = 200 ] && e2e_pass image-serves-readyz || e2e_fail image-serves-readyz "http://$http/readyz: $code $(cat "$work/readyz")"
