@@ -8,13 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "net/http_body.h"
 #include "net/http_buf.h"
+#include "net/http_lines.h"
 #include "net/http_request.h"
 #include "net/http_response.h"
 #include "json/json.h"
+#include "kube/token_file.h"
 #include "base/metrics.h"
 #include "base/text.h"
 #include "version.h"
@@ -27,7 +28,6 @@
 /* A line buffer grown for one large event is released after it. */
 #define APICLIENT_LINE_KEEP ((size_t)64 * 1024)
 #define APICLIENT_MAX_IDLE_CONNS 2
-#define APICLIENT_TOKEN_MAX 16384
 #define APICLIENT_ERROR_MAX 1024
 
 /* A connection plus what it is doing: serving req, or idle in the pool. */
@@ -64,8 +64,7 @@ struct apiclient_req {
     http_body framing;
     http_buf in;          /* raw response bytes not yet parsed */
     http_buf out;         /* decoded body of a one-shot request or of an error answer */
-    char *line;           /* stream: the partial line (owned; plain memory, not secret) */
-    size_t line_len, line_cap;
+    http_lines lines;     /* stream: the body split into lines */
     loop_timer_id timer;
     uint32_t idle_timeout_ms;
     int in_callback;
@@ -85,9 +84,8 @@ struct apiclient_client {
     uint16_t port;
     char prefix[520];
     const tls_creds *creds;
-    char *token;          /* owned secret */
-    char *token_file;     /* owned */
-    struct timespec token_mtime;
+    char *token;          /* owned secret: the configured token, or NULL */
+    token_file tokens;    /* owned: read from a file (path NULL when there is none) */
     exec_auth *auth;      /* borrowed, or NULL */
     uint32_t timeout_ms;
     apiclient_link *idle;
@@ -101,38 +99,6 @@ static void apiclient_wipe_free(char *s)
         return;
     text_wipe(s, strlen(s));
     free(s);
-}
-
-/* ---- tokens ---- */
-
-/* Re-reads the token file when its mtime changed: kubelet rotates projected tokens. */
-static void apiclient_refresh_token(apiclient_client *c)
-{
-    if (c->token_file == NULL)
-        return;
-    struct stat st;
-    if (stat(c->token_file, &st) != 0)
-        return; /* keep the last good token; the server will say if it is no longer valid */
-    if (c->token != NULL && st.st_mtim.tv_sec == c->token_mtime.tv_sec &&
-        st.st_mtim.tv_nsec == c->token_mtime.tv_nsec)
-        return;
-    FILE *f = fopen(c->token_file, "r");
-    if (f == NULL)
-        return;
-    char *buf = calloc(1, APICLIENT_TOKEN_MAX + 1);
-    size_t n = buf != NULL ? fread(buf, 1, APICLIENT_TOKEN_MAX, f) : 0;
-    fclose(f);
-    if (buf == NULL)
-        return;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
-    if (n == 0) {
-        free(buf);
-        return;
-    }
-    apiclient_wipe_free(c->token);
-    c->token = buf;
-    c->token_mtime = st.st_mtim;
 }
 
 /* ---- client ---- */
@@ -159,11 +125,9 @@ apiclient_client *apiclient_new(loop *l, dns_resolver *dns, const apiclient_conf
     if (cfg->token != NULL && (c->token = strdup(cfg->token)) == NULL)
         goto oom;
     if (cfg->token_file != NULL) {
-        if ((c->token_file = strdup(cfg->token_file)) == NULL)
-            goto oom;
-        apiclient_refresh_token(c);
-        if (c->token == NULL) {
-            snprintf(err, errlen, "%s: cannot read the token file %s", c->name, c->token_file);
+        char why[320];
+        if (token_file_open(&c->tokens, cfg->token_file, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s: %s", c->name, why);
             apiclient_free(c);
             return NULL;
         }
@@ -200,7 +164,7 @@ void apiclient_free(apiclient_client *c)
     if (c->auth != NULL)
         exec_auth_listen(c->auth, NULL, NULL);
     apiclient_wipe_free(c->token);
-    free(c->token_file);
+    token_file_free(&c->tokens);
     free(c);
 }
 
@@ -241,7 +205,7 @@ static void apiclient_req_release(apiclient_req *r)
     free(r->body);
     http_buf_free(&r->in);
     http_buf_free(&r->out);
-    free(r->line);
+    http_lines_free(&r->lines);
     free(r);
 }
 
@@ -361,21 +325,14 @@ static void apiclient_detach_link(apiclient_req *r, bool reusable)
     c->idle = k;
 }
 
-/* Runs on_line once; -1 when the owner cancelled the request (which is then gone). */
-static int apiclient_emit_line(apiclient_req *r, const char *line, size_t len)
+/* Runs on_line for one line; nonzero stops the splitter when the owner cancelled. */
+static int apiclient_emit_line(void *arg, const char *line, size_t len)
 {
-    if (len > 0 && line[len - 1] == '\r')
-        len--;
-    if (len == 0)
-        return 0;
+    apiclient_req *r = arg;
     r->in_callback++;
     r->on_line(r->arg, line, len);
     r->in_callback--;
-    if (r->cancelled) {
-        apiclient_req_release(r);
-        return -1;
-    }
-    return 0;
+    return r->cancelled ? 1 : 0;
 }
 
 /* Runs on_open once, as a stream's 200 head arrives; -1 when the owner cancelled it. */
@@ -393,65 +350,24 @@ static int apiclient_emit_open(apiclient_req *r)
     return 0;
 }
 
-/* Appends to the partial line, refusing to let it pass APICLIENT_LINE_MAX. */
-static int apiclient_line_append(apiclient_req *r, const char *data, size_t n)
+/* What the line splitter said, as this request's outcome. Returns -1 when the request
+ * ended (and is gone). */
+static int apiclient_lines_result(apiclient_req *r, http_lines_status st)
 {
-    if (n > APICLIENT_LINE_MAX - r->line_len) {
+    switch (st) {
+    case HTTP_LINES_OK:
+        return 0;
+    case HTTP_LINES_STOPPED:
+        apiclient_req_release(r);
+        return -1;
+    case HTTP_LINES_TOO_LONG:
         apiclient_fail(r, CONN_ERR_IO, "a stream line exceeds %zu bytes", APICLIENT_LINE_MAX);
         return -1;
+    case HTTP_LINES_NOMEM:
+        break;
     }
-    if (r->line_len + n > r->line_cap) {
-        size_t cap = r->line_cap < 4096 ? 4096 : r->line_cap;
-        while (cap < r->line_len + n)
-            cap *= 2;
-        if (cap > APICLIENT_LINE_MAX)
-            cap = APICLIENT_LINE_MAX;
-        char *grown = realloc(r->line, cap);
-        if (grown == NULL) {
-            apiclient_fail(r, CONN_ERR_NOMEM, "out of memory for a stream line of %zu bytes", r->line_len + n);
-            return -1;
-        }
-        r->line = grown;
-        r->line_cap = cap;
-    }
-    memcpy(r->line + r->line_len, data, n);
-    r->line_len += n;
-    return 0;
-}
-
-/* Hands the complete lines in a decoded piece of a stream to the owner, as they are, and
- * keeps only the unfinished last line. Returns -1 when the request is gone. */
-static int apiclient_stream_piece(apiclient_req *r, const char *data, size_t len)
-{
-    while (len > 0) {
-        const char *nl = memchr(data, '\n', len);
-        if (nl == NULL)
-            return apiclient_line_append(r, data, len);
-        size_t n = (size_t)(nl - data);
-        if (r->line_len == 0) {
-            if (n > APICLIENT_LINE_MAX) {
-                apiclient_fail(r, CONN_ERR_IO, "a stream line exceeds %zu bytes", APICLIENT_LINE_MAX);
-                return -1;
-            }
-            if (apiclient_emit_line(r, data, n) != 0)
-                return -1;
-        } else {
-            if (apiclient_line_append(r, data, n) != 0)
-                return -1;
-            size_t whole = r->line_len;
-            r->line_len = 0;
-            if (apiclient_emit_line(r, r->line, whole) != 0)
-                return -1;
-            if (r->line_cap > APICLIENT_LINE_KEEP) {
-                free(r->line);
-                r->line = NULL;
-                r->line_cap = 0;
-            }
-        }
-        data = nl + 1;
-        len -= n + 1;
-    }
-    return 0;
+    apiclient_fail(r, CONN_ERR_NOMEM, "out of memory for a stream line");
+    return -1;
 }
 
 static void apiclient_arm_idle_timer(apiclient_req *r);
@@ -469,7 +385,7 @@ static bool apiclient_passes_body(const apiclient_req *r)
 static int apiclient_pass_body(apiclient_req *r, size_t n)
 {
     if (r->kind == APICLIENT_STREAM)
-        return apiclient_stream_piece(r, r->in.data, n);
+        return apiclient_lines_result(r, http_lines_feed(&r->lines, r->in.data, n, apiclient_emit_line, r));
     char why[APICLIENT_ERROR_MAX / 2] = "";
     r->in_callback++;
     int rc = r->on_body(r->arg, r->in.data, n, why, sizeof why);
@@ -610,7 +526,7 @@ static void apiclient_on_close(conn *cn, conn_error err, const char *reason, voi
         apiclient_link_free(k);
         r->framing.done = true;
         bool streaming = r->kind == APICLIENT_STREAM && r->resp.status == 200;
-        if (streaming && r->line_len > 0 && apiclient_stream_piece(r, "\n", 1) != 0)
+        if (streaming && apiclient_lines_result(r, http_lines_finish(&r->lines, apiclient_emit_line, r)) != 0)
             return;
         if (apiclient_retry_unauthorized(r))
             return;
@@ -701,8 +617,7 @@ static bool apiclient_credential(apiclient_req *r, const char **token, tls_creds
     apiclient_client *c = r->client;
     *creds = (tls_creds *)(uintptr_t)c->creds;
     if (c->auth == NULL) {
-        apiclient_refresh_token(c);
-        *token = c->token;
+        *token = c->tokens.path != NULL ? token_file_current(&c->tokens) : c->token;
         return true;
     }
     exec_auth_cred cred;
@@ -778,7 +693,7 @@ static void apiclient_send(apiclient_req *r)
     http_response_init(&r->resp);
     http_buf_reset(&r->in);
     http_buf_reset(&r->out);
-    r->line_len = 0;
+    http_lines_reset(&r->lines);
 
     http_buf wire;
     http_buf_init(&wire);
@@ -833,6 +748,7 @@ static apiclient_req *apiclient_req_new(apiclient_client *c, apiclient_kind kind
     r->arg = arg;
     http_buf_init(&r->in);
     http_buf_init(&r->out);
+    http_lines_init(&r->lines, APICLIENT_LINE_MAX, APICLIENT_LINE_KEEP);
     r->next = c->reqs;
     if (c->reqs != NULL)
         c->reqs->prev = r;
