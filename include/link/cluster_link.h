@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "link/link_secret.h"
 #include "link/link_status.h"
 #include "net/dns.h"
 #include "reconcile/policy_drops.h"
@@ -71,9 +72,7 @@ struct cluster_link {
     char *base_dir;            /* owned or NULL: where relative file paths are resolved (trusted) */
     /* kubeconfig source */
     uint64_t kubeconfig_hash;  /* of the decoded text in use; 0: none */
-    reflector *secret_refl;
-    char secret_target[600];   /* "ns/name/key" the secret reflector serves */
-    bool secret_seen;
+    link_secret secret;        /* spec.kubeconfigSecretRef's watch */
     /* remote */
     kcfg_config kcfg;
     bool have_kcfg;

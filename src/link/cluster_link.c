@@ -444,82 +444,16 @@ static void cluster_link_use_kubeconfig(cluster_link *lk, const char *text, size
     }
 }
 
-/* ---- kubeconfig from a Secret ---- */
-
-static void cluster_link_secret_begin(void *arg)
+/* The Secret named by spec.kubeconfigSecretRef changed. */
+static void cluster_link_secret_text(void *arg, const char *text, size_t len)
 {
-    cluster_link *lk = arg;
-    lk->secret_seen = false;
+    cluster_link_use_kubeconfig(arg, text, len);
 }
-
-static void cluster_link_secret_object(void *arg, reflector_op op, const json_doc *doc, int obj)
-{
-    cluster_link *lk = arg;
-    if (op == REFLECTOR_DELETE) {
-        lk->secret_seen = false;
-        link_status_set_health(&lk->status, false, "SecretNotFound", "Secret %s/%s was deleted (the last kubeconfig stays in use)",
-                            lk->spec.secret_namespace, lk->spec.secret_name);
-        return;
-    }
-    lk->secret_seen = true;
-    int data = json_path(doc, obj, "data", lk->spec.secret_key, NULL);
-    size_t raw_len = 0;
-    const char *raw = json_is_string(doc, data) ? json_raw(doc, data, &raw_len) : NULL;
-    uint8_t *text = NULL;
-    size_t len = 0;
-    /* Secret data is base64 in the API; the raw token includes its quotes. */
-    if (raw == NULL || raw_len < 2 || b64_decode(raw + 1, raw_len - 2, &text, &len, NULL) != 0) {
-        link_status_set_health(&lk->status, false, "KubeconfigInvalid", "Secret %s/%s has no usable key \"%s\"",
-                            lk->spec.secret_namespace, lk->spec.secret_name, lk->spec.secret_key);
-        return;
-    }
-    cluster_link_use_kubeconfig(lk, (const char *)text, len);
-    text_wipe(text, len);
-    free(text);
-}
-
-static void cluster_link_secret_end(void *arg)
-{
-    cluster_link *lk = arg;
-    if (!lk->secret_seen)
-        link_status_set_health(&lk->status, false, "SecretNotFound", "Secret %s/%s not found", lk->spec.secret_namespace,
-                            lk->spec.secret_name);
-}
-
-static void cluster_link_secret_state(void *arg, reflector_state st, int status, conn_error transport, const char *reason)
-{
-    cluster_link *lk = arg;
-    (void)transport;
-    if (st == REFLECTOR_FAILING)
-        link_status_set_health(&lk->status, false, status == 403 ? "Forbidden" : "SecretNotFound",
-                            "cannot read Secret %s/%s: %s", lk->spec.secret_namespace, lk->spec.secret_name, reason);
-}
-
-static const reflector_handlers cluster_link_secret_handlers = {cluster_link_secret_begin, cluster_link_secret_object, cluster_link_secret_end,
-                                                    cluster_link_secret_state};
 
 static void cluster_link_watch_secret(cluster_link *lk)
 {
-    char target[600];
-    snprintf(target, sizeof target, "%s/%s/%s", lk->spec.secret_namespace, lk->spec.secret_name, lk->spec.secret_key);
-    if (lk->secret_refl != NULL && strcmp(target, lk->secret_target) == 0)
-        return;
-    reflector_free(lk->secret_refl);
-    lk->secret_refl = NULL;
-    snprintf(lk->secret_target, sizeof lk->secret_target, "%s", target);
-    char path[300], field[300];
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/secrets", lk->spec.secret_namespace);
-    snprintf(field, sizeof field, "metadata.name=%s", lk->spec.secret_name);
-    reflector_config rc = {.path = path, .field_selector = field};
-    lk->secret_refl = reflector_new(lk->env->l, lk->env->main_api, &rc, &cluster_link_secret_handlers, lk);
-    if (lk->secret_refl != NULL)
-        reflector_start(lk->secret_refl);
-}
-
-static void cluster_link_stop_secret(cluster_link *lk)
-{
-    reflector_free(lk->secret_refl);
-    lk->secret_refl = NULL;
+    link_secret_watch(&lk->secret, lk->env->l, lk->env->main_api, lk->spec.secret_namespace, lk->spec.secret_name,
+                      lk->spec.secret_key, &lk->status, cluster_link_secret_text, lk);
 }
 
 /* ---- the ClusterLink object ---- */
@@ -573,7 +507,7 @@ void cluster_link_destroy(cluster_link *lk)
     cluster_link_disconnect(lk);
     remote_cache_free(&lk->cache);
     ns_optout_free(&lk->optout);
-    cluster_link_stop_secret(lk);
+    link_secret_stop(&lk->secret);
     if (lk->have_spec)
         linkspec_free(&lk->spec);
     cluster_link_free_list(&lk->other_finalizers);
@@ -661,7 +595,7 @@ static void cluster_link_apply(cluster_link *lk, linkspec *spec)
         if (!was_deleting) {
             log_kv(LOG_INFO, "link deleted: removing its slices", "link", lk->name, NULL);
             cluster_link_disconnect(lk);
-            cluster_link_stop_secret(lk);
+            link_secret_stop(&lk->secret);
             cluster_link_mark_all(lk);
         }
         return;
@@ -675,7 +609,7 @@ static void cluster_link_apply(cluster_link *lk, linkspec *spec)
         return;
     if (!lk->spec.enabled) {
         cluster_link_disconnect(lk);
-        cluster_link_stop_secret(lk);
+        link_secret_stop(&lk->secret);
         link_status_set_health(&lk->status, false, "Disabled", "spec.enabled is false: existing slices are kept, nothing is synced");
         return;
     }
@@ -686,7 +620,7 @@ static void cluster_link_apply(cluster_link *lk, linkspec *spec)
     } else if (lk->spec.has_secret_ref) {
         cluster_link_watch_secret(lk);
     } else {
-        cluster_link_stop_secret(lk);
+        link_secret_stop(&lk->secret);
         cluster_link_use_inline_kubeconfig(lk);
     }
     /* New filters may allow or forbid Services: look at all of them again. */
