@@ -13,6 +13,8 @@ usage: hack/clusters.sh COMMAND [ARGS]
   env NAME                  print shell export lines (KUBECONFIG, KUBECTL, SVCLINK_API_SERVER)
   token NAME [NS/]SA [DUR]  print a service-account bearer token (TokenRequest; default default/default, 1h)
   apiserver NAME stop|start kill (SIGKILL) or restart only that cluster's kube-apiserver (outage tests)
+  apiserver-cmd NAME        print that cluster's kube-apiserver command line, one word per line, so
+                            a test can run a second API server on the same etcd (its own port, cert)
   dataplane up MAIN [NAME...] | down | status | ...
                             opt-in data plane (root): pod sandboxes, kube-proxy, CoreDNS (hack/dataplane.sh)
   node up NAME [NODE] | down [NAME] | status | import NAME FILE.tar | ...
@@ -441,24 +443,31 @@ stop_cluster() {
 
 # start_apiserver: launches the loaded cluster's kube-apiserver (cluster_up, and the
 # `apiserver NAME start` command that tests use to simulate an outage and recovery).
-start_apiserver() {
-  launch kube-apiserver "$BIN/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
-    --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
-    --client-ca-file "$dir/pki/ca.crt" \
-    --authorization-mode RBAC \
-    --service-account-issuer "https://$TLS_SERVER_NAME" \
-    --service-account-key-file "$dir/pki/sa.pub" \
-    --service-account-signing-key-file "$dir/pki/sa.key" \
-    --service-cluster-ip-range "$SERVICE_CIDR" \
-    --etcd-compaction-interval "$COMPACTION" \
-    --disable-admission-plugins TaintNodesByCondition \
-    --endpoint-reconciler-type none \
-    --kubelet-client-certificate "$dir/pki/apiserver-kubelet-client.crt" \
-    --kubelet-client-key "$dir/pki/apiserver-kubelet-client.key" \
-    --kubelet-preferred-address-types InternalIP \
+# apiserver_args: the loaded cluster's kube-apiserver flags, one per array element.
+apiserver_args() {
+  APISERVER_ARGS=(
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT"
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT"
+    --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key"
+    --client-ca-file "$dir/pki/ca.crt"
+    --authorization-mode RBAC
+    --service-account-issuer "https://$TLS_SERVER_NAME"
+    --service-account-key-file "$dir/pki/sa.pub"
+    --service-account-signing-key-file "$dir/pki/sa.key"
+    --service-cluster-ip-range "$SERVICE_CIDR"
+    --etcd-compaction-interval "$COMPACTION"
+    --disable-admission-plugins TaintNodesByCondition
+    --endpoint-reconciler-type none
+    --kubelet-client-certificate "$dir/pki/apiserver-kubelet-client.crt"
+    --kubelet-client-key "$dir/pki/apiserver-kubelet-client.key"
+    --kubelet-preferred-address-types InternalIP
     --profiling=false ${APISERVER_EXTRA[@]+"${APISERVER_EXTRA[@]}"}
+  )
+}
+
+start_apiserver() {
+  apiserver_args
+  launch kube-apiserver "$BIN/kube-apiserver" "${APISERVER_ARGS[@]}"
 }
 
 # start_etcd: launches the loaded cluster's etcd (cluster_up, and `expire`, which restarts it).
@@ -703,6 +712,15 @@ cmd_apiserver() {
   esac
 }
 
+# apiserver-cmd NAME: the kube-apiserver binary and flags of a cluster, one per line (a test
+# that starts a second instance owns it: it replaces the port and serving cert flags).
+cmd_apiserver_cmd() {
+  [ $# -eq 1 ] || die "usage: apiserver-cmd NAME"
+  for_cluster "$1"
+  apiserver_args
+  printf '%s\n' "$BIN/kube-apiserver" "${APISERVER_ARGS[@]}"
+}
+
 # expire NAME: makes every watch on that cluster's API server expire, as after a long etcd
 # disconnection: the API server is frozen (SIGSTOP), etcd is killed and started again, a
 # marker key is written and etcd compacted to its newest revision, then the API server runs
@@ -742,6 +760,7 @@ case $cmd in
   env) cmd_env "$@" ;;
   token) cmd_token "$@" ;;
   apiserver) cmd_apiserver "$@" ;;
+  apiserver-cmd) cmd_apiserver_cmd "$@" ;;
   dataplane) exec "$here/dataplane.sh" "$@" ;;
   node) exec "$here/node.sh" "$@" ;;
   expire) cmd_expire "$@" ;;

@@ -55,6 +55,18 @@ e2e_delete_namespace() {
 }
 e2e_namespace_absent() { [ -z "$(e2e_kubectl "$1" get namespace "$2" --ignore-not-found -o name 2>/dev/null)" ]; }
 
+# e2e_crd_install: the ClusterLink CRD applied and Established in main. A CRD a suite before
+# deleted and that is still terminating is waited out first: applying it then changes
+# nothing, it still says Established, and every ClusterLink is refused.
+e2e_crd_install() {
+  e2e_wait 120 e2e_crd_not_terminating &&
+    e2e_kubectl main apply -f "$E2E_ROOT/manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml" >/dev/null &&
+    e2e_kubectl main wait --for condition=Established --timeout 60s crd/clusterlinks.svclink.cloudpilot.ai >/dev/null
+}
+e2e_crd_not_terminating() {
+  [ -z "$(e2e_kubectl main get crd clusterlinks.svclink.cloudpilot.ai --ignore-not-found -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null)" ]
+}
+
 # e2e_finish: the script's exit status, non-zero when any check failed.
 e2e_finish() { exit "$E2E_FAILED"; }
 

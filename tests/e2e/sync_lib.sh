@@ -26,10 +26,11 @@ pid_running() {
 pid_gone() { ! pid_running "$1"; }
 svc_alive() { pid_running "$SVC_PID"; }
 
-# svc_start LOG ARGS...: starts svclink against main with a 5 s resync and ARGS.
+# svc_start LOG ARGS...: starts svclink against main with a 5 s resync and ARGS; main's
+# kubeconfig is SVC_KUBECONFIG when set, else the harness's.
 svc_start() {
   SVC_LOG=$1; shift
-  "$E2E_BIN" --kubeconfig "$E2E_STATE/main/kubeconfig" --sync-interval "${SYNC_INTERVAL}s" "$@" >"$SVC_LOG" 2>&1 &
+  "$E2E_BIN" --kubeconfig "${SVC_KUBECONFIG:-$E2E_STATE/main/kubeconfig}" --sync-interval "${SYNC_INTERVAL}s" "$@" >"$SVC_LOG" 2>&1 &
   SVC_PID=$!
   SVC_RC=""
 }
@@ -233,6 +234,29 @@ slice_yaml() {
   local ns=$1 svc=$2 name=$3 a; shift 3
   printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: %s\n  namespace: %s\n  labels: {kubernetes.io/service-name: %s}\naddressType: IPv4\nports: [{name: http, port: 8080, protocol: TCP, appProtocol: http}]\nendpoints:\n' "$name" "$ns" "$svc"
   for a in "$@"; do printf '%s\n' "- addresses: [$a]" "  conditions: {ready: true, serving: true, terminating: false}"; done
+}
+
+# --- churn: a remote that keeps changing ------------------------------------------------------------
+CHURN_PID=""
+# churn_start STEP SECS: runs `STEP I` for I = 1, 2, ... every SECS seconds in the
+# background until churn_stop (the loop ends when its flag file in $work goes).
+churn_start() {
+  local step=$1 secs=$2
+  : >"$work/churn.go"
+  (
+    i=0
+    while [ -e "$work/churn.go" ]; do
+      i=$((i + 1))
+      "$step" "$i"
+      sleep "$secs"
+    done
+  ) &
+  CHURN_PID=$!
+}
+churn_stop() {
+  rm -f "$work/churn.go"
+  [ -n "$CHURN_PID" ] && wait "$CHURN_PID" 2>/dev/null
+  CHURN_PID=""
 }
 
 # --- links of one run (RUN_LABEL=sfx on each) ---------------------------------------------------

@@ -5,7 +5,8 @@
 # with jitter; 3 s stalls at random; a blackhole (nftables drops every packet between
 # svclink and the proxy, no reset) until svclink notices; connections cut in the middle of a
 # chunked watch event; a LIST cut part way; then a second link whose role may list but not
-# watch (one steady Forbidden), and 1 Mbit/s to a remote of 1,000 Services. Each time the
+# watch (one steady Forbidden), and 1 Mbit/s to a remote of 1,000 Services, listed at start
+# and again after every watch expired. Each time the
 # final endpoints must equal the remote's, the link's Ready condition may go False at most
 # once, and a broken watch resumes without a new LIST.
 # Needs root (nftables; else one SKIP line); E2E_* as tests/run.sh sets them; E2E_KEEP=1
@@ -29,7 +30,7 @@ DETECT_SLACK_S=10    # keepalive probes are 5 s apart; the loop and the log add 
 run_begin badnet
 NS=badnet-$sfx LINK=bn-$sfx
 NFT_TABLE=svclink_badnet_$sfx
-TP_PID="" CHURN_PID="" NFT_ADDED=0
+TP_PID="" NFT_ADDED=0
 
 cleanup() {
   churn_stop
@@ -65,7 +66,7 @@ toxic() {
 untoxic() { tp DELETE "/proxies/a/toxics/$1" >/dev/null; }
 
 # --- cluster-a's workload and the link through the proxy --------------------------------------
-km apply -f "$CRD" >/dev/null && km wait --for condition=Established --timeout 30s crd/clusterlinks.svclink.cloudpilot.ai >/dev/null
+e2e_crd_install || { e2e_fail "badnet: the ClusterLink CRD" "still terminating, or not Established within 60 s"; e2e_finish; }
 { ns_yaml "$NS"; svc_yaml "$NS" web web; } | km apply -f - >/dev/null
 { ns_yaml "$NS"; svc_yaml "$NS" web web; deploy_yaml "$NS" web 3; } | ka apply -f - >/dev/null
 sed "s|server: .*|server: https://$PROXY_LISTEN|" "$E2E_STATE/cluster-a/kubeconfig" >"$work/kc-proxy"
@@ -82,6 +83,12 @@ lists() {
   curl -s -m 3 "http://127.0.0.1:$MPORT/metrics" |
     awk -v c="cluster=\"$LINK\"" 'index($0, "svclink_lists_total{") == 1 && index($0, c) { n += $NF } END { print n + 0 }'
 }
+# lists_by_resource: "resource=N" for each of the link's reflectors.
+lists_by_resource() {
+  curl -s -m 3 "http://127.0.0.1:$MPORT/metrics" |
+    awk -v c="cluster=\"$LINK\"" 'index($0, "svclink_lists_total{") == 1 && index($0, c) {
+      r = $0; sub(/.*resource="/, "", r); sub(/".*/, "", r); printf "%s%s=%s", sep, r, $NF; sep = " " }'
+}
 # not_ready_lines: how often the link's Ready went from True to False so far (a new message
 # while False is no change; Syncing, before the first sync, is not counted).
 not_ready_lines() {
@@ -89,38 +96,34 @@ not_ready_lines() {
     awk '{ r = / ready=false / ? "f" : "t"; if (r == "f" && prev != "f") n++; prev = r } END { print n + 0 }'
 }
 
-# churn: cluster-a's Deployment between 1 and 5 replicas, a change every 2 s, until stopped.
-churn_start() {
-  : >"$work/churn.go"
-  (
-    i=0
-    while [ -e "$work/churn.go" ]; do
-      ka -n "$NS" scale deployment web --replicas $((1 + i % 5)) >/dev/null 2>&1
-      i=$((i + 1))
-      sleep 2
-    done
-  ) &
-  CHURN_PID=$!
-}
-churn_stop() {
-  rm -f "$work/churn.go"
-  [ -n "$CHURN_PID" ] && wait "$CHURN_PID" 2>/dev/null
-  CHURN_PID=""
-}
+# scale_step I: cluster-a's Deployment between 1 and 5 replicas (churn_start scale_step 2).
+scale_step() { ka -n "$NS" scale deployment web --replicas $((1 + (${1} - 1) % 5)) >/dev/null 2>&1; }
 # exact NAME: after the churn, the link's endpoints equal cluster-a's (all ready).
 exact() {
   expect "$1" 60 'echo "$(cl_summary "$LINK") | $(eps_diff cluster-a "$NS" web "$LINK")"' \
     eval 'eps_match cluster-a "$NS" web "$LINK" && all_ready "$(remote_eps cluster-a "$NS" web | grep -c .)" "$(local_eps "$NS" web "$LINK")"'
 }
 
+# Per fault, for the record: svclink's EndpointSlice writes against the changes cluster-a's
+# slices went through (the sum of their generation steps; a new slice counts its own).
+remote_gens() { ka -n "$NS" get endpointslices -l kubernetes.io/service-name=web -o jsonpath='{range .items[*]}{.metadata.uid} {.metadata.generation}{"\n"}{end}'; }
+fault_begin() { remote_gens >"$work/gens0"; FAULT_W0=$(obj_write_count "$SVC_LOG"); }
+fault_end() {
+  local changes
+  changes=$(remote_gens | awk 'NR == FNR { g[$1] = $2; next } { c += $2 - ($1 in g ? g[$1] : 0) } END { print c + 0 }' "$work/gens0" -)
+  echo "# $1: $(($(obj_write_count "$SVC_LOG") - FAULT_W0)) EndpointSlice writes for $changes changes of cluster-a's slices"
+}
+
 # === 1. 300 ms round trips with jitter ==========================================================
 nr0=$(not_ready_lines) lists0=$(lists)
+fault_begin
 toxic lat_down latency downstream '{"latency":150,"jitter":50}'
 toxic lat_up latency upstream '{"latency":150,"jitter":50}'
-churn_start
+churn_start scale_step 2
 sleep 20
 churn_stop
 exact "badnet: 300 ms round trips with jitter: the endpoints end equal to cluster-a's"
+fault_end "300 ms round trips"
 untoxic lat_down; untoxic lat_up
 if [ "$(not_ready_lines)" = "$nr0" ] && [ "$(lists)" = "$lists0" ]; then
   e2e_pass "badnet: 300 ms round trips: Ready never went False, no LIST again ($lists0 lists)"
@@ -132,11 +135,13 @@ fi
 # === 1b. stalls at random: a third of the chunks from the server wait 3 s (what heavy loss
 # does to TCP) ===================================================================================
 nr0=$(not_ready_lines) lists0=$(lists)
+fault_begin
 tp POST /proxies/a/toxics -d '{"name":"stall","type":"latency","stream":"downstream","toxicity":0.33,"attributes":{"latency":3000}}' >/dev/null
-churn_start
+churn_start scale_step 2
 sleep 20
 churn_stop
 exact "badnet: random 3 s stalls: the endpoints end equal to cluster-a's"
+fault_end "random 3 s stalls"
 untoxic stall
 if [ "$(not_ready_lines)" = "$nr0" ] && [ "$(lists)" = "$lists0" ]; then
   e2e_pass "badnet: random 3 s stalls: Ready never went False, no LIST again"
@@ -154,8 +159,9 @@ table inet $NFT_TABLE {
 }
 EOF
 NFT_ADDED=1
+fault_begin
 t_hole=$(now_ms)
-churn_start
+churn_start scale_step 2
 # Noticed: the link's Ready went False (the watch's connection ended).
 if e2e_wait $((DEAD_PEER_S + 82 + DETECT_SLACK_S)) eval '[ "$(not_ready_lines)" -gt "$nr0" ]'; then
   detect_ms=$(($(now_ms) - t_hole))
@@ -178,6 +184,7 @@ else
   fail "badnet: a blackhole is noticed within $((DEAD_PEER_S + DETECT_SLACK_S)) s" "detect_ms=$detect_ms; $(svc_tail 4)"
 fi
 exact "badnet: after the blackhole the endpoints end equal to cluster-a's"
+fault_end "blackhole"
 nr_hole=$(($(not_ready_lines) - nr0))
 if [ "$nr_hole" = 1 ]; then
   e2e_pass "badnet: the blackhole made Ready go False once, then True"
@@ -198,13 +205,15 @@ fi
 # limit_data closes each connection after this many bytes from the server: mid-event, as the
 # events are larger. Taken away once svclink has seen a cut.
 nr0=$(not_ready_lines) lists0=$(lists) expired0=$(grep -c 'msg="watch expired' "$SVC_LOG")
+fault_begin
 toxic cut limit_data downstream '{"bytes":700}'
-churn_start
+churn_start scale_step 2
 e2e_wait 30 eval '[ "$(not_ready_lines)" -gt "$nr0" ]'
 untoxic cut
 sleep 4
 churn_stop
 exact "badnet: after watches cut mid-event the endpoints end equal to cluster-a's"
+fault_end "watches cut mid-event"
 nr_cut=$(($(not_ready_lines) - nr0))
 if [ "$nr_cut" = 1 ] && { [ "$(lists)" = "$lists0" ] || [ "$(grep -c 'msg="watch expired' "$SVC_LOG")" -gt "$expired0" ]; }; then
   e2e_pass "b17 badnet: a watch cut mid-event: Ready False once, resumed from its resourceVersion (lists $lists0 -> $(lists))"
@@ -286,6 +295,19 @@ expect "badnet: at 1 Mbit/s a remote of 1,000 Services is listed and the link Re
   'echo "$(cl_summary "$LINK")"; svc_tail 3' eval 'connected_here && eps_match cluster-a "$NS" web "$LINK"'
 t_bw_ready=$(now_ms)
 echo "# 1 Mbit/s: the link Ready with 1,000 Services $(ms_to_s $((t_bw_ready - t_bw))) s after svclink started ($(ka -n "$NS" get services --no-headers | wc -l) Services in $NS, $(ka -n "$NS" get services -o json | wc -c) bytes of JSON as kubectl gets them)"
+# Every watch expires (410) while the link is still at 1 Mbit/s, and cluster-a changes right
+# after: the change reaches main once svclink has listed cluster-a again through the slow link.
+lists_bw=$(lists)
+t_exp=$(now_ms)
+if SVCLINK_STATE=$(dirname "$E2E_STATE") "$E2E_ROOT/hack/clusters.sh" expire cluster-a >"$work/expire.log" 2>&1; then
+  ka -n "$NS" scale deployment web --replicas 2 >/dev/null
+  expect "badnet: at 1 Mbit/s, after every watch expired (410), the link lists again and a change made then arrives" 180 \
+    'echo "lists $lists_bw -> $(lists); $(eps_diff cluster-a "$NS" web "$LINK")"' \
+    eval '[ "$(lists)" -gt "$lists_bw" ] && eps_match cluster-a "$NS" web "$LINK" && all_ready 2 "$(local_eps "$NS" web "$LINK")"'
+  echo "# 1 Mbit/s relist: the change made as every watch expired reached main $(ms_to_s $(($(now_ms) - t_exp))) s after the expiry began (lists $lists_bw -> $(lists); by resource now: $(lists_by_resource))"
+else
+  fail "badnet: at 1 Mbit/s, after every watch expired (410), the link lists again and a change made then arrives" "expire failed: $(tail -n 3 "$work/expire.log")"
+fi
 untoxic bw_down; untoxic bw_up
 
 churn_stop
