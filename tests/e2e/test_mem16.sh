@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 100,000 endpoints inside a 16 MiB memory cgroup: 10 links (five to each remote) x 1,000
 # Services x 10 endpoints, a forced relist of every link, and never an OOM kill.
+# shellcheck disable=SC2317,SC2015 # cleanup runs from the EXIT trap; A && pass || fail
 source "$E2E_ROOT/tests/e2e/lib.sh"
 source "$E2E_ROOT/tests/e2e/load_lib.sh"
 # MEM16=0 skips it (it takes about three minutes); CI runs it.
@@ -15,12 +16,9 @@ work=$(mktemp -d)
 sfx=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 ns=mem16-$sfx
 nsvc=${E2E_MEM16_SERVICES:-1000}
-per_remote=5
 limit=${E2E_MEM16_LIMIT:-16M}
-links=()
-for i in $(seq 0 $((per_remote - 1))); do links+=("mem16-a$i-$sfx" "mem16-b$i-$sfx"); done
+mapfile -t links < <(e2e_big_links "$sfx")
 nlinks=${#links[@]}
-remote_of() { case $1 in mem16-a*) echo cluster-a ;; *) echo cluster-b ;; esac; }
 pid="" sampler="" cg=""
 
 # The memory cgroup: a child of this shell's own (v1 controller "memory", else v2 "0::").
@@ -36,20 +34,10 @@ fi
 
 cleanup() {
   [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
+  # svclink, still running, releases the links it is asked to delete; later suites expect
+  # no ClusterLinks of this one.
+  e2e_big_cleanup "$ns" "${links[@]}"
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  # svclink is stopped: nobody would release the links' finalizers (their slices go with
-  # the namespace), and later suites expect no ClusterLinks of this one.
-  local l
-  for l in "${links[@]}"; do
-    e2e_kubectl main patch clusterlink "$l" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-  done
-  e2e_kubectl main delete clusterlink "${links[@]}" --wait=false >/dev/null 2>&1
-  # svclink's 10,000 slices in main go first, in one deletecollection. Left to the namespace,
-  # they could outlive their Services (the namespace controller's order varies from run to
-  # run), and the garbage collector would then delete them one by one at its client's 20
-  # requests a second: minutes in which every cascading deletion of a later suite waits.
-  e2e_kubectl main delete --raw "/apis/discovery.k8s.io/v1/namespaces/$ns/endpointslices" >/dev/null 2>&1
-  e2e_delete_namespace "$ns" main cluster-a cluster-b
   [ -n "$cg" ] && [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
   mkdir -p "$E2E_ROOT/build/test-logs"
   cp "$work/svclink.log" "$E2E_ROOT/build/test-logs/mem16-svclink.log" 2>/dev/null
@@ -66,37 +54,13 @@ fi
 [ -e "$cg/memory.swap.max" ] && echo 0 >"$cg/memory.swap.max" 2>/dev/null
 
 
-# The load, created once for all links: four parallel creates per cluster.
+# The load, created once for all links.
 start=$SECONDS
-for c in main cluster-a cluster-b; do e2e_kubectl "$c" create namespace "$ns" >/dev/null; done
 e2e_kubectl main apply -f "$E2E_ROOT/manifests/crds/svclink.cloudpilot.ai_clusterlinks.yaml" >/dev/null
-creators=()
-for part in 0 1 2 3; do
-  first=$((nsvc * part / 4)) last=$((nsvc * (part + 1) / 4))
-  e2e_load_objects "$work/main-$part.json" "$ns" 0 0 "$first" "$last" mem16
-  e2e_load_objects "$work/a-$part.json" "$ns" 1 200 "$first" "$last" mem16
-  e2e_load_objects "$work/b-$part.json" "$ns" 1 201 "$first" "$last" mem16
-  e2e_kubectl main create -f "$work/main-$part.json" >/dev/null & creators+=($!)
-  e2e_kubectl cluster-a create -f "$work/a-$part.json" >/dev/null & creators+=($!)
-  e2e_kubectl cluster-b create -f "$work/b-$part.json" >/dev/null & creators+=($!)
-done
-created=0
-for c in "${creators[@]}"; do wait "$c" || created=1; done
-[ "$created" = 0 ] || e2e_fail mem16-load-created "a kubectl create failed"
+e2e_big_load "$ns" "$nsvc" "$work" || e2e_fail mem16-load-created "a kubectl create failed"
 echo "mem16: load created in $((SECONDS - start)) s ($nsvc Services per cluster, $nsvc slices per remote)"
 e2e_kubectl main wait --for condition=established crd/clusterlinks.svclink.cloudpilot.ai --timeout=60s >/dev/null
-for l in "${links[@]}"; do
-  cat <<EOF
----
-apiVersion: svclink.cloudpilot.ai/v1alpha1
-kind: ClusterLink
-metadata:
-  name: $l
-spec:
-  includedNamespaces: [$ns]
-  kubeconfig: $(base64 -w0 "$E2E_STATE/$(remote_of "$l")/kubeconfig")
-EOF
-done | e2e_kubectl main apply -f - >/dev/null
+e2e_big_apply_links "$ns" "$E2E_STATE/cluster-a/kubeconfig" "$E2E_STATE/cluster-b/kubeconfig" "${links[@]}"
 
 # svclink joins the cgroup before it execs; its log goes through a pipe to a reader outside
 # the cgroup, so page cache of the log file is not charged to svclink.
@@ -118,33 +82,15 @@ pid=$!
 sampler=$!
 
 wanted=$((nlinks * nsvc * 10))
-# synced: every link Connected with syncedEndpoints = nsvc x 10, and the slices in main exact.
-counts() {
-  e2e_kubectl main get clusterlink "${links[@]}" \
-    -o jsonpath='{range .items[*]}{.status.conditions[0].reason} {.status.syncedServices} {.status.syncedEndpoints}{"\n"}{end}'
-}
-links_synced() {
-  local n
-  n=$(counts | awk -v s="$nsvc" '$1 == "Connected" && $2 == s && $3 == s * 10' | wc -l)
-  [ "$n" = "$nlinks" ]
-}
-slices_exact() {
-  local got eps
-  got=$(e2e_kubectl main get endpointslices -n "$ns" -l endpointslice.kubernetes.io/managed-by=svclink.cloudpilot.ai \
-    -o jsonpath='{range .items[*]}{range .endpoints[*]}{.addresses[0]}{"\n"}{end}{end}' | wc -l)
-  eps=$got
-  echo "$eps"
-  [ "$eps" = "$wanted" ]
-}
 alive() { kill -0 "$pid" 2>/dev/null; }
 check_phase() {
   local phase=$1 seconds=$2 eps
-  if e2e_wait "$seconds" links_synced; then
+  if e2e_wait "$seconds" e2e_big_synced "$nsvc" "${links[@]}"; then
     e2e_pass "mem16-$phase-links-ready ($nlinks links Connected, $nsvc Services x 10 endpoints each, $((SECONDS - start)) s)"
   else
-    e2e_fail "mem16-$phase-links-ready" "after $seconds s: $(counts | sort | uniq -c | tr '\n' ';') alive=$(alive && echo yes || echo no)"
+    e2e_fail "mem16-$phase-links-ready" "after $seconds s: $(e2e_big_counts "${links[@]}" | sort | uniq -c | tr '\n' ';') alive=$(alive && echo yes || echo no)"
   fi
-  eps=$(slices_exact)
+  eps=$(e2e_big_endpoints "$ns")
   [ "$eps" = "$wanted" ] && e2e_pass "mem16-$phase-endpoints-exact ($eps endpoints in main)" ||
     e2e_fail "mem16-$phase-endpoints-exact" "$eps endpoints in main, wanted $wanted"
 }
@@ -158,11 +104,7 @@ lists() {
 lists_before=$(lists)
 # The forced relist: both remote API servers go away and come back; every reflector lists again.
 start=$SECONDS
-hack_env() { SVCLINK_STATE="$E2E_STATE_ROOT" "$E2E_ROOT/hack/clusters.sh" "$@" >>"$work/clusters.log" 2>&1; }
-hack_env apiserver cluster-a stop && hack_env apiserver cluster-b stop
-sleep 3
-hack_env apiserver cluster-a start && hack_env apiserver cluster-b start ||
-  e2e_fail mem16-apiservers-restarted "$(tail -3 "$work/clusters.log")"
+e2e_big_relist "$work/clusters.log" || e2e_fail mem16-apiservers-restarted "$(tail -3 "$work/clusters.log")"
 relisted() { [ "$(lists)" -ge $((lists_before + 2 * nlinks)) ]; }
 e2e_wait 120 relisted && e2e_pass "mem16-relisted (remote LISTs $lists_before -> $(lists))" ||
   e2e_fail mem16-relisted "remote LISTs $lists_before -> $(lists), wanted at least $((2 * nlinks)) more"

@@ -9,6 +9,8 @@
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$E2E_ROOT/tests/e2e/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=load_lib.sh
+source "$E2E_ROOT/tests/e2e/load_lib.sh"
 cd "$E2E_ROOT" || exit 1
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -41,6 +43,10 @@ SYSCTL_WATCH=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_
 CORDONED=()   # kwok nodes this test cordoned
 CREATED=()    # "KIND|NS|NAME" of the manifests' objects that did not exist before
 NODE_UP=0
+BIG_NS=big-$sfx BIG_LOADED=0
+mapfile -t BIG_LINKS < <(e2e_big_links "$sfx")
+# The peak a pod may reach under the shipped limit at 100,000 endpoints (KiB): room to spare.
+BIG_PEAK_KIB=${E2E_NODE_PEAK_KIB:-14336}
 link_gone() { ! km get clusterlink "$link" >/dev/null 2>&1; }
 # node_procs: PIDs whose command line names the node's directory (containerd, the kubelet,
 # the shims). Read in bash: a grep for the path would find its own command line.
@@ -72,6 +78,7 @@ host_state >"$work/host.before"
 
 cleanup() {
   local o kind n name
+  [ "$BIG_LOADED" = 1 ] && e2e_big_cleanup "$BIG_NS" "${BIG_LINKS[@]}"
   # svclink removes the link's finalizer while it runs; past that, the test does.
   if ! link_gone; then
     km delete clusterlink "$link" --wait=false >/dev/null 2>&1
@@ -81,6 +88,12 @@ cleanup() {
     IFS='|' read -r kind o name <<<"${CREATED[n]}"
     km ${o:+-n "$o"} delete "$kind" "$name" --ignore-not-found --wait=false >/dev/null 2>&1
   done
+  # A CRD this test created is waited for: applied again by a later suite while it still
+  # terminates, it would refuse every ClusterLink.
+  if [[ " ${CREATED[*]} " == *" CustomResourceDefinition."* ]]; then
+    e2e_wait 60 eval '! km get crd clusterlinks.svclink.cloudpilot.ai >/dev/null 2>&1' ||
+      echo "# the ClusterLink CRD is still terminating 60 s after this test deleted it"
+  fi
   km delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1
   ka delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1
   [ "$NODE_UP" = 1 ] && node down main >>"$work/node-down.log" 2>&1
@@ -271,9 +284,14 @@ fi
 mark "link"
 # From a pod, cluster-a's API server is at the node's address (hack/node.sh forwards every
 # harness cluster's API port there); its certificate is checked by name (the -dns context).
-a_port=$(sed -n 's/^API_PORT=//p' "$E2E_STATE/cluster-a/cluster.env")
-sed -e "s#server: https://127.0.0.1:$a_port#server: https://$NODE_IP:$a_port#" \
-  -e 's/^current-context: .*/current-context: cluster-a-dns/' "$E2E_STATE/cluster-a/kubeconfig" >"$work/cluster-a.kubeconfig"
+# pod_kubeconfig CLUSTER: its admin kubeconfig as a pod uses it, into $work/CLUSTER.kubeconfig.
+pod_kubeconfig() {
+  local port
+  port=$(sed -n 's/^API_PORT=//p' "$E2E_STATE/$1/cluster.env")
+  sed -e "s#server: https://127.0.0.1:$port#server: https://$NODE_IP:$port#" \
+    -e "s/^current-context: .*/current-context: $1-dns/" "$E2E_STATE/$1/kubeconfig" >"$work/$1.kubeconfig"
+}
+pod_kubeconfig cluster-a
 ka create namespace "$ns" >/dev/null
 t0=$(now)
 e2e_web_link "$ns" "$link" "$work/cluster-a.kubeconfig"
@@ -304,6 +322,72 @@ fi
 # The new leader keeps the synced slices (and writes nothing new for them).
 e2e_wait 20 leading "$FOLLOWER" && e2e_web_is_synced "$ns" && e2e_pass node-new-leader-keeps-slices ||
   e2e_fail node-new-leader-keeps-slices "main has '$(e2e_web_synced "$ns")'"
+
+# --- 100,000 endpoints under the shipped memory limit --------------------------------------------
+# 10 links (five to each remote) x 1,000 Services x 10 endpoints, as test_mem16 runs svclink
+# in a cgroup of its own; here the kubelet enforces the Deployment's limit on both replicas.
+# Then both remotes' API servers restart, so every link lists again.
+mark "100,000 endpoints"
+# Both replicas, the one that replaced the deleted leader included.
+e2e_wait 60 pods_ready || e2e_fail node-big-two-replicas "$(one_line "$(km -n cloudpilot get pods -o wide 2>&1)")"
+mapfile -t PODS < <(km -n cloudpilot get pods -l app.kubernetes.io/name=svclink \
+  --field-selector status.phase=Running -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}')
+pod_kubeconfig cluster-b
+BIG_LOADED=1
+t0=$(now)
+if e2e_big_load "$BIG_NS" 1000 "$work"; then
+  echo "# the load: $(since "$t0") s for 1,000 Services in each cluster and 1,000 slices in each remote"
+else
+  e2e_fail node-big-load "a kubectl create failed"
+fi
+t0=$(now)
+e2e_big_apply_links "$BIG_NS" "$work/cluster-a.kubeconfig" "$work/cluster-b.kubeconfig" "${BIG_LINKS[@]}"
+# big_phase WHAT SECS: every link synced and main's endpoints exact.
+big_phase() {
+  local eps
+  if e2e_wait "$2" e2e_big_synced 1000 "${BIG_LINKS[@]}"; then
+    e2e_pass "node-big-$1-links-synced (10 links x 1,000 Services x 10 endpoints, $(since "$t0") s)"
+  else
+    e2e_fail "node-big-$1-links-synced" "$(e2e_big_counts "${BIG_LINKS[@]}" | sort | uniq -c | tr '\n' ';')"
+  fi
+  eps=$(e2e_big_endpoints "$BIG_NS")
+  [ "$eps" = 100000 ] && e2e_pass "node-big-$1-endpoints-exact ($eps endpoints in main)" ||
+    e2e_fail "node-big-$1-endpoints-exact" "$eps endpoints in main, wanted 100000"
+}
+big_phase initial 300
+# pod_lists POD: the remote LISTs the pod's replica has made for this phase's links.
+pod_lists() {
+  curl -s --noproxy '*' -m 3 "http://$(pod_ip "$1"):8080/metrics" |
+    awk -v sfx="-$sfx\"" 'index($0, "svclink_lists_total{") == 1 && index($0, sfx) { n += $NF } END { print n + 0 }'
+}
+all_lists() { local p n=0; for p in "${PODS[@]}"; do n=$((n + $(pod_lists "$p"))); done; echo "$n"; }
+[ "${#PODS[@]}" = 2 ] && e2e_pass "node-big-two-replicas (${PODS[*]})" || e2e_fail node-big-two-replicas "running: ${PODS[*]}"
+lists0=$(all_lists)
+t0=$(now)
+e2e_big_relist "$work/relist.log" || e2e_fail node-big-apiservers-restarted "$(one_line "$(tail -n 3 "$work/relist.log")")"
+# Each replica's links list Services and EndpointSlices again at least.
+relisted() { [ "$(all_lists)" -ge $((lists0 + 2 * ${#BIG_LINKS[@]})) ]; }
+e2e_wait 120 relisted && e2e_pass "node-big-relisted (remote LISTs of both replicas $lists0 -> $(all_lists))" ||
+  e2e_fail node-big-relisted "remote LISTs $lists0 -> $(all_lists)"
+big_phase relist 180
+# Both replicas: never restarted or killed, and their cgroup's peak with room to spare.
+for pod in "${PODS[@]}"; do
+  state=$(km -n cloudpilot get pod "$pod" -o jsonpath='{.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].lastState.terminated.reason}')
+  [ "$state" = "0 " ] && e2e_pass "node-big-no-restart-$pod (restartCount 0)" ||
+    e2e_fail "node-big-no-restart-$pod" "restartCount and last termination: $state"
+  pid=$(pod_pid "$pod")
+  cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$pid/cgroup" 2>/dev/null)
+  peak=$(cat "/sys/fs/cgroup/memory$cg/memory.max_usage_in_bytes" 2>/dev/null)
+  limit=$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes" 2>/dev/null)
+  echo "# $pod: cgroup peak ${peak:-?} bytes ($((${peak:-0} / 1024)) KiB) under a limit of ${limit:-?}"
+  if [ -n "$peak" ] && [ $((peak / 1024)) -le "$BIG_PEAK_KIB" ]; then
+    e2e_pass "node-big-peak-$pod ($((peak / 1024)) KiB at most, under the shipped limit of $((limit / 1048576)) MiB; $BIG_PEAK_KIB KiB allowed)"
+  else
+    e2e_fail "node-big-peak-$pod" "cgroup peak '${peak:-?}' bytes in '$cg', more than $BIG_PEAK_KIB KiB"
+  fi
+done
+e2e_big_cleanup "$BIG_NS" "${BIG_LINKS[@]}"
+BIG_LOADED=0
 
 # --- down: the host as it was --------------------------------------------------------------------
 mark "down"
