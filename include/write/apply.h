@@ -13,6 +13,7 @@
 #include "net/loop.h"
 #include "reconcile/plan.h"
 #include "write/write_queue.h"
+#include "write/write_refusals.h"
 
 /* The two steps of a write that can fail before the server is asked: encoding the body and
  * queueing the request. The unit tests swap in failing ones; apply_init sets the real ones
@@ -39,6 +40,7 @@ typedef struct {
     /* Borrowed, NULL or set after apply_init: one more label on the Services it creates
      * (svclink mirror's KEY=VALUE-external, see svc_body_source). */
     const char *label_key, *label_value;
+    write_refusals refusals; /* which writes the main cluster refuses now (readiness) */
 } apply_state;
 
 /* Everything is borrowed except the maps and scratch, which apply_free releases. */

@@ -39,6 +39,9 @@ static const struct {
                               "API requests answered (or failed: code=\"0\"), per cluster, verb and code."},
     [METRICS_WRITES] = {"svclink_writes_total", METRICS_COUNTER,
                         "Writes to the main cluster, per kind and verb."},
+    [METRICS_WRITES_REFUSED] = {"svclink_writes_refused_total", METRICS_COUNTER,
+                                "Writes the main cluster refused with 403 Forbidden (RBAC or admission), per "
+                                "kind and verb; writes into a namespace being deleted are not counted."},
     [METRICS_PROPAGATION] = {"svclink_propagation_seconds", METRICS_HISTOGRAM,
                              "From a change reaching svclink to the main API server acknowledging the "
                              "EndpointSlice write it caused."},

@@ -419,13 +419,21 @@ static int engine_start_lease(engine *e)
 static void engine_http(void *arg, const httpd_request *req, httpd_reply *reply)
 {
     engine *e = arg;
-    char blocked[300];
+    char blocked[420];
     probe_view v = {.leading = e->leading, .lease = e->lease, .links_synced = e->links_synced,
                     .svcs_synced = e->view.svcs_synced, .slices_synced = e->view.slices_synced,
                     .main_failing = e->main_failing, .links = &e->links,
                     .leader_text = e->hooks.leader_text, .identity = e->identity};
-    if (e->pw != NULL && policy_watch_blocked(e->pw, blocked, sizeof blocked))
+    char refused[160];
+    if (e->pw != NULL && policy_watch_blocked(e->pw, blocked, sizeof blocked)) {
         v.blocked = blocked;
+    } else if (write_refusals_current(&e->apply.refusals, loop_now_ms(), refused, sizeof refused)) {
+        snprintf(blocked, sizeof blocked,
+                 "the main cluster refuses svclink's writes: %s; grant that verb on that resource to svclink's "
+                 "ServiceAccount (the writes are retried with backoff)",
+                 refused);
+        v.blocked = blocked;
+    }
     probe_reply(&v, req, reply);
 }
 

@@ -162,6 +162,11 @@ static void apply_slice_written(apply_state *ap, const write_queue_op *op, const
 void apply_written(apply_state *ap, const write_queue_op *op, const apiclient_response *resp)
 {
     bool ok = resp->status >= 200 && resp->status < 300;
+    if (write_refusals_record(&ap->refusals, op->kind, op->method, op->ns, resp->status, resp->body, loop_now_ms())) {
+        char labels[128];
+        metrics_labels(labels, sizeof labels, "kind", op->kind, "verb", op->method, NULL);
+        metrics_add(METRICS_WRITES_REFUSED, labels, 1);
+    }
     if (op->what == WRITE_QUEUE_SLICE) {
         apply_slice_written(ap, op, resp, ok);
     } else if (op->what == WRITE_QUEUE_SERVICE || op->what == WRITE_QUEUE_NAMESPACE) {

@@ -87,6 +87,9 @@ cleanup() {
   km delete clusterrolebinding "svclink-nonodes-$sfx" --ignore-not-found >/dev/null 2>&1
   km delete clusterrole "svclink-nonodes-$sfx" --ignore-not-found >/dev/null 2>&1
   km -n cloudpilot delete serviceaccount "svclink-nonodes-$sfx" --ignore-not-found >/dev/null 2>&1
+  km delete clusterrolebinding "svclink-nocreate-$sfx" --ignore-not-found >/dev/null 2>&1
+  km delete clusterrole "svclink-nocreate-$sfx" --ignore-not-found >/dev/null 2>&1
+  km -n cloudpilot delete serviceaccount "svclink-nocreate-$sfx" --ignore-not-found >/dev/null 2>&1
   # Manifest objects this run created, last first (namespace cloudpilot last of all).
   for ((i = ${#CREATED[@]} - 1; i >= 0; i--)); do
     IFS='|' read -r c kind ns name <<<"${CREATED[$i]}"
@@ -422,6 +425,49 @@ if (umask 077 && nn_setup); then
   stop_replica nonodes
 else
   e2e_fail "rbac: a ServiceAccount with the shipped ClusterRole less its nodes rule" "setup failed"
+fi
+
+# === a write refused: the shipped ClusterRole without create on endpointslices =================
+# A new link to cluster-a: svclink must create web's slice; refused, /readyz answers 503
+# naming the verb and resource to grant. Granted again, the retried write goes through and
+# /readyz answers 200.
+LNC=nocreate-$sfx
+NC=svclink-nocreate-$sfx
+nc_role() {
+  km get clusterrole svclink -o json |
+    jq --arg n "$NC" --arg drop "$1" '{apiVersion, kind, metadata: {name: $n}, rules: [.rules[] |
+      if ((.resources // []) | index("endpointslices")) then .verbs -= [$drop] else . end]}' |
+    km apply -f - >/dev/null
+}
+nc_setup() {
+  km -n cloudpilot create serviceaccount "$NC" >/dev/null && nc_role create &&
+    km create clusterrolebinding "$NC" --clusterrole "$NC" --serviceaccount "cloudpilot:$NC" >/dev/null &&
+    nc_token=$(km -n cloudpilot create token "$NC" --duration 10m) &&
+    sed "s|^    token: .*|    token: $nc_token|" "$work/sa.kubeconfig" >"$work/nc.kubeconfig" &&
+    grep -q "token: $nc_token" "$work/nc.kubeconfig"
+}
+if (umask 077 && nc_setup); then
+  { link_yaml "$LNC" "kubeconfig: $KC_B64"; echo "  includedNamespaces: [$NS]"; } | km apply -f - >/dev/null
+  BIN=$E2E_BIN replica_start nocreate --kubeconfig "$work/nc.kubeconfig" --leader-elect=false --sync-interval "${SYNC_INTERVAL}s"
+  nc_ready() { [ "$(code nocreate /readyz)" = 200 ]; }
+  nc_refused() {
+    [ "$(code nocreate /readyz)" = 503 ] &&
+      get nocreate /readyz | grep -q "refuses svclink's writes: create endpointslices (403 in namespace $NS)"
+  }
+  name="b18 rbac: without create on endpointslices, /readyz answers 503 naming create endpointslices and the namespace"
+  if e2e_wait 30 nc_refused; then e2e_pass "$name"; else e2e_fail "$name" "readyz: $(get nocreate /readyz) log: $(tail -n 3 "$work/nocreate.log" | tr '\n' ' ' | cut -c1-400)"; fi
+  refused=$(get nocreate /metrics | awk 'index($0, "svclink_writes_refused_total{") == 1 && /kind="EndpointSlice"/ && /verb="POST"/ { n += $NF } END { print n + 0 }')
+  name="rbac: the refused creates are counted in svclink_writes_refused_total"
+  if [ "$refused" -ge 1 ]; then e2e_pass "$name ($refused)"; else e2e_fail "$name" "$(get nocreate /metrics | grep writes_refused)"; fi
+  nc_role none
+  nc_back() { nc_ready && pods_match "$LNC"; }
+  name="b18 rbac: create granted again: the retried write goes through and /readyz answers 200"
+  if e2e_wait 60 nc_back; then e2e_pass "$name"; else e2e_fail "$name" "readyz: $(get nocreate /readyz) slices: $(eps_diff cluster-a "$NS" web "$LNC")"; fi
+  km delete clusterlink "$LNC" --wait=false >/dev/null 2>&1
+  e2e_wait 30 cl_gone "$LNC"
+  stop_replica nocreate
+else
+  e2e_fail "rbac: a ServiceAccount with the shipped ClusterRole less create on endpointslices" "setup failed"
 fi
 
 e2e_finish

@@ -309,3 +309,17 @@ UNIT_TEST(apply_conflicting_slice_waits_for_the_retry)
     CHECK(w.requeued_at_answer == 0 && apply_retries(&w.base.ap) == 1 && w.base.ap.retry_timer != 0);
     ta_live_stop(&w);
 }
+
+/* 403 from RBAC: the refusal is booked for readiness, naming the verb, resource and namespace. */
+UNIT_TEST(b18_apply_forbidden_slice_is_named_for_readiness)
+{
+    static const transcript_step step = {.method = "POST", .path = TA_SLICES, .status = 403, .body = TA_STATUS(403)};
+    ta_live w;
+    if (ta_live_create(&w, &step) != 0)
+        return;
+    char why[160] = "";
+    CHECK(write_refusals_current(&w.base.ap.refusals, loop_now_ms(), why, sizeof why));
+    CHECK_STR_EQ(why, "create endpointslices (403 in namespace demo)");
+    CHECK(apply_retries(&w.base.ap) == 1);
+    ta_live_stop(&w);
+}
