@@ -80,6 +80,7 @@ typedef struct {
     policy_drops drops;         /* what the address policy refused, per Service */
     strmap counts;              /* "ns/svc" -> endpoints written from this link (+1) */
     int64_t total_endpoints;
+    uint64_t refused_event_ms;  /* loop ms of the last WriteRefused Event; 0: none */
 } link_status_state;
 
 void link_status_init(link_status_state *st, loop *l, write_queue *writes, const strmap *pending,
@@ -92,6 +93,11 @@ void link_status_free(link_status_state *st);
  * says so), and schedules a status write. */
 void link_status_set_health(link_status_state *st, bool ready, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The main cluster refused a write made for this link (what: "create endpointslices in
+ * namespace demo"): a Warning Event WriteRefused on the ClusterLink and a log line, at most
+ * once per LINK_STATUS_REFUSED_EVENT_MS; /readyz says it meanwhile (write_refusals). */
+#define LINK_STATUS_REFUSED_EVENT_MS 600000
+void link_status_write_refused(link_status_state *st, const char *what);
 /* Status writes are batched: many counts change during one pass. */
 void link_status_schedule(link_status_state *st);
 /* The status the link would write now. */

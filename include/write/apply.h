@@ -53,8 +53,8 @@ void apply_free(apply_state *ap);
  * name, and its Service is tried again with the retry backoff; -1 then, else 0. */
 int apply_action(apply_state *ap, const plan_action *a, const char *ns, const char *svc, const char *key);
 /* The answer to a write: books it, and requeues the Service now (success, 409, a 404 on
- * delete) or after a delay (anything else). */
-void apply_written(apply_state *ap, const write_queue_op *op, const apiclient_response *resp);
+ * delete) or after a delay (anything else). True when it was a refusal (write_refusals). */
+bool apply_written(apply_state *ap, const write_queue_op *op, const apiclient_response *resp);
 /* Services waiting for the retry timer (tests and metrics). */
 size_t apply_retries(const apply_state *ap);
 

@@ -26,6 +26,9 @@ typedef struct {
  * answer is a refusal. body may be NULL. */
 bool write_refusals_record(write_refusals *r, const char *kind, const char *method, const char *ns, int status,
                            const char *body, uint64_t now_ms);
+/* One write as a refusal names it: "create endpointslices in namespace demo"; false for a
+ * kind or method the table does not track. */
+bool write_refusals_describe(const char *kind, const char *method, const char *ns, char *out, size_t len);
 /* The first refusal that still counts, as "create endpointslices (403 in namespace demo)";
  * false when there is none. */
 bool write_refusals_current(const write_refusals *r, uint64_t now_ms, char *why, size_t len);

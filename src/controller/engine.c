@@ -244,7 +244,13 @@ static void engine_on_written(void *arg, const write_queue_op *op, const apiclie
         if (lk != NULL)
             link_status_written(&lk->status, op->what == WRITE_QUEUE_FINALIZER, resp->status >= 200 && resp->status < 300);
     }
-    apply_written(&e->apply, op, resp);
+    char what[160];
+    if (apply_written(&e->apply, op, resp) && op->link[0] != '\0' &&
+        write_refusals_describe(op->kind, op->method, op->ns, what, sizeof what)) {
+        cluster_link *lk = strmap_get(&e->links, op->link);
+        if (lk != NULL)
+            link_status_write_refused(&lk->status, what);
+    }
     engine_maybe_pass(e);
 }
 

@@ -113,6 +113,22 @@ static void link_status_event(link_status_state *st, bool warning, const char *r
                NULL);
 }
 
+void link_status_write_refused(link_status_state *st, const char *what)
+{
+    uint64_t now = loop_now_ms();
+    if (st->refused_event_ms != 0 && now - st->refused_event_ms < LINK_STATUS_REFUSED_EVENT_MS)
+        return;
+    st->refused_event_ms = now;
+    char message[300];
+    snprintf(message, sizeof message,
+             "the main cluster refuses svclink's writes for this link: %.160s; grant that to svclink's "
+             "ServiceAccount (the writes are retried with backoff)",
+             what);
+    link_status_facts f = link_status_facts_of(st);
+    log_kv(LOG_WARN, "write refused", "link", f.name, "message", message, NULL);
+    link_status_event(st, true, "WriteRefused", message);
+}
+
 void link_status_set_health(link_status_state *st, bool ready, const char *reason, const char *fmt, ...)
 {
     link_status_facts f = link_status_facts_of(st);

@@ -159,10 +159,12 @@ static void apply_slice_written(apply_state *ap, const write_queue_op *op, const
         metrics_observe(METRICS_PROPAGATION, "", (double)(loop_now_ms() - op->since_ms) / 1000.0);
 }
 
-void apply_written(apply_state *ap, const write_queue_op *op, const apiclient_response *resp)
+bool apply_written(apply_state *ap, const write_queue_op *op, const apiclient_response *resp)
 {
     bool ok = resp->status >= 200 && resp->status < 300;
-    if (write_refusals_record(&ap->refusals, op->kind, op->method, op->ns, resp->status, resp->body, loop_now_ms())) {
+    bool refused = write_refusals_record(&ap->refusals, op->kind, op->method, op->ns, resp->status, resp->body,
+                                         loop_now_ms());
+    if (refused) {
         char labels[128];
         metrics_labels(labels, sizeof labels, "kind", op->kind, "verb", op->method, NULL);
         metrics_add(METRICS_WRITES_REFUSED, labels, 1);
@@ -192,6 +194,7 @@ void apply_written(apply_state *ap, const write_queue_op *op, const apiclient_re
         apply_requeue(ap, op->key);
     else
         apply_retry_later(ap, op->key);
+    return refused;
 }
 
 int apply_action(apply_state *ap, const plan_action *a, const char *ns, const char *svc, const char *key)

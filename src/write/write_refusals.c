@@ -39,6 +39,19 @@ bool write_refusals_record(write_refusals *r, const char *kind, const char *meth
     return true;
 }
 
+bool write_refusals_describe(const char *kind, const char *method, const char *ns, char *out, size_t len)
+{
+    int k = write_refusals_index(write_refusals_kinds, WRITE_REFUSALS_RESOURCES, kind);
+    int v = write_refusals_index(write_refusals_methods, WRITE_REFUSALS_VERBS, method);
+    if (k < 0 || v < 0)
+        return false;
+    if (ns != NULL && ns[0] != '\0')
+        snprintf(out, len, "%s %s in namespace %s", write_refusals_verbs[v], write_refusals_resources[k], ns);
+    else
+        snprintf(out, len, "%s %s", write_refusals_verbs[v], write_refusals_resources[k]);
+    return true;
+}
+
 bool write_refusals_current(const write_refusals *r, uint64_t now_ms, char *why, size_t len)
 {
     for (int k = 0; k < WRITE_REFUSALS_RESOURCES; k++) {

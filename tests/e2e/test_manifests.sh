@@ -79,6 +79,7 @@ cleanup() {
   km delete clusterlinks -l "$RUN_LABEL=$sfx" --wait=false >/dev/null 2>&1
   km -n default delete events --field-selector "involvedObject.name=$LINK" >/dev/null 2>&1
   km -n default delete events --field-selector "involvedObject.name=$LINKS" >/dev/null 2>&1
+  km -n default delete events --field-selector "involvedObject.name=nocreate-$sfx" >/dev/null 2>&1
   km delete namespace "$NS" "$NSN" --wait=false --ignore-not-found >/dev/null 2>&1
   km -n cloudpilot delete secret "$KSECRET" --ignore-not-found >/dev/null 2>&1
   [ "$LEASE_EXISTED" = 1 ] || km -n cloudpilot delete lease svclink --ignore-not-found >/dev/null 2>&1
@@ -89,6 +90,7 @@ cleanup() {
   km -n cloudpilot delete serviceaccount "svclink-nonodes-$sfx" --ignore-not-found >/dev/null 2>&1
   km delete clusterrolebinding "svclink-nocreate-$sfx" --ignore-not-found >/dev/null 2>&1
   km delete clusterrole "svclink-nocreate-$sfx" --ignore-not-found >/dev/null 2>&1
+  km -n default delete rolebinding "svclink-nocreate-$sfx" --ignore-not-found >/dev/null 2>&1
   km -n cloudpilot delete serviceaccount "svclink-nocreate-$sfx" --ignore-not-found >/dev/null 2>&1
   # Manifest objects this run created, last first (namespace cloudpilot last of all).
   for ((i = ${#CREATED[@]} - 1; i >= 0; i--)); do
@@ -442,6 +444,7 @@ nc_role() {
 nc_setup() {
   km -n cloudpilot create serviceaccount "$NC" >/dev/null && nc_role create &&
     km create clusterrolebinding "$NC" --clusterrole "$NC" --serviceaccount "cloudpilot:$NC" >/dev/null &&
+    km -n default create rolebinding "$NC" --role svclink-events --serviceaccount "cloudpilot:$NC" >/dev/null &&
     nc_token=$(km -n cloudpilot create token "$NC" --duration 10m) &&
     sed "s|^    token: .*|    token: $nc_token|" "$work/sa.kubeconfig" >"$work/nc.kubeconfig" &&
     grep -q "token: $nc_token" "$work/nc.kubeconfig"
@@ -459,6 +462,10 @@ if (umask 077 && nc_setup); then
   refused=$(get nocreate /metrics | awk 'index($0, "svclink_writes_refused_total{") == 1 && /kind="EndpointSlice"/ && /verb="POST"/ { n += $NF } END { print n + 0 }')
   name="rbac: the refused creates are counted in svclink_writes_refused_total"
   if [ "$refused" -ge 1 ]; then e2e_pass "$name ($refused)"; else e2e_fail "$name" "$(get nocreate /metrics | grep writes_refused)"; fi
+  nc_events() { km -n default get events --field-selector "involvedObject.name=$LNC,reason=WriteRefused" -o jsonpath='{range .items[*]}{.type} {.message}{"\n"}{end}'; }
+  nc_event() { nc_events | grep -q "^Warning .*create endpointslices in namespace $NS"; }
+  name="b18 rbac: the link gets a Warning Event WriteRefused naming create endpointslices"
+  if e2e_wait 20 nc_event; then e2e_pass "$name"; else e2e_fail "$name" "events: $(nc_events | head -n 3 | tr '\n' ' ')"; fi
   nc_role none
   nc_back() { nc_ready && pods_match "$LNC"; }
   name="b18 rbac: create granted again: the retried write goes through and /readyz answers 200"

@@ -187,12 +187,13 @@ typedef struct {
     apiclient_client *api;
     int answers;
     int requeued_at_answer; /* requeues seen when the answer had been booked */
+    bool refused;           /* apply_written called it a refusal */
 } ta_live;
 
 static void ta_live_done(void *arg, const write_queue_op *op, const apiclient_response *resp)
 {
     ta_live *w = arg;
-    apply_written(&w->base.ap, op, resp);
+    w->refused = apply_written(&w->base.ap, op, resp);
     w->answers++;
     w->requeued_at_answer = w->base.requeued;
 }
@@ -282,7 +283,7 @@ UNIT_TEST(apply_created_slice_is_recorded_and_released)
     ta_live_stop(&w);
 }
 
-/* 500: nothing recorded, the claim released, the Service retried by the timer (500 ms), not at once. */
+/* 500: not a refusal of svclink; nothing recorded, the claim released, the Service retried by the timer (500 ms), not at once. */
 UNIT_TEST(apply_refused_slice_is_released_and_retried_later)
 {
     static const transcript_step step = {.method = "POST", .path = TA_SLICES, .status = 500, .body = TA_STATUS(500)};
@@ -292,6 +293,7 @@ UNIT_TEST(apply_refused_slice_is_released_and_retried_later)
         return;
     CHECK(main_view_slice_get(&w.base.view, "demo", "web-a-1") == NULL);
     CHECK(w.requeued_at_answer == 0 && apply_retries(&w.base.ap) == 1 && w.base.ap.retry_timer != 0);
+    CHECK(!w.refused);
     CHECK(transcript_wait(w.t, ta_live_requeued, &w, "the retry") == 0);
     CHECK(loop_now_ms() - start >= 500 && apply_retries(&w.base.ap) == 0);
     ta_live_stop(&w);
@@ -320,6 +322,6 @@ UNIT_TEST(b18_apply_forbidden_slice_is_named_for_readiness)
     char why[160] = "";
     CHECK(write_refusals_current(&w.base.ap.refusals, loop_now_ms(), why, sizeof why));
     CHECK_STR_EQ(why, "create endpointslices (403 in namespace demo)");
-    CHECK(apply_retries(&w.base.ap) == 1);
+    CHECK(w.refused && apply_retries(&w.base.ap) == 1);
     ta_live_stop(&w);
 }

@@ -23,6 +23,17 @@ UNIT_TEST(write_refusals_names_verb_resource_and_namespace)
     CHECK(!write_refusals_current(&r, 4000, why, sizeof why));
 }
 
+UNIT_TEST(write_refusals_describe_one_write)
+{
+    char what[160];
+    CHECK(write_refusals_describe("Service", "PATCH", "demo", what, sizeof what));
+    CHECK_STR_EQ(what, "patch services in namespace demo");
+    CHECK(write_refusals_describe("Namespace", "POST", "", what, sizeof what));
+    CHECK_STR_EQ(what, "create namespaces");
+    CHECK(!write_refusals_describe("Event", "POST", "demo", what, sizeof what));
+    CHECK(!write_refusals_describe("EndpointSlice", "GET", "demo", what, sizeof what));
+}
+
 UNIT_TEST(write_refusals_expire_when_no_longer_seen)
 {
     write_refusals r = {0};
