@@ -14,5 +14,7 @@ int text_hex_value(unsigned char c);
 
 /* Overwrites n bytes in a way the compiler may not drop, before secrets are freed. */
 void text_wipe(void *p, size_t n);
+/* Wipes a NUL-terminated secret and frees it; NULL is fine. */
+void text_wipe_free(char *s);
 
 #endif

@@ -19,9 +19,8 @@ typedef void (*link_secret_text_cb)(void *arg, const char *text, size_t len);
  * reason; the last kubeconfig stays in use meanwhile. */
 typedef struct {
     reflector *refl;
-    char target[600]; /* "ns/name/key" refl serves */
     bool seen;        /* the Secret was in the last list or has been added since */
-    char ns[256], name[256], key[256];
+    char ns[256], name[256], key[256]; /* what refl serves */
     link_status_state *status; /* borrowed: the link's */
     link_secret_text_cb on_text;
     void *arg;

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void text_errorf(char *err, size_t errlen, const char *fmt, ...)
@@ -31,4 +32,12 @@ void text_wipe(void *p, size_t n)
 {
     if (p != NULL && n > 0)
         explicit_bzero(p, n);
+}
+
+void text_wipe_free(char *s)
+{
+    if (s == NULL)
+        return;
+    text_wipe(s, strlen(s));
+    free(s);
 }

@@ -93,14 +93,6 @@ struct apiclient_client {
     apiclient_stats stats;
 };
 
-static void apiclient_wipe_free(char *s)
-{
-    if (s == NULL)
-        return;
-    text_wipe(s, strlen(s));
-    free(s);
-}
-
 /* ---- client ---- */
 
 static void apiclient_on_auth_change(void *arg);
@@ -163,7 +155,7 @@ void apiclient_free(apiclient_client *c)
     }
     if (c->auth != NULL)
         exec_auth_listen(c->auth, NULL, NULL);
-    apiclient_wipe_free(c->token);
+    text_wipe_free(c->token);
     token_file_free(&c->tokens);
     free(c);
 }

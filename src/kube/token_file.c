@@ -9,14 +9,6 @@
 
 #include "base/text.h"
 
-static void token_file_drop(char *s)
-{
-    if (s == NULL)
-        return;
-    text_wipe(s, strlen(s));
-    free(s);
-}
-
 /* The file's token with trailing newlines and spaces trimmed, or NULL (unreadable or empty). */
 static char *token_file_read(const char *path)
 {
@@ -46,7 +38,7 @@ const char *token_file_current(token_file *t)
         return t->token;
     char *fresh = token_file_read(t->path);
     if (fresh != NULL) {
-        token_file_drop(t->token);
+        text_wipe_free(t->token);
         t->token = fresh;
         t->mtime = st.st_mtim;
     }
@@ -70,7 +62,7 @@ int token_file_open(token_file *t, const char *path, char *err, size_t errlen)
 
 void token_file_free(token_file *t)
 {
-    token_file_drop(t->token);
+    text_wipe_free(t->token);
     free(t->path);
     memset(t, 0, sizeof *t);
 }

@@ -63,15 +63,12 @@ static const reflector_handlers link_secret_handlers = {link_secret_begin, link_
 void link_secret_watch(link_secret *s, loop *l, apiclient_client *main_api, const char *ns, const char *name, const char *key,
                        link_status_state *status, link_secret_text_cb on_text, void *arg)
 {
-    char target[sizeof s->target];
-    snprintf(target, sizeof target, "%s/%s/%s", ns, name, key);
     s->status = status;
     s->on_text = on_text;
     s->arg = arg;
-    if (s->refl != NULL && strcmp(target, s->target) == 0)
+    if (s->refl != NULL && strcmp(ns, s->ns) == 0 && strcmp(name, s->name) == 0 && strcmp(key, s->key) == 0)
         return;
     link_secret_stop(s);
-    snprintf(s->target, sizeof s->target, "%s", target);
     snprintf(s->ns, sizeof s->ns, "%s", ns);
     snprintf(s->name, sizeof s->name, "%s", name);
     snprintf(s->key, sizeof s->key, "%s", key);

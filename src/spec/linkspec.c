@@ -602,10 +602,7 @@ void linkspec_free(linkspec *s)
     free(s->name);
     free(s->uid);
     free(s->resource_version);
-    if (s->kubeconfig_b64 != NULL) {
-        text_wipe(s->kubeconfig_b64, strlen(s->kubeconfig_b64));
-        free(s->kubeconfig_b64);
-    }
+    text_wipe_free(s->kubeconfig_b64);
     free(s->secret_namespace);
     free(s->secret_name);
     free(s->secret_key);
