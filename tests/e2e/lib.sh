@@ -41,6 +41,9 @@ e2e_kubeconfig() {
   } >"$file"
 }
 
+# e2e_free_port: a TCP port on 127.0.0.1 nothing listens on now (for a server the test starts).
+e2e_free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 # e2e_delete_namespace NS CLUSTER...: deletes NS in each cluster and waits (at most 180 s)
 # until it is gone. A suite that leaves thousands of objects terminating slows the next one:
 # a cluster-wide link there syncs them and its writes into the terminating namespace fail

@@ -43,11 +43,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --- Toxiproxy: one proxy in front of cluster-a's API server ----------------------------------
 TP_BIN=$("$E2E_ROOT/hack/toxiproxy-bin.sh") || { e2e_fail "badnet: toxiproxy built" "hack/toxiproxy-bin.sh failed"; e2e_finish; }
-TP_PORT=$(free_port)
+TP_PORT=$(e2e_free_port)
 "$TP_BIN" -host 127.0.0.1 -port "$TP_PORT" >"$work/toxiproxy.log" 2>&1 &
 TP_PID=$!
 TP=http://127.0.0.1:$TP_PORT
@@ -72,7 +71,7 @@ e2e_crd_install || { e2e_fail "badnet: the ClusterLink CRD" "still terminating, 
 sed "s|server: .*|server: https://$PROXY_LISTEN|" "$E2E_STATE/cluster-a/kubeconfig" >"$work/kc-proxy"
 link_yaml "$LINK" "kubeconfig: $(b64 "$work/kc-proxy")" "includedNamespaces: [$NS]" "staleEndpointTimeoutSeconds: 600" |
   km apply -f - >/dev/null
-MPORT=$(free_port)
+MPORT=$(e2e_free_port)
 svc_start "$work/svclink.log" --http-address "127.0.0.1:$MPORT"
 expect "badnet: the link through the proxy is Ready and its endpoints match cluster-a's" 60 \
   'echo "$(cl_summary "$LINK") | $(eps_diff cluster-a "$NS" web "$LINK")"' \

@@ -39,7 +39,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 one_line() { tr '\n' ' ' <<<"$1" | tr -s ' ' | cut -c1-600; }
 setup_fail() { e2e_fail "rotate: setup: $1" "$(one_line "$2")"; e2e_finish; }
 
@@ -64,7 +63,7 @@ done
 cp "$work/pki/serving1.crt" "$work/pki/tls.crt" && cp "$work/pki/serving1.key" "$work/pki/tls.key"
 
 # --- a second API server of cluster-a, on its etcd, serving pki/tls.* ---------------------------------
-A2_PORT=$(free_port)
+A2_PORT=$(e2e_free_port)
 mapfile -t A2_CMD < <(SVCLINK_STATE=$(dirname "$E2E_STATE") "$E2E_ROOT/hack/clusters.sh" apiserver-cmd cluster-a)
 [ "${#A2_CMD[@]}" -gt 10 ] || setup_fail "cluster-a's API server command" "hack/clusters.sh apiserver-cmd printed ${#A2_CMD[@]} words"
 for i in "${!A2_CMD[@]}"; do
@@ -121,21 +120,12 @@ token() {
   e2e_kubectl "$k" -n "$NS" create token "$sa" --duration 10m --bound-object-kind Secret --bound-object-name "$bind"
 }
 revoke() { e2e_kubectl "$1" -n "$NS" delete secret "$2" --wait=true >/dev/null; }
-# kubeconfig_for CA_N TOKEN: the link's kubeconfig, to the second API server.
-kubeconfig_for() {
-  cat <<YAML
-apiVersion: v1
-kind: Config
-clusters: [{name: a2, cluster: {server: "$A2", certificate-authority-data: $(b64 "$work/pki/ca$1.crt")}}]
-users: [{name: reader, user: {token: "$2"}}]
-contexts: [{name: a2, context: {cluster: a2, user: reader}}]
-current-context: a2
-YAML
-}
-# deliver CA_N TOKEN: the Secret the link reads gets that kubeconfig.
+# deliver CA_N TOKEN: the Secret the link reads gets a kubeconfig for the second API server
+# with that CA and token.
 deliver() {
-  km -n "$NS" create secret generic link-kubeconfig --from-file=kubeconfig=<(kubeconfig_for "$1" "$2") \
-    --dry-run=client -o yaml | km apply -f - >/dev/null
+  (umask 077 && e2e_kubeconfig "$work/link.kubeconfig" "$A2" "certificate-authority-data: $(b64 "$work/pki/ca$1.crt")" -- "token: $2") &&
+    km -n "$NS" create secret generic link-kubeconfig --from-file=kubeconfig="$work/link.kubeconfig" \
+      --dry-run=client -o yaml | km apply -f - >/dev/null
 }
 
 e2e_crd_install || setup_fail "the ClusterLink CRD" "still terminating, or not Established within 60 s"
@@ -149,14 +139,7 @@ MAIN_SERVER=$(sed -n 's/^ *server: *//p' "$E2E_STATE/main/kubeconfig" | head -n 
 MAIN_CA=$(sed -n 's/^ *certificate-authority-data: *//p' "$E2E_STATE/main/kubeconfig" | head -n 1)
 M1=$(token main "$MAIN_SA" main-bind-1) || setup_fail "main token 1" "$M1"
 printf '%s\n' "$M1" >"$work/main-token"
-cat >"$work/main-kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-clusters: [{name: main, cluster: {server: "$MAIN_SERVER", certificate-authority-data: $MAIN_CA}}]
-users: [{name: svclink, user: {tokenFile: "$work/main-token"}}]
-contexts: [{name: main, context: {cluster: main, user: svclink}}]
-current-context: main
-YAML
+e2e_kubeconfig "$work/main-kubeconfig" "$MAIN_SERVER" "certificate-authority-data: $MAIN_CA" -- "tokenFile: $work/main-token"
 
 # --- churn and the sampler ------------------------------------------------------------------------
 # churn_step I: web-churn's address becomes 10.78.<I/250>.<I%250>; the last I applied goes
